@@ -1,0 +1,118 @@
+// Package claims is the wire shape of a tokend token: every claim name is
+// defined here, once. It is public so that resource servers can decode
+// tokend tokens; it imports nothing from tokend's internals.
+//
+// Access tokens are JWTs per RFC 9068 (header typ "at+jwt").
+package claims
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+)
+
+// JWTType is the "typ" header of tokend access tokens (RFC 9068 §2.1).
+const JWTType = "at+jwt"
+
+// Token kinds.
+const (
+	KindAccess        = "access"
+	KindRefresh       = "refresh"
+	KindDevice        = "device"
+	KindStorefront    = "storefront"
+	KindPrivate       = "private"
+	KindImpersonation = "impersonation"
+	KindCustomer      = "customer"
+	KindAdmin         = "admin"
+)
+
+// Scopes with a meaning to tokend itself.
+const (
+	// ScopeAdmin grants the admin API: of every tenant when the token was
+	// issued by the system tenant, of its own tenant otherwise.
+	ScopeAdmin = "tokend:admin"
+)
+
+// SystemTenant is the tenant whose admins manage every tenant.
+const SystemTenant = "system"
+
+// Claims is the payload of a tokend JWT.
+type Claims struct {
+	Issuer    string   `json:"iss"`
+	Subject   string   `json:"sub"`
+	Audience  Audience `json:"aud,omitempty"`
+	ExpiresAt int64    `json:"exp,omitempty"` // absent: eternal
+	IssuedAt  int64    `json:"iat"`
+	NotBefore int64    `json:"nbf,omitempty"`
+	ID        string   `json:"jti"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Scope     string   `json:"scope,omitempty"` // space-separated (RFC 8693 §4.2)
+
+	Kind        string   `json:"kind,omitempty"`
+	SubjectType string   `json:"sub_type,omitempty"` // user, client, device, customer
+	Roles       []string `json:"roles,omitempty"`
+	Groups      []string `json:"groups,omitempty"`
+	Resources   []string `json:"resources,omitempty"`
+	Act         *Actor   `json:"act,omitempty"` // RFC 8693 §4.1
+	SessionID   string   `json:"sid,omitempty"`
+	Origins     []string `json:"origins,omitempty"`
+	Channels    []string `json:"channels,omitempty"`
+	// LifetimeEnd is when renewal stops being possible (unix seconds).
+	LifetimeEnd int64 `json:"lte,omitempty"`
+}
+
+// Scopes returns the scope claim split on spaces.
+func (c *Claims) Scopes() []string { return strings.Fields(c.Scope) }
+
+// HasScope reports whether the token carries scope s.
+func (c *Claims) HasScope(s string) bool {
+	for _, x := range c.Scopes() {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Actor is the RFC 8693 "act" claim: who acts for the subject.
+type Actor struct {
+	Subject  string `json:"sub"`
+	ClientID string `json:"client_id,omitempty"`
+	Act      *Actor `json:"act,omitempty"`
+}
+
+// Audience is the "aud" claim: one string or an array (RFC 7519 §4.1.3).
+type Audience []string
+
+// MarshalJSON writes a single audience as a string.
+func (a Audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	return json.Marshal([]string(a))
+}
+
+// UnmarshalJSON accepts a string or an array of strings.
+func (a *Audience) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*a = Audience{s}
+		return nil
+	}
+	var l []string
+	if err := json.Unmarshal(b, &l); err != nil {
+		return errors.New("claims: aud must be a string or an array of strings")
+	}
+	*a = l
+	return nil
+}
+
+// Contains reports whether aud is one of the audiences.
+func (a Audience) Contains(aud string) bool {
+	for _, x := range a {
+		if x == aud {
+			return true
+		}
+	}
+	return false
+}

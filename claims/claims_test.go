@@ -1,0 +1,36 @@
+package claims
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestAudience(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int{`"a"`: 1, `["a","b"]`: 2, `[]`: 0} {
+		var a Audience
+		if err := json.Unmarshal([]byte(in), &a); err != nil || len(a) != want {
+			t.Errorf("Unmarshal(%s) = %v, %v", in, a, err)
+		}
+	}
+	var a Audience
+	if err := json.Unmarshal([]byte(`3`), &a); err == nil {
+		t.Error("number accepted as audience")
+	}
+	b, _ := json.Marshal(Audience{"x"})
+	if string(b) != `"x"` {
+		t.Errorf("single audience marshalled as %s", b)
+	}
+	b, _ = json.Marshal(Audience{"x", "y"})
+	if string(b) != `["x","y"]` {
+		t.Errorf("two audiences marshalled as %s", b)
+	}
+}
+
+func TestScopes(t *testing.T) {
+	t.Parallel()
+	c := Claims{Scope: "read  write tokend:admin"}
+	if !c.HasScope(ScopeAdmin) || c.HasScope("rea") || len(c.Scopes()) != 3 {
+		t.Fatalf("scopes: %v", c.Scopes())
+	}
+}

@@ -1,0 +1,149 @@
+package admin
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/directory"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/introspect"
+	"github.com/tokend/tokend/internal/store"
+)
+
+// TokenVerifier authenticates bearer tokens.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (*introspect.Identity, error)
+}
+
+// API is the admin surface.
+type API struct {
+	dir     *directory.Service
+	verify  TokenVerifier
+	log     *slog.Logger
+	maxBody int64
+	public  string
+}
+
+// New returns the admin API.
+func New(dir *directory.Service, verify TokenVerifier, publicURL string, maxBody int64, log *slog.Logger) *API {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &API{dir: dir, verify: verify, log: log, maxBody: maxBody, public: publicURL}
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	systemOnly  access = iota // system admins
+	tenantAdmin               // system admins and admins of {tenant}
+)
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, by *caller) error
+
+// caller is the authenticated admin.
+type caller struct {
+	id     *introspect.Identity
+	system bool
+}
+
+func (c *caller) actor() directory.Actor {
+	return directory.Actor{Tenant: c.id.Tenant, Subject: c.id.Claims.Subject, ClientID: c.id.Claims.ClientID}
+}
+
+func (a *API) handle(mux *http.ServeMux, pattern string, who access, h handlerFunc) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		by, err := a.authenticate(r, who)
+		if err == nil {
+			err = h(w, r, by)
+		}
+		if err != nil {
+			httpx.WriteError(w, r, a.log, err)
+		}
+	})
+}
+
+func (a *API) authenticate(r *http.Request, who access) (*caller, error) {
+	raw, err := bearer(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := a.verify.Verify(r.Context(), raw)
+	if err != nil {
+		return nil, err
+	}
+	if !id.Claims.HasScope(claims.ScopeAdmin) {
+		return nil, fault.InsufficientScope("the token lacks the %s scope", claims.ScopeAdmin)
+	}
+	c := &caller{id: id, system: id.Tenant == claims.SystemTenant}
+	if c.system {
+		return c, nil
+	}
+	if who == systemOnly {
+		return nil, fault.Forbidden("only a system admin may do this")
+	}
+	if t := r.PathValue("tenant"); t != "" && t != id.Tenant {
+		return nil, fault.Forbidden("this token may only manage tenant %q", id.Tenant)
+	}
+	return c, nil
+}
+
+// bearer extracts an RFC 6750 §2.1 bearer token.
+func bearer(r *http.Request) (string, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", fault.Unauthenticated("a bearer token is required")
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return "", fault.InvalidToken("the Authorization header must be \"Bearer <token>\"")
+	}
+	return strings.TrimSpace(tok), nil
+}
+
+// page parses ?limit= and ?after=.
+func page(r *http.Request) (store.Page, error) {
+	q := r.URL.Query()
+	p := store.Page{After: q.Get("after"), Limit: 100}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			return p, fault.InvalidRequest("limit must be a whole number from 1 to 1000")
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// list is the JSON shape of a page of items.
+type list struct {
+	Items any    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+// writeList renders items and the next cursor when the page was full.
+func writeList[T any, V any](w http.ResponseWriter, items []T, p store.Page, view func(T) V, key func(T) string) error {
+	out := make([]V, 0, len(items))
+	for _, it := range items {
+		out = append(out, view(it))
+	}
+	l := list{Items: out}
+	if len(items) == p.Limit && len(items) > 0 {
+		l.Next = key(items[len(items)-1])
+	}
+	httpx.WriteJSON(w, http.StatusOK, l)
+	return nil
+}
+
+func (a *API) decode(r *http.Request, v any) error { return httpx.DecodeJSON(r, a.maxBody, v) }
+
+func noContent(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,179 @@
+package admin
+
+import (
+	"encoding/hex"
+	"time"
+
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/tenant"
+)
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func tsp(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := ts(*t)
+	return &s
+}
+
+type tenantView struct {
+	ID          string       `json:"id"`
+	DisplayName string       `json:"display_name"`
+	Issuer      string       `json:"issuer"`
+	Policy      store.Policy `json:"policy"`
+	CreatedAt   string       `json:"created_at"`
+	UpdatedAt   string       `json:"updated_at"`
+}
+
+func (a *API) tenantView(t store.Tenant) tenantView {
+	return tenantView{t.ID, t.DisplayName, tenant.Issuer(a.public, t.ID), t.Policy, ts(t.CreatedAt), ts(t.UpdatedAt)}
+}
+
+type projectView struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+	Audience    string `json:"audience"`
+	CreatedAt   string `json:"created_at"`
+	UpdatedAt   string `json:"updated_at"`
+}
+
+func projectOf(p store.Project) projectView {
+	return projectView{p.ID, p.DisplayName, p.Audience, ts(p.CreatedAt), ts(p.UpdatedAt)}
+}
+
+type clientView struct {
+	ID           string       `json:"id"`
+	DisplayName  string       `json:"display_name"`
+	GrantTypes   []string     `json:"grant_types"`
+	Scopes       []string     `json:"scopes"`
+	Audiences    []string     `json:"audiences"`
+	Kinds        []string     `json:"kinds"`
+	Policy       store.Policy `json:"policy"`
+	Disabled     bool         `json:"disabled"`
+	Public       bool         `json:"public"`
+	SecretAlg    string       `json:"secret_alg,omitempty"`
+	CreatedAt    string       `json:"created_at"`
+	UpdatedAt    string       `json:"updated_at"`
+	ClientSecret string       `json:"client_secret,omitempty"`
+}
+
+func clientOf(c store.Client) clientView {
+	return clientView{ID: c.ID, DisplayName: c.DisplayName, GrantTypes: c.GrantTypes, Scopes: c.Scopes,
+		Audiences: c.Audiences, Kinds: c.Kinds, Policy: c.Policy, Disabled: c.Disabled, Public: len(c.SecretHash) == 0,
+		SecretAlg: c.SecretAlg, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+}
+
+type userView struct {
+	ID          string   `json:"id"`
+	Login       string   `json:"login"`
+	DisplayName string   `json:"display_name"`
+	Roles       []string `json:"roles"`
+	Groups      []string `json:"groups"`
+	Disabled    bool     `json:"disabled"`
+	HasPassword bool     `json:"has_password"`
+	CreatedAt   string   `json:"created_at"`
+	UpdatedAt   string   `json:"updated_at"`
+}
+
+func userOf(u store.User) userView {
+	return userView{u.ID, u.Login, u.DisplayName, u.Roles, u.Groups, u.Disabled, u.PasswordHash != "", ts(u.CreatedAt), ts(u.UpdatedAt)}
+}
+
+type deviceView struct {
+	ID           string            `json:"id"`
+	DisplayName  string            `json:"display_name"`
+	Type         string            `json:"type"`
+	Roles        []string          `json:"roles"`
+	Metadata     map[string]string `json:"metadata"`
+	Disabled     bool              `json:"disabled"`
+	CreatedAt    string            `json:"created_at"`
+	UpdatedAt    string            `json:"updated_at"`
+	DeviceSecret string            `json:"device_secret,omitempty"`
+}
+
+func deviceOf(d store.Device) deviceView {
+	return deviceView{ID: d.ID, DisplayName: d.DisplayName, Type: d.Type, Roles: d.Roles, Metadata: d.Metadata,
+		Disabled: d.Disabled, CreatedAt: ts(d.CreatedAt), UpdatedAt: ts(d.UpdatedAt)}
+}
+
+type roleView struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Scopes      []string `json:"scopes"`
+	Resources   []string `json:"resources"`
+	CreatedAt   string   `json:"created_at"`
+	UpdatedAt   string   `json:"updated_at"`
+}
+
+func roleOf(r store.Role) roleView {
+	return roleView{r.Name, r.Description, r.Scopes, r.Resources, ts(r.CreatedAt), ts(r.UpdatedAt)}
+}
+
+type groupView struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Roles       []string `json:"roles"`
+	CreatedAt   string   `json:"created_at"`
+	UpdatedAt   string   `json:"updated_at"`
+}
+
+func groupOf(g store.Group) groupView {
+	return groupView{g.Name, g.Description, g.Roles, ts(g.CreatedAt), ts(g.UpdatedAt)}
+}
+
+type keyView struct {
+	KID          string  `json:"kid"`
+	Alg          string  `json:"alg"`
+	State        string  `json:"state"`
+	CreatedAt    string  `json:"created_at"`
+	RetiredAt    *string `json:"retired_at,omitempty"`
+	PublishUntil *string `json:"publish_until,omitempty"`
+}
+
+func keyOf(k store.Key) keyView {
+	return keyView{k.ID, k.Alg, k.State, ts(k.CreatedAt), tsp(k.RetiredAt), tsp(k.PublishUntil)}
+}
+
+type tokenView struct {
+	ID          string   `json:"id"`
+	Kind        string   `json:"kind"`
+	Format      string   `json:"format"`
+	SubjectType string   `json:"subject_type"`
+	Subject     string   `json:"subject"`
+	ClientID    string   `json:"client_id,omitempty"`
+	SessionID   string   `json:"session_id,omitempty"`
+	Actor       string   `json:"actor,omitempty"`
+	Audience    []string `json:"audience"`
+	Scope       []string `json:"scope"`
+	IssuedAt    string   `json:"issued_at"`
+	ExpiresAt   *string  `json:"expires_at"`
+	RevokedAt   *string  `json:"revoked_at"`
+}
+
+func tokenOf(t store.Token) tokenView {
+	return tokenView{t.ID, t.Kind, t.Format, t.SubjectType, t.Subject, t.ClientID, t.SessionID, t.Actor,
+		t.Audience, t.Scope, ts(t.IssuedAt), tsp(t.ExpiresAt), tsp(t.RevokedAt)}
+}
+
+type auditView struct {
+	Seq        int64             `json:"seq"`
+	Time       string            `json:"time"`
+	Action     string            `json:"action"`
+	Outcome    string            `json:"outcome"`
+	Actor      string            `json:"actor"`
+	Subject    string            `json:"subject,omitempty"`
+	ClientID   string            `json:"client_id,omitempty"`
+	RemoteAddr string            `json:"remote_addr,omitempty"`
+	UserAgent  string            `json:"user_agent,omitempty"`
+	RequestID  string            `json:"request_id,omitempty"`
+	Detail     map[string]string `json:"detail,omitempty"`
+	PrevHash   string            `json:"prev_hash"`
+	Hash       string            `json:"hash"`
+}
+
+func auditOf(e store.AuditEvent) auditView {
+	return auditView{e.Seq, ts(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
+		e.UserAgent, e.RequestID, e.Detail, hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash)}
+}

@@ -1,0 +1,178 @@
+package directory
+
+import (
+	"context"
+
+	"github.com/tokend/tokend/internal/principal"
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/tenant"
+	"github.com/tokend/tokend/internal/token"
+)
+
+// ClientSpec is the writable part of a client. Public and Secret are read
+// only on create.
+type ClientSpec struct {
+	ID          *string       `json:"id"`
+	DisplayName *string       `json:"display_name"`
+	GrantTypes  *[]string     `json:"grant_types"`
+	Scopes      *[]string     `json:"scopes"`
+	Audiences   *[]string     `json:"audiences"`
+	Kinds       *[]string     `json:"kinds"`
+	Policy      *store.Policy `json:"policy"`
+	Disabled    *bool         `json:"disabled"`
+	Public      *bool         `json:"public"`
+	Secret      *string       `json:"secret"`
+}
+
+func (sp *ClientSpec) apply(c *store.Client) error {
+	if sp.DisplayName != nil {
+		if err := checkText("display_name", *sp.DisplayName, 200); err != nil {
+			return err
+		}
+		c.DisplayName = *sp.DisplayName
+	}
+	if sp.GrantTypes != nil {
+		if err := checkOneOf("grant_types", *sp.GrantTypes, GrantTypes); err != nil {
+			return err
+		}
+		c.GrantTypes = clean(*sp.GrantTypes)
+	}
+	if sp.Scopes != nil {
+		if err := checkScopes("scopes", *sp.Scopes); err != nil {
+			return err
+		}
+		c.Scopes = clean(*sp.Scopes)
+	}
+	if sp.Audiences != nil {
+		if err := checkAudiences("audiences", *sp.Audiences); err != nil {
+			return err
+		}
+		c.Audiences = clean(*sp.Audiences)
+	}
+	if sp.Kinds != nil {
+		if err := checkOneOf("kinds", *sp.Kinds, Kinds); err != nil {
+			return err
+		}
+		c.Kinds = clean(*sp.Kinds)
+	}
+	if sp.Policy != nil {
+		for field, msg := range tenant.Validate(*sp.Policy) {
+			return invalidf("policy."+field, "%s", msg)
+		}
+		c.Policy = *sp.Policy
+	}
+	if sp.Disabled != nil {
+		c.Disabled = *sp.Disabled
+	}
+	return nil
+}
+
+// CreateClient registers a client. Unless the client is public or a secret
+// was chosen, tokend generates a secret and returns it, this once.
+func (s *Service) CreateClient(ctx context.Context, by Actor, ten string, sp ClientSpec) (store.Client, string, error) {
+	id := token.NewID()
+	if sp.ID != nil {
+		id = *sp.ID
+	}
+	if err := checkID("id", id); err != nil {
+		return store.Client{}, "", err
+	}
+	now := s.stamp()
+	c := store.Client{Tenant: ten, ID: id, GrantTypes: []string{"client_credentials"}, Scopes: []string{},
+		Audiences: []string{}, Kinds: []string{"access"}, CreatedAt: now, UpdatedAt: now}
+	if err := sp.apply(&c); err != nil {
+		return store.Client{}, "", err
+	}
+	public := sp.Public != nil && *sp.Public
+	var secret string
+	switch {
+	case public && sp.Secret != nil:
+		return store.Client{}, "", invalidf("secret", "a public client has no secret")
+	case public:
+	case sp.Secret != nil:
+		if err := principal.ValidPassword(*sp.Secret); err != nil {
+			return store.Client{}, "", invalidf("secret", "%v", err)
+		}
+		h, alg, err := principal.HashSecret(ctx, *sp.Secret)
+		if err != nil {
+			return store.Client{}, "", storeErr(err)
+		}
+		c.SecretHash, c.SecretAlg = h, alg
+	default:
+		secret, c.SecretHash = principal.NewSecret(token.TagClientSecret)
+		c.SecretAlg = store.SecretSHA256
+	}
+	if err := s.tenantExists(ctx, ten); err != nil {
+		return store.Client{}, "", err
+	}
+	err := s.change(ctx, by, ten, "client.create", c.ID, nil, func(st store.Store) error {
+		return conflict(st.Clients().Create(ctx, c), "client %q already exists", c.ID)
+	})
+	if err != nil {
+		return store.Client{}, "", err
+	}
+	return c, secret, nil
+}
+
+// Client returns one client.
+func (s *Service) Client(ctx context.Context, tenant, id string) (store.Client, error) {
+	c, err := s.st.Clients().Get(ctx, tenant, id)
+	return c, notFound(err, "client", id)
+}
+
+// Clients lists a tenant's clients.
+func (s *Service) Clients(ctx context.Context, tenant string, pg store.Page) ([]store.Client, error) {
+	if err := s.tenantExists(ctx, tenant); err != nil {
+		return nil, err
+	}
+	l, err := s.st.Clients().List(ctx, tenant, pg)
+	return l, storeErr(err)
+}
+
+// UpdateClient changes a client; its secret changes only through
+// RotateClientSecret.
+func (s *Service) UpdateClient(ctx context.Context, by Actor, tenant, id string, sp ClientSpec) (store.Client, error) {
+	switch {
+	case sp.ID != nil && *sp.ID != id:
+		return store.Client{}, invalidf("id", "cannot be changed")
+	case sp.Secret != nil:
+		return store.Client{}, invalidf("secret", "cannot be set by update; rotate the secret instead")
+	case sp.Public != nil:
+		return store.Client{}, invalidf("public", "cannot be changed")
+	}
+	var out store.Client
+	err := s.change(ctx, by, tenant, "client.update", id, nil, func(st store.Store) error {
+		c, err := st.Clients().Get(ctx, tenant, id)
+		if err != nil {
+			return notFound(err, "client", id)
+		}
+		if err := sp.apply(&c); err != nil {
+			return err
+		}
+		c.UpdatedAt = s.stamp()
+		out = c
+		return st.Clients().Update(ctx, c)
+	})
+	return out, err
+}
+
+// RotateClientSecret replaces a client's secret with a generated one.
+func (s *Service) RotateClientSecret(ctx context.Context, by Actor, tenant, id string) (string, error) {
+	secret, hash := principal.NewSecret(token.TagClientSecret)
+	err := s.change(ctx, by, tenant, "client.rotate_secret", id, nil, func(st store.Store) error {
+		c, err := st.Clients().Get(ctx, tenant, id)
+		if err != nil {
+			return notFound(err, "client", id)
+		}
+		c.SecretHash, c.SecretAlg, c.UpdatedAt = hash, store.SecretSHA256, s.stamp()
+		return st.Clients().Update(ctx, c)
+	})
+	return secret, err
+}
+
+// DeleteClient deletes a client.
+func (s *Service) DeleteClient(ctx context.Context, by Actor, tenant, id string) error {
+	return s.change(ctx, by, tenant, "client.delete", id, nil, func(st store.Store) error {
+		return notFound(st.Clients().Delete(ctx, tenant, id), "client", id)
+	})
+}

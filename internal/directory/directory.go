@@ -1,0 +1,136 @@
+// Package directory owns the rules for a tenant's data: tenants, projects,
+// clients, users, devices, roles and groups. It validates every input
+// before any write, hashes secrets and passwords, and records each change
+// as an audit event in the same transaction as the change.
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/store"
+)
+
+// KeyAdmin manages a tenant's signing keys.
+type KeyAdmin interface {
+	Ensure(ctx context.Context, tenant, alg string) error
+	Rotate(ctx context.Context, tenant, alg string, publishFor time.Duration) (store.Key, error)
+	Keys(ctx context.Context, tenant string) ([]store.Key, error)
+	Invalidate(tenant string)
+}
+
+// Options configure a Service; all but Now and Log are required.
+type Options struct {
+	Store  store.Store
+	Keys   KeyAdmin
+	Audit  *audit.Recorder
+	Issuer *issue.Issuer
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Service is the directory core.
+type Service struct {
+	st     store.Store
+	keys   KeyAdmin
+	audit  *audit.Recorder
+	issuer *issue.Issuer
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a Service.
+func New(o Options) (*Service, error) {
+	if o.Store == nil || o.Keys == nil || o.Audit == nil || o.Issuer == nil {
+		return nil, errors.New("directory: Store, Keys, Audit and Issuer are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{st: o.Store, keys: o.Keys, audit: o.Audit, issuer: o.Issuer, log: o.Log, now: o.Now}, nil
+}
+
+// Actor is who asks for a change, as the audit log names them.
+type Actor struct {
+	Tenant   string // tenant of the actor's credential
+	Subject  string
+	ClientID string
+}
+
+func (a Actor) String() string {
+	if a.Subject == "" {
+		return "system"
+	}
+	return a.Tenant + "/" + a.Subject
+}
+
+func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// change runs fn in one transaction with the audit event of the change.
+func (s *Service) change(ctx context.Context, by Actor, tenant, action, subject string, detail map[string]string, fn func(st store.Store) error) error {
+	return storeErr(s.st.Tx(ctx, func(st store.Store) error {
+		if err := fn(st); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, st, store.AuditEvent{
+			Tenant: tenant, Action: action, Actor: by.String(), Subject: subject, ClientID: by.ClientID, Detail: detail,
+		})
+	}))
+}
+
+// storeErr maps storage errors to faults, keeping faults as they are.
+func storeErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case fault.As(err) != nil:
+		return err
+	case errors.Is(err, store.ErrNotFound):
+		return fault.NotFound("not found").WithCause(err)
+	case errors.Is(err, store.ErrConflict):
+		return fault.Conflict("already exists").WithCause(err)
+	case errors.Is(err, store.ErrUnavailable):
+		return fault.Unavailable(err)
+	default:
+		return fault.Internal(err)
+	}
+}
+
+// notFound turns ErrNotFound into a fault naming what was missing.
+func notFound(err error, what, id string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fault.NotFound("%s %q not found", what, id).WithCause(err)
+	}
+	return storeErr(err)
+}
+
+// conflict turns ErrConflict into a fault naming the duplicate.
+func conflict(err error, format string, args ...any) error {
+	if errors.Is(err, store.ErrConflict) {
+		return fault.Conflict(format, args...).WithCause(err)
+	}
+	return storeErr(err)
+}
+
+// tenantExists reports not_found for an unknown tenant.
+func (s *Service) tenantExists(ctx context.Context, id string) error {
+	if _, err := s.st.Tenants().Get(ctx, id); err != nil {
+		return notFound(err, "tenant", id)
+	}
+	return nil
+}
+
+func invalidf(field, format string, args ...any) error {
+	return fault.Invalid(field, "%s: %s", field, fmt.Sprintf(format, args...))
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -1,0 +1,188 @@
+package fault
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable error code.
+type Code string
+
+// Codes shared by every surface. The OAuth codes follow RFC 6749 §5.2,
+// RFC 6750 §3.1 and RFC 7009 §2.2.1.
+const (
+	CodeInvalidRequest       Code = "invalid_request"
+	CodeInvalidClient        Code = "invalid_client"
+	CodeInvalidGrant         Code = "invalid_grant"
+	CodeUnauthorizedClient   Code = "unauthorized_client"
+	CodeUnsupportedGrantType Code = "unsupported_grant_type"
+	CodeInvalidScope         Code = "invalid_scope"
+	CodeInvalidToken         Code = "invalid_token"
+	CodeAccessDenied         Code = "access_denied"
+	CodeInsufficientScope    Code = "insufficient_scope"
+	CodeUnsupportedTokenType Code = "unsupported_token_type"
+
+	CodeUnauthenticated      Code = "unauthenticated"
+	CodeForbidden            Code = "forbidden"
+	CodeNotFound             Code = "not_found"
+	CodeConflict             Code = "conflict"
+	CodeValidation           Code = "validation_failed"
+	CodeTooLarge             Code = "request_too_large"
+	CodeUnsupportedMediaType Code = "unsupported_media_type"
+	CodeMethodNotAllowed     Code = "method_not_allowed"
+	CodeRateLimited          Code = "rate_limited"
+	CodeUnavailable          Code = "temporarily_unavailable"
+	CodeInternal             Code = "server_error"
+)
+
+// Error is the core's error. Description is safe for clients; Cause is only
+// logged.
+type Error struct {
+	Code        Code
+	Description string
+	// Field names the offending input for validation errors, if any.
+	Field string
+	Cause error
+}
+
+func (e *Error) Error() string {
+	msg := string(e.Code)
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	if e.Cause != nil {
+		msg += ": " + e.Cause.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// WithCause returns a copy of e carrying cause.
+func (e *Error) WithCause(cause error) *Error {
+	c := *e
+	c.Cause = cause
+	return &c
+}
+
+// As returns the *Error in err's chain, or nil.
+func As(err error) *Error {
+	var f *Error
+	if errors.As(err, &f) {
+		return f
+	}
+	return nil
+}
+
+// CodeOf returns the code of err, CodeInternal when err is not a *Error.
+func CodeOf(err error) Code {
+	if f := As(err); f != nil {
+		return f.Code
+	}
+	return CodeInternal
+}
+
+func newf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Description: fmt.Sprintf(format, args...)}
+}
+
+// InvalidRequest reports a malformed request.
+func InvalidRequest(format string, args ...any) *Error {
+	return newf(CodeInvalidRequest, format, args...)
+}
+
+// InvalidClient reports failed client authentication.
+func InvalidClient(format string, args ...any) *Error {
+	return newf(CodeInvalidClient, format, args...)
+}
+
+// InvalidGrant reports an invalid, expired or revoked grant.
+func InvalidGrant(format string, args ...any) *Error {
+	return newf(CodeInvalidGrant, format, args...)
+}
+
+// UnauthorizedClient reports a client not allowed to use a grant.
+func UnauthorizedClient(format string, args ...any) *Error {
+	return newf(CodeUnauthorizedClient, format, args...)
+}
+
+// UnsupportedGrantType reports an unknown grant type.
+func UnsupportedGrantType(format string, args ...any) *Error {
+	return newf(CodeUnsupportedGrantType, format, args...)
+}
+
+// InvalidScope reports a scope that is unknown or not allowed.
+func InvalidScope(format string, args ...any) *Error {
+	return newf(CodeInvalidScope, format, args...)
+}
+
+// InvalidToken reports a bearer token that is missing, malformed, expired or
+// revoked (RFC 6750 §3.1).
+func InvalidToken(format string, args ...any) *Error {
+	return newf(CodeInvalidToken, format, args...)
+}
+
+// Unauthenticated reports a request without valid credentials.
+func Unauthenticated(format string, args ...any) *Error {
+	return newf(CodeUnauthenticated, format, args...)
+}
+
+// Forbidden reports an authenticated caller without the right to act.
+func Forbidden(format string, args ...any) *Error {
+	return newf(CodeForbidden, format, args...)
+}
+
+// InsufficientScope reports a token lacking a required scope (RFC 6750 §3.1).
+func InsufficientScope(format string, args ...any) *Error {
+	return newf(CodeInsufficientScope, format, args...)
+}
+
+// NotFound reports an unknown resource.
+func NotFound(format string, args ...any) *Error {
+	return newf(CodeNotFound, format, args...)
+}
+
+// Conflict reports a duplicate or a conflicting state.
+func Conflict(format string, args ...any) *Error {
+	return newf(CodeConflict, format, args...)
+}
+
+// Invalid reports a well-formed request whose field value is not acceptable.
+func Invalid(field, format string, args ...any) *Error {
+	e := newf(CodeValidation, format, args...)
+	e.Field = field
+	return e
+}
+
+// TooLarge reports an oversized request.
+func TooLarge(format string, args ...any) *Error {
+	return newf(CodeTooLarge, format, args...)
+}
+
+// UnsupportedMediaType reports a wrong content type.
+func UnsupportedMediaType(format string, args ...any) *Error {
+	return newf(CodeUnsupportedMediaType, format, args...)
+}
+
+// RateLimited reports throttling.
+func RateLimited(format string, args ...any) *Error {
+	return newf(CodeRateLimited, format, args...)
+}
+
+// Unavailable reports a dependency that could not be reached.
+func Unavailable(cause error) *Error {
+	return &Error{Code: CodeUnavailable, Description: "the service is temporarily unavailable", Cause: cause}
+}
+
+// Internal reports an unexpected failure; the cause is only logged.
+func Internal(cause error) *Error {
+	return &Error{Code: CodeInternal, Description: "internal error", Cause: cause}
+}
+
+// WithField returns a copy of e naming the offending input.
+func (e *Error) WithField(field string) *Error {
+	c := *e
+	c.Field = field
+	return &c
+}

@@ -1,0 +1,47 @@
+package grant
+
+import (
+	"context"
+	"errors"
+
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/principal"
+	"github.com/tokend/tokend/internal/store"
+)
+
+// errClient is the one answer to every failed client authentication, so
+// that the response does not say which part was wrong (RFC 6749 §5.2).
+var errClient = fault.InvalidClient("client authentication failed")
+
+// authenticate checks the client's credentials (RFC 6749 §2.3.1). A public
+// client (no stored secret) authenticates with its id alone and method
+// "none"; a confidential client must present its secret.
+func (e *Engine) authenticate(ctx context.Context, r *Request) (store.Client, error) {
+	if r.Client.ID == "" {
+		return store.Client{}, fault.InvalidClient("client authentication is required")
+	}
+	c, err := e.st.Clients().Get(ctx, r.Tenant, r.Client.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+r.Client.ID, r.Client.ID, "unknown client", errClient)
+	}
+	if err != nil {
+		return store.Client{}, fault.Unavailable(err)
+	}
+	if len(c.SecretHash) == 0 {
+		if r.Client.Secret != "" {
+			return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+c.ID, c.ID, "secret sent for a public client", errClient)
+		}
+	} else {
+		ok, err := principal.CheckSecret(ctx, c.SecretHash, c.SecretAlg, r.Client.Secret)
+		if err != nil && ctx.Err() != nil {
+			return store.Client{}, fault.Unavailable(ctx.Err())
+		}
+		if !ok || r.Client.Secret == "" {
+			return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+c.ID, c.ID, "wrong secret", errClient)
+		}
+	}
+	if c.Disabled {
+		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+c.ID, c.ID, "client disabled", errClient)
+	}
+	return c, nil
+}

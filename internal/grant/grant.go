@@ -1,0 +1,242 @@
+package grant
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/tenant"
+)
+
+// Grant type identifiers (RFC 6749 §4, RFC 8693 §2.1, RFC 7523 §2.1).
+const (
+	ClientCredentials = "client_credentials"
+	Password          = "password"
+	RefreshToken      = "refresh_token"
+	TokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
+	JWTBearer         = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+)
+
+// ClientAuth is how the client authenticated itself (RFC 6749 §2.3).
+type ClientAuth struct {
+	ID     string
+	Secret string
+	// Method is client_secret_basic, client_secret_post or none.
+	Method string
+}
+
+// Request is a parsed token request. Scope is nil when the request had no
+// scope parameter.
+type Request struct {
+	Tenant       string
+	GrantType    string
+	Client       ClientAuth
+	Scope        []string
+	Audience     []string
+	Username     string
+	Password     string
+	RefreshToken string
+}
+
+// Response is a successful token response (RFC 6749 §5.1).
+type Response struct {
+	AccessToken  string
+	TokenType    string
+	ExpiresIn    int64
+	RefreshToken string
+	Scope        []string
+}
+
+// Subject is who a grant authorized the token for.
+type Subject struct {
+	Type      string // client, user, device
+	ID        string
+	Authority *Authority // nil: the client's own scopes bound the token
+	SessionID string
+	// Refresh asks for a refresh token beside the access token.
+	Refresh bool
+	// Granted, when set, is the scope of the original grant: a refresh may
+	// only narrow it (RFC 6749 §6).
+	Granted []string
+	// FamilyID continues a refresh-token family.
+	FamilyID string
+	// LifetimeEnd bounds the refresh-token family.
+	LifetimeEnd time.Time
+}
+
+// Grant authorizes one grant type. Authorize runs after the client has
+// been authenticated and allowed the grant type.
+type Grant interface {
+	Authorize(ctx context.Context, e *Engine, r *Request, c store.Client, pol store.Policy) (*Subject, error)
+}
+
+// RefreshIssuer makes refresh tokens; the refresh grant implements it.
+type RefreshIssuer interface {
+	IssueRefresh(ctx context.Context, r *Request, c store.Client, s *Subject, scope []string, pol store.Policy) (string, error)
+}
+
+// Options configure an Engine; all but Now and Log are required.
+type Options struct {
+	Store  store.Store
+	Issuer *issue.Issuer
+	Audit  *audit.Recorder
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Engine runs the token endpoint pipeline.
+type Engine struct {
+	st      store.Store
+	issuer  *issue.Issuer
+	audit   *audit.Recorder
+	log     *slog.Logger
+	now     func() time.Time
+	grants  map[string]Grant
+	refresh RefreshIssuer
+}
+
+// New returns an Engine with the built-in grants registered.
+func New(o Options) (*Engine, error) {
+	if o.Store == nil || o.Issuer == nil || o.Audit == nil {
+		return nil, errors.New("grant: Store, Issuer and Audit are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{st: o.Store, issuer: o.Issuer, audit: o.Audit, log: o.Log, now: o.Now, grants: map[string]Grant{}}
+	e.grants[ClientCredentials] = clientCredentials{}
+	e.grants[Password] = password{}
+	return e, nil
+}
+
+// Register adds or replaces the grant for a grant type.
+func (e *Engine) Register(grantType string, g Grant) {
+	e.grants[grantType] = g
+	if r, ok := g.(RefreshIssuer); ok {
+		e.refresh = r
+	}
+}
+
+// Token runs the pipeline for one token request.
+func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
+	g, ok := e.grants[r.GrantType]
+	if !ok {
+		if r.GrantType == "" {
+			return Response{}, fault.InvalidRequest("grant_type is required")
+		}
+		return Response{}, fault.UnsupportedGrantType("grant type %q is not supported", r.GrantType)
+	}
+	t, err := e.st.Tenants().Get(ctx, r.Tenant)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return Response{}, fault.NotFound("tenant %q not found", r.Tenant)
+		}
+		return Response{}, fault.Unavailable(err)
+	}
+	c, err := e.authenticate(ctx, r)
+	if err != nil {
+		return Response{}, err
+	}
+	if !slices.Contains(c.GrantTypes, r.GrantType) {
+		return Response{}, fault.UnauthorizedClient("the client is not allowed the %s grant", r.GrantType)
+	}
+	pol := tenant.Effective(t.Policy, c.Policy)
+	s, err := g.Authorize(ctx, e, r, c, pol)
+	if err != nil {
+		return Response{}, err
+	}
+	scope, err := e.scope(r, c, s)
+	if err != nil {
+		return Response{}, err
+	}
+	aud, err := e.audience(ctx, r, c, s)
+	if err != nil {
+		return Response{}, err
+	}
+	req := issue.Request{
+		Tenant: r.Tenant, Kind: claims.KindAccess, SubjectType: s.Type, Subject: s.ID, ClientID: c.ID,
+		SessionID: s.SessionID, FamilyID: s.FamilyID, Scope: scope, Audience: aud,
+		TTL: time.Duration(pol.AccessTTL) * time.Second, Format: pol.Format,
+		Action: "token.issue", LifetimeEnd: s.LifetimeEnd,
+	}
+	if s.Authority != nil {
+		req.Roles, req.Groups, req.Resources = s.Authority.Roles, s.Authority.Groups, s.Authority.Resources
+	}
+	res, err := e.issuer.Issue(ctx, req)
+	if err != nil {
+		return Response{}, err
+	}
+	out := Response{AccessToken: res.Value, TokenType: "Bearer", ExpiresIn: res.ExpiresIn(), Scope: scope}
+	if s.Refresh && slices.Contains(c.GrantTypes, RefreshToken) && e.refresh != nil {
+		rt, err := e.refresh.IssueRefresh(ctx, r, c, s, scope, pol)
+		if err != nil {
+			return Response{}, err
+		}
+		out.RefreshToken = rt
+	}
+	return out, nil
+}
+
+// scope applies RFC 6749 §3.3: the requested scope must lie within what the
+// client may request and, for a user, what their roles grant; no request
+// means all of that. A refresh may only narrow the original grant.
+func (e *Engine) scope(r *Request, c store.Client, s *Subject) ([]string, error) {
+	allowed := c.Scopes
+	if s.Authority != nil {
+		allowed = intersect(allowed, s.Authority.Scopes)
+	}
+	if s.Granted != nil {
+		allowed = intersect(allowed, s.Granted)
+	}
+	if r.Scope == nil {
+		return sorted(allowed), nil
+	}
+	for _, sc := range r.Scope {
+		if !slices.Contains(allowed, sc) {
+			return nil, fault.InvalidScope("scope %q is not allowed", sc)
+		}
+	}
+	return sorted(r.Scope), nil
+}
+
+// audience resolves requested audiences: each must be one of the client's
+// audiences or a project of the tenant. No request means the client's.
+func (e *Engine) audience(ctx context.Context, r *Request, c store.Client, s *Subject) ([]string, error) {
+	if len(r.Audience) == 0 {
+		return c.Audiences, nil
+	}
+	for _, a := range r.Audience {
+		if slices.Contains(c.Audiences, a) {
+			continue
+		}
+		if _, err := e.st.Projects().GetByAudience(ctx, r.Tenant, a); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fault.InvalidRequest("audience %q is not known", a).WithField("audience")
+			}
+			return nil, fault.Unavailable(err)
+		}
+		if len(c.Audiences) > 0 {
+			return nil, fault.InvalidRequest("audience %q is not allowed for this client", a).WithField("audience")
+		}
+	}
+	return sorted(r.Audience), nil
+}
+
+// fail records a failed authentication and returns err.
+func (e *Engine) fail(ctx context.Context, tenantID, action, subject, clientID, reason string, err error) error {
+	_ = e.audit.Record(ctx, nil, store.AuditEvent{
+		Tenant: tenantID, Action: action, Outcome: audit.Failure, Actor: subject, Subject: subject, ClientID: clientID,
+		Detail: map[string]string{"reason": reason},
+	})
+	return err
+}

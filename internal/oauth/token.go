@@ -1,0 +1,143 @@
+package oauth
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/grant"
+	"github.com/tokend/tokend/internal/httpx"
+)
+
+// TokenEndpoint serves POST /t/{tenant}/oauth2/token (RFC 6749 §3.2).
+type TokenEndpoint struct {
+	Engine  *grant.Engine
+	MaxBody int64
+	Log     *slog.Logger
+}
+
+// Register adds the token endpoint to mux.
+func (te *TokenEndpoint) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /t/{tenant}/oauth2/token", te.serve)
+}
+
+// tokenResponse is RFC 6749 §5.1.
+type tokenResponse struct {
+	AccessToken     string `json:"access_token"`
+	TokenType       string `json:"token_type"`
+	ExpiresIn       int64  `json:"expires_in,omitempty"`
+	RefreshToken    string `json:"refresh_token,omitempty"`
+	Scope           string `json:"scope,omitempty"`
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
+}
+
+func (te *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
+	// RFC 6749 §5.1: token responses and errors are never cached.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	req, err := te.parse(r)
+	if err == nil {
+		var res grant.Response
+		res, err = te.Engine.Token(r.Context(), req)
+		if err == nil {
+			httpx.WriteJSON(w, http.StatusOK, tokenResponse{
+				AccessToken: res.AccessToken, TokenType: res.TokenType, ExpiresIn: res.ExpiresIn,
+				RefreshToken: res.RefreshToken, Scope: strings.Join(res.Scope, " "),
+			})
+			return
+		}
+	}
+	httpx.WriteError(w, r, te.Log, err)
+}
+
+// parse reads a form-encoded token request strictly: one value per
+// parameter (RFC 6749 §3.2) except audience and resource, and one client
+// authentication method (§2.3).
+func (te *TokenEndpoint) parse(r *http.Request) (*grant.Request, error) {
+	form, err := ParseForm(r, te.MaxBody, "audience", "resource")
+	if err != nil {
+		return nil, err
+	}
+	req := &grant.Request{
+		Tenant:       r.PathValue("tenant"),
+		GrantType:    form.Get("grant_type"),
+		Username:     form.Get("username"),
+		Password:     form.Get("password"),
+		RefreshToken: form.Get("refresh_token"),
+		Audience:     append(form["audience"], form["resource"]...),
+	}
+	if form.Has("scope") {
+		req.Scope = strings.Fields(form.Get("scope"))
+		if req.Scope == nil {
+			req.Scope = []string{}
+		}
+	}
+	req.Client, err = ClientAuth(r, form)
+	return req, err
+}
+
+// ParseForm parses an application/x-www-form-urlencoded body of at most
+// limit bytes, rejecting repeated parameters other than multi.
+func ParseForm(r *http.Request, limit int64, multi ...string) (url.Values, error) {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, _ := strings.Cut(ct, ";"); strings.TrimSpace(strings.ToLower(mt)) != "application/x-www-form-urlencoded" {
+		return nil, fault.InvalidRequest("the request body must be application/x-www-form-urlencoded")
+	}
+	body, err := httpx.ReadBody(r, limit)
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, fault.InvalidRequest("malformed form body")
+	}
+	if len(r.URL.RawQuery) > 0 {
+		return nil, fault.InvalidRequest("parameters must be sent in the request body, not the URL")
+	}
+	for k, v := range form {
+		if len(v) > 1 && !contains(multi, k) {
+			return nil, fault.InvalidRequest("parameter %q is repeated", k)
+		}
+	}
+	return form, nil
+}
+
+// ClientAuth extracts client credentials from HTTP Basic (RFC 6749 §2.3.1,
+// form-urlencoded id and secret) or the body; using both is an error.
+func ClientAuth(r *http.Request, form url.Values) (grant.ClientAuth, error) {
+	var ca grant.ClientAuth
+	if h := r.Header.Get("Authorization"); h != "" {
+		id, secret, ok := r.BasicAuth()
+		if !ok {
+			return ca, fault.InvalidClient("malformed Authorization header")
+		}
+		uid, err1 := url.QueryUnescape(id)
+		usec, err2 := url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return ca, fault.InvalidClient("malformed client credentials")
+		}
+		if form.Has("client_secret") {
+			return ca, fault.InvalidRequest("use one client authentication method, not both")
+		}
+		if form.Has("client_id") && form.Get("client_id") != uid {
+			return ca, fault.InvalidRequest("client_id does not match the authenticated client")
+		}
+		return grant.ClientAuth{ID: uid, Secret: usec, Method: "client_secret_basic"}, nil
+	}
+	ca = grant.ClientAuth{ID: form.Get("client_id"), Secret: form.Get("client_secret"), Method: "client_secret_post"}
+	if ca.Secret == "" {
+		ca.Method = "none"
+	}
+	return ca, nil
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,138 @@
+package principal
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/token"
+)
+
+// Argon2id parameters (RFC 9106 §4 second recommended option, scaled to
+// OWASP's 19 MiB / t=2 floor for interactive logins).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+	argonSaltLen = 16
+)
+
+// ErrBadHash reports a stored hash that cannot be parsed.
+var ErrBadHash = errors.New("principal: malformed password hash")
+
+// hashSlots bounds concurrent argon2id work.
+var hashSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+func acquire(ctx context.Context) error {
+	select {
+	case hashSlots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func release() { <-hashSlots }
+
+// HashPassword returns the argon2id PHC string of password.
+func HashPassword(ctx context.Context, password string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	if err := acquire(ctx); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	release()
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// CheckPassword reports whether password matches the PHC string encoded, in
+// constant time. An empty encoded hash never matches.
+func CheckPassword(ctx context.Context, encoded, password string) (bool, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, ErrBadHash
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, ErrBadHash
+	}
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 || m > 1<<20 || t > 16 {
+		return false, ErrBadHash
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil {
+		return false, ErrBadHash
+	}
+	want, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil || len(want) == 0 || len(want) > 64 {
+		return false, ErrBadHash
+	}
+	if err := acquire(ctx); err != nil {
+		return false, err
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	release()
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// dummyHash is checked when no account exists, so that the response time
+// does not reveal whether it does.
+var dummyHash = func() string {
+	h, err := HashPassword(context.Background(), "tokend-dummy-password")
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+// CheckDummy spends the time of one password check and returns false.
+func CheckDummy(ctx context.Context, password string) {
+	_, _ = CheckPassword(ctx, dummyHash, password)
+}
+
+// NewSecret returns a generated secret with tag and its stored hash.
+func NewSecret(tag string) (secret string, hash []byte) {
+	s := token.NewOpaque(tag)
+	return s, token.Hash(s)
+}
+
+// HashSecret returns the stored form of a secret: SHA-256 for well-formed
+// generated secrets, argon2id for anything a person chose.
+func HashSecret(ctx context.Context, secret string) (hash []byte, alg string, err error) {
+	if _, err := token.ParseOpaque(secret); err == nil {
+		return token.Hash(secret), store.SecretSHA256, nil
+	}
+	h, err := HashPassword(ctx, secret)
+	return []byte(h), store.SecretArgon2id, err
+}
+
+// CheckSecret compares secret with a stored hash in constant time.
+func CheckSecret(ctx context.Context, hash []byte, alg, secret string) (bool, error) {
+	switch alg {
+	case store.SecretSHA256:
+		if len(hash) == 0 {
+			return false, nil
+		}
+		return subtle.ConstantTimeCompare(token.Hash(secret), hash) == 1, nil
+	case store.SecretArgon2id:
+		return CheckPassword(ctx, string(hash), secret)
+	default:
+		return false, ErrBadHash
+	}
+}

@@ -1,0 +1,66 @@
+package revoke
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tokend/tokend/internal/store"
+)
+
+func TestDenyListCutoffs(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cut := base.Add(500 * time.Microsecond)
+	before := Token{Tenant: "a", ID: "t1", IssuedAt: base, Subject: "alice", SessionID: "s1", ClientID: "c1", FamilyID: "f1"}
+	after := before
+	after.ID, after.IssuedAt = "t2", base.Add(501*time.Microsecond) // same second, after the cutoff
+	other := before
+	other.Tenant = "b"
+
+	cases := []struct {
+		name string
+		rev  store.Revocation
+	}{
+		{"subject", store.Revocation{Scope: store.RevokeSubject, Key: "alice"}},
+		{"session", store.Revocation{Scope: store.RevokeSession, Key: "s1"}},
+		{"client", store.Revocation{Scope: store.RevokeClient, Key: "c1"}},
+		{"family", store.Revocation{Scope: store.RevokeFamily, Key: "f1"}},
+		{"tenant", store.Revocation{Scope: store.RevokeTenant}},
+	}
+	for _, c := range cases {
+		d := NewDenyList()
+		r := c.rev
+		r.Tenant, r.Cutoff, r.Seq = "a", cut, 1
+		d.Apply(r)
+		if d.Reason(before) == "" {
+			t.Errorf("%s: token issued before the cutoff not revoked", c.name)
+		}
+		if got := d.Reason(after); got != "" {
+			t.Errorf("%s: token issued after the cutoff in the same second revoked: %s", c.name, got)
+		}
+		if d.Reason(other) != "" {
+			t.Errorf("%s: revocation leaked to another tenant", c.name)
+		}
+	}
+}
+
+func TestDenyListTokenAndPrune(t *testing.T) {
+	t.Parallel()
+	d := NewDenyList()
+	now := time.Now()
+	until := now.Add(time.Minute)
+	d.Apply(store.Revocation{Seq: 1, Tenant: "a", Scope: store.RevokeToken, Key: "t1", Cutoff: now, Until: &until})
+	d.Apply(store.Revocation{Seq: 1, Tenant: "a", Scope: store.RevokeToken, Key: "t9", Cutoff: now}) // replay: ignored
+	if d.Reason(Token{Tenant: "a", ID: "t1"}) == "" || d.Reason(Token{Tenant: "a", ID: "t2"}) != "" {
+		t.Fatal("token revocation")
+	}
+	if d.Reason(Token{Tenant: "a", ID: "t9"}) != "" || d.Last() != 1 {
+		t.Fatal("a replayed seq was applied")
+	}
+	if n := d.Prune(now); n != 0 || d.Size() != 1 {
+		t.Fatalf("pruned early: %d", n)
+	}
+	if n := d.Prune(until.Add(time.Second)); n != 1 || d.Size() != 0 {
+		t.Fatalf("prune: %d, size %d", n, d.Size())
+	}
+}

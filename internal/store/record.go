@@ -1,0 +1,213 @@
+package store
+
+import "time"
+
+// Tenant is the isolation unit: its issuer is {public_url}/t/{ID}.
+type Tenant struct {
+	ID          string // slug, also the issuer path segment
+	DisplayName string
+	Policy      Policy
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Policy is a tenant's token policy. Zero values mean "use tokend's
+// default", so an empty policy is valid. Durations are in seconds.
+type Policy struct {
+	// SigningAlg is the algorithm of new signing keys: ES256 (default),
+	// EdDSA, RS256 or HS256.
+	SigningAlg string `json:"signing_alg,omitempty"`
+	// AccessTTL is the default access-token expiry; MaxAccessTTL its bound.
+	AccessTTL    int64 `json:"access_ttl,omitempty"`
+	MaxAccessTTL int64 `json:"max_access_ttl,omitempty"`
+	// RefreshTTL is the lifetime of a refresh-token family.
+	RefreshTTL int64 `json:"refresh_ttl,omitempty"`
+	// Lifetime bounds renewal (seed 004 "lifetime").
+	Lifetime    int64 `json:"lifetime,omitempty"`
+	MaxLifetime int64 `json:"max_lifetime,omitempty"`
+	// AllowEternal permits tokens without expiry where a kind allows it.
+	AllowEternal bool `json:"allow_eternal,omitempty"`
+	// PasswordGrant enables the resource-owner password grant.
+	PasswordGrant bool `json:"password_grant,omitempty"`
+	// TokenLimit caps active tokens per subject; 0 is unlimited.
+	TokenLimit int `json:"token_limit,omitempty"`
+	// Format is "jwt" (default) or "opaque" for access tokens.
+	Format string `json:"format,omitempty"`
+}
+
+// Project is an API of a tenant; its Audience is the token audience.
+type Project struct {
+	Tenant      string
+	ID          string
+	DisplayName string
+	Audience    string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Secret hash algorithms.
+const (
+	// SecretSHA256 is for high-entropy secrets tokend generated.
+	SecretSHA256 = "sha256"
+	// SecretArgon2id is for secrets a person chose (PHC string).
+	SecretArgon2id = "argon2id"
+)
+
+// Client is an application registered in a tenant.
+type Client struct {
+	Tenant      string
+	ID          string
+	DisplayName string
+	// SecretHash is the stored form of the secret (never the secret); empty
+	// for public clients. SecretAlg says how it was hashed.
+	SecretHash []byte
+	SecretAlg  string
+	GrantTypes []string
+	Scopes     []string
+	Audiences  []string
+	Kinds      []string // token kinds this client may mint
+	Policy     Policy   // per-client overrides of the tenant policy
+	Disabled   bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// User is a person of a tenant.
+type User struct {
+	Tenant       string
+	ID           string
+	Login        string // normalised, unique in the tenant
+	DisplayName  string
+	PasswordHash string // argon2id PHC string; empty means no password
+	Roles        []string
+	Groups       []string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Device is a non-human principal: a store, kiosk, device or service.
+type Device struct {
+	Tenant      string
+	ID          string
+	DisplayName string
+	Type        string // store, kiosk, device or service
+	SecretHash  []byte
+	SecretAlg   string
+	Roles       []string
+	Metadata    map[string]string
+	Disabled    bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Role maps a name to scopes and resources.
+type Role struct {
+	Tenant      string
+	Name        string
+	Description string
+	Scopes      []string
+	Resources   []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Group is a named set of roles that users belong to.
+type Group struct {
+	Tenant      string
+	Name        string
+	Description string
+	Roles       []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Key states.
+const (
+	KeyActive  = "active"
+	KeyRetired = "retired"
+)
+
+// Key is a tenant signing key. Private is always encrypted.
+type Key struct {
+	Tenant string
+	ID     string // kid
+	Alg    string
+	State  string
+	// Private is the AES-GCM sealed private key (or HMAC secret).
+	Private []byte
+	// Public is the PKIX DER public key; empty for HS256.
+	Public    []byte
+	CreatedAt time.Time
+	RetiredAt *time.Time
+	// PublishUntil is when a retired key may leave the JWKS: after every
+	// token it signed has expired. Nil while active.
+	PublishUntil *time.Time
+}
+
+// Token formats.
+const (
+	FormatJWT    = "jwt"
+	FormatOpaque = "opaque"
+)
+
+// Token is one ledger row: an issued token, never its value.
+type Token struct {
+	Tenant      string
+	ID          string // jti
+	Kind        string
+	Format      string
+	Hash        []byte // SHA-256 of an opaque token's value; nil for JWTs
+	SubjectType string // user, client, device, customer, tenant
+	Subject     string
+	ClientID    string
+	SessionID   string
+	FamilyID    string
+	Actor       string
+	Audience    []string
+	Scope       []string
+	IssuedAt    time.Time
+	ExpiresAt   *time.Time // nil: eternal
+	LifetimeEnd *time.Time
+	RevokedAt   *time.Time
+}
+
+// AuditEvent is one entry of a tenant's audit log.
+type AuditEvent struct {
+	Tenant     string
+	Seq        int64
+	Time       time.Time
+	Action     string // e.g. client.create, token.issue, auth.fail
+	Outcome    string // success, failure, denied
+	Actor      string // who acted: "client:ID", "user:ID", "system"
+	Subject    string // what was acted on
+	ClientID   string
+	RemoteAddr string
+	UserAgent  string
+	RequestID  string
+	Detail     map[string]string
+	PrevHash   []byte
+	Hash       []byte
+}
+
+// Change entities.
+const (
+	EntityTenant  = "tenant"
+	EntityProject = "project"
+	EntityClient  = "client"
+	EntityUser    = "user"
+	EntityDevice  = "device"
+	EntityRole    = "role"
+	EntityGroup   = "group"
+	EntityKey     = "key"
+	EntityToken   = "token"
+)
+
+// Change is one entry of the change log.
+type Change struct {
+	Seq    int64
+	Tenant string
+	Entity string
+	Key    string
+	Time   time.Time
+}

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned (wrapped with %w) by every backend.
+var (
+	ErrNotFound    = errors.New("store: not found")
+	ErrConflict    = errors.New("store: conflict")
+	ErrUnavailable = errors.New("store: unavailable")
+)
+
+// Store is the storage contract. Implementations are safe for concurrent use.
+type Store interface {
+	Tenants() Tenants
+	Projects() Projects
+	Clients() Clients
+	Users() Users
+	Devices() Devices
+	Roles() Roles
+	Groups() Groups
+	Keys() Keys
+	Tokens() Tokens
+	Audit() Audit
+	Changes() Changes
+
+	// Tx runs fn with a Store bound to one transaction; the transaction
+	// commits when fn returns nil and rolls back otherwise. Calling Tx on a
+	// transaction-bound Store runs fn in the same transaction.
+	Tx(ctx context.Context, fn func(Store) error) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database. Only the root Store may be closed.
+	Close() error
+}
+
+// Page selects one page of a keyset-paginated listing: items whose id sorts
+// after After, at most Limit of them (1..1000; 0 means 100).
+type Page struct {
+	After string
+	Limit int
+}
+
+// Tenants stores tenants. Deleting a tenant deletes everything it holds.
+type Tenants interface {
+	Create(ctx context.Context, t Tenant) error
+	Get(ctx context.Context, id string) (Tenant, error)
+	List(ctx context.Context, p Page) ([]Tenant, error)
+	Update(ctx context.Context, t Tenant) error
+	Delete(ctx context.Context, id string) error
+	Count(ctx context.Context) (int, error)
+}
+
+// Projects stores the APIs of a tenant; a project's audience is unique in its
+// tenant.
+type Projects interface {
+	Create(ctx context.Context, p Project) error
+	Get(ctx context.Context, tenant, id string) (Project, error)
+	GetByAudience(ctx context.Context, tenant, audience string) (Project, error)
+	List(ctx context.Context, tenant string, p Page) ([]Project, error)
+	Update(ctx context.Context, p Project) error
+	Delete(ctx context.Context, tenant, id string) error
+}
+
+// Clients stores the applications of a tenant.
+type Clients interface {
+	Create(ctx context.Context, c Client) error
+	Get(ctx context.Context, tenant, id string) (Client, error)
+	List(ctx context.Context, tenant string, p Page) ([]Client, error)
+	Update(ctx context.Context, c Client) error
+	Delete(ctx context.Context, tenant, id string) error
+}
+
+// Users stores the people of a tenant; Login is unique in its tenant.
+type Users interface {
+	Create(ctx context.Context, u User) error
+	Get(ctx context.Context, tenant, id string) (User, error)
+	GetByLogin(ctx context.Context, tenant, login string) (User, error)
+	List(ctx context.Context, tenant string, p Page) ([]User, error)
+	Update(ctx context.Context, u User) error
+	Delete(ctx context.Context, tenant, id string) error
+}
+
+// Devices stores the non-human principals of a tenant.
+type Devices interface {
+	Create(ctx context.Context, d Device) error
+	Get(ctx context.Context, tenant, id string) (Device, error)
+	List(ctx context.Context, tenant string, p Page) ([]Device, error)
+	Update(ctx context.Context, d Device) error
+	Delete(ctx context.Context, tenant, id string) error
+}
+
+// Roles stores named bundles of scopes and resources; Page.After is a name.
+type Roles interface {
+	Create(ctx context.Context, r Role) error
+	Get(ctx context.Context, tenant, name string) (Role, error)
+	List(ctx context.Context, tenant string, p Page) ([]Role, error)
+	Update(ctx context.Context, r Role) error
+	Delete(ctx context.Context, tenant, name string) error
+}
+
+// Groups stores named sets of roles; Page.After is a name.
+type Groups interface {
+	Create(ctx context.Context, g Group) error
+	Get(ctx context.Context, tenant, name string) (Group, error)
+	List(ctx context.Context, tenant string, p Page) ([]Group, error)
+	Update(ctx context.Context, g Group) error
+	Delete(ctx context.Context, tenant, name string) error
+}
+
+// Keys stores a tenant's signing keys.
+type Keys interface {
+	Create(ctx context.Context, k Key) error
+	// List returns every key of the tenant, newest first.
+	List(ctx context.Context, tenant string) ([]Key, error)
+	// Update replaces State, RetiredAt and PublishUntil of an existing key.
+	Update(ctx context.Context, k Key) error
+	// DeleteExpired removes retired keys whose PublishUntil is before now
+	// and returns how many it removed.
+	DeleteExpired(ctx context.Context, tenant string, now time.Time) (int, error)
+}
+
+// Tokens is the ledger of issued tokens.
+type Tokens interface {
+	// Insert appends ledger rows, all in one transaction.
+	Insert(ctx context.Context, ts ...Token) error
+	Get(ctx context.Context, tenant, id string) (Token, error)
+	// GetByHash finds an opaque token by the hash of its secret.
+	GetByHash(ctx context.Context, hash []byte) (Token, error)
+	// List returns ledger rows of a tenant matching f, ordered by id.
+	List(ctx context.Context, tenant string, f TokenFilter) ([]Token, error)
+	// Revoke sets RevokedAt on one token if it is not already revoked.
+	// It reports ErrNotFound for an unknown token.
+	Revoke(ctx context.Context, tenant, id string, at time.Time) error
+	// CountActive counts tokens of subject that are neither revoked nor
+	// expired at now.
+	CountActive(ctx context.Context, tenant, subject string, now time.Time) (int, error)
+	// DeleteExpired removes rows that expired before cutoff, at most limit
+	// of them, and returns how many it removed.
+	DeleteExpired(ctx context.Context, cutoff time.Time, limit int) (int, error)
+}
+
+// TokenFilter narrows a ledger listing. Empty fields do not filter.
+type TokenFilter struct {
+	Subject  string
+	ClientID string
+	Kind     string
+	// ActiveAt, when set, keeps tokens neither revoked nor expired then.
+	ActiveAt *time.Time
+	Page     Page
+}
+
+// SealFunc completes an audit event once the backend has assigned its Seq
+// and PrevHash: it must set Hash.
+type SealFunc func(e *AuditEvent)
+
+// Audit is the append-only, per-tenant hash-chained audit log.
+type Audit interface {
+	// Append assigns each event the next Seq of its tenant and the Hash of
+	// the tenant's previous event as PrevHash (nil for the first), calls
+	// seal, and stores the events, all in one transaction. Appends to one
+	// tenant are serialised, so the chain has no forks.
+	Append(ctx context.Context, seal SealFunc, events ...AuditEvent) error
+	// List returns events of a tenant matching f, in ascending Seq.
+	List(ctx context.Context, tenant string, f AuditFilter) ([]AuditEvent, error)
+}
+
+// AuditFilter narrows an audit listing. Empty fields do not filter.
+type AuditFilter struct {
+	From, To time.Time // inclusive From, exclusive To; zero is open
+	Action   string
+	Subject  string
+	ClientID string
+	Actor    string
+	AfterSeq int64
+	Limit    int // 1..1000; 0 means 100
+}
+
+// Changes is the ordered change log replicas follow to invalidate caches.
+type Changes interface {
+	// After returns up to limit changes with Seq > after, ascending.
+	After(ctx context.Context, after int64, limit int) ([]Change, error)
+	// Last returns the highest Seq, 0 when the log is empty.
+	Last(ctx context.Context) (int64, error)
+	// Append records a change that is not a side effect of another method
+	// (for example a revocation cutoff in later versions).
+	Append(ctx context.Context, c Change) error
+	// DeleteBefore removes changes older than cutoff.
+	DeleteBefore(ctx context.Context, cutoff time.Time) (int, error)
+}

@@ -1,0 +1,128 @@
+package token
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"strings"
+	"time"
+)
+
+// Tags of opaque values. A tag is lowercase letters only.
+const (
+	TagAccess       = "at" // opaque access token / API key
+	TagRefresh      = "rt"
+	TagClientSecret = "cs"
+	TagDeviceSecret = "ds"
+	TagAdmin        = "adm"
+)
+
+const (
+	prefix      = "tkd_"
+	randomBytes = 32
+	randomChars = 43 // base64url, no padding, of 32 bytes
+	sumChars    = 6
+	base62      = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
+
+// ErrMalformed reports a value that is not a well-formed opaque value.
+var ErrMalformed = errors.New("token: malformed opaque value")
+
+// NewOpaque returns a fresh opaque value with tag.
+func NewOpaque(tag string) string {
+	var b [randomBytes]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	body := prefix + tag + "_" + base64.RawURLEncoding.EncodeToString(b[:])
+	return body + checksum(body)
+}
+
+// ParseOpaque checks the shape and checksum of v and returns its tag.
+func ParseOpaque(v string) (tag string, err error) {
+	if !strings.HasPrefix(v, prefix) {
+		return "", ErrMalformed
+	}
+	rest := v[len(prefix):]
+	i := strings.IndexByte(rest, '_')
+	if i < 1 || i > 8 {
+		return "", ErrMalformed
+	}
+	tag = rest[:i]
+	for _, c := range tag {
+		if c < 'a' || c > 'z' {
+			return "", ErrMalformed
+		}
+	}
+	if len(rest)-i-1 != randomChars+sumChars {
+		return "", ErrMalformed
+	}
+	body, sum := v[:len(v)-sumChars], v[len(v)-sumChars:]
+	if _, err := base64.RawURLEncoding.DecodeString(body[len(prefix)+i+1:]); err != nil {
+		return "", ErrMalformed
+	}
+	if checksum(body) != sum {
+		return "", ErrMalformed
+	}
+	return tag, nil
+}
+
+// IsOpaque reports whether v looks like an opaque value (prefix only).
+func IsOpaque(v string) bool { return strings.HasPrefix(v, prefix) }
+
+// Hash returns the stored form of an opaque value or generated secret.
+func Hash(v string) []byte {
+	h := sha256.Sum256([]byte(v))
+	return h[:]
+}
+
+func checksum(body string) string {
+	n := crc32.ChecksumIEEE([]byte(body))
+	out := make([]byte, sumChars)
+	for i := sumChars - 1; i >= 0; i-- {
+		out[i] = base62[n%62]
+		n /= 62
+	}
+	return string(out)
+}
+
+var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
+
+// NewID returns a random 128-bit identifier as 26 lowercase base32hex
+// characters, usable as a jti, a user id or a session id.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return idEncoding.EncodeToString(b[:])
+}
+
+// NewTimeID returns a random identifier whose first 8 bytes are the
+// microsecond Unix time t, so the id says, exactly, when it was made: a
+// revocation cutoff can then tell a token issued just before it from one
+// issued just after it within the same second. It has the shape of NewID.
+func NewTimeID(t time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMicro()))
+	if _, err := rand.Read(b[8:]); err != nil {
+		panic(err)
+	}
+	return idEncoding.EncodeToString(b[:])
+}
+
+// TimeOfID returns the time in an id made by NewTimeID.
+func TimeOfID(id string) (time.Time, bool) {
+	if len(id) != 26 {
+		return time.Time{}, false
+	}
+	b, err := idEncoding.DecodeString(id)
+	if err != nil || len(b) != 16 {
+		return time.Time{}, false
+	}
+	return time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC(), true
+}
