@@ -11,6 +11,9 @@ var (
 	ErrNotFound    = errors.New("store: not found")
 	ErrConflict    = errors.New("store: conflict")
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrSchemaTooNew means the database was migrated by a newer tokend:
+	// this binary refuses to run on a schema it does not know.
+	ErrSchemaTooNew = errors.New("store: database schema is newer than this tokend knows")
 )
 
 // Store is the storage contract. Implementations are safe for concurrent use.

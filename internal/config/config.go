@@ -1,0 +1,502 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Names of the environment variables that do not follow the
+// TOKEND_<FLAG NAME> rule, and of the _FILE variants.
+const (
+	// EnvMasterKey holds the master key itself.
+	EnvMasterKey = "TOKEND_MASTER_KEY"
+	// EnvMasterKeyFile names a file holding the master key.
+	EnvMasterKeyFile = "TOKEND_MASTER_KEY_FILE"
+	// EnvDatabaseURL holds the database URL (the --database flag).
+	EnvDatabaseURL = "TOKEND_DATABASE_URL"
+	// EnvDatabaseURLFile names a file holding the database URL.
+	EnvDatabaseURLFile = "TOKEND_DATABASE_URL_FILE"
+	// EnvConfig names the JSON configuration file (the --config flag).
+	EnvConfig = "TOKEND_CONFIG"
+)
+
+// MinMaxBodyBytes is the smallest accepted MaxBodyBytes.
+const MinMaxBodyBytes = 1024
+
+// Config is the configuration of the tokend server commands. Load builds it
+// from flags, the environment, an optional JSON file and Default.
+type Config struct {
+	// Addr is the host:port the server listens on (--addr, TOKEND_ADDR).
+	Addr string
+	// PublicURL is the absolute http(s) URL clients reach the server at,
+	// without a trailing slash, query or fragment (--public-url,
+	// TOKEND_PUBLIC_URL). Load derives it from Addr when it is not set.
+	PublicURL string
+	// DataDir is the directory for the embedded database and local state
+	// (--data, TOKEND_DATA).
+	DataDir string
+	// DatabaseURL is a postgres:// or postgresql:// URL; empty selects the
+	// embedded SQLite database in DataDir (--database, TOKEND_DATABASE_URL
+	// or TOKEND_DATABASE_URL_FILE).
+	DatabaseURL string
+	// MasterKey is read only from TOKEND_MASTER_KEY or the file named by
+	// TOKEND_MASTER_KEY_FILE; it is never a flag nor a configuration file key.
+	MasterKey string
+	// Dev enables development mode (--dev, TOKEND_DEV).
+	Dev bool
+	// LogLevel is debug, info, warn or error (--log-level, TOKEND_LOG_LEVEL).
+	LogLevel string
+	// LogFormat is json or text (--log-format, TOKEND_LOG_FORMAT).
+	LogFormat string
+	// ReadHeaderTimeout bounds reading request headers (--read-header-timeout).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request (--read-timeout).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing a response (--write-timeout).
+	WriteTimeout time.Duration
+	// IdleTimeout bounds keep-alive idleness (--idle-timeout).
+	IdleTimeout time.Duration
+	// ShutdownTimeout bounds graceful shutdown (--shutdown-timeout).
+	ShutdownTimeout time.Duration
+	// MaxBodyBytes caps request bodies; at least MinMaxBodyBytes
+	// (--max-body-bytes).
+	MaxBodyBytes int64
+	// ConfigFile is the optional JSON configuration file that was read
+	// (--config, TOKEND_CONFIG).
+	ConfigFile string
+}
+
+// Default returns the default configuration. Its PublicURL is the one
+// derived from its Addr.
+func Default() Config {
+	c := Config{
+		Addr:              "127.0.0.1:8080",
+		DataDir:           "./tokend-data",
+		LogLevel:          "info",
+		LogFormat:         "json",
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ShutdownTimeout:   15 * time.Second,
+		MaxBodyBytes:      1 << 20,
+	}
+	c.PublicURL, _ = derivePublicURL(c.Addr)
+	return c
+}
+
+// field describes one flag-backed setting.
+type field struct {
+	name  string              // flag name and configuration file key
+	env   string              // environment variable
+	usage string              // flag help text
+	ptr   func(c *Config) any // *string, *bool, *time.Duration or *int64
+}
+
+// fields lists every flag, in help order. MasterKey is deliberately absent.
+var fields = []field{
+	{name: "addr", usage: "address (host:port) to listen on", ptr: func(c *Config) any { return &c.Addr }},
+	{name: "public-url", usage: "absolute http(s) URL clients reach tokend at (default derived from --addr: http://<host>:<port>, an unspecified host becoming localhost)", ptr: func(c *Config) any { return &c.PublicURL }},
+	{name: "data", env: "TOKEND_DATA", usage: "data directory (embedded SQLite database and local state)", ptr: func(c *Config) any { return &c.DataDir }},
+	{name: "database", env: EnvDatabaseURL, usage: "PostgreSQL URL (postgres://...); empty uses the embedded SQLite database in --data (env " + EnvDatabaseURL + " or " + EnvDatabaseURLFile + ")", ptr: func(c *Config) any { return &c.DatabaseURL }},
+	{name: "dev", usage: "development mode: loopback only, demo tenant and credentials", ptr: func(c *Config) any { return &c.Dev }},
+	{name: "log-level", usage: "log level: debug, info, warn or error", ptr: func(c *Config) any { return &c.LogLevel }},
+	{name: "log-format", usage: "log format: json or text", ptr: func(c *Config) any { return &c.LogFormat }},
+	{name: "read-header-timeout", usage: "time allowed to read request headers", ptr: func(c *Config) any { return &c.ReadHeaderTimeout }},
+	{name: "read-timeout", usage: "time allowed to read a whole request", ptr: func(c *Config) any { return &c.ReadTimeout }},
+	{name: "write-timeout", usage: "time allowed to write a response", ptr: func(c *Config) any { return &c.WriteTimeout }},
+	{name: "idle-timeout", usage: "time an idle keep-alive connection is kept open", ptr: func(c *Config) any { return &c.IdleTimeout }},
+	{name: "shutdown-timeout", usage: "time allowed for graceful shutdown", ptr: func(c *Config) any { return &c.ShutdownTimeout }},
+	{name: "max-body-bytes", usage: "maximum request body size in bytes (at least 1024)", ptr: func(c *Config) any { return &c.MaxBodyBytes }},
+	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
+}
+
+func init() {
+	for i := range fields {
+		if fields[i].env == "" {
+			fields[i].env = envName(fields[i].name)
+		}
+	}
+}
+
+// envName returns TOKEND_ followed by the flag name upper-cased, with dashes
+// turned into underscores.
+func envName(flag string) string {
+	return "TOKEND_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// RegisterFlags registers every configuration flag on fs, with help text
+// and the defaults of Default. The master key has no flag.
+func RegisterFlags(fs *pflag.FlagSet) {
+	d := Default()
+	for _, f := range fields {
+		usage := f.usage + " (env " + f.env + ")"
+		if f.name == "database" {
+			usage = f.usage
+		}
+		switch p := f.ptr(&d).(type) {
+		case *string:
+			def := *p
+			if f.name == "public-url" {
+				def = "" // derived from --addr unless set
+			}
+			fs.String(f.name, def, usage)
+		case *bool:
+			fs.Bool(f.name, *p, usage)
+		case *time.Duration:
+			fs.Duration(f.name, *p, usage)
+		case *int64:
+			fs.Int64(f.name, *p, usage)
+		}
+	}
+}
+
+// Load merges, highest precedence first, the flags explicitly set on fs,
+// the environment environ (as from os.Environ), the JSON file named by
+// --config or TOKEND_CONFIG, and Default; reads the master key from
+// TOKEND_MASTER_KEY or TOKEND_MASTER_KEY_FILE; derives PublicURL from Addr
+// when it is not set; and validates the result. Every problem found is
+// reported in the one returned error. fs may be nil or lack some flags.
+func Load(fs *pflag.FlagSet, environ []string) (Config, error) {
+	env := parseEnviron(environ)
+	cfg := Default()
+	cfg.PublicURL = ""
+	var errs []error
+
+	// The configuration file's own location: flag, then environment.
+	if v, ok := changedFlag(fs, "config"); ok {
+		cfg.ConfigFile = v
+	} else if v := env[EnvConfig]; v != "" {
+		cfg.ConfigFile = v
+	}
+	if cfg.ConfigFile != "" {
+		errs = append(errs, applyFile(&cfg, cfg.ConfigFile)...)
+	}
+
+	if env["TOKEND_DATABASE"] != "" {
+		errs = append(errs, fmt.Errorf("TOKEND_DATABASE is not read: set %s (or %s) instead", EnvDatabaseURL, EnvDatabaseURLFile))
+	}
+	for _, f := range fields {
+		if f.name == "config" {
+			continue
+		}
+		v, ok, err := envValue(env, f.env, f.name == "database")
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if err := set(f.ptr(&cfg), v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.env, err))
+		}
+	}
+
+	for _, f := range fields {
+		v, ok := changedFlag(fs, f.name)
+		if !ok || f.name == "config" {
+			continue
+		}
+		if err := set(f.ptr(&cfg), v); err != nil {
+			errs = append(errs, fmt.Errorf("--%s: %w", f.name, err))
+		}
+	}
+
+	mk, ok, err := envValue(env, EnvMasterKey, true)
+	if err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		cfg.MasterKey = mk
+	}
+
+	if cfg.PublicURL == "" {
+		cfg.PublicURL, _ = derivePublicURL(cfg.Addr) // a bad Addr is reported by Validate
+	} else {
+		cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	}
+
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// Validate reports every problem with c at once, one "field: problem" error
+// per problem, joined with errors.Join; it returns nil when c is usable.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+
+	addrOK := true
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		addrOK = false
+		add("addr", "%q is not host:port: %v", c.Addr, err)
+	} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		addrOK = false
+		add("addr", "%q has an invalid port %q (want a number from 0 to 65535)", c.Addr, port)
+	}
+
+	switch {
+	case c.PublicURL == "":
+		if addrOK {
+			add("public-url", "must not be empty")
+		}
+	default:
+		if msg := checkPublicURL(c.PublicURL); msg != "" {
+			add("public-url", "%q %s", c.PublicURL, msg)
+		}
+	}
+
+	if strings.TrimSpace(c.DataDir) == "" {
+		add("data", "must not be empty")
+	}
+	if c.DatabaseURL != "" {
+		lower := strings.ToLower(c.DatabaseURL)
+		if !strings.HasPrefix(lower, "postgres://") && !strings.HasPrefix(lower, "postgresql://") {
+			// The URL itself is not echoed: it may hold a password.
+			add("database", "URL must start with postgres:// or postgresql://")
+		}
+	}
+
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log-level", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		add("log-format", "%q is not one of json, text", c.LogFormat)
+	}
+
+	for _, t := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"read-header-timeout", c.ReadHeaderTimeout},
+		{"read-timeout", c.ReadTimeout},
+		{"write-timeout", c.WriteTimeout},
+		{"idle-timeout", c.IdleTimeout},
+		{"shutdown-timeout", c.ShutdownTimeout},
+	} {
+		if t.d <= 0 {
+			add(t.name, "must be positive, got %s", t.d)
+		}
+	}
+	if c.MaxBodyBytes < MinMaxBodyBytes {
+		add("max-body-bytes", "must be at least %d, got %d", MinMaxBodyBytes, c.MaxBodyBytes)
+	}
+	return errors.Join(errs...)
+}
+
+// checkPublicURL returns what is wrong with a public URL, or "".
+func checkPublicURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "is not a URL: " + err.Error()
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "must be an absolute http:// or https:// URL"
+	case u.Host == "" || u.Hostname() == "":
+		return "has no host"
+	case u.User != nil:
+		return "must not contain user information"
+	case u.RawQuery != "" || u.ForceQuery:
+		return "must not have a query"
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return "must not have a fragment"
+	}
+	return ""
+}
+
+// derivePublicURL returns "http://host:port" for a listen address, an
+// empty or unspecified host becoming localhost.
+func derivePublicURL(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
+}
+
+// parseEnviron turns KEY=VALUE pairs into a map; later pairs win.
+func parseEnviron(environ []string) map[string]string {
+	env := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// envValue returns the value of the environment variable name, empty
+// meaning unset. When withFile is true, name_FILE may name a file holding
+// the value instead (trimmed of surrounding whitespace); setting both is an
+// error.
+func envValue(env map[string]string, name string, withFile bool) (string, bool, error) {
+	v := env[name]
+	if !withFile {
+		return v, v != "", nil
+	}
+	fileVar := name + "_FILE"
+	path := env[fileVar]
+	switch {
+	case path == "":
+		return v, v != "", nil
+	case v != "":
+		return "", false, fmt.Errorf("%s and %s are both set; set only one", name, fileVar)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", false, fmt.Errorf("%s: %w", fileVar, err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", false, fmt.Errorf("%s: file %s is empty", fileVar, path)
+	}
+	return s, true, nil
+}
+
+// changedFlag returns the value of flag name when it was set explicitly.
+func changedFlag(fs *pflag.FlagSet, name string) (string, bool) {
+	if fs == nil {
+		return "", false
+	}
+	f := fs.Lookup(name)
+	if f == nil || !f.Changed {
+		return "", false
+	}
+	return f.Value.String(), true
+}
+
+// set parses s into the field p points to.
+func set(p any, s string) error {
+	switch p := p.(type) {
+	case *string:
+		*p = s
+	case *bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("invalid boolean %q", s)
+		}
+		*p = b
+	case *time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("invalid duration %q (want e.g. \"15s\")", s)
+		}
+		*p = d
+	case *int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("invalid integer %q", s)
+		}
+		*p = n
+	default:
+		return fmt.Errorf("unsupported setting type %T", p)
+	}
+	return nil
+}
+
+// applyFile reads the JSON configuration file at path into c.
+func applyFile(c *Config, path string) []error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return []error{fmt.Errorf("config file: %w", err)}
+	}
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&raw); err != nil {
+		return []error{fmt.Errorf("config file %s: not a JSON object: %w", path, err)}
+	}
+	if dec.More() {
+		return []error{fmt.Errorf("config file %s: unexpected data after the JSON object", path)}
+	}
+	if raw == nil {
+		return []error{fmt.Errorf("config file %s: not a JSON object", path)}
+	}
+
+	byName := make(map[string]field, len(fields))
+	for _, f := range fields {
+		byName[f.name] = f
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+
+	var errs []error
+	for _, k := range keys {
+		f, ok := byName[k]
+		switch {
+		case k == "master-key":
+			errs = append(errs, fmt.Errorf("config file %s: key %q is not allowed: the master key comes only from %s or %s", path, k, EnvMasterKey, EnvMasterKeyFile))
+			continue
+		case k == "config":
+			errs = append(errs, fmt.Errorf("config file %s: key %q is not allowed: a configuration file cannot name another", path, k))
+			continue
+		case !ok:
+			errs = append(errs, fmt.Errorf("config file %s: unknown key %q", path, k))
+			continue
+		}
+		if err := setJSON(f.ptr(c), raw[k]); err != nil {
+			errs = append(errs, fmt.Errorf("config file %s: key %q: %w", path, k, err))
+		}
+	}
+	return errs
+}
+
+// setJSON stores a JSON value into the field p points to. Strings are
+// accepted for every type; booleans for bool fields and numbers for integer
+// fields as well.
+func setJSON(p any, raw json.RawMessage) error {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case string:
+		return set(p, v)
+	case bool:
+		if _, ok := p.(*bool); ok {
+			return set(p, strconv.FormatBool(v))
+		}
+	case json.Number:
+		if _, ok := p.(*int64); ok {
+			return set(p, v.String())
+		}
+	}
+	switch p.(type) {
+	case *string:
+		return errors.New("must be a JSON string")
+	case *bool:
+		return errors.New("must be true or false")
+	case *time.Duration:
+		return errors.New(`must be a duration string such as "15s"`)
+	case *int64:
+		return errors.New("must be an integer")
+	}
+	return fmt.Errorf("unsupported setting type %T", p)
+}

@@ -1,0 +1,513 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// newFlags returns a flag set with the configuration flags registered and
+// args parsed, as a command line would.
+func newFlags(t *testing.T, args ...string) *pflag.FlagSet {
+	t.Helper()
+	fs := pflag.NewFlagSet("tokend", pflag.ContinueOnError)
+	RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("parse %q: %v", args, err)
+	}
+	return fs
+}
+
+// writeFile writes content to name in a fresh temporary directory.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// wantErrContains fails unless err is non-nil and mentions every part.
+func wantErrContains(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want one mentioning %q", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q does not mention %q", err, p)
+		}
+	}
+}
+
+func TestDefault(t *testing.T) {
+	t.Parallel()
+	want := Config{
+		Addr:              "127.0.0.1:8080",
+		PublicURL:         "http://127.0.0.1:8080",
+		DataDir:           "./tokend-data",
+		LogLevel:          "info",
+		LogFormat:         "json",
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ShutdownTimeout:   15 * time.Second,
+		MaxBodyBytes:      1 << 20,
+	}
+	if got := Default(); got != want {
+		t.Errorf("Default() = %+v, want %+v", got, want)
+	}
+	if err := Default().Validate(); err != nil {
+		t.Errorf("Default().Validate() = %v", err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		fs   *pflag.FlagSet
+	}{
+		{"registered flags, no args", newFlags(t)},
+		{"nil flag set", nil},
+		{"empty flag set", pflag.NewFlagSet("x", pflag.ContinueOnError)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Load(tc.fs, []string{"HOME=/root", "PATH=/bin"})
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got != want {
+				t.Errorf("Load() = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestRegisterFlags(t *testing.T) {
+	t.Parallel()
+	fs := newFlags(t)
+	defaults := map[string]string{
+		"addr":                "127.0.0.1:8080",
+		"public-url":          "",
+		"data":                "./tokend-data",
+		"database":            "",
+		"dev":                 "false",
+		"log-level":           "info",
+		"log-format":          "json",
+		"read-header-timeout": "5s",
+		"read-timeout":        "15s",
+		"write-timeout":       "15s",
+		"idle-timeout":        "1m0s",
+		"shutdown-timeout":    "15s",
+		"max-body-bytes":      "1048576",
+		"config":              "",
+	}
+	n := 0
+	fs.VisitAll(func(f *pflag.Flag) {
+		n++
+		want, ok := defaults[f.Name]
+		if !ok {
+			t.Errorf("unexpected flag --%s", f.Name)
+			return
+		}
+		if f.DefValue != want {
+			t.Errorf("--%s default = %q, want %q", f.Name, f.DefValue, want)
+		}
+		if strings.TrimSpace(f.Usage) == "" {
+			t.Errorf("--%s has no help text", f.Name)
+		}
+	})
+	if n != len(defaults) {
+		t.Errorf("registered %d flags, want %d", n, len(defaults))
+	}
+	if fs.Lookup("master-key") != nil {
+		t.Error("--master-key must not exist")
+	}
+	usage := fs.FlagUsages()
+	for _, s := range []string{`(default "127.0.0.1:8080")`, "(default 5s)", "(default 1048576)", "TOKEND_READ_TIMEOUT", "TOKEND_DATABASE_URL_FILE"} {
+		if !strings.Contains(usage, s) {
+			t.Errorf("help text lacks %q:\n%s", s, usage)
+		}
+	}
+	bad := pflag.NewFlagSet("tokend", pflag.ContinueOnError)
+	bad.SetOutput(new(strings.Builder))
+	RegisterFlags(bad)
+	if err := bad.Parse([]string{"--master-key=secret"}); err == nil {
+		t.Error("--master-key parsed; the master key must never be a flag")
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	t.Parallel()
+	file := writeFile(t, "tokend.json", `{
+		"addr": "127.0.0.1:1111",
+		"read-timeout": "11s",
+		"max-body-bytes": 11111,
+		"dev": true,
+		"log-level": "debug"
+	}`)
+	envFile := "TOKEND_CONFIG=" + file
+
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     []string
+		check   func(Config) bool
+		explain string
+	}{
+		{
+			name:    "defaults when nothing is set",
+			check:   func(c Config) bool { return c.Addr == "127.0.0.1:8080" && c.ReadTimeout == 15*time.Second && !c.Dev },
+			explain: "defaults",
+		},
+		{
+			name: "file over defaults",
+			env:  []string{envFile},
+			check: func(c Config) bool {
+				return c.Addr == "127.0.0.1:1111" && c.ReadTimeout == 11*time.Second && c.MaxBodyBytes == 11111 && c.Dev && c.LogLevel == "debug" && c.ConfigFile == file
+			},
+			explain: "file values",
+		},
+		{
+			name:    "file named by flag",
+			args:    []string{"--config", file},
+			check:   func(c Config) bool { return c.Addr == "127.0.0.1:1111" && c.ConfigFile == file },
+			explain: "file values via --config",
+		},
+		{
+			name:    "flag naming the file beats TOKEND_CONFIG",
+			args:    []string{"--config", file},
+			env:     []string{"TOKEND_CONFIG=/does/not/exist.json"},
+			check:   func(c Config) bool { return c.ConfigFile == file && c.Addr == "127.0.0.1:1111" },
+			explain: "--config wins",
+		},
+		{
+			name: "env over file",
+			env:  []string{envFile, "TOKEND_ADDR=127.0.0.1:2222", "TOKEND_READ_TIMEOUT=22s", "TOKEND_MAX_BODY_BYTES=22222", "TOKEND_DEV=false"},
+			check: func(c Config) bool {
+				return c.Addr == "127.0.0.1:2222" && c.ReadTimeout == 22*time.Second && c.MaxBodyBytes == 22222 && !c.Dev && c.LogLevel == "debug"
+			},
+			explain: "env values, file log-level",
+		},
+		{
+			name: "flag over env and file",
+			args: []string{"--addr=127.0.0.1:3333", "--read-timeout=33s", "--max-body-bytes=33333", "--dev=false"},
+			env:  []string{envFile, "TOKEND_ADDR=127.0.0.1:2222", "TOKEND_READ_TIMEOUT=22s", "TOKEND_DEV=true"},
+			check: func(c Config) bool {
+				return c.Addr == "127.0.0.1:3333" && c.ReadTimeout == 33*time.Second && c.MaxBodyBytes == 33333 && !c.Dev && c.LogLevel == "debug"
+			},
+			explain: "flag values, file log-level",
+		},
+		{
+			name:    "flag set to its default still beats env",
+			args:    []string{"--addr=127.0.0.1:8080"},
+			env:     []string{"TOKEND_ADDR=127.0.0.1:2222"},
+			check:   func(c Config) bool { return c.Addr == "127.0.0.1:8080" },
+			explain: "explicit flag",
+		},
+		{
+			name:    "unchanged flag does not hide env",
+			env:     []string{"TOKEND_LOG_FORMAT=text"},
+			check:   func(c Config) bool { return c.LogFormat == "text" },
+			explain: "env value",
+		},
+		{
+			name:    "empty env value counts as unset",
+			env:     []string{envFile, "TOKEND_ADDR="},
+			check:   func(c Config) bool { return c.Addr == "127.0.0.1:1111" },
+			explain: "file value",
+		},
+		{
+			name:    "later duplicate env entry wins",
+			env:     []string{"TOKEND_ADDR=127.0.0.1:1", "TOKEND_ADDR=127.0.0.1:2"},
+			check:   func(c Config) bool { return c.Addr == "127.0.0.1:2" },
+			explain: "last entry",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Load(newFlags(t, tc.args...), tc.env)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !tc.check(got) {
+				t.Errorf("want %s, got %+v", tc.explain, got)
+			}
+		})
+	}
+}
+
+func TestEnvNaming(t *testing.T) {
+	t.Parallel()
+	cfgFile := writeFile(t, "c.json", `{}`)
+	for _, tc := range []struct {
+		env  string
+		want func(Config) bool
+	}{
+		{"TOKEND_ADDR=0.0.0.0:9999", func(c Config) bool { return c.Addr == "0.0.0.0:9999" }},
+		{"TOKEND_PUBLIC_URL=https://auth.example.com", func(c Config) bool { return c.PublicURL == "https://auth.example.com" }},
+		{"TOKEND_DATA=/var/lib/tokend", func(c Config) bool { return c.DataDir == "/var/lib/tokend" }},
+		{"TOKEND_DATABASE_URL=postgres://db/tokend", func(c Config) bool { return c.DatabaseURL == "postgres://db/tokend" }},
+		{"TOKEND_MASTER_KEY=k3y", func(c Config) bool { return c.MasterKey == "k3y" }},
+		{"TOKEND_DEV=1", func(c Config) bool { return c.Dev }},
+		{"TOKEND_LOG_LEVEL=warn", func(c Config) bool { return c.LogLevel == "warn" }},
+		{"TOKEND_LOG_FORMAT=text", func(c Config) bool { return c.LogFormat == "text" }},
+		{"TOKEND_READ_HEADER_TIMEOUT=1s", func(c Config) bool { return c.ReadHeaderTimeout == time.Second }},
+		{"TOKEND_READ_TIMEOUT=2s", func(c Config) bool { return c.ReadTimeout == 2*time.Second }},
+		{"TOKEND_WRITE_TIMEOUT=3s", func(c Config) bool { return c.WriteTimeout == 3*time.Second }},
+		{"TOKEND_IDLE_TIMEOUT=4m", func(c Config) bool { return c.IdleTimeout == 4*time.Minute }},
+		{"TOKEND_SHUTDOWN_TIMEOUT=500ms", func(c Config) bool { return c.ShutdownTimeout == 500*time.Millisecond }},
+		{"TOKEND_MAX_BODY_BYTES=4096", func(c Config) bool { return c.MaxBodyBytes == 4096 }},
+		{"TOKEND_CONFIG=" + cfgFile, func(c Config) bool { return c.ConfigFile == cfgFile }},
+	} {
+		name, _, _ := strings.Cut(tc.env, "=")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Load(newFlags(t), []string{tc.env})
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !tc.want(got) {
+				t.Errorf("%s not applied: %+v", tc.env, got)
+			}
+		})
+	}
+
+	t.Run("TOKEND_DATABASE is refused", func(t *testing.T) {
+		t.Parallel()
+		_, err := Load(newFlags(t), []string{"TOKEND_DATABASE=postgres://db/x"})
+		wantErrContains(t, err, "TOKEND_DATABASE ", "TOKEND_DATABASE_URL")
+	})
+	t.Run("invalid env values name the variable", func(t *testing.T) {
+		t.Parallel()
+		_, err := Load(newFlags(t), []string{"TOKEND_READ_TIMEOUT=soon", "TOKEND_DEV=maybe", "TOKEND_MAX_BODY_BYTES=lots"})
+		wantErrContains(t, err, "TOKEND_READ_TIMEOUT", `"soon"`, "TOKEND_DEV", `"maybe"`, "TOKEND_MAX_BODY_BYTES", `"lots"`)
+	})
+}
+
+func TestFileVariants(t *testing.T) {
+	t.Parallel()
+	dbFile := writeFile(t, "db", "  postgresql://tokend@db/tokend\n")
+	keyFile := writeFile(t, "key", "\tsecret-key\n\n")
+	emptyFile := writeFile(t, "empty", " \n")
+	missing := filepath.Join(t.TempDir(), "missing")
+
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     []string
+		wantDB  string
+		wantKey string
+		wantErr []string
+	}{
+		{name: "database URL from file, trimmed", env: []string{"TOKEND_DATABASE_URL_FILE=" + dbFile}, wantDB: "postgresql://tokend@db/tokend"},
+		{name: "master key from file, trimmed", env: []string{"TOKEND_MASTER_KEY_FILE=" + keyFile}, wantKey: "secret-key"},
+		{name: "flag beats database URL file", args: []string{"--database=postgres://other/db"}, env: []string{"TOKEND_DATABASE_URL_FILE=" + dbFile}, wantDB: "postgres://other/db"},
+		{name: "database URL and its file both set", env: []string{"TOKEND_DATABASE_URL=postgres://a/b", "TOKEND_DATABASE_URL_FILE=" + dbFile}, wantErr: []string{"TOKEND_DATABASE_URL and TOKEND_DATABASE_URL_FILE"}},
+		{name: "master key and its file both set", env: []string{"TOKEND_MASTER_KEY=x", "TOKEND_MASTER_KEY_FILE=" + keyFile}, wantErr: []string{"TOKEND_MASTER_KEY and TOKEND_MASTER_KEY_FILE"}},
+		{name: "missing master key file", env: []string{"TOKEND_MASTER_KEY_FILE=" + missing}, wantErr: []string{"TOKEND_MASTER_KEY_FILE", "missing"}},
+		{name: "empty database URL file", env: []string{"TOKEND_DATABASE_URL_FILE=" + emptyFile}, wantErr: []string{"TOKEND_DATABASE_URL_FILE", "empty"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Load(newFlags(t, tc.args...), tc.env)
+			if tc.wantErr != nil {
+				wantErrContains(t, err, tc.wantErr...)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got.DatabaseURL != tc.wantDB || got.MasterKey != tc.wantKey {
+				t.Errorf("DatabaseURL, MasterKey = %q, %q; want %q, %q", got.DatabaseURL, got.MasterKey, tc.wantDB, tc.wantKey)
+			}
+		})
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		content string
+		want    func(Config) bool
+		wantErr []string
+	}{
+		{name: "every key", content: `{"addr": "127.0.0.1:7000", "public-url": "https://id.example.com/", "data": "/d", "database": "postgres://db/t",
+			"dev": true, "log-level": "error", "log-format": "text", "read-header-timeout": "1s", "read-timeout": "2s",
+			"write-timeout": "3s", "idle-timeout": "4s", "shutdown-timeout": "5s", "max-body-bytes": 2048}`,
+			want: func(c Config) bool {
+				return c.Addr == "127.0.0.1:7000" && c.PublicURL == "https://id.example.com" && c.DataDir == "/d" &&
+					c.DatabaseURL == "postgres://db/t" && c.Dev && c.LogLevel == "error" && c.LogFormat == "text" &&
+					c.ReadHeaderTimeout == time.Second && c.ReadTimeout == 2*time.Second && c.WriteTimeout == 3*time.Second &&
+					c.IdleTimeout == 4*time.Second && c.ShutdownTimeout == 5*time.Second && c.MaxBodyBytes == 2048
+			}},
+		{name: "strings for bool and integer", content: `{"dev": "true", "max-body-bytes": "4096"}`,
+			want: func(c Config) bool { return c.Dev && c.MaxBodyBytes == 4096 }},
+		{name: "empty object", content: `{}`, want: func(c Config) bool { return c.Addr == Default().Addr }},
+		{name: "unknown key", content: `{"adr": "127.0.0.1:1"}`, wantErr: []string{`unknown key "adr"`}},
+		{name: "master key refused", content: `{"master-key": "s3cret"}`, wantErr: []string{`"master-key"`, "TOKEND_MASTER_KEY", "TOKEND_MASTER_KEY_FILE"}},
+		{name: "nested config refused", content: `{"config": "other.json"}`, wantErr: []string{`"config"`}},
+		{name: "duration as number", content: `{"read-timeout": 10}`, wantErr: []string{`"read-timeout"`, "duration"}},
+		{name: "bad duration string", content: `{"idle-timeout": "forever"}`, wantErr: []string{`"idle-timeout"`, `"forever"`}},
+		{name: "fractional integer", content: `{"max-body-bytes": 1.5}`, wantErr: []string{`"max-body-bytes"`}},
+		{name: "number for string", content: `{"addr": 8080}`, wantErr: []string{`"addr"`, "string"}},
+		{name: "not an object", content: `["addr"]`, wantErr: []string{"JSON object"}},
+		{name: "null document", content: `null`, wantErr: []string{"JSON object"}},
+		{name: "trailing data", content: `{} {}`, wantErr: []string{"after the JSON object"}},
+		{name: "every bad key reported", content: `{"foo": 1, "bar": 2, "master-key": "x"}`, wantErr: []string{`"foo"`, `"bar"`, `"master-key"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := writeFile(t, "tokend.json", tc.content)
+			got, err := Load(newFlags(t, "--config", path), nil)
+			if tc.wantErr != nil {
+				wantErrContains(t, err, append(tc.wantErr, path)...)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !tc.want(got) {
+				t.Errorf("file not applied: %+v", got)
+			}
+		})
+	}
+
+	t.Run("missing file", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "nope.json")
+		_, err := Load(newFlags(t), []string{"TOKEND_CONFIG=" + path})
+		wantErrContains(t, err, "config file", "nope.json")
+		if !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("error %v does not wrap os.ErrNotExist", err)
+		}
+	})
+}
+
+func TestPublicURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{name: "empty host", args: []string{"--addr=:8080"}, want: "http://localhost:8080"},
+		{name: "IPv4 unspecified", args: []string{"--addr=0.0.0.0:8080"}, want: "http://localhost:8080"},
+		{name: "IPv6 unspecified", args: []string{"--addr=[::]:8080"}, want: "http://localhost:8080"},
+		{name: "IPv4 loopback", args: []string{"--addr=127.0.0.1:9000"}, want: "http://127.0.0.1:9000"},
+		{name: "IPv6 loopback", args: []string{"--addr=[::1]:80"}, want: "http://[::1]:80"},
+		{name: "host name", env: []string{"TOKEND_ADDR=tokend.internal:8443"}, want: "http://tokend.internal:8443"},
+		{name: "explicit, trailing slash trimmed", args: []string{"--public-url=https://auth.example.com/"}, want: "https://auth.example.com"},
+		{name: "explicit with path, trailing slashes trimmed", env: []string{"TOKEND_PUBLIC_URL=https://example.com/tokend//"}, want: "https://example.com/tokend"},
+		{name: "explicit wins over derivation", args: []string{"--addr=:8080", "--public-url=http://id.example.com"}, want: "http://id.example.com"},
+		{name: "derived from env addr", env: []string{"TOKEND_ADDR=:7000"}, want: "http://localhost:7000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Load(newFlags(t, tc.args...), tc.env)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got.PublicURL != tc.want {
+				t.Errorf("PublicURL = %q, want %q", got.PublicURL, tc.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		mutate  func(*Config)
+		wantErr string // "" means valid
+	}{
+		{name: "default is valid", mutate: func(*Config) {}},
+		{name: "postgres URL", mutate: func(c *Config) { c.DatabaseURL = "postgres://u:p@db/t" }},
+		{name: "postgresql URL", mutate: func(c *Config) { c.DatabaseURL = "postgresql://db/t" }},
+		{name: "https public URL with path", mutate: func(c *Config) { c.PublicURL = "https://example.com/auth" }},
+		{name: "minimum body size", mutate: func(c *Config) { c.MaxBodyBytes = 1024 }},
+		{name: "addr without port", mutate: func(c *Config) { c.Addr = "localhost" }, wantErr: "addr: "},
+		{name: "addr with bad port", mutate: func(c *Config) { c.Addr = "127.0.0.1:http" }, wantErr: "addr: "},
+		{name: "addr port out of range", mutate: func(c *Config) { c.Addr = "127.0.0.1:70000" }, wantErr: "addr: "},
+		{name: "relative public URL", mutate: func(c *Config) { c.PublicURL = "/tokend" }, wantErr: "public-url: "},
+		{name: "ftp public URL", mutate: func(c *Config) { c.PublicURL = "ftp://example.com" }, wantErr: "public-url: "},
+		{name: "public URL with query", mutate: func(c *Config) { c.PublicURL = "https://example.com?a=b" }, wantErr: "public-url: "},
+		{name: "public URL with fragment", mutate: func(c *Config) { c.PublicURL = "https://example.com#x" }, wantErr: "public-url: "},
+		{name: "public URL without host", mutate: func(c *Config) { c.PublicURL = "http://" }, wantErr: "public-url: "},
+		{name: "empty public URL", mutate: func(c *Config) { c.PublicURL = "" }, wantErr: "public-url: "},
+		{name: "empty data dir", mutate: func(c *Config) { c.DataDir = "" }, wantErr: "data: "},
+		{name: "mysql database", mutate: func(c *Config) { c.DatabaseURL = "mysql://u:hunter2@db/t" }, wantErr: "database: "},
+		{name: "bad log level", mutate: func(c *Config) { c.LogLevel = "trace" }, wantErr: "log-level: "},
+		{name: "bad log format", mutate: func(c *Config) { c.LogFormat = "xml" }, wantErr: "log-format: "},
+		{name: "zero read header timeout", mutate: func(c *Config) { c.ReadHeaderTimeout = 0 }, wantErr: "read-header-timeout: "},
+		{name: "negative read timeout", mutate: func(c *Config) { c.ReadTimeout = -time.Second }, wantErr: "read-timeout: "},
+		{name: "zero write timeout", mutate: func(c *Config) { c.WriteTimeout = 0 }, wantErr: "write-timeout: "},
+		{name: "zero idle timeout", mutate: func(c *Config) { c.IdleTimeout = 0 }, wantErr: "idle-timeout: "},
+		{name: "zero shutdown timeout", mutate: func(c *Config) { c.ShutdownTimeout = 0 }, wantErr: "shutdown-timeout: "},
+		{name: "tiny body limit", mutate: func(c *Config) { c.MaxBodyBytes = 1023 }, wantErr: "max-body-bytes: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := Default()
+			tc.mutate(&c)
+			err := c.Validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			wantErrContains(t, err, tc.wantErr)
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q leaks the database password", err)
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	c := Config{
+		Addr:         "nope",
+		PublicURL:    "ftp://x?y",
+		DataDir:      "",
+		DatabaseURL:  "sqlite://x",
+		LogLevel:     "loud",
+		LogFormat:    "yaml",
+		ReadTimeout:  -1,
+		MaxBodyBytes: 10,
+	}
+	err := c.Validate()
+	fields := []string{"addr: ", "public-url: ", "data: ", "database: ", "log-level: ", "log-format: ",
+		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "max-body-bytes: "}
+	wantErrContains(t, err, fields...)
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		t.Fatalf("error %T does not join its problems", err)
+	}
+	if n := len(joined.Unwrap()); n != len(fields) {
+		t.Errorf("got %d problems, want %d:\n%v", n, len(fields), err)
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	file := writeFile(t, "tokend.json", `{"colour": "blue", "master-key": "x"}`)
+	fs := newFlags(t, "--config", file, "--log-level=loud", "--max-body-bytes=1", "--addr=bad")
+	_, err := Load(fs, []string{"TOKEND_WRITE_TIMEOUT=later", "TOKEND_DATABASE_URL=mysql://db"})
+	wantErrContains(t, err,
+		`unknown key "colour"`, `"master-key"`, "TOKEND_WRITE_TIMEOUT",
+		"addr: ", "log-level: ", "max-body-bytes: ", "database: ")
+	if strings.Contains(err.Error(), "public-url: ") {
+		t.Errorf("bad addr also reported as a public-url problem: %v", err)
+	}
+}

@@ -1,0 +1,143 @@
+// Package postgres is the shared storage backend: any number of tokend
+// replicas use one PostgreSQL database through pgx. Change-log rows are
+// numbered in commit order (a transaction-scoped advisory lock around the
+// insert) and announced with NOTIFY, so followers wake at once and never
+// skip a change.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/store/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Channel is the NOTIFY channel of the change log.
+const Channel = "tokend_changes"
+
+// Advisory lock keys ("tokd" and "tokm" as integers).
+const (
+	changesLock   = 0x746f6b64
+	migrationLock = 0x746f6b6d
+)
+
+var dialect = &sqldb.Dialect{
+	Name:            "postgres",
+	IsConflict:      func(err error) bool { return hasCode(err, "23505") },
+	IsMissingRef:    func(err error) bool { return hasCode(err, "23503") },
+	IsUnavailable:   isUnavailable,
+	ForUpdate:       " FOR UPDATE",
+	OrderChanges:    fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", changesLock),
+	Notify:          "SELECT pg_notify('" + Channel + "', '')",
+	MigrationLock:   fmt.Sprintf("SELECT pg_advisory_lock(%d)", migrationLock),
+	MigrationUnlock: fmt.Sprintf("SELECT pg_advisory_unlock(%d)", migrationLock),
+}
+
+func hasCode(err error, code string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == code
+}
+
+// isUnavailable reports connection failures and server shutdowns.
+func isUnavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P0x: operator intervention.
+		return pe.Code[:2] == "08" || pe.Code[:4] == "57P0" || pe.Code == "53300"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err)
+}
+
+// DB is a PostgreSQL-backed store.Store.
+type DB struct {
+	*sqldb.DB
+	url string
+}
+
+// Open connects to the database at url and checks that it answers. It does
+// not migrate; call Migrate.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: postgres %s: %v", store.ErrUnavailable, cfg.Host, err)
+	}
+	return &DB{DB: sqldb.New(db, db, dialect), url: url}, nil
+}
+
+// Migrate applies the embedded migrations under a session advisory lock,
+// so replicas starting together apply each migration once.
+func (db *DB) Migrate(ctx context.Context) ([]int, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	return db.DB.Migrate(ctx, ms)
+}
+
+// Migrations returns the embedded migrations.
+func Migrations() ([]sqldb.Migration, error) {
+	return sqldb.LoadMigrations(migrationFiles, "migrations")
+}
+
+// Listen calls wake on every change-log notification until ctx is done,
+// reconnecting after failures (and calling wake after each reconnect, since
+// notifications may have been missed meanwhile).
+func (db *DB) Listen(ctx context.Context, wake func()) error {
+	for ctx.Err() == nil {
+		err := db.listenOnce(ctx, wake)
+		if ctx.Err() != nil {
+			break
+		}
+		_ = err
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	return ctx.Err()
+}
+
+func (db *DB) listenOnce(ctx context.Context, wake func()) error {
+	conn, err := pgx.Connect(ctx, db.url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+		return err
+	}
+	wake()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		wake()
+	}
+}
+
+var _ store.Store = (*DB)(nil)

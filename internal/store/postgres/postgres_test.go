@@ -1,0 +1,100 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/store/postgres"
+	"github.com/tokend/tokend/internal/store/postgres/pgtest"
+	"github.com/tokend/tokend/internal/store/storetest"
+)
+
+func open(t *testing.T, url string) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	db := open(t, pgtest.NewDatabase(t))
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Run(t, db)
+}
+
+func TestMigrateTwiceAndConcurrently(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	ms, err := postgres.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbs := []*postgres.DB{open(t, url), open(t, url), open(t, url)}
+	var wg sync.WaitGroup
+	applied := make([][]int, len(dbs))
+	errs := make([]error, len(dbs))
+	for i, db := range dbs {
+		wg.Add(1)
+		go func() { defer wg.Done(); applied[i], errs[i] = db.Migrate(ctx) }()
+	}
+	wg.Wait()
+	total := 0
+	for i := range dbs {
+		if errs[i] != nil {
+			t.Fatalf("migrate %d: %v", i, errs[i])
+		}
+		total += len(applied[i])
+	}
+	if total != len(ms) {
+		t.Fatalf("%d migrations applied in all, want %d", total, len(ms))
+	}
+	if again, err := dbs[0].Migrate(ctx); err != nil || len(again) != 0 {
+		t.Fatalf("second migrate = %v, %v; want nothing to do", again, err)
+	}
+	if _, err := dbs[0].Writer().ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dbs[1].Migrate(ctx); !errors.Is(err, store.ErrSchemaTooNew) {
+		t.Fatalf("Migrate = %v, want ErrSchemaTooNew", err)
+	}
+}
+
+func TestListenWakesOnChange(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := open(t, pgtest.NewDatabase(t))
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	woke := make(chan struct{}, 16)
+	go db.Listen(ctx, func() { woke <- struct{}{} })
+	select { // the first wake follows LISTEN
+	case <-woke:
+	case <-time.After(10 * time.Second):
+		t.Fatal("listener did not start")
+	}
+	if err := db.Changes().Append(ctx, store.Change{Tenant: "x", Entity: store.EntityToken, Key: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-woke:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no wake-up after a change was committed")
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	_, err := postgres.Open(context.Background(), "postgres://postgres@127.0.0.1:1/x?connect_timeout=2")
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Open = %v, want ErrUnavailable", err)
+	}
+}

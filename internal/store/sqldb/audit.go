@@ -1,0 +1,135 @@
+package sqldb
+
+import (
+	"context"
+	"time"
+
+	"github.com/tokend/tokend/internal/store"
+)
+
+type auditLog struct{ db *DB }
+
+const auditCols = `tenant, seq, time, action, outcome, actor, subject, client_id, remote_addr, user_agent, request_id,
+	detail, prev_hash, hash`
+
+// Append chains each event to its tenant's head. The head row is locked
+// (FOR UPDATE on PostgreSQL; SQLite has a single writer) until commit, so
+// concurrent appends to one tenant queue instead of forking the chain.
+func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...store.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return s.db.write(ctx, func(tx querier) error {
+		for _, e := range events {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_heads (tenant, seq, hash) VALUES ($1, 0, NULL)
+				ON CONFLICT (tenant) DO NOTHING`, e.Tenant); err != nil {
+				return s.db.wrap(err)
+			}
+			var seq int64
+			var prev []byte
+			err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant = $1`+s.db.d.ForUpdate, e.Tenant).Scan(&seq, &prev)
+			if err != nil {
+				return s.db.wrap(err)
+			}
+			e.Seq, e.PrevHash = seq+1, prev
+			if e.Detail == nil {
+				e.Detail = map[string]string{}
+			}
+			seal(&e)
+			_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditCols+`)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+				e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
+				e.UserAgent, e.RequestID, jsonText(e.Detail), e.PrevHash, e.Hash)
+			if err != nil {
+				return s.db.wrap(err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant = $1`, e.Tenant, e.Seq, e.Hash); err != nil {
+				return s.db.wrap(err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s auditLog) List(ctx context.Context, tenant string, f store.AuditFilter) ([]store.AuditEvent, error) {
+	var c conds
+	c.add("tenant = ?", tenant)
+	if !f.From.IsZero() {
+		c.add("time >= ?", micros(f.From))
+	}
+	if !f.To.IsZero() {
+		c.add("time < ?", micros(f.To))
+	}
+	for _, eq := range []struct{ col, v string }{{"action", f.Action}, {"subject", f.Subject}, {"client_id", f.ClientID}, {"actor", f.Actor}} {
+		if eq.v != "" {
+			c.add(eq.col+" = ?", eq.v)
+		}
+	}
+	if f.AfterSeq > 0 {
+		c.add("seq > ?", f.AfterSeq)
+	}
+	q := "SELECT " + auditCols + " FROM audit_events" + c.where() + " ORDER BY seq LIMIT " + c.next(limit(f.Limit))
+	rows, err := s.db.reader().QueryContext(ctx, q, c.args...)
+	if err != nil {
+		return nil, s.db.wrap(err)
+	}
+	defer rows.Close()
+	out := []store.AuditEvent{}
+	for rows.Next() {
+		var e store.AuditEvent
+		err := rows.Scan(&e.Tenant, &e.Seq, timeCol{&e.Time}, &e.Action, &e.Outcome, &e.Actor, &e.Subject, &e.ClientID,
+			&e.RemoteAddr, &e.UserAgent, &e.RequestID, jsonCol[map[string]string]{&e.Detail}, &e.PrevHash, &e.Hash)
+		if err != nil {
+			return nil, s.db.wrap(err)
+		}
+		out = append(out, e)
+	}
+	return out, s.db.wrap(rows.Err())
+}
+
+type changes struct{ db *DB }
+
+func (s changes) After(ctx context.Context, after int64, limit int) ([]store.Change, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.db.reader().QueryContext(ctx, `SELECT seq, tenant, entity, key, time FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, s.db.wrap(err)
+	}
+	defer rows.Close()
+	out := []store.Change{}
+	for rows.Next() {
+		var c store.Change
+		if err := rows.Scan(&c.Seq, &c.Tenant, &c.Entity, &c.Key, timeCol{&c.Time}); err != nil {
+			return nil, s.db.wrap(err)
+		}
+		out = append(out, c)
+	}
+	return out, s.db.wrap(rows.Err())
+}
+
+func (s changes) Last(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.db.reader().QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM changes`).Scan(&seq)
+	return seq, s.db.wrap(err)
+}
+
+func (s changes) Append(ctx context.Context, c store.Change) error {
+	return s.db.write(ctx, func(tx querier) error { return s.db.changed(ctx, tx, c.Tenant, c.Entity, c.Key) })
+}
+
+// DeleteBefore keeps the newest change even when it is old, so Last never
+// goes backwards and followers keep their cursor.
+func (s changes) DeleteBefore(ctx context.Context, cutoff time.Time) (int, error) {
+	var n int64
+	err := s.db.write(ctx, func(tx querier) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE time < $1 AND seq < (SELECT MAX(seq) FROM changes)`, micros(cutoff))
+		if err != nil {
+			return s.db.wrap(err)
+		}
+		n, err = res.RowsAffected()
+		return s.db.wrap(err)
+	})
+	return int(n), err
+}

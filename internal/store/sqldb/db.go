@@ -1,0 +1,346 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tokend/tokend/internal/store"
+)
+
+// Dialect is what differs between the SQL backends.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// IsConflict reports a unique-constraint violation.
+	IsConflict func(error) bool
+	// IsMissingRef reports a foreign-key violation (the parent is missing).
+	IsMissingRef func(error) bool
+	// IsUnavailable reports that the database could not be reached.
+	IsUnavailable func(error) bool
+	// ForUpdate is appended to a SELECT that must lock its rows until the
+	// transaction ends ("" where writers are already serialised).
+	ForUpdate string
+	// OrderChanges, when set, runs before every change-log insert so that
+	// change sequence numbers become visible in commit order.
+	OrderChanges string
+	// Notify, when set, runs after a change-log insert to wake followers.
+	Notify string
+	// MigrationLock and MigrationUnlock bracket Migrate on one connection.
+	MigrationLock, MigrationUnlock string
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB implements store.Store over database/sql. The root DB writes through
+// w and reads through r (the same pool on PostgreSQL; on SQLite a
+// single-connection writer and a read-only pool); a transaction-bound DB
+// does everything through tx.
+type DB struct {
+	w, r *sql.DB
+	tx   *sql.Tx
+	d    *Dialect
+}
+
+// New returns a DB writing through w and reading through r.
+func New(w, r *sql.DB, d *Dialect) *DB { return &DB{w: w, r: r, d: d} }
+
+// Tenants implements store.Store.
+func (db *DB) Tenants() store.Tenants { return tenants{db} }
+
+// Projects implements store.Store.
+func (db *DB) Projects() store.Projects { return projects{db} }
+
+// Clients implements store.Store.
+func (db *DB) Clients() store.Clients { return clients{db} }
+
+// Users implements store.Store.
+func (db *DB) Users() store.Users { return users{db} }
+
+// Devices implements store.Store.
+func (db *DB) Devices() store.Devices { return devices{db} }
+
+// Roles implements store.Store.
+func (db *DB) Roles() store.Roles { return roles{db} }
+
+// Groups implements store.Store.
+func (db *DB) Groups() store.Groups { return groups{db} }
+
+// Keys implements store.Store.
+func (db *DB) Keys() store.Keys { return keys{db} }
+
+// Tokens implements store.Store.
+func (db *DB) Tokens() store.Tokens { return tokens{db} }
+
+// Audit implements store.Store.
+func (db *DB) Audit() store.Audit { return auditLog{db} }
+
+// Changes implements store.Store.
+func (db *DB) Changes() store.Changes { return changes{db} }
+
+// Tx implements store.Store.
+func (db *DB) Tx(ctx context.Context, fn func(store.Store) error) error {
+	if db.tx != nil {
+		return fn(db)
+	}
+	return db.inTx(ctx, func(b *DB) error { return fn(b) })
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(*DB) error) (err error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return db.wrap(err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(&DB{w: db.w, r: db.r, tx: tx, d: db.d}); err != nil {
+		return err
+	}
+	done = true
+	return db.wrap(tx.Commit())
+}
+
+// Ping implements store.Store.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.reader().QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return db.wrap(err)
+	}
+	return nil
+}
+
+// Close implements store.Store.
+func (db *DB) Close() error {
+	if db.tx != nil {
+		return errors.New("store: Close called on a transaction")
+	}
+	err := db.w.Close()
+	if db.r != db.w {
+		err = errors.Join(err, db.r.Close())
+	}
+	return err
+}
+
+// Writer returns the writing pool, for backend-specific work.
+func (db *DB) Writer() *sql.DB { return db.w }
+
+func (db *DB) reader() querier {
+	if db.tx != nil {
+		return db.tx
+	}
+	return db.r
+}
+
+// write runs fn in the bound transaction, or in a new one.
+func (db *DB) write(ctx context.Context, fn func(q querier) error) error {
+	if db.tx != nil {
+		return fn(db.tx)
+	}
+	return db.inTx(ctx, func(b *DB) error { return fn(b.tx) })
+}
+
+// changed appends one change-log row; q must be a transaction.
+func (db *DB) changed(ctx context.Context, q querier, tenant, entity, key string) error {
+	if db.d.OrderChanges != "" {
+		if _, err := q.ExecContext(ctx, db.d.OrderChanges); err != nil {
+			return db.wrap(err)
+		}
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO changes (tenant, entity, key, time) VALUES ($1, $2, $3, $4)`,
+		tenant, entity, key, micros(time.Now()))
+	if err != nil {
+		return db.wrap(err)
+	}
+	if db.d.Notify != "" {
+		if _, err := q.ExecContext(ctx, db.d.Notify); err != nil {
+			return db.wrap(err)
+		}
+	}
+	return nil
+}
+
+// wrap maps driver errors to the store's errors.
+func (db *DB) wrap(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ErrNotFound
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case db.d.IsConflict(err):
+		return fmt.Errorf("%w: %v", store.ErrConflict, err)
+	case db.d.IsMissingRef(err):
+		return fmt.Errorf("%w: %v", store.ErrNotFound, err)
+	case db.d.IsUnavailable(err):
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return err
+}
+
+// affected returns ErrNotFound when res changed no row.
+func (db *DB) affected(res sql.Result, err error) error {
+	if err != nil {
+		return db.wrap(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return db.wrap(err)
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// limit applies the Page limit rules.
+func limit(n int) int {
+	switch {
+	case n <= 0:
+		return 100
+	case n > 1000:
+		return 1000
+	}
+	return n
+}
+
+// conds builds a WHERE clause with numbered placeholders.
+type conds struct {
+	parts []string
+	args  []any
+}
+
+// add appends expr, whose "?" is replaced by the next placeholder.
+func (c *conds) add(expr string, v any) {
+	c.args = append(c.args, v)
+	c.parts = append(c.parts, strings.Replace(expr, "?", "$"+strconv.Itoa(len(c.args)), 1))
+}
+
+// next returns the placeholder for v, appended to the arguments.
+func (c *conds) next(v any) string {
+	c.args = append(c.args, v)
+	return "$" + strconv.Itoa(len(c.args))
+}
+
+func (c *conds) where() string {
+	if len(c.parts) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.parts, " AND ")
+}
+
+// Time codecs: microseconds since the epoch, UTC.
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func timeOf(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// timeCol scans a microsecond column into a time.Time.
+type timeCol struct{ p *time.Time }
+
+func (c timeCol) Scan(src any) error {
+	us, err := asInt(src)
+	if err != nil {
+		return err
+	}
+	*c.p = timeOf(us)
+	return nil
+}
+
+// nullTimeCol scans a nullable microsecond column into a *time.Time.
+type nullTimeCol struct{ p **time.Time }
+
+func (c nullTimeCol) Scan(src any) error {
+	if src == nil {
+		*c.p = nil
+		return nil
+	}
+	us, err := asInt(src)
+	if err != nil {
+		return err
+	}
+	t := timeOf(us)
+	*c.p = &t
+	return nil
+}
+
+func asInt(src any) (int64, error) {
+	switch v := src.(type) {
+	case int64:
+		return v, nil
+	case int32:
+		return int64(v), nil
+	case float64:
+		return int64(v), nil
+	case []byte:
+		return strconv.ParseInt(string(v), 10, 64)
+	case string:
+		return strconv.ParseInt(v, 10, 64)
+	}
+	return 0, fmt.Errorf("store: cannot read %T as a time", src)
+}
+
+// jsonCol scans a JSON text column into *T.
+type jsonCol[T any] struct{ p *T }
+
+func (c jsonCol[T]) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("store: cannot read %T as JSON", src)
+	}
+	return json.Unmarshal(b, c.p)
+}
+
+// list is a JSON-stored string list, never nil once scanned.
+func list(p *[]string) jsonCol[[]string] { return jsonCol[[]string]{p} }
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain data reaches here
+	}
+	return string(b)
+}
+
+// listText encodes a string list, nil as [].
+func listText(l []string) string {
+	if l == nil {
+		return "[]"
+	}
+	return jsonText(l)
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}

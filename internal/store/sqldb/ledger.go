@@ -1,0 +1,200 @@
+package sqldb
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tokend/tokend/internal/store"
+)
+
+var keyTable = &table[store.Key]{
+	name: "signing_keys", entity: store.EntityKey,
+	key:  []string{"tenant", "id"},
+	cols: []string{"tenant", "id", "alg", "state", "private", "public", "created_at", "retired_at", "publish_until"},
+	values: func(k *store.Key) []any {
+		return []any{k.Tenant, k.ID, k.Alg, k.State, k.Private, k.Public, micros(k.CreatedAt), nullMicros(k.RetiredAt), nullMicros(k.PublishUntil)}
+	},
+	dests: func(k *store.Key) []any {
+		return []any{&k.Tenant, &k.ID, &k.Alg, &k.State, &k.Private, &k.Public, timeCol{&k.CreatedAt}, nullTimeCol{&k.RetiredAt}, nullTimeCol{&k.PublishUntil}}
+	},
+	keyOf: func(k *store.Key) (string, string) { return k.Tenant, k.ID },
+}
+
+type keys struct{ db *DB }
+
+func (s keys) Create(ctx context.Context, k store.Key) error {
+	return keyTable.create(ctx, s.db, &k)
+}
+
+func (s keys) List(ctx context.Context, tenant string) ([]store.Key, error) {
+	rows, err := s.db.reader().QueryContext(ctx, keyTable.selectSQL()+" WHERE tenant = $1 ORDER BY created_at DESC, id DESC", tenant)
+	if err != nil {
+		return nil, s.db.wrap(err)
+	}
+	defer rows.Close()
+	out := []store.Key{}
+	for rows.Next() {
+		var k store.Key
+		if err := rows.Scan(keyTable.dests(&k)...); err != nil {
+			return nil, s.db.wrap(err)
+		}
+		out = append(out, k)
+	}
+	return out, s.db.wrap(rows.Err())
+}
+
+func (s keys) Update(ctx context.Context, k store.Key) error {
+	return s.db.write(ctx, func(tx querier) error {
+		err := s.db.affected(tx.ExecContext(ctx, `UPDATE signing_keys SET state = $3, retired_at = $4, publish_until = $5 WHERE tenant = $1 AND id = $2`,
+			k.Tenant, k.ID, k.State, nullMicros(k.RetiredAt), nullMicros(k.PublishUntil)))
+		if err != nil {
+			return err
+		}
+		return s.db.changed(ctx, tx, k.Tenant, store.EntityKey, k.ID)
+	})
+}
+
+func (s keys) DeleteExpired(ctx context.Context, tenant string, now time.Time) (int, error) {
+	var n int64
+	err := s.db.write(ctx, func(tx querier) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE tenant = $1 AND state = $2 AND publish_until < $3`,
+			tenant, store.KeyRetired, micros(now))
+		if err != nil {
+			return s.db.wrap(err)
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return s.db.wrap(err)
+		}
+		return s.db.changed(ctx, tx, tenant, store.EntityKey, "")
+	})
+	return int(n), err
+}
+
+const tokenCols = `tenant, id, kind, format, hash, subject_type, subject, client_id, session_id, family_id, actor,
+	audience, scope, issued_at, expires_at, lifetime_end, revoked_at`
+
+func tokenDests(t *store.Token) []any {
+	return []any{&t.Tenant, &t.ID, &t.Kind, &t.Format, &t.Hash, &t.SubjectType, &t.Subject, &t.ClientID, &t.SessionID,
+		&t.FamilyID, &t.Actor, list(&t.Audience), list(&t.Scope), timeCol{&t.IssuedAt}, nullTimeCol{&t.ExpiresAt},
+		nullTimeCol{&t.LifetimeEnd}, nullTimeCol{&t.RevokedAt}}
+}
+
+type tokens struct{ db *DB }
+
+func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	return s.db.write(ctx, func(tx querier) error {
+		for _, t := range ts {
+			var hash any
+			if len(t.Hash) > 0 {
+				hash = t.Hash
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+				t.Tenant, t.ID, t.Kind, t.Format, hash, t.SubjectType, t.Subject, t.ClientID, t.SessionID, t.FamilyID, t.Actor,
+				listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt), nullMicros(t.LifetimeEnd),
+				nullMicros(t.RevokedAt))
+			if err != nil {
+				return s.db.wrap(err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s tokens) one(ctx context.Context, where string, args ...any) (store.Token, error) {
+	var t store.Token
+	err := s.db.reader().QueryRowContext(ctx, "SELECT "+tokenCols+" FROM tokens "+where, args...).Scan(tokenDests(&t)...)
+	return t, s.db.wrap(err)
+}
+
+func (s tokens) Get(ctx context.Context, tenant, id string) (store.Token, error) {
+	return s.one(ctx, "WHERE tenant = $1 AND id = $2", tenant, id)
+}
+
+func (s tokens) GetByHash(ctx context.Context, hash []byte) (store.Token, error) {
+	if len(hash) == 0 {
+		return store.Token{}, store.ErrNotFound
+	}
+	return s.one(ctx, "WHERE hash = $1", hash)
+}
+
+func (s tokens) List(ctx context.Context, tenant string, f store.TokenFilter) ([]store.Token, error) {
+	var c conds
+	c.add("tenant = ?", tenant)
+	if f.Subject != "" {
+		c.add("subject = ?", f.Subject)
+	}
+	if f.ClientID != "" {
+		c.add("client_id = ?", f.ClientID)
+	}
+	if f.Kind != "" {
+		c.add("kind = ?", f.Kind)
+	}
+	if f.ActiveAt != nil {
+		c.add("revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", micros(*f.ActiveAt))
+	}
+	if f.Page.After != "" {
+		c.add("id > ?", f.Page.After)
+	}
+	q := "SELECT " + tokenCols + " FROM tokens" + c.where() + " ORDER BY id LIMIT " + c.next(limit(f.Page.Limit))
+	rows, err := s.db.reader().QueryContext(ctx, q, c.args...)
+	if err != nil {
+		return nil, s.db.wrap(err)
+	}
+	defer rows.Close()
+	out := []store.Token{}
+	for rows.Next() {
+		var t store.Token
+		if err := rows.Scan(tokenDests(&t)...); err != nil {
+			return nil, s.db.wrap(err)
+		}
+		out = append(out, t)
+	}
+	return out, s.db.wrap(rows.Err())
+}
+
+func (s tokens) Revoke(ctx context.Context, tenant, id string, at time.Time) error {
+	return s.db.write(ctx, func(tx querier) error {
+		err := s.db.affected(tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = $3 WHERE tenant = $1 AND id = $2 AND revoked_at IS NULL`,
+			tenant, id, micros(at)))
+		if errors.Is(err, store.ErrNotFound) {
+			var one int
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM tokens WHERE tenant = $1 AND id = $2`, tenant, id).Scan(&one); err != nil {
+				return s.db.wrap(err)
+			}
+			return nil // already revoked
+		}
+		if err != nil {
+			return err
+		}
+		return s.db.changed(ctx, tx, tenant, store.EntityToken, id)
+	})
+}
+
+func (s tokens) CountActive(ctx context.Context, tenant, subject string, now time.Time) (int, error) {
+	var n int
+	err := s.db.reader().QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE tenant = $1 AND subject = $2
+		AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)`, tenant, subject, micros(now)).Scan(&n)
+	return n, s.db.wrap(err)
+}
+
+func (s tokens) DeleteExpired(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	var n int64
+	err := s.db.write(ctx, func(tx querier) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE (tenant, id) IN
+			(SELECT tenant, id FROM tokens WHERE expires_at < $1 LIMIT $2)`, micros(cutoff), limit)
+		if err != nil {
+			return s.db.wrap(err)
+		}
+		n, err = res.RowsAffected()
+		return s.db.wrap(err)
+	})
+	return int(n), err
+}

@@ -1,0 +1,737 @@
+// Package storetest is the storage conformance suite: every backend runs
+// Run and so behaves the same. Sub-tests use their own tenants, so they
+// share one database and run in parallel where the contract allows.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokend/tokend/internal/store"
+)
+
+// Run runs the conformance suite against st, a migrated empty store.
+func Run(t *testing.T, st store.Store) {
+	s := &suite{st: st}
+	t.Run("Tenants", s.tenants)
+	t.Run("Directory", s.directory)
+	t.Run("Isolation", s.isolation)
+	t.Run("Transactions", s.transactions)
+	t.Run("Keys", s.keys)
+	t.Run("Tokens", s.tokens)
+	t.Run("TimePrecision", s.timePrecision)
+	t.Run("Pruning", s.pruning)
+	t.Run("AuditChain", s.auditChain)
+	t.Run("ConcurrentAudit", s.concurrentAudit)
+	t.Run("ChangeLog", s.changeLog)
+	t.Run("ConcurrentChanges", s.concurrentChanges)
+}
+
+type suite struct{ st store.Store }
+
+var ctx = context.Background()
+
+// now is a microsecond-precise UTC time, as the contract stores them.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func uniq(prefix string) string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+func (s *suite) newTenant(t *testing.T) string {
+	t.Helper()
+	id := uniq("t")
+	n := now()
+	if err := s.st.Tenants().Create(ctx, store.Tenant{ID: id, DisplayName: "Test", CreatedAt: n, UpdatedAt: n}); err != nil {
+		t.Fatalf("create tenant: %v", err)
+	}
+	return id
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantErr(t *testing.T, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("error = %v, want %v", err, want)
+	}
+}
+
+func (s *suite) tenants(t *testing.T) {
+	t.Parallel()
+	n := now()
+	id := uniq("t")
+	pol := store.Policy{SigningAlg: "EdDSA", AccessTTL: 600, TokenLimit: 3, PasswordGrant: true}
+	must(t, s.st.Tenants().Create(ctx, store.Tenant{ID: id, DisplayName: "Acme", Policy: pol, CreatedAt: n, UpdatedAt: n}))
+	wantErr(t, s.st.Tenants().Create(ctx, store.Tenant{ID: id, CreatedAt: n, UpdatedAt: n}), store.ErrConflict)
+
+	got, err := s.st.Tenants().Get(ctx, id)
+	must(t, err)
+	if got.DisplayName != "Acme" || got.Policy != pol || !got.CreatedAt.Equal(n) {
+		t.Fatalf("Get = %+v", got)
+	}
+	got.DisplayName = "Acme Inc"
+	got.Policy.AccessTTL = 900
+	got.CreatedAt = n.Add(time.Hour) // must not change
+	got.UpdatedAt = n.Add(time.Second)
+	must(t, s.st.Tenants().Update(ctx, got))
+	again, err := s.st.Tenants().Get(ctx, id)
+	must(t, err)
+	if again.DisplayName != "Acme Inc" || again.Policy.AccessTTL != 900 || !again.CreatedAt.Equal(n) || !again.UpdatedAt.Equal(n.Add(time.Second)) {
+		t.Fatalf("after Update = %+v", again)
+	}
+	wantErr(t, s.st.Tenants().Update(ctx, store.Tenant{ID: uniq("missing")}), store.ErrNotFound)
+
+	count, err := s.st.Tenants().Count(ctx)
+	must(t, err)
+	if count < 1 {
+		t.Fatalf("Count = %d", count)
+	}
+
+	// Keyset pagination returns every tenant once, in id order.
+	var seen []string
+	p := store.Page{Limit: 2}
+	for i := 0; i < 10000; i++ {
+		l, err := s.st.Tenants().List(ctx, p)
+		must(t, err)
+		for _, x := range l {
+			seen = append(seen, x.ID)
+		}
+		if len(l) < p.Limit {
+			break
+		}
+		p.After = l[len(l)-1].ID
+	}
+	found := false
+	for i, x := range seen {
+		if i > 0 && seen[i-1] >= x {
+			t.Fatalf("List not in id order: %q then %q", seen[i-1], x)
+		}
+		found = found || x == id
+	}
+	if !found {
+		t.Fatalf("List never returned %q", id)
+	}
+
+	must(t, s.st.Tenants().Delete(ctx, id))
+	_, err = s.st.Tenants().Get(ctx, id)
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.st.Tenants().Delete(ctx, id), store.ErrNotFound)
+}
+
+func (s *suite) directory(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	n := now()
+
+	t.Run("Clients", func(t *testing.T) {
+		c := store.Client{Tenant: ten, ID: "web", DisplayName: "Web", SecretHash: []byte{1, 2, 3}, SecretAlg: store.SecretSHA256,
+			GrantTypes: []string{"client_credentials"}, Scopes: []string{"read", "write"}, Policy: store.Policy{AccessTTL: 60},
+			CreatedAt: n, UpdatedAt: n}
+		must(t, s.st.Clients().Create(ctx, c))
+		wantErr(t, s.st.Clients().Create(ctx, c), store.ErrConflict)
+		got, err := s.st.Clients().Get(ctx, ten, "web")
+		must(t, err)
+		if !bytes.Equal(got.SecretHash, c.SecretHash) || got.Scopes[1] != "write" || got.Audiences == nil || got.Kinds == nil || got.Policy.AccessTTL != 60 {
+			t.Fatalf("Get = %+v", got)
+		}
+		got.Disabled = true
+		got.Scopes = nil
+		must(t, s.st.Clients().Update(ctx, got))
+		got, err = s.st.Clients().Get(ctx, ten, "web")
+		must(t, err)
+		if !got.Disabled || got.Scopes == nil || len(got.Scopes) != 0 {
+			t.Fatalf("after Update = %+v", got)
+		}
+		must(t, s.st.Clients().Delete(ctx, ten, "web"))
+		_, err = s.st.Clients().Get(ctx, ten, "web")
+		wantErr(t, err, store.ErrNotFound)
+	})
+
+	t.Run("Users", func(t *testing.T) {
+		u := store.User{Tenant: ten, ID: "u1", Login: "alice@example.com", PasswordHash: "$argon2id$x", Roles: []string{"admin"}, CreatedAt: n, UpdatedAt: n}
+		must(t, s.st.Users().Create(ctx, u))
+		u2 := u
+		u2.ID = "u2"
+		wantErr(t, s.st.Users().Create(ctx, u2), store.ErrConflict) // same login
+		got, err := s.st.Users().GetByLogin(ctx, ten, "alice@example.com")
+		must(t, err)
+		if got.ID != "u1" || got.Roles[0] != "admin" || got.Groups == nil {
+			t.Fatalf("GetByLogin = %+v", got)
+		}
+		_, err = s.st.Users().GetByLogin(ctx, ten, "bob@example.com")
+		wantErr(t, err, store.ErrNotFound)
+		got.Login = "alice2@example.com"
+		must(t, s.st.Users().Update(ctx, got))
+		u2.Login = "alice@example.com" // freed by the rename
+		must(t, s.st.Users().Create(ctx, u2))
+		l, err := s.st.Users().List(ctx, ten, store.Page{})
+		must(t, err)
+		if len(l) != 2 || l[0].ID != "u1" || l[1].ID != "u2" {
+			t.Fatalf("List = %+v", l)
+		}
+		l, err = s.st.Users().List(ctx, ten, store.Page{After: "u1", Limit: 5})
+		must(t, err)
+		if len(l) != 1 || l[0].ID != "u2" {
+			t.Fatalf("List after u1 = %+v", l)
+		}
+	})
+
+	t.Run("Devices", func(t *testing.T) {
+		d := store.Device{Tenant: ten, ID: "kiosk-1", Type: "kiosk", Metadata: map[string]string{"store": "42"}, CreatedAt: n, UpdatedAt: n}
+		must(t, s.st.Devices().Create(ctx, d))
+		got, err := s.st.Devices().Get(ctx, ten, "kiosk-1")
+		must(t, err)
+		if got.Metadata["store"] != "42" || got.Roles == nil || got.Type != "kiosk" {
+			t.Fatalf("Get = %+v", got)
+		}
+		d2 := store.Device{Tenant: ten, ID: "d2", Type: "device", CreatedAt: n, UpdatedAt: n}
+		must(t, s.st.Devices().Create(ctx, d2))
+		got, err = s.st.Devices().Get(ctx, ten, "d2")
+		must(t, err)
+		if got.Metadata == nil {
+			t.Fatal("nil Metadata returned")
+		}
+	})
+
+	t.Run("Projects", func(t *testing.T) {
+		p := store.Project{Tenant: ten, ID: "orders", Audience: "https://orders.example.com", CreatedAt: n, UpdatedAt: n}
+		must(t, s.st.Projects().Create(ctx, p))
+		p2 := p
+		p2.ID = "orders2"
+		wantErr(t, s.st.Projects().Create(ctx, p2), store.ErrConflict) // same audience
+		got, err := s.st.Projects().GetByAudience(ctx, ten, "https://orders.example.com")
+		must(t, err)
+		if got.ID != "orders" {
+			t.Fatalf("GetByAudience = %+v", got)
+		}
+	})
+
+	t.Run("RolesAndGroups", func(t *testing.T) {
+		must(t, s.st.Roles().Create(ctx, store.Role{Tenant: ten, Name: "reader", Scopes: []string{"read"}, Resources: []string{"orders/*"}, CreatedAt: n, UpdatedAt: n}))
+		must(t, s.st.Groups().Create(ctx, store.Group{Tenant: ten, Name: "staff", Roles: []string{"reader"}, CreatedAt: n, UpdatedAt: n}))
+		r, err := s.st.Roles().Get(ctx, ten, "reader")
+		must(t, err)
+		if r.Resources[0] != "orders/*" {
+			t.Fatalf("role = %+v", r)
+		}
+		g, err := s.st.Groups().Get(ctx, ten, "staff")
+		must(t, err)
+		if g.Roles[0] != "reader" {
+			t.Fatalf("group = %+v", g)
+		}
+		wantErr(t, s.st.Roles().Delete(ctx, ten, "nope"), store.ErrNotFound)
+		must(t, s.st.Groups().Delete(ctx, ten, "staff"))
+	})
+
+	t.Run("UnknownTenant", func(t *testing.T) {
+		err := s.st.Clients().Create(ctx, store.Client{Tenant: uniq("ghost"), ID: "c", CreatedAt: n, UpdatedAt: n})
+		wantErr(t, err, store.ErrNotFound)
+	})
+
+	t.Run("DeleteTenantCascades", func(t *testing.T) {
+		other := s.newTenant(t)
+		must(t, s.st.Clients().Create(ctx, store.Client{Tenant: other, ID: "c", CreatedAt: n, UpdatedAt: n}))
+		must(t, s.st.Tokens().Insert(ctx, store.Token{Tenant: other, ID: uniq("tok"), Kind: "access", Format: store.FormatJWT, IssuedAt: n}))
+		must(t, s.st.Tenants().Delete(ctx, other))
+		_, err := s.st.Clients().Get(ctx, other, "c")
+		wantErr(t, err, store.ErrNotFound)
+		l, err := s.st.Tokens().List(ctx, other, store.TokenFilter{})
+		must(t, err)
+		if len(l) != 0 {
+			t.Fatalf("tokens of deleted tenant remain: %d", len(l))
+		}
+	})
+}
+
+func (s *suite) isolation(t *testing.T) {
+	t.Parallel()
+	a, b := s.newTenant(t), s.newTenant(t)
+	n := now()
+	must(t, s.st.Clients().Create(ctx, store.Client{Tenant: a, ID: "shared", CreatedAt: n, UpdatedAt: n}))
+	must(t, s.st.Users().Create(ctx, store.User{Tenant: a, ID: "u", Login: "same", CreatedAt: n, UpdatedAt: n}))
+	// The same ids and logins are free in another tenant.
+	must(t, s.st.Clients().Create(ctx, store.Client{Tenant: b, ID: "shared", DisplayName: "B", CreatedAt: n, UpdatedAt: n}))
+	must(t, s.st.Users().Create(ctx, store.User{Tenant: b, ID: "u", Login: "same", CreatedAt: n, UpdatedAt: n}))
+	c, err := s.st.Clients().Get(ctx, a, "shared")
+	must(t, err)
+	if c.DisplayName != "" {
+		t.Fatalf("tenant %s sees tenant %s's client", a, b)
+	}
+	must(t, s.st.Tokens().Insert(ctx, store.Token{Tenant: a, ID: "tok-a", Kind: "access", Format: store.FormatJWT, IssuedAt: n}))
+	_, err = s.st.Tokens().Get(ctx, b, "tok-a")
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.st.Tokens().Revoke(ctx, b, "tok-a", n), store.ErrNotFound)
+	must(t, s.st.Clients().Delete(ctx, b, "shared"))
+	_, err = s.st.Clients().Get(ctx, a, "shared")
+	must(t, err)
+	l, err := s.st.Users().List(ctx, b, store.Page{})
+	must(t, err)
+	if len(l) != 1 || l[0].Tenant != b {
+		t.Fatalf("List(b) = %+v", l)
+	}
+}
+
+func (s *suite) transactions(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	n := now()
+	boom := errors.New("boom")
+	err := s.st.Tx(ctx, func(tx store.Store) error {
+		must(t, tx.Clients().Create(ctx, store.Client{Tenant: ten, ID: "c1", CreatedAt: n, UpdatedAt: n}))
+		if _, err := tx.Clients().Get(ctx, ten, "c1"); err != nil {
+			t.Errorf("a transaction does not see its own write: %v", err)
+		}
+		return boom
+	})
+	wantErr(t, err, boom)
+	_, err = s.st.Clients().Get(ctx, ten, "c1")
+	wantErr(t, err, store.ErrNotFound)
+
+	must(t, s.st.Tx(ctx, func(tx store.Store) error {
+		if err := tx.Clients().Create(ctx, store.Client{Tenant: ten, ID: "c2", CreatedAt: n, UpdatedAt: n}); err != nil {
+			return err
+		}
+		// Nested Tx joins the outer transaction.
+		return tx.Tx(ctx, func(inner store.Store) error {
+			return inner.Users().Create(ctx, store.User{Tenant: ten, ID: "u", Login: "x", CreatedAt: n, UpdatedAt: n})
+		})
+	}))
+	_, err = s.st.Users().Get(ctx, ten, "u")
+	must(t, err)
+
+	// A failing statement inside a transaction rolls back the earlier ones.
+	err = s.st.Tx(ctx, func(tx store.Store) error {
+		if err := tx.Clients().Create(ctx, store.Client{Tenant: ten, ID: "c3", CreatedAt: n, UpdatedAt: n}); err != nil {
+			return err
+		}
+		return tx.Clients().Create(ctx, store.Client{Tenant: ten, ID: "c2", CreatedAt: n, UpdatedAt: n})
+	})
+	wantErr(t, err, store.ErrConflict)
+	_, err = s.st.Clients().Get(ctx, ten, "c3")
+	wantErr(t, err, store.ErrNotFound)
+	must(t, s.st.Ping(ctx))
+}
+
+func (s *suite) keys(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	n := now()
+	old := store.Key{Tenant: ten, ID: "k1", Alg: "ES256", State: store.KeyActive, Private: []byte("sealed"), Public: []byte("der"), CreatedAt: n}
+	must(t, s.st.Keys().Create(ctx, old))
+	wantErr(t, s.st.Keys().Create(ctx, old), store.ErrConflict)
+	must(t, s.st.Keys().Create(ctx, store.Key{Tenant: ten, ID: "k2", Alg: "HS256", State: store.KeyActive, Private: []byte("s2"), CreatedAt: n.Add(time.Second)}))
+	l, err := s.st.Keys().List(ctx, ten)
+	must(t, err)
+	if len(l) != 2 || l[0].ID != "k2" || l[1].Public == nil || l[0].Public != nil {
+		t.Fatalf("List = %+v", l)
+	}
+	retired, until := n.Add(time.Second), n.Add(time.Hour)
+	old.State, old.RetiredAt, old.PublishUntil = store.KeyRetired, &retired, &until
+	old.Alg = "RS256" // Update must not change it
+	must(t, s.st.Keys().Update(ctx, old))
+	l, err = s.st.Keys().List(ctx, ten)
+	must(t, err)
+	k := l[1]
+	if k.State != store.KeyRetired || !k.RetiredAt.Equal(retired) || !k.PublishUntil.Equal(until) || k.Alg != "ES256" {
+		t.Fatalf("after Update = %+v", k)
+	}
+	wantErr(t, s.st.Keys().Update(ctx, store.Key{Tenant: ten, ID: "nope", State: store.KeyRetired}), store.ErrNotFound)
+	d, err := s.st.Keys().DeleteExpired(ctx, ten, until.Add(-time.Second))
+	must(t, err)
+	if d != 0 {
+		t.Fatalf("deleted a key still published: %d", d)
+	}
+	d, err = s.st.Keys().DeleteExpired(ctx, ten, until.Add(time.Second))
+	must(t, err)
+	if d != 1 {
+		t.Fatalf("DeleteExpired = %d, want 1", d)
+	}
+}
+
+func (s *suite) tokens(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	n := now()
+	exp := n.Add(time.Hour)
+	past := n.Add(-time.Hour)
+	hash := []byte(uniq("hash"))
+	rows := []store.Token{
+		{Tenant: ten, ID: "a1", Kind: "access", Format: store.FormatJWT, SubjectType: "user", Subject: "alice", ClientID: "web",
+			Audience: []string{"api"}, Scope: []string{"read"}, IssuedAt: n, ExpiresAt: &exp},
+		{Tenant: ten, ID: "a2", Kind: "refresh", Format: store.FormatOpaque, Hash: hash, Subject: "alice", ClientID: "web", FamilyID: "f1",
+			IssuedAt: n, ExpiresAt: &exp, LifetimeEnd: &exp},
+		{Tenant: ten, ID: "a3", Kind: "access", Format: store.FormatJWT, Subject: "alice", ClientID: "cli", IssuedAt: past, ExpiresAt: &past},
+		{Tenant: ten, ID: "a4", Kind: "device", Format: store.FormatJWT, Subject: "kiosk", IssuedAt: n},
+	}
+	must(t, s.st.Tokens().Insert(ctx, rows...))
+	wantErr(t, s.st.Tokens().Insert(ctx, store.Token{Tenant: ten, ID: "a5", Kind: "access", Format: store.FormatJWT, IssuedAt: n},
+		rows[0]), store.ErrConflict)
+	_, err := s.st.Tokens().Get(ctx, ten, "a5")
+	wantErr(t, err, store.ErrNotFound) // the batch is all or nothing
+
+	got, err := s.st.Tokens().Get(ctx, ten, "a1")
+	must(t, err)
+	if got.Audience[0] != "api" || got.Scope[0] != "read" || !got.ExpiresAt.Equal(exp) || got.RevokedAt != nil || got.Hash != nil {
+		t.Fatalf("Get = %+v", got)
+	}
+	byHash, err := s.st.Tokens().GetByHash(ctx, hash)
+	must(t, err)
+	if byHash.ID != "a2" || byHash.FamilyID != "f1" {
+		t.Fatalf("GetByHash = %+v", byHash)
+	}
+	_, err = s.st.Tokens().GetByHash(ctx, []byte("unknown"))
+	wantErr(t, err, store.ErrNotFound)
+	eternal, err := s.st.Tokens().Get(ctx, ten, "a4")
+	must(t, err)
+	if eternal.ExpiresAt != nil || eternal.Scope == nil || eternal.Audience == nil {
+		t.Fatalf("eternal token = %+v", eternal)
+	}
+
+	count, err := s.st.Tokens().CountActive(ctx, ten, "alice", n)
+	must(t, err)
+	if count != 2 {
+		t.Fatalf("CountActive = %d, want 2", count)
+	}
+	at := n.Add(time.Second)
+	must(t, s.st.Tokens().Revoke(ctx, ten, "a1", at))
+	must(t, s.st.Tokens().Revoke(ctx, ten, "a1", at.Add(time.Hour))) // idempotent, keeps the first time
+	got, err = s.st.Tokens().Get(ctx, ten, "a1")
+	must(t, err)
+	if got.RevokedAt == nil || !got.RevokedAt.Equal(at) {
+		t.Fatalf("RevokedAt = %v, want %v", got.RevokedAt, at)
+	}
+	wantErr(t, s.st.Tokens().Revoke(ctx, ten, "nope", at), store.ErrNotFound)
+	count, err = s.st.Tokens().CountActive(ctx, ten, "alice", n)
+	must(t, err)
+	if count != 1 {
+		t.Fatalf("CountActive after revoke = %d, want 1", count)
+	}
+
+	for _, tc := range []struct {
+		name string
+		f    store.TokenFilter
+		want []string
+	}{
+		{"all", store.TokenFilter{}, []string{"a1", "a2", "a3", "a4"}},
+		{"subject", store.TokenFilter{Subject: "alice"}, []string{"a1", "a2", "a3"}},
+		{"client", store.TokenFilter{ClientID: "cli"}, []string{"a3"}},
+		{"kind", store.TokenFilter{Kind: "device"}, []string{"a4"}},
+		{"active", store.TokenFilter{ActiveAt: &n}, []string{"a2", "a4"}},
+		{"page", store.TokenFilter{Page: store.Page{After: "a1", Limit: 2}}, []string{"a2", "a3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := s.st.Tokens().List(ctx, ten, tc.f)
+			must(t, err)
+			var ids []string
+			for _, x := range l {
+				ids = append(ids, x.ID)
+			}
+			if fmt.Sprint(ids) != fmt.Sprint(tc.want) {
+				t.Fatalf("List = %v, want %v", ids, tc.want)
+			}
+		})
+	}
+}
+
+func (s *suite) timePrecision(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	// Two instants one microsecond apart stay distinct and ordered.
+	base := time.Date(2026, 3, 1, 12, 0, 0, 123456000, time.UTC)
+	later := base.Add(time.Microsecond)
+	must(t, s.st.Tokens().Insert(ctx,
+		store.Token{Tenant: ten, ID: "p1", Kind: "access", Format: store.FormatJWT, IssuedAt: base, ExpiresAt: &later}))
+	got, err := s.st.Tokens().Get(ctx, ten, "p1")
+	must(t, err)
+	if !got.IssuedAt.Equal(base) || !got.ExpiresAt.Equal(later) || got.IssuedAt.Location() != time.UTC {
+		t.Fatalf("times = %v / %v, want %v / %v in UTC", got.IssuedAt, got.ExpiresAt, base, later)
+	}
+	active, err := s.st.Tokens().List(ctx, ten, store.TokenFilter{ActiveAt: &base})
+	must(t, err)
+	if len(active) != 1 {
+		t.Fatalf("token expiring 1µs later is not active")
+	}
+	active, err = s.st.Tokens().List(ctx, ten, store.TokenFilter{ActiveAt: &later})
+	must(t, err)
+	if len(active) != 0 {
+		t.Fatalf("token is active at its expiry instant")
+	}
+	// Non-UTC input comes back in UTC at the same instant.
+	loc := time.FixedZone("X", 5*3600)
+	must(t, s.st.Tenants().Update(ctx, store.Tenant{ID: ten, CreatedAt: base.In(loc), UpdatedAt: later.In(loc)}))
+	tt, err := s.st.Tenants().Get(ctx, ten)
+	must(t, err)
+	if !tt.UpdatedAt.Equal(later) || tt.UpdatedAt.Location() != time.UTC {
+		t.Fatalf("UpdatedAt = %v", tt.UpdatedAt)
+	}
+}
+
+func (s *suite) pruning(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	// Far in the past, so other sub-tests' rows are never older.
+	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	var rows []store.Token
+	for i := range 5 {
+		exp := old.Add(time.Duration(i) * time.Second)
+		rows = append(rows, store.Token{Tenant: ten, ID: fmt.Sprintf("old-%d", i), Kind: "access", Format: store.FormatJWT, IssuedAt: old, ExpiresAt: &exp})
+	}
+	fresh := now().Add(time.Hour)
+	rows = append(rows, store.Token{Tenant: ten, ID: "fresh", Kind: "access", Format: store.FormatJWT, IssuedAt: now(), ExpiresAt: &fresh},
+		store.Token{Tenant: ten, ID: "eternal", Kind: "device", Format: store.FormatJWT, IssuedAt: old})
+	must(t, s.st.Tokens().Insert(ctx, rows...))
+	cutoff := old.Add(time.Hour)
+	n, err := s.st.Tokens().DeleteExpired(ctx, cutoff, 3)
+	must(t, err)
+	if n != 3 {
+		t.Fatalf("DeleteExpired(limit 3) = %d", n)
+	}
+	n, err = s.st.Tokens().DeleteExpired(ctx, cutoff, 100)
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("second DeleteExpired = %d, want 2", n)
+	}
+	l, err := s.st.Tokens().List(ctx, ten, store.TokenFilter{})
+	must(t, err)
+	if len(l) != 2 || l[0].ID != "eternal" || l[1].ID != "fresh" {
+		t.Fatalf("remaining = %+v", l)
+	}
+}
+
+// seal is a stand-in for audit.Seal: a hash over seq, prev hash and action.
+func seal(e *store.AuditEvent) {
+	h := sha256.Sum256(fmt.Appendf(nil, "%d|%x|%s", e.Seq, e.PrevHash, e.Action))
+	e.Hash = h[:]
+}
+
+func (s *suite) auditChain(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	base := now()
+	for i, a := range []string{"client.create", "token.issue", "token.issue"} {
+		e := store.AuditEvent{Tenant: ten, Time: base.Add(time.Duration(i) * time.Second), Action: a, Outcome: "success",
+			Actor: "system", Subject: fmt.Sprintf("s%d", i), ClientID: "web", RemoteAddr: "127.0.0.1", Detail: map[string]string{"i": fmt.Sprint(i)}}
+		must(t, s.st.Audit().Append(ctx, seal, e))
+	}
+	must(t, s.st.Audit().Append(ctx, seal,
+		store.AuditEvent{Tenant: ten, Time: base.Add(3 * time.Second), Action: "auth.fail", Outcome: "failure", Actor: "user:bob"},
+		store.AuditEvent{Tenant: ten, Time: base.Add(4 * time.Second), Action: "token.revoke", Outcome: "success"}))
+	l, err := s.st.Audit().List(ctx, ten, store.AuditFilter{})
+	must(t, err)
+	if len(l) != 5 {
+		t.Fatalf("%d events", len(l))
+	}
+	for i, e := range l {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d", i, e.Seq)
+		}
+		want := []byte(nil)
+		if i > 0 {
+			want = l[i-1].Hash
+		}
+		if !bytes.Equal(e.PrevHash, want) {
+			t.Fatalf("event %d PrevHash = %q, want %q", e.Seq, e.PrevHash, want)
+		}
+		if e.Detail == nil {
+			t.Fatalf("event %d has nil Detail", e.Seq)
+		}
+	}
+	if l[0].Detail["i"] != "0" || l[0].RemoteAddr != "127.0.0.1" {
+		t.Fatalf("first event = %+v", l[0])
+	}
+	for _, tc := range []struct {
+		name string
+		f    store.AuditFilter
+		want int
+	}{
+		{"action", store.AuditFilter{Action: "token.issue"}, 2},
+		{"actor", store.AuditFilter{Actor: "user:bob"}, 1},
+		{"subject", store.AuditFilter{Subject: "s1"}, 1},
+		{"client", store.AuditFilter{ClientID: "web"}, 3},
+		{"from", store.AuditFilter{From: base.Add(time.Second)}, 4},
+		{"to exclusive", store.AuditFilter{To: base.Add(time.Second)}, 1},
+		{"after seq", store.AuditFilter{AfterSeq: 3}, 2},
+		{"limit", store.AuditFilter{Limit: 2}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := s.st.Audit().List(ctx, ten, tc.f)
+			must(t, err)
+			if len(l) != tc.want {
+				t.Fatalf("%d events, want %d", len(l), tc.want)
+			}
+		})
+	}
+	other, err := s.st.Audit().List(ctx, s.newTenant(t), store.AuditFilter{})
+	must(t, err)
+	if len(other) != 0 {
+		t.Fatalf("a new tenant has %d events", len(other))
+	}
+}
+
+func (s *suite) concurrentAudit(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	const workers, each = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				e := store.AuditEvent{Tenant: ten, Time: now(), Action: fmt.Sprintf("w%d.%d", w, i), Outcome: "success"}
+				if err := s.st.Audit().Append(ctx, seal, e); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	l, err := s.st.Audit().List(ctx, ten, store.AuditFilter{Limit: 1000})
+	must(t, err)
+	if len(l) != workers*each {
+		t.Fatalf("%d events, want %d", len(l), workers*each)
+	}
+	for i := 1; i < len(l); i++ {
+		if l[i].Seq != l[i-1].Seq+1 || !bytes.Equal(l[i].PrevHash, l[i-1].Hash) {
+			t.Fatalf("chain forks at seq %d", l[i].Seq)
+		}
+	}
+}
+
+func (s *suite) changeLog(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	n := now()
+	must(t, s.st.Clients().Create(ctx, store.Client{Tenant: ten, ID: "c", CreatedAt: n, UpdatedAt: n}))
+	must(t, s.st.Clients().Update(ctx, store.Client{Tenant: ten, ID: "c", DisplayName: "x", CreatedAt: n, UpdatedAt: n}))
+	must(t, s.st.Roles().Create(ctx, store.Role{Tenant: ten, Name: "r", CreatedAt: n, UpdatedAt: n}))
+	must(t, s.st.Keys().Create(ctx, store.Key{Tenant: ten, ID: "k", Alg: "ES256", State: store.KeyActive, Private: []byte{1}, CreatedAt: n}))
+	must(t, s.st.Clients().Delete(ctx, ten, "c"))
+	must(t, s.st.Changes().Append(ctx, store.Change{Tenant: ten, Entity: store.EntityToken, Key: "cutoff"}))
+	// A rolled-back mutation leaves no change.
+	_ = s.st.Tx(ctx, func(tx store.Store) error {
+		must(t, tx.Users().Create(ctx, store.User{Tenant: ten, ID: "ghost", Login: "ghost", CreatedAt: n, UpdatedAt: n}))
+		return errors.New("rollback")
+	})
+
+	var mine []store.Change
+	var after int64
+	for {
+		l, err := s.st.Changes().After(ctx, after, 100)
+		must(t, err)
+		if len(l) == 0 {
+			break
+		}
+		for _, c := range l {
+			if c.Seq <= after {
+				t.Fatalf("change %d after cursor %d", c.Seq, after)
+			}
+			after = c.Seq
+			if c.Tenant == ten {
+				mine = append(mine, c)
+			}
+		}
+	}
+	var got []string
+	for _, c := range mine {
+		got = append(got, c.Entity+":"+c.Key)
+	}
+	want := []string{"tenant:" + ten, "client:c", "client:c", "role:r", "key:k", "client:c", "token:cutoff"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("changes = %v, want %v", got, want)
+	}
+	last, err := s.st.Changes().Last(ctx)
+	must(t, err)
+	if last < after {
+		t.Fatalf("Last = %d, below seen %d", last, after)
+	}
+	// Pruning old changes never removes the newest, so Last stays.
+	_, err = s.st.Changes().DeleteBefore(ctx, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+	must(t, err)
+	again, err := s.st.Changes().Last(ctx)
+	must(t, err)
+	if again < last {
+		t.Fatalf("Last went back from %d to %d", last, again)
+	}
+}
+
+// concurrentChanges checks that a follower reading by cursor while writers
+// commit concurrently never skips a change: every change a writer
+// committed is eventually seen, each once, in increasing order.
+func (s *suite) concurrentChanges(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	start, err := s.st.Changes().Last(ctx)
+	must(t, err)
+	const writers, each = 6, 15
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				err := s.st.Changes().Append(ctx, store.Change{Tenant: ten, Entity: store.EntityToken, Key: fmt.Sprintf("%d-%d", w, i)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	seen := map[string]bool{}
+	cursor := start
+	deadline := time.Now().Add(30 * time.Second)
+	for finished := false; ; {
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		l, err := s.st.Changes().After(ctx, cursor, 7)
+		must(t, err)
+		for _, c := range l {
+			if c.Seq <= cursor {
+				t.Fatalf("seq %d not after cursor %d", c.Seq, cursor)
+			}
+			cursor = c.Seq
+			if c.Tenant == ten {
+				if seen[c.Key] {
+					t.Fatalf("change %s seen twice", c.Key)
+				}
+				seen[c.Key] = true
+			}
+		}
+		if finished && len(l) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("follower did not catch up within 30s")
+		}
+	}
+	if len(seen) != writers*each {
+		t.Fatalf("follower saw %d of %d changes", len(seen), writers*each)
+	}
+}
