@@ -1,0 +1,228 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tokend/tokend/internal/admin"
+	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/config"
+	"github.com/tokend/tokend/internal/directory"
+	"github.com/tokend/tokend/internal/grant"
+	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/introspect"
+	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/keys"
+	"github.com/tokend/tokend/internal/oauth"
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/store/postgres"
+	"github.com/tokend/tokend/internal/store/sqlite"
+	"github.com/tokend/tokend/internal/tenant"
+)
+
+// App is a composed tokend server.
+type App struct {
+	cfg      config.Config
+	log      *slog.Logger
+	st       store.Store
+	keys     *keys.Manager
+	audit    *audit.Recorder
+	issuer   *issue.Issuer
+	dir      *directory.Service
+	verifier *introspect.Verifier
+	registry *prometheus.Registry
+	handler  http.Handler
+	ready    atomic.Bool
+	pg       *postgres.DB
+}
+
+// OpenStore opens the configured database: PostgreSQL when a database URL
+// is set, else SQLite in the data directory (created with mode 0700).
+func OpenStore(ctx context.Context, cfg config.Config) (Migrator, error) {
+	if cfg.DatabaseURL != "" {
+		return postgres.Open(ctx, cfg.DatabaseURL)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "tokend.db"))
+}
+
+// Migrator is a store that can apply its schema migrations.
+type Migrator interface {
+	store.Store
+	Migrate(ctx context.Context) ([]int, error)
+}
+
+// New opens the store, applies migrations and builds every service.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if cfg.DatabaseURL == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	master, err := keys.LoadMaster(cfg.MasterKey, cfg.DataDir)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a, err := build(cfg, log, st, master)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if pg, ok := st.(*postgres.DB); ok {
+		a.pg = pg
+	}
+	return a, nil
+}
+
+func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (*App, error) {
+	a := &App{cfg: cfg, log: log, st: st}
+	issuerOf := func(t string) string { return tenant.Issuer(cfg.PublicURL, t) }
+	var err error
+	a.keys, err = keys.New(keys.Options{Store: st, Master: master, Issuer: issuerOf})
+	if err != nil {
+		return nil, err
+	}
+	a.audit = audit.New(st, log, nil)
+	a.issuer, err = issue.New(issue.Options{Store: st, Signer: a.keys, Audit: a.audit, PublicURL: cfg.PublicURL})
+	if err != nil {
+		return nil, err
+	}
+	a.dir, err = directory.New(directory.Options{Store: st, Keys: a.keys, Audit: a.audit, Issuer: a.issuer, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	a.verifier, err = introspect.New(introspect.Options{Store: st, Keys: a.keys, Peek: keys.PeekIssuer, PublicURL: cfg.PublicURL})
+	if err != nil {
+		return nil, err
+	}
+	a.registry = prometheus.NewRegistry()
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := httpx.NewMetrics(a.registry)
+
+	mux := http.NewServeMux()
+	admin.New(a.dir, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
+	engine, err := grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	(&oauth.TokenEndpoint{Engine: engine, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	(&oauth.Discovery{
+		PublicURL: cfg.PublicURL, Tenants: st.Tenants(), Keys: a.keys, Log: log,
+		GrantTypes: []string{grant.ClientCredentials, grant.Password},
+	}).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	a.handler = httpx.Wrap(httpx.JSONMux(mux, log), log, metrics, cfg.MaxBodyBytes)
+	return a, nil
+}
+
+// Handler returns the server's root handler.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Store returns the app's store.
+func (a *App) Store() store.Store { return a.st }
+
+// Directory returns the directory core.
+func (a *App) Directory() *directory.Service { return a.dir }
+
+// readyz reports ready once start-up finished and the database answers
+// (keys load lazily per tenant, so they are checked on the system tenant
+// when it exists).
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	problems := map[string]string{}
+	if !a.ready.Load() {
+		problems["server"] = "starting"
+	}
+	if err := a.st.Ping(ctx); err != nil {
+		problems["database"] = "unreachable"
+	}
+	if len(problems) > 0 {
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "problems": problems})
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// Serve runs the HTTP server on ln until ctx is done, then shuts down
+// gracefully within the configured time.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: a.cfg.ReadHeaderTimeout,
+		ReadTimeout:       a.cfg.ReadTimeout,
+		WriteTimeout:      a.cfg.WriteTimeout,
+		IdleTimeout:       a.cfg.IdleTimeout,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	bg, stopBG := context.WithCancel(ctx)
+	defer stopBG()
+	a.startBackground(bg)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.ready.Store(true)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.ready.Store(false)
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.st.Close() }
+
+// IsLoopback reports whether addr's host is a loopback address (or
+// "localhost").
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

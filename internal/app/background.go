@@ -1,0 +1,66 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/tokend/tokend/internal/changes"
+	"github.com/tokend/tokend/internal/store"
+)
+
+// Intervals of the background work.
+const (
+	changePoll    = 250 * time.Millisecond
+	pruneInterval = 10 * time.Minute
+	// pruneGrace keeps expired ledger rows a while for audit and listing.
+	pruneGrace = 24 * time.Hour
+)
+
+// startBackground starts the change-log follower and the pruner.
+func (a *App) startBackground(ctx context.Context) {
+	f, err := changes.New(ctx, a.st, changePoll, a.log, a.applyChange)
+	if err != nil {
+		a.log.Error("change log follower not started", "error", err)
+	} else {
+		go f.Run(ctx)
+		if a.pg != nil {
+			go func() { _ = a.pg.Listen(ctx, f.Wake) }()
+		}
+	}
+	go a.prune(ctx)
+}
+
+// applyChange drops caches another replica made stale.
+func (a *App) applyChange(c store.Change) {
+	switch c.Entity {
+	case store.EntityKey, store.EntityTenant:
+		a.keys.Invalidate(c.Tenant)
+	}
+}
+
+// prune deletes expired ledger rows and old change-log entries.
+func (a *App) prune(ctx context.Context) {
+	t := time.NewTicker(pruneInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		for {
+			n, err := a.st.Tokens().DeleteExpired(ctx, now.Add(-pruneGrace), 5000)
+			if err != nil {
+				a.log.Warn("pruning tokens failed", "error", err)
+				break
+			}
+			if n < 5000 {
+				break
+			}
+		}
+		if _, err := a.st.Changes().DeleteBefore(ctx, now.Add(-pruneGrace)); err != nil {
+			a.log.Warn("pruning change log failed", "error", err)
+		}
+	}
+}

@@ -1,0 +1,457 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// apiCall is one request the fake admin API received.
+type apiCall struct {
+	Method string
+	Path   string
+	Query  string
+	Body   string // canonical JSON, "" when none
+}
+
+type cannedReply struct {
+	status int
+	body   string
+}
+
+// fakeAPI records requests and answers canned replies keyed by
+// "METHOD /path" or "METHOD /path?query".
+type fakeAPI struct {
+	t       *testing.T
+	mu      sync.Mutex
+	calls   []apiCall
+	auth    []string
+	ctype   []string
+	replies map[string]cannedReply
+}
+
+func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	body := ""
+	if len(raw) > 0 {
+		body = canonicalJSON(f.t, string(raw))
+	}
+	f.mu.Lock()
+	f.calls = append(f.calls, apiCall{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body})
+	f.auth = append(f.auth, r.Header.Get("Authorization"))
+	f.ctype = append(f.ctype, r.Header.Get("Content-Type"))
+	f.mu.Unlock()
+	key := r.Method + " " + r.URL.Path
+	if r.URL.RawQuery != "" {
+		key += "?" + r.URL.RawQuery
+	}
+	rep, ok := f.replies[key]
+	if !ok {
+		rep = cannedReply{404, `{"error":"not_found","error_description":"no canned reply for ` + key + `"}`}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(rep.status)
+	_, _ = io.WriteString(w, rep.body)
+}
+
+func canonicalJSON(t *testing.T, s string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("invalid JSON %q: %v", s, err)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+const (
+	tenantAcme = `{"id":"acme","display_name":"Acme","issuer":"http://127.0.0.1:8080/t/acme",
+		"policy":{"signing_alg":"EdDSA","access_ttl":600},
+		"created_at":"2024-05-01T10:00:00Z","updated_at":"2024-05-01T10:00:00Z"}`
+	clientWeb = `{"id":"web","display_name":"Web","grant_types":["client_credentials"],"scopes":["read","write"],
+		"audiences":[],"kinds":[],"policy":{},"disabled":false,"public":false,"secret_alg":"argon2id",
+		"created_at":"2024-05-01T10:00:00Z","updated_at":"2024-05-01T10:00:00Z"%s}`
+	userAlice = `{"id":"usr_1","login":"alice@example.com","display_name":"","roles":["admin"],"groups":[],
+		"disabled":false,"has_password":true,"created_at":"2024-05-01T10:00:00Z","updated_at":"2024-05-01T10:00:00Z"}`
+	userBob = `{"id":"usr_2","login":"bob@example.com","display_name":"Bob","roles":[],"groups":["ops","dev"],
+		"disabled":true,"has_password":false,"created_at":"2024-05-01T10:00:00Z","updated_at":"2024-05-01T10:00:00Z"}`
+)
+
+func TestAdminCommands(t *testing.T) {
+	clientDetail := `id:            web
+display_name:  Web
+grant_types:   client_credentials
+scopes:        read,write
+audiences:     -
+kinds:         -
+policy:        {}
+public:        false
+disabled:      false
+secret_alg:    argon2id
+created_at:    2024-05-01T10:00:00Z
+updated_at:    2024-05-01T10:00:00Z
+`
+	usersTable := `ID     LOGIN              DISPLAY NAME  ROLES  GROUPS   DISABLED
+usr_1  alice@example.com  -             admin  -        false
+usr_2  bob@example.com    Bob           -      ops,dev  true
+`
+
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string // on top of TOKEND_ENDPOINT={URL}, TOKEND_TOKEN=tok
+		stdin      string
+		replies    map[string]cannedReply
+		wantCalls  []apiCall
+		wantAuth   string // default "Bearer tok"
+		wantCode   int
+		wantStdout string
+		wantStderr string // exact unless stderrHas is set
+		stderrHas  string
+		secret     string // must appear in neither stdout nor stderr
+	}{
+		{
+			name: "tenants create with policy, flags override env",
+			args: []string{"tenants", "create", "acme", "--display-name", "Acme",
+				"--policy", `{"signing_alg":"EdDSA","access_ttl":600}`, "--endpoint", "{URL}", "--token", "flag-tok"},
+			env:      map[string]string{"TOKEND_ENDPOINT": "http://127.0.0.1:1", "TOKEND_TOKEN": "env-tok"},
+			replies:  map[string]cannedReply{"POST /v1/tenants": {201, tenantAcme}},
+			wantAuth: "Bearer flag-tok",
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants",
+				Body: `{"display_name":"Acme","id":"acme","policy":{"access_ttl":600,"signing_alg":"EdDSA"}}`}},
+			wantStdout: `id:            acme
+display_name:  Acme
+issuer:        http://127.0.0.1:8080/t/acme
+policy:        {"access_ttl":600,"signing_alg":"EdDSA"}
+created_at:    2024-05-01T10:00:00Z
+updated_at:    2024-05-01T10:00:00Z
+`,
+		},
+		{
+			name: "clients create prints the secret once",
+			args: []string{"clients", "create", "web", "-t", "acme", "--grant-types", "client_credentials", "--scopes", "read,write"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/clients": {201,
+				strings.Replace(clientWeb, "%s", `,"client_secret":"tkd_cs_s3cr3t"`, 1)}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/clients",
+				Body: `{"grant_types":["client_credentials"],"id":"web","scopes":["read","write"]}`}},
+			wantStdout: clientDetail + `
+client_secret: tkd_cs_s3cr3t
+Note: the client secret is shown only this once: store it now. It cannot be read back;
+      "tokend clients rotate-secret ID" replaces it with a new one.
+`,
+		},
+		{
+			name:    "users create reads the password from stdin and never prints it",
+			args:    []string{"users", "create", "--login", "alice@example.com", "--roles", "admin", "--password-stdin"},
+			env:     map[string]string{"TOKEND_TENANT": "acme"},
+			stdin:   "correct horse battery\nignored second line\n",
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/users": {201, userAlice}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/users",
+				Body: `{"login":"alice@example.com","password":"correct horse battery","roles":["admin"]}`}},
+			secret: "correct horse battery",
+			wantStdout: `id:            usr_1
+login:         alice@example.com
+display_name:  -
+roles:         admin
+groups:        -
+disabled:      false
+has_password:  true
+created_at:    2024-05-01T10:00:00Z
+updated_at:    2024-05-01T10:00:00Z
+`,
+		},
+		{
+			name:       "users create --password-stdin with empty stdin fails before any request",
+			args:       []string{"users", "create", "-t", "acme", "--login", "alice", "--password-stdin"},
+			wantCode:   1,
+			wantStderr: "error: no password on stdin: pipe it in, e.g. printf '%s' \"$SECRET\" | tokend ...\n",
+		},
+		{
+			name: "list --all follows the next cursor across two pages",
+			args: []string{"users", "list", "-t", "acme", "--all", "--limit", "1"},
+			replies: map[string]cannedReply{
+				"GET /v1/tenants/acme/users?limit=1":          {200, `{"items":[` + userAlice + `],"next":"c1"}`},
+				"GET /v1/tenants/acme/users?after=c1&limit=1": {200, `{"items":[` + userBob + `]}`},
+			},
+			wantCalls: []apiCall{
+				{Method: "GET", Path: "/v1/tenants/acme/users", Query: "limit=1"},
+				{Method: "GET", Path: "/v1/tenants/acme/users", Query: "after=c1&limit=1"},
+			},
+			wantStdout: usersTable,
+		},
+		{
+			name: "list --all -o json merges the pages",
+			args: []string{"users", "list", "-t", "acme", "--all", "-o", "json"},
+			replies: map[string]cannedReply{
+				"GET /v1/tenants/acme/users":          {200, `{"items":[{"id":"usr_1"}],"next":"c1"}`},
+				"GET /v1/tenants/acme/users?after=c1": {200, `{"items":[{"id":"usr_2"}]}`},
+			},
+			wantCalls: []apiCall{
+				{Method: "GET", Path: "/v1/tenants/acme/users"},
+				{Method: "GET", Path: "/v1/tenants/acme/users", Query: "after=c1"},
+			},
+			wantStdout: "{\n  \"items\": [\n    {\n      \"id\": \"usr_1\"\n    },\n    {\n      \"id\": \"usr_2\"\n    }\n  ]\n}\n",
+		},
+		{
+			name: "list without --all prints one page and says how to get more",
+			args: []string{"users", "list", "-t", "acme", "--login", "alice@example.com"},
+			replies: map[string]cannedReply{
+				"GET /v1/tenants/acme/users?login=alice%40example.com": {200, `{"items":[` + userAlice + `],"next":"c1"}`},
+			},
+			wantCalls:  []apiCall{{Method: "GET", Path: "/v1/tenants/acme/users", Query: "login=alice%40example.com"}},
+			wantStdout: "ID     LOGIN              DISPLAY NAME  ROLES  GROUPS  DISABLED\nusr_1  alice@example.com  -             admin  -       false\n",
+			wantStderr: "(more results: add --all, or --after c1)\n",
+		},
+		{
+			name: "tokens list passes filters as query parameters",
+			args: []string{"tokens", "list", "-t", "acme", "--subject", "usr_1", "--client-id", "web", "--active"},
+			replies: map[string]cannedReply{
+				"GET /v1/tenants/acme/tokens?active=true&client_id=web&subject=usr_1": {200, `{"items":[{"id":"tok_1","kind":"access",
+					"subject":"usr_1","client_id":"web","scope":["read"],"expires_at":"2024-05-01T11:00:00Z","revoked_at":null}]}`},
+			},
+			wantCalls: []apiCall{{Method: "GET", Path: "/v1/tenants/acme/tokens", Query: "active=true&client_id=web&subject=usr_1"}},
+			wantStdout: "ID     KIND    SUBJECT  CLIENT  SCOPE  EXPIRES               REVOKED\n" +
+				"tok_1  access  usr_1    web     read   2024-05-01T11:00:00Z  -\n",
+		},
+		{
+			name: "update sends only the flags that were set",
+			args: []string{"clients", "update", "web", "-t", "acme", "--display-name", "Web", "--scopes", ""},
+			replies: map[string]cannedReply{"PATCH /v1/tenants/acme/clients/web": {200,
+				strings.Replace(clientWeb, "%s", "", 1)}},
+			wantCalls:  []apiCall{{Method: "PATCH", Path: "/v1/tenants/acme/clients/web", Body: `{"display_name":"Web","scopes":[]}`}},
+			wantStdout: clientDetail,
+		},
+		{
+			name:       "update without flags fails before any request",
+			args:       []string{"groups", "update", "finance", "-t", "acme"},
+			wantCode:   1,
+			wantStderr: "error: nothing to update: pass at least one of --roles, --description\n",
+		},
+		{
+			name: "keys rotate sends the algorithm",
+			args: []string{"keys", "rotate", "-t", "acme", "--alg", "EdDSA"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/keys/rotate": {201,
+				`{"kid":"k2","alg":"EdDSA","state":"active","created_at":"2024-05-01T10:00:00Z","retired_at":null,"publish_until":null}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/keys/rotate", Body: `{"alg":"EdDSA"}`}},
+			wantStdout: "kid:            k2\nalg:            EdDSA\nstate:          active\ncreated_at:     2024-05-01T10:00:00Z\n" +
+				"retired_at:     -\npublish_until:  -\n",
+		},
+		{
+			name:       "delete prints what was deleted",
+			args:       []string{"roles", "delete", "billing-reader", "-t", "acme"},
+			replies:    map[string]cannedReply{"DELETE /v1/tenants/acme/roles/billing-reader": {204, ""}},
+			wantCalls:  []apiCall{{Method: "DELETE", Path: "/v1/tenants/acme/roles/billing-reader"}},
+			wantStdout: "deleted role \"billing-reader\"\n",
+		},
+		{
+			name: "API error becomes the command error",
+			args: []string{"tenants", "create", "acme"},
+			replies: map[string]cannedReply{"POST /v1/tenants": {409,
+				`{"error":"conflict","error_description":"tenant \"acme\" already exists"}`}},
+			wantCalls:  []apiCall{{Method: "POST", Path: "/v1/tenants", Body: `{"id":"acme"}`}},
+			wantCode:   1,
+			wantStderr: "error: 409 conflict: tenant \"acme\" already exists\n",
+		},
+		{
+			name: "validation error names the field",
+			args: []string{"projects", "update", "web", "-t", "acme", "--audience", "x"},
+			replies: map[string]cannedReply{"PATCH /v1/tenants/acme/projects/web": {422,
+				`{"error":"validation_failed","error_description":"must be a URL","field":"audience"}`}},
+			wantCalls:  []apiCall{{Method: "PATCH", Path: "/v1/tenants/acme/projects/web", Body: `{"audience":"x"}`}},
+			wantCode:   1,
+			wantStderr: "error: 422 validation_failed: must be a URL (field audience)\n",
+		},
+		{
+			name:       "missing token is a clear error and sends nothing",
+			args:       []string{"whoami"},
+			env:        map[string]string{"TOKEND_TOKEN": ""},
+			wantCode:   1,
+			wantStderr: "error: no admin token: pass --token or set TOKEND_TOKEN (tokend bootstrap prints one)\n",
+		},
+		{
+			name:       "missing tenant is a clear error and sends nothing",
+			args:       []string{"projects", "list"},
+			wantCode:   1,
+			wantStderr: "error: no tenant: pass --tenant/-t or set TOKEND_TENANT\n",
+		},
+		{
+			name:       "bad --from is rejected before any request",
+			args:       []string{"audit", "list", "-t", "acme", "--from", "yesterday"},
+			wantCode:   1,
+			wantStderr: "error: invalid --from \"yesterday\": want an RFC 3339 time such as 2024-05-01T00:00:00Z\n",
+		},
+		{
+			name:      "unreachable endpoint names the endpoint",
+			args:      []string{"whoami"},
+			env:       map[string]string{"TOKEND_ENDPOINT": "{DEAD}"},
+			wantCode:  1,
+			stderrHas: "error: cannot reach tokend at {DEAD}: ",
+		},
+		{
+			name: "audit verify broken chain exits 1",
+			args: []string{"audit", "verify", "-t", "acme"},
+			replies: map[string]cannedReply{"GET /v1/tenants/acme/audit/verify": {200,
+				`{"ok":false,"events":42,"broken_at":17,"reason":"hash mismatch"}`}},
+			wantCalls:  []apiCall{{Method: "GET", Path: "/v1/tenants/acme/audit/verify"}},
+			wantCode:   1,
+			wantStderr: "error: audit chain of tenant \"acme\" is broken at seq 17: hash mismatch (42 events checked)\n",
+		},
+		{
+			name:       "audit verify intact chain exits 0",
+			args:       []string{"audit", "verify", "-t", "acme"},
+			replies:    map[string]cannedReply{"GET /v1/tenants/acme/audit/verify": {200, `{"ok":true,"events":42}`}},
+			wantCalls:  []apiCall{{Method: "GET", Path: "/v1/tenants/acme/audit/verify"}},
+			wantStdout: "audit chain of tenant \"acme\" is intact: 42 events verified\n",
+		},
+		{
+			name:      "-o json prints the raw response pretty-printed",
+			args:      []string{"tenants", "get", "acme", "-o", "json"},
+			replies:   map[string]cannedReply{"GET /v1/tenants/acme": {200, `{"id":"acme","policy":{"access_ttl":600},"display_name":"Acme"}`}},
+			wantCalls: []apiCall{{Method: "GET", Path: "/v1/tenants/acme"}},
+			wantStdout: `{
+  "id": "acme",
+  "policy": {
+    "access_ttl": 600
+  },
+  "display_name": "Acme"
+}
+`,
+		},
+		{
+			name:       "invalid --output is rejected",
+			args:       []string{"whoami", "-o", "yaml"},
+			wantCode:   1,
+			wantStderr: "error: invalid --output \"yaml\": want table or json\n",
+		},
+	}
+
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &fakeAPI{t: t, replies: tc.replies}
+			srv := httptest.NewServer(api)
+			defer srv.Close()
+			expand := func(s string) string {
+				return strings.NewReplacer("{URL}", srv.URL, "{DEAD}", deadURL).Replace(s)
+			}
+
+			t.Setenv("TOKEND_ENDPOINT", srv.URL)
+			t.Setenv("TOKEND_TOKEN", "tok")
+			t.Setenv("TOKEND_TENANT", "")
+			for k, v := range tc.env {
+				t.Setenv(k, expand(v))
+			}
+			setStdin(t, tc.stdin)
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				args[i] = expand(a)
+			}
+
+			var stdout, stderr bytes.Buffer
+			code := Main(args, &stdout, &stderr)
+
+			if code != tc.wantCode {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, tc.wantCode, stderr.String())
+			}
+			if got := stdout.String(); got != expand(tc.wantStdout) {
+				t.Errorf("stdout:\n%s\nwant:\n%s", got, expand(tc.wantStdout))
+			}
+			if tc.stderrHas != "" {
+				if !strings.Contains(stderr.String(), expand(tc.stderrHas)) {
+					t.Errorf("stderr = %q, want it to contain %q", stderr.String(), expand(tc.stderrHas))
+				}
+			} else if got := stderr.String(); got != tc.wantStderr {
+				t.Errorf("stderr = %q, want %q", got, tc.wantStderr)
+			}
+			if tc.secret != "" && (strings.Contains(stdout.String(), tc.secret) || strings.Contains(stderr.String(), tc.secret)) {
+				t.Errorf("the secret %q was printed", tc.secret)
+			}
+
+			for i := range tc.wantCalls {
+				if tc.wantCalls[i].Body != "" {
+					tc.wantCalls[i].Body = canonicalJSON(t, tc.wantCalls[i].Body)
+				}
+			}
+			if len(api.calls) != len(tc.wantCalls) || (len(tc.wantCalls) > 0 && !reflect.DeepEqual(api.calls, tc.wantCalls)) {
+				t.Errorf("requests:\n%+v\nwant:\n%+v", api.calls, tc.wantCalls)
+			}
+			wantAuth := tc.wantAuth
+			if wantAuth == "" {
+				wantAuth = "Bearer tok"
+			}
+			for i, a := range api.auth {
+				if a != wantAuth {
+					t.Errorf("request %d: Authorization = %q, want %q", i, a, wantAuth)
+				}
+				if api.calls[i].Body != "" && api.ctype[i] != "application/json" {
+					t.Errorf("request %d: Content-Type = %q, want application/json", i, api.ctype[i])
+				}
+			}
+		})
+	}
+}
+
+// setStdin makes os.Stdin read content for the rest of the test.
+func setStdin(t *testing.T, content string) {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdin
+	os.Stdin = f
+	t.Cleanup(func() {
+		os.Stdin = old
+		f.Close()
+	})
+}
+
+// TestAdminHelp checks that every admin command documents itself.
+func TestAdminHelp(t *testing.T) {
+	root := newRoot()
+	var names []string
+	for _, c := range root.Commands() {
+		if c.GroupID != "admin" {
+			continue
+		}
+		names = append(names, c.Name())
+		cmds := append(c.Commands(), c)
+		for _, sc := range cmds {
+			if sc.Hidden || sc.Name() == "help" {
+				continue
+			}
+			if sc.Short == "" {
+				t.Errorf("%s: no Short", sc.CommandPath())
+			}
+			if sc.Example == "" {
+				t.Errorf("%s: no Example", sc.CommandPath())
+			}
+			if sc.Runnable() && sc.Parent() != root && sc.Parent().PersistentFlags().Lookup("tenant") != nil &&
+				!strings.Contains(sc.Long, "TOKEND_TENANT") {
+				t.Errorf("%s: Long does not say where the tenant comes from", sc.CommandPath())
+			}
+		}
+	}
+	want := "audit clients devices groups keys projects roles tenants tokens users whoami"
+	sort.Strings(names)
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("admin commands = %q, want %q", got, want)
+	}
+}

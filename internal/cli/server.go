@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokend/tokend/internal/app"
+	"github.com/tokend/tokend/internal/config"
+)
+
+// serverCommands returns serve, migrate and bootstrap.
+func serverCommands() []*cobra.Command {
+	return []*cobra.Command{serveCmd(), migrateCmd(), bootstrapCmd()}
+}
+
+// loadConfig reads the configuration of a server command.
+func loadConfig(cmd *cobra.Command) (config.Config, error) {
+	cfg, err := config.Load(cmd.Flags(), os.Environ())
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Dev && !cmd.Flags().Changed("log-format") && os.Getenv("TOKEND_LOG_FORMAT") == "" {
+		cfg.LogFormat = "text"
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func serveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the token server",
+		Long: `Run the tokend server.
+
+With no database URL, tokend keeps everything in an embedded SQLite database
+in the data directory (default ./tokend-data) and needs no other service.
+With --database postgres://..., any number of replicas share one PostgreSQL
+database.
+
+--dev listens on loopback only, creates a "demo" tenant with example
+clients, users and devices, writes every credential to
+<data>/dev-credentials.json and prints how to get a first token.
+
+Every flag can also be set as TOKEND_<FLAG> in the environment (e.g.
+TOKEND_ADDR) or in a JSON --config file; flags win over the environment,
+which wins over the file. The master key that encrypts signing keys comes
+from TOKEND_MASTER_KEY (or TOKEND_MASTER_KEY_FILE), else from
+<data>/master.key, created on first start with mode 0600.`,
+		Example: `  tokend serve --dev
+  tokend serve --addr :8080 --public-url https://auth.example.com --data /var/lib/tokend
+  TOKEND_DATABASE_URL=postgres://tokend@db/tokend tokend serve --addr :8080`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			start := time.Now()
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if cfg.Dev && !app.IsLoopback(cfg.Addr) {
+				return fmt.Errorf("--dev listens on loopback only; %q is not a loopback address (use 127.0.0.1:PORT)", cfg.Addr)
+			}
+			log := newLogger(cfg, cmd.ErrOrStderr())
+			ctx := cmd.Context()
+			a, err := app.New(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			ln, err := net.Listen("tcp", cfg.Addr)
+			if err != nil {
+				return err
+			}
+			if cfg.Dev {
+				creds, path, err := a.DevSetup(ctx)
+				if err != nil {
+					ln.Close()
+					return fmt.Errorf("dev fixtures: %w", err)
+				}
+				printDevBanner(cmd.OutOrStdout(), creds, path)
+			}
+			log.Info("tokend ready", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+				"database", databaseKind(cfg), "startup_ms", time.Since(start).Milliseconds())
+			return a.Serve(ctx, ln)
+		},
+	}
+	config.RegisterFlags(cmd.Flags())
+	return cmd
+}
+
+func databaseKind(cfg config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+func printDevBanner(w io.Writer, c app.DevCredentials, path string) {
+	svc := c.Clients[0]
+	fmt.Fprintf(w, `
+tokend is running in dev mode at %s
+  tenant %q, issuer %s
+  every credential is in %s
+
+Get a first token (client_credentials):
+
+  curl -s -X POST %s/v1/tenants/%s/tokens \
+    -H 'Authorization: Bearer %s' \
+    -H 'Content-Type: application/json' \
+    -d '{"client_id":"%s","scope":"read"}'
+
+Admin commands:
+  export TOKEND_ENDPOINT=%s TOKEND_TOKEN=%s
+  tokend tenants list
+
+`, c.Endpoint, c.Tenant, c.Issuer, path, c.Endpoint, c.Tenant, c.AdminToken, svc.ClientID, c.Endpoint, c.AdminToken)
+}
+
+func migrateCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database schema migrations and exit",
+		Long: `Apply every pending schema migration to the configured database (SQLite in
+the data directory, or --database postgres://...). Safe to run twice and from
+several processes at once; tokend serve also applies them at start-up.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			st, err := app.OpenStore(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			applied, err := st.Migrate(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if len(applied) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "schema is up to date")
+				return nil
+			}
+			v := make([]string, len(applied))
+			for i, n := range applied {
+				v[i] = fmt.Sprint(n)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "applied migrations: %s\n", strings.Join(v, ", "))
+			return nil
+		},
+	}
+	config.RegisterFlags(cmd.Flags())
+	return cmd
+}
+
+func bootstrapCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bootstrap",
+		Short: "Create the first system admin credential (once) and print it",
+		Long: `Create the system tenant, its "admin" client and a system admin key, and print
+them once. Run it against the same data directory or database as the server,
+before or while the server runs. A second run refuses: create further admin
+credentials through the admin API with the first one.
+
+The admin key (tkd_adm_...) does not expire; keep it secret, and revoke it
+with "tokend tokens revoke ID --tenant system" once you have others.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			log := newLogger(cfg, io.Discard)
+			a, err := app.New(cmd.Context(), cfg, log)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			b, err := a.Bootstrap(cmd.Context())
+			if errors.Is(err, app.ErrBootstrapped) {
+				return &exitError{code: 2, err: err}
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), `System admin credential (shown once, store it safely):
+
+  admin token:   %s
+  token id:      %s
+  client id:     %s
+  client secret: %s
+
+  export TOKEND_TOKEN=%s
+`, b.Token, b.TokenID, b.ClientID, b.ClientSecret, b.Token)
+			return nil
+		},
+	}
+	config.RegisterFlags(cmd.Flags())
+	return cmd
+}

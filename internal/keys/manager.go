@@ -1,0 +1,447 @@
+package keys
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/token"
+)
+
+// Options configure a Manager. Store, Master and Issuer are required.
+type Options struct {
+	Store  store.Store
+	Master []byte
+	// Issuer returns the issuer URL of a tenant; verification requires it.
+	Issuer func(tenant string) string
+	Now    func() time.Time
+	// Leeway tolerates clock skew on exp, nbf and iat (default 30s).
+	Leeway time.Duration
+	// CacheSize bounds how many tenants' keys are kept parsed (default
+	// 10000); the least useful are dropped first.
+	CacheSize int
+	// TTL is how long a tenant's loaded keys are trusted without a change
+	// notice (default 5 minutes).
+	TTL time.Duration
+	// ReloadEvery limits reloads on an unknown kid per tenant (default 1s).
+	ReloadEvery time.Duration
+}
+
+// Manager owns the signing keys of every tenant: it creates and rotates
+// them, loads them lazily per tenant into a bounded cache, signs and
+// verifies tokend JWTs, and serves each tenant's JWKS.
+type Manager struct {
+	o  Options
+	mu sync.Mutex
+	// cache holds each tenant's loaded key set; sets are immutable once
+	// built, so readers use them without locking.
+	cache map[string]*keySet
+	// loads deduplicates concurrent loads of one tenant.
+	loads map[string]*load
+}
+
+type load struct {
+	done chan struct{}
+	set  *keySet
+	err  error
+}
+
+// keySet is one tenant's usable keys at one moment.
+type keySet struct {
+	active   *parsed            // signs; nil when the tenant has no key
+	byKID    map[string]*parsed // verifies: active and still-published keys
+	jwks     []byte             // public JWK Set (HS256 keys never appear)
+	loadedAt time.Time
+}
+
+// New returns a Manager.
+func New(o Options) (*Manager, error) {
+	if o.Store == nil || o.Issuer == nil {
+		return nil, errors.New("keys: Store and Issuer are required")
+	}
+	if len(o.Master) != MasterSize {
+		return nil, fmt.Errorf("keys: master key must be %d bytes", MasterSize)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Leeway == 0 {
+		o.Leeway = 30 * time.Second
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = 10000
+	}
+	if o.TTL <= 0 {
+		o.TTL = 5 * time.Minute
+	}
+	if o.ReloadEvery <= 0 {
+		o.ReloadEvery = time.Second
+	}
+	return &Manager{o: o, cache: map[string]*keySet{}, loads: map[string]*load{}}, nil
+}
+
+// Ensure gives tenant an active key of alg if it has no active key.
+func (m *Manager) Ensure(ctx context.Context, tenant, alg string) error {
+	err := m.o.Store.Tx(ctx, func(st store.Store) error {
+		l, err := st.Keys().List(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		for _, k := range l {
+			if k.State == store.KeyActive {
+				return nil
+			}
+		}
+		_, err = m.create(ctx, st, tenant, alg)
+		return err
+	})
+	m.Invalidate(tenant)
+	return err
+}
+
+// Rotate retires the tenant's active keys and creates a new active key of
+// alg. Retired keys stay published for publishFor (0: until deleted by
+// hand, for tenants with eternal tokens), so tokens they signed still
+// verify.
+func (m *Manager) Rotate(ctx context.Context, tenant, alg string, publishFor time.Duration) (store.Key, error) {
+	var out store.Key
+	err := m.o.Store.Tx(ctx, func(st store.Store) error {
+		l, err := st.Keys().List(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		now := m.now()
+		for _, k := range l {
+			if k.State != store.KeyActive {
+				continue
+			}
+			k.State, k.RetiredAt = store.KeyRetired, &now
+			if publishFor > 0 {
+				until := now.Add(publishFor)
+				k.PublishUntil = &until
+			}
+			if err := st.Keys().Update(ctx, k); err != nil {
+				return err
+			}
+		}
+		if _, err := st.Keys().DeleteExpired(ctx, tenant, now); err != nil {
+			return err
+		}
+		out, err = m.create(ctx, st, tenant, alg)
+		return err
+	})
+	m.Invalidate(tenant)
+	out.Private = nil
+	return out, err
+}
+
+func (m *Manager) create(ctx context.Context, st store.Store, tenant, alg string) (store.Key, error) {
+	priv, pub, err := generate(alg)
+	if err != nil {
+		return store.Key{}, err
+	}
+	now := m.now()
+	kid := token.NewTimeID(now)
+	sealed, err := seal(m.o.Master, tenant, kid, priv)
+	if err != nil {
+		return store.Key{}, err
+	}
+	k := store.Key{Tenant: tenant, ID: kid, Alg: alg, State: store.KeyActive, Private: sealed, Public: pub, CreatedAt: now}
+	return k, st.Keys().Create(ctx, k)
+}
+
+// Keys lists a tenant's keys without their private material.
+func (m *Manager) Keys(ctx context.Context, tenant string) ([]store.Key, error) {
+	l, err := m.o.Store.Keys().List(ctx, tenant)
+	for i := range l {
+		l[i].Private = nil
+	}
+	return l, err
+}
+
+// Invalidate drops a tenant's cached keys; the next use reloads them.
+func (m *Manager) Invalidate(tenant string) {
+	m.mu.Lock()
+	delete(m.cache, tenant)
+	m.mu.Unlock()
+}
+
+// Cached reports how many tenants have their keys loaded.
+func (m *Manager) Cached() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.cache)
+}
+
+func (m *Manager) now() time.Time { return m.o.Now().UTC().Truncate(time.Microsecond) }
+
+// set returns the tenant's key set, loading it when absent or stale.
+func (m *Manager) set(ctx context.Context, tenant string) (*keySet, error) {
+	m.mu.Lock()
+	if s, ok := m.cache[tenant]; ok && m.o.Now().Sub(s.loadedAt) < m.o.TTL {
+		m.mu.Unlock()
+		return s, nil
+	}
+	return m.loadLocked(ctx, tenant)
+}
+
+// reload loads the tenant's keys again unless they were loaded within
+// ReloadEvery; it serves verification of a kid the cache does not know.
+func (m *Manager) reload(ctx context.Context, tenant string, seen *keySet) (*keySet, error) {
+	m.mu.Lock()
+	if s, ok := m.cache[tenant]; ok && (s != seen || m.o.Now().Sub(s.loadedAt) < m.o.ReloadEvery) {
+		m.mu.Unlock()
+		return s, nil
+	}
+	return m.loadLocked(ctx, tenant)
+}
+
+// loadLocked loads a tenant's keys; m.mu is held on entry and released.
+// Concurrent callers for one tenant share one load.
+func (m *Manager) loadLocked(ctx context.Context, tenant string) (*keySet, error) {
+	if l, ok := m.loads[tenant]; ok {
+		m.mu.Unlock()
+		select {
+		case <-l.done:
+			return l.set, l.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	l := &load{done: make(chan struct{})}
+	m.loads[tenant] = l
+	m.mu.Unlock()
+
+	l.set, l.err = m.build(ctx, tenant)
+
+	m.mu.Lock()
+	delete(m.loads, tenant)
+	// Tenants without keys are not cached: unknown issuers must not be able
+	// to push real tenants out of the cache.
+	if l.err == nil && len(l.set.byKID) > 0 {
+		if len(m.cache) >= m.o.CacheSize {
+			for k := range m.cache { // evict an arbitrary entry: O(1), no hot-spot bias
+				delete(m.cache, k)
+				break
+			}
+		}
+		m.cache[tenant] = l.set
+	}
+	m.mu.Unlock()
+	close(l.done)
+	return l.set, l.err
+}
+
+func (m *Manager) build(ctx context.Context, tenant string) (*keySet, error) {
+	rows, err := m.o.Store.Keys().List(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	now := m.o.Now()
+	s := &keySet{byKID: map[string]*parsed{}, loadedAt: now}
+	var pub jose.JSONWebKeySet
+	for _, k := range rows { // newest first
+		if k.State == store.KeyRetired && k.PublishUntil != nil && !now.Before(*k.PublishUntil) {
+			continue
+		}
+		plain, err := open(m.o.Master, tenant, k.ID, k.Private)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s key %s: %w", tenant, k.ID, err)
+		}
+		p, err := parse(k.Alg, plain)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s key %s: %w", tenant, k.ID, err)
+		}
+		p.kid = k.ID
+		p.header = encodeHeader(p.alg, p.kid)
+		s.byKID[k.ID] = p
+		if k.State == store.KeyActive && s.active == nil {
+			s.active = p
+		}
+		if p.public != nil {
+			pub.Keys = append(pub.Keys, jose.JSONWebKey{Key: p.public, KeyID: k.ID, Algorithm: k.Alg, Use: "sig"})
+		}
+	}
+	if pub.Keys == nil {
+		pub.Keys = []jose.JSONWebKey{}
+	}
+	if s.jwks, err = json.Marshal(pub); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func encodeHeader(alg, kid string) string {
+	h, _ := json.Marshal(struct {
+		Alg string `json:"alg"`
+		Typ string `json:"typ"`
+		Kid string `json:"kid"`
+	}{alg, claims.JWTType, kid})
+	return base64.RawURLEncoding.EncodeToString(h)
+}
+
+// JWKS returns the tenant's public JWK Set (RFC 7517 §5) and whether the
+// tenant has any key at all.
+func (m *Manager) JWKS(ctx context.Context, tenant string) ([]byte, bool, error) {
+	s, err := m.set(ctx, tenant)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.jwks, len(s.byKID) > 0, nil
+}
+
+// Sign signs c with the tenant's active key as an RFC 9068 access token
+// (header typ "at+jwt" and the key's kid).
+func (m *Manager) Sign(ctx context.Context, tenant string, c *claims.Claims) (string, error) {
+	s, err := m.set(ctx, tenant)
+	if err != nil {
+		return "", err
+	}
+	if s.active == nil {
+		return "", fmt.Errorf("keys: tenant %s has no active signing key", tenant)
+	}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	k := s.active
+	var b strings.Builder
+	b.Grow(len(k.header) + base64.RawURLEncoding.EncodedLen(len(payload)) + 400)
+	b.WriteString(k.header)
+	b.WriteByte('.')
+	b.WriteString(base64.RawURLEncoding.EncodeToString(payload))
+	signing := b.String()
+	sig, err := k.method.Sign(signing, k.sign)
+	if err != nil {
+		return "", err
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// Verify checks a JWT issued by tenant: typ at+jwt, a kid of one of the
+// tenant's published keys with that key's algorithm (an allow-list, never
+// "none"), the signature, the tenant's issuer, and exp/nbf/iat with the
+// configured leeway. Failures are invalid_token faults; a store that
+// cannot be read is an unavailable fault.
+func (m *Manager) Verify(ctx context.Context, tenant, raw string) (*claims.Claims, error) {
+	s, err := m.set(ctx, tenant)
+	if err != nil {
+		return nil, fault.Unavailable(err)
+	}
+	var c jwtClaims
+	var unknownKID bool
+	parse := func(s *keySet) error {
+		if len(s.byKID) == 0 {
+			return fault.InvalidToken("unknown issuer")
+		}
+		// The allow-list is every algorithm tokend signs with; the key
+		// named by kid then pins the one algorithm it accepts.
+		p := jwt.NewParser(jwt.WithValidMethods(supported), jwt.WithIssuer(m.o.Issuer(tenant)),
+			jwt.WithLeeway(m.o.Leeway), jwt.WithIssuedAt(), jwt.WithTimeFunc(m.o.Now))
+		c = jwtClaims{}
+		_, err := p.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
+			if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, claims.JWTType) {
+				return nil, errors.New("typ is not at+jwt")
+			}
+			kid, _ := t.Header["kid"].(string)
+			k, ok := s.byKID[kid]
+			if !ok {
+				unknownKID = true
+				return nil, errors.New("unknown kid")
+			}
+			if t.Method.Alg() != k.alg {
+				return nil, errors.New("algorithm does not match the key")
+			}
+			return k.verify, nil
+		})
+		return err
+	}
+	err = parse(s)
+	if err != nil && unknownKID {
+		// A key made by another replica since we loaded: reload, rate-limited.
+		if s2, lerr := m.reload(ctx, tenant, s); lerr == nil && s2 != s {
+			unknownKID = false
+			err = parse(s2)
+		}
+	}
+	if err != nil {
+		if fault.As(err) != nil {
+			return nil, err
+		}
+		return nil, fault.InvalidToken("%s", describe(err)).WithCause(err)
+	}
+	out := claims.Claims(c)
+	return &out, nil
+}
+
+// describe turns a jwt error into a short, safe description.
+func describe(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "token expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "token not valid yet"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return "wrong issuer"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return "bad signature"
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "malformed token"
+	}
+	return "invalid token"
+}
+
+// PeekIssuer returns the unverified "iss" of a JWT, to pick the tenant
+// whose keys verify it. Nothing else of the token is trusted.
+func PeekIssuer(raw string) (string, error) {
+	first := strings.IndexByte(raw, '.')
+	if first < 0 {
+		return "", errors.New("keys: not a JWT")
+	}
+	rest := raw[first+1:]
+	second := strings.IndexByte(rest, '.')
+	if second < 0 || strings.IndexByte(rest[second+1:], '.') >= 0 || len(rest) > 16<<10 {
+		return "", errors.New("keys: not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(rest[:second])
+	if err != nil {
+		return "", errors.New("keys: not a JWT")
+	}
+	var v struct {
+		Iss string `json:"iss"`
+	}
+	if err := json.Unmarshal(payload, &v); err != nil || v.Iss == "" {
+		return "", errors.New("keys: no issuer")
+	}
+	return v.Iss, nil
+}
+
+// jwtClaims adapts claims.Claims to jwt.Claims for validation.
+type jwtClaims claims.Claims
+
+func numeric(v int64) (*jwt.NumericDate, error) {
+	if v == 0 {
+		return nil, nil
+	}
+	return jwt.NewNumericDate(time.Unix(v, 0)), nil
+}
+
+func (c *jwtClaims) GetExpirationTime() (*jwt.NumericDate, error) { return numeric(c.ExpiresAt) }
+func (c *jwtClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return numeric(c.IssuedAt) }
+func (c *jwtClaims) GetNotBefore() (*jwt.NumericDate, error)      { return numeric(c.NotBefore) }
+func (c *jwtClaims) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c *jwtClaims) GetSubject() (string, error)                  { return c.Subject, nil }
+func (c *jwtClaims) GetAudience() (jwt.ClaimStrings, error) {
+	return jwt.ClaimStrings(c.Audience), nil
+}
