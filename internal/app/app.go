@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/admin"
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/config"
@@ -153,9 +154,9 @@ func (a *App) Store() store.Store { return a.st }
 // Directory returns the directory core.
 func (a *App) Directory() *directory.Service { return a.dir }
 
-// readyz reports ready once start-up finished and the database answers
-// (keys load lazily per tenant, so they are checked on the system tenant
-// when it exists).
+// readyz reports ready once start-up finished, the database answers and
+// the signing keys open (keys load lazily per tenant, so they are checked
+// on the system tenant when it exists).
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -165,6 +166,9 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := a.st.Ping(ctx); err != nil {
 		problems["database"] = "unreachable"
+	} else if _, _, err := a.keys.JWKS(ctx, claims.SystemTenant); err != nil {
+		// Keys load lazily; the system tenant's prove the master key opens them.
+		problems["keys"] = "signing keys cannot be loaded"
 	}
 	if len(problems) > 0 {
 		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "problems": problems})

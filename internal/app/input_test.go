@@ -1,9 +1,14 @@
 package app_test
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/tokend/tokend/internal/app"
 )
 
 // TestBadInput sends every kind of bad request and checks the status, the
@@ -100,5 +105,24 @@ func TestOperations(t *testing.T) {
 	m := want(t, s.call(t, "GET", "/metrics", "", nil), 200)
 	if !strings.Contains(string(m.Raw), `tokend_http_requests_total{code="200",route="GET /healthz"}`) {
 		t.Fatalf("metrics lack request counter:\n%.2000s", m.Raw)
+	}
+}
+
+// TestReadyzWithWrongMasterKey: a replica started with another master key
+// cannot open the signing keys and must not report ready.
+func TestReadyzWithWrongMasterKey(t *testing.T) {
+	t.Parallel()
+	s := start(t, backends[0])
+	cfg := s.Cfg
+	cfg.MasterKey = masterKey()
+	a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	w := httptest.NewRecorder()
+	a.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+	if w.Code != 503 || !strings.Contains(w.Body.String(), "keys") {
+		t.Fatalf("readyz = %d %s, want 503 naming the keys", w.Code, w.Body)
 	}
 }
