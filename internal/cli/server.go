@@ -118,7 +118,12 @@ tokend is running in dev mode at %s
   tenant %q, issuer %s
   every credential is in %s
 
-Get a first token (client_credentials):
+Get a first token (OAuth 2.0 client_credentials, secret read from the file):
+
+  curl -s -u %s:$(jq -r '.clients[] | select(.client_id=="%s") | .client_secret' %s) \
+    -d grant_type=client_credentials -d scope=read %s/oauth2/token
+
+or through the admin API:
 
   curl -s -X POST %s/v1/tenants/%s/tokens \
     -H 'Authorization: Bearer %s' \
@@ -129,7 +134,8 @@ Admin commands:
   export TOKEND_ENDPOINT=%s TOKEND_TOKEN=%s
   tokend tenants list
 
-`, c.Endpoint, c.Tenant, c.Issuer, path, c.Endpoint, c.Tenant, c.AdminToken, svc.ClientID, c.Endpoint, c.AdminToken)
+`, c.Endpoint, c.Tenant, c.Issuer, path, svc.ClientID, svc.ClientID, path, c.Issuer,
+		c.Endpoint, c.Tenant, c.AdminToken, svc.ClientID, c.Endpoint, c.AdminToken)
 }
 
 func migrateCmd() *cobra.Command {
