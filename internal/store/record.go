@@ -170,6 +170,12 @@ type Token struct {
 	ExpiresAt   *time.Time // nil: eternal
 	LifetimeEnd *time.Time
 	RevokedAt   *time.Time
+	// UsedAt is when a refresh token was exchanged; ReplacedBy names the
+	// refresh token that succeeded it; GraceUsed records that the one
+	// retry allowed within the grace period was spent.
+	UsedAt     *time.Time
+	ReplacedBy string
+	GraceUsed  bool
 }
 
 // AuditEvent is one entry of a tenant's audit log.
@@ -201,6 +207,8 @@ const (
 	EntityGroup   = "group"
 	EntityKey     = "key"
 	EntityToken   = "token"
+	// EntityRevocation marks a new revocation-log entry.
+	EntityRevocation = "revocation"
 )
 
 // Change is one entry of the change log.

@@ -29,6 +29,8 @@ type Store interface {
 	Tokens() Tokens
 	Audit() Audit
 	Changes() Changes
+	Revocations() Revocations
+	Throttle() Throttle
 
 	// Tx runs fn with a Store bound to one transaction; the transaction
 	// commits when fn returns nil and rolls back otherwise. Calling Tx on a
@@ -144,6 +146,16 @@ type Tokens interface {
 	// DeleteExpired removes rows that expired before cutoff, at most limit
 	// of them, and returns how many it removed.
 	DeleteExpired(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// Lock returns one token and, inside a transaction, locks its row until
+	// the transaction ends, so a read-decide-write on it is atomic.
+	Lock(ctx context.Context, tenant, id string) (Token, error)
+	// MarkUsed records the exchange of a refresh token: UsedAt, ReplacedBy
+	// and GraceUsed are replaced.
+	MarkUsed(ctx context.Context, t Token) error
+	// RevokeBefore sets RevokedAt to at on every unrevoked token of the
+	// tenant matching scope and key (a Revoke* cutoff scope) issued before
+	// cutoff, and returns how many it revoked.
+	RevokeBefore(ctx context.Context, tenant, scope, key string, cutoff, at time.Time) (int, error)
 }
 
 // TokenFilter narrows a ledger listing. Empty fields do not filter.
@@ -192,5 +204,35 @@ type Changes interface {
 	// (for example a revocation cutoff in later versions).
 	Append(ctx context.Context, c Change) error
 	// DeleteBefore removes changes older than cutoff.
+	DeleteBefore(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// Revocations is the ordered revocation log every replica follows. Seq
+// values become visible in commit order, so a follower reading by cursor
+// never skips an entry.
+type Revocations interface {
+	// Append stores r with the next Seq and returns it with Seq and
+	// CreatedAt set. It also appends a change (EntityRevocation) so that
+	// followers wake.
+	Append(ctx context.Context, r Revocation) (Revocation, error)
+	// After returns up to limit entries with Seq > after, ascending; with
+	// tenant set, only that tenant's.
+	After(ctx context.Context, tenant string, after int64, limit int) ([]Revocation, error)
+	// DeleteExpired removes entries whose Until is before now.
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
+}
+
+// Throttle counts failed attempts per key (an account or an address),
+// shared by every replica.
+type Throttle interface {
+	// Get returns the failures counted for key and until when it is
+	// blocked; zero values for an unknown key.
+	Get(ctx context.Context, key string) (failures int, blockedUntil time.Time, err error)
+	// Fail counts one more failure at now and sets blockedUntil to
+	// backoff(failures) after now; it returns the new count.
+	Fail(ctx context.Context, key string, now time.Time, backoff func(failures int) time.Duration) (int, error)
+	// Reset forgets key.
+	Reset(ctx context.Context, key string) error
+	// DeleteBefore forgets keys whose last failure is before cutoff.
 	DeleteBefore(ctx context.Context, cutoff time.Time) (int, error)
 }

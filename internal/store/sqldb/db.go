@@ -88,6 +88,12 @@ func (db *DB) Audit() store.Audit { return auditLog{db} }
 // Changes implements store.Store.
 func (db *DB) Changes() store.Changes { return changes{db} }
 
+// Revocations implements store.Store.
+func (db *DB) Revocations() store.Revocations { return revocations{db} }
+
+// Throttle implements store.Store.
+func (db *DB) Throttle() store.Throttle { return throttle{db} }
+
 // Tx implements store.Store.
 func (db *DB) Tx(ctx context.Context, fn func(store.Store) error) error {
 	if db.tx != nil {

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/tokend/tokend/internal/store"
@@ -72,12 +73,12 @@ func (s keys) DeleteExpired(ctx context.Context, tenant string, now time.Time) (
 }
 
 const tokenCols = `tenant, id, kind, format, hash, subject_type, subject, client_id, session_id, family_id, actor,
-	audience, scope, issued_at, expires_at, lifetime_end, revoked_at`
+	audience, scope, issued_at, expires_at, lifetime_end, revoked_at, used_at, replaced_by, grace_used`
 
 func tokenDests(t *store.Token) []any {
 	return []any{&t.Tenant, &t.ID, &t.Kind, &t.Format, &t.Hash, &t.SubjectType, &t.Subject, &t.ClientID, &t.SessionID,
 		&t.FamilyID, &t.Actor, list(&t.Audience), list(&t.Scope), timeCol{&t.IssuedAt}, nullTimeCol{&t.ExpiresAt},
-		nullTimeCol{&t.LifetimeEnd}, nullTimeCol{&t.RevokedAt}}
+		nullTimeCol{&t.LifetimeEnd}, nullTimeCol{&t.RevokedAt}, nullTimeCol{&t.UsedAt}, &t.ReplacedBy, &t.GraceUsed}
 }
 
 type tokens struct{ db *DB }
@@ -93,10 +94,10 @@ func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
 				hash = t.Hash
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 				t.Tenant, t.ID, t.Kind, t.Format, hash, t.SubjectType, t.Subject, t.ClientID, t.SessionID, t.FamilyID, t.Actor,
 				listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt), nullMicros(t.LifetimeEnd),
-				nullMicros(t.RevokedAt))
+				nullMicros(t.RevokedAt), nullMicros(t.UsedAt), t.ReplacedBy, t.GraceUsed)
 			if err != nil {
 				return s.db.wrap(err)
 			}
@@ -113,6 +114,50 @@ func (s tokens) one(ctx context.Context, where string, args ...any) (store.Token
 
 func (s tokens) Get(ctx context.Context, tenant, id string) (store.Token, error) {
 	return s.one(ctx, "WHERE tenant = $1 AND id = $2", tenant, id)
+}
+
+func (s tokens) Lock(ctx context.Context, tenant, id string) (store.Token, error) {
+	return s.one(ctx, "WHERE tenant = $1 AND id = $2"+s.db.d.ForUpdate, tenant, id)
+}
+
+func (s tokens) MarkUsed(ctx context.Context, t store.Token) error {
+	return s.db.write(ctx, func(tx querier) error {
+		return s.db.affected(tx.ExecContext(ctx, `UPDATE tokens SET used_at = $3, replaced_by = $4, grace_used = $5
+			WHERE tenant = $1 AND id = $2`, t.Tenant, t.ID, nullMicros(t.UsedAt), t.ReplacedBy, t.GraceUsed))
+	})
+}
+
+// cutoffColumn maps a cutoff scope to the ledger column it matches.
+var cutoffColumn = map[string]string{
+	store.RevokeSubject: "subject",
+	store.RevokeSession: "session_id",
+	store.RevokeClient:  "client_id",
+	store.RevokeFamily:  "family_id",
+}
+
+func (s tokens) RevokeBefore(ctx context.Context, tenant, scope, key string, cutoff, at time.Time) (int, error) {
+	var c conds
+	c.add("tenant = ?", tenant)
+	if scope != store.RevokeTenant {
+		col, ok := cutoffColumn[scope]
+		if !ok {
+			return 0, fmt.Errorf("store: %q is not a cutoff scope", scope)
+		}
+		c.add(col+" = ?", key)
+	}
+	c.add("issued_at < ?", micros(cutoff))
+	c.parts = append(c.parts, "revoked_at IS NULL")
+	q := "UPDATE tokens SET revoked_at = " + c.next(micros(at)) + c.where()
+	var n int64
+	err := s.db.write(ctx, func(tx querier) error {
+		res, err := tx.ExecContext(ctx, q, c.args...)
+		if err != nil {
+			return s.db.wrap(err)
+		}
+		n, err = res.RowsAffected()
+		return s.db.wrap(err)
+	})
+	return int(n), err
 }
 
 func (s tokens) GetByHash(ctx context.Context, hash []byte) (store.Token, error) {

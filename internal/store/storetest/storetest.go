@@ -33,6 +33,10 @@ func Run(t *testing.T, st store.Store) {
 	t.Run("ConcurrentAudit", s.concurrentAudit)
 	t.Run("ChangeLog", s.changeLog)
 	t.Run("ConcurrentChanges", s.concurrentChanges)
+	t.Run("RefreshState", s.refreshState)
+	t.Run("RevokeBefore", s.revokeBefore)
+	t.Run("Revocations", s.revocations)
+	t.Run("Throttle", s.throttle)
 }
 
 type suite struct{ st store.Store }
@@ -733,5 +737,201 @@ func (s *suite) concurrentChanges(t *testing.T) {
 	}
 	if len(seen) != writers*each {
 		t.Fatalf("follower saw %d of %d changes", len(seen), writers*each)
+	}
+}
+
+func (s *suite) refreshState(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	n := now()
+	must(t, s.st.Tokens().Insert(ctx, store.Token{Tenant: ten, ID: "r1", Kind: "refresh", Format: store.FormatOpaque, Hash: []byte(uniq("h")), IssuedAt: n}))
+	err := s.st.Tx(ctx, func(tx store.Store) error {
+		r, err := tx.Tokens().Lock(ctx, ten, "r1")
+		if err != nil {
+			return err
+		}
+		if r.UsedAt != nil || r.ReplacedBy != "" || r.GraceUsed {
+			t.Errorf("fresh refresh token = %+v", r)
+		}
+		r.UsedAt, r.ReplacedBy, r.GraceUsed = &n, "r2", true
+		return tx.Tokens().MarkUsed(ctx, r)
+	})
+	must(t, err)
+	got, err := s.st.Tokens().Get(ctx, ten, "r1")
+	must(t, err)
+	if got.UsedAt == nil || !got.UsedAt.Equal(n) || got.ReplacedBy != "r2" || !got.GraceUsed {
+		t.Fatalf("after MarkUsed = %+v", got)
+	}
+	_, err = s.st.Tokens().Lock(ctx, ten, "missing")
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.st.Tokens().MarkUsed(ctx, store.Token{Tenant: ten, ID: "missing"}), store.ErrNotFound)
+
+	// Concurrent read-decide-write under Lock: exactly one wins.
+	must(t, s.st.Tokens().Insert(ctx, store.Token{Tenant: ten, ID: "r3", Kind: "refresh", Format: store.FormatOpaque, Hash: []byte(uniq("h")), IssuedAt: n}))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.st.Tx(ctx, func(tx store.Store) error {
+				r, err := tx.Tokens().Lock(ctx, ten, "r3")
+				if err != nil || r.UsedAt != nil {
+					return err
+				}
+				at := now()
+				r.UsedAt, r.ReplacedBy = &at, fmt.Sprint("next-", i)
+				if err := tx.Tokens().MarkUsed(ctx, r); err != nil {
+					return err
+				}
+				mu.Lock()
+				wins++
+				mu.Unlock()
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d transactions used the same refresh token", wins)
+	}
+}
+
+func (s *suite) revokeBefore(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	cut := now()
+	before, after := cut.Add(-time.Microsecond), cut
+	must(t, s.st.Tokens().Insert(ctx,
+		store.Token{Tenant: ten, ID: "b", Kind: "access", Format: store.FormatJWT, Subject: "alice", SessionID: "s1", ClientID: "c", IssuedAt: before},
+		store.Token{Tenant: ten, ID: "a", Kind: "access", Format: store.FormatJWT, Subject: "alice", SessionID: "s1", ClientID: "c", IssuedAt: after},
+		store.Token{Tenant: ten, ID: "o", Kind: "access", Format: store.FormatJWT, Subject: "bob", SessionID: "s2", ClientID: "d", IssuedAt: before}))
+	at := cut.Add(time.Second)
+	for _, tc := range []struct {
+		scope, key string
+		want       int
+	}{
+		{store.RevokeSubject, "alice", 1},
+		{store.RevokeSession, "s1", 0}, // already revoked by the subject cutoff
+		{store.RevokeClient, "d", 1},
+		{store.RevokeTenant, "", 0},
+	} {
+		n, err := s.st.Tokens().RevokeBefore(ctx, ten, tc.scope, tc.key, cut, at)
+		must(t, err)
+		if n != tc.want {
+			t.Fatalf("RevokeBefore(%s %s) = %d, want %d", tc.scope, tc.key, n, tc.want)
+		}
+	}
+	a, err := s.st.Tokens().Get(ctx, ten, "a")
+	must(t, err)
+	if a.RevokedAt != nil {
+		t.Fatal("a token issued at the cutoff instant was revoked")
+	}
+	b, err := s.st.Tokens().Get(ctx, ten, "b")
+	must(t, err)
+	if b.RevokedAt == nil || !b.RevokedAt.Equal(at) {
+		t.Fatalf("token issued 1µs before the cutoff: RevokedAt = %v", b.RevokedAt)
+	}
+	if _, err := s.st.Tokens().RevokeBefore(ctx, ten, "bogus", "x", cut, at); err == nil {
+		t.Fatal("RevokeBefore accepted an unknown scope")
+	}
+}
+
+func (s *suite) revocations(t *testing.T) {
+	t.Parallel()
+	ten, other := s.newTenant(t), s.newTenant(t)
+	cut := now()
+	past := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	var seqs []int64
+	for i, r := range []store.Revocation{
+		{Tenant: ten, Scope: store.RevokeToken, Key: "jti-1", Cutoff: cut, Until: &past},
+		{Tenant: other, Scope: store.RevokeTenant, Cutoff: cut},
+		{Tenant: ten, Scope: store.RevokeSubject, Key: "alice", Cutoff: cut.Add(time.Microsecond)},
+	} {
+		got, err := s.st.Revocations().Append(ctx, r)
+		must(t, err)
+		if got.Seq == 0 || got.CreatedAt.IsZero() || (i > 0 && got.Seq <= seqs[i-1]) {
+			t.Fatalf("Append = %+v", got)
+		}
+		seqs = append(seqs, got.Seq)
+	}
+	l, err := s.st.Revocations().After(ctx, ten, seqs[0]-1, 100)
+	must(t, err)
+	if len(l) != 2 || l[0].Key != "jti-1" || l[1].Key != "alice" || !l[1].Cutoff.Equal(cut.Add(time.Microsecond)) || l[1].Until != nil {
+		t.Fatalf("After(tenant) = %+v", l)
+	}
+	all, err := s.st.Revocations().After(ctx, "", seqs[0], 100)
+	must(t, err)
+	found := false
+	for _, r := range all {
+		found = found || (r.Tenant == other && r.Scope == store.RevokeTenant)
+	}
+	if !found {
+		t.Fatal("After(all) misses the other tenant's entry")
+	}
+	n, err := s.st.Revocations().DeleteExpired(ctx, past.Add(time.Second))
+	must(t, err)
+	if n < 1 {
+		t.Fatalf("DeleteExpired = %d", n)
+	}
+	l, err = s.st.Revocations().After(ctx, ten, 0, 100)
+	must(t, err)
+	if len(l) != 1 || l[0].Key != "alice" {
+		t.Fatalf("after pruning = %+v", l)
+	}
+}
+
+func (s *suite) throttle(t *testing.T) {
+	t.Parallel()
+	key := uniq("acct")
+	n := now()
+	backoff := func(f int) time.Duration { return time.Duration(f) * time.Minute }
+	f, until, err := s.st.Throttle().Get(ctx, key)
+	must(t, err)
+	if f != 0 || !until.IsZero() {
+		t.Fatalf("unknown key: %d %v", f, until)
+	}
+	for i := 1; i <= 3; i++ {
+		got, err := s.st.Throttle().Fail(ctx, key, n, backoff)
+		must(t, err)
+		if got != i {
+			t.Fatalf("Fail #%d = %d", i, got)
+		}
+	}
+	f, until, err = s.st.Throttle().Get(ctx, key)
+	must(t, err)
+	if f != 3 || !until.Equal(n.Add(3*time.Minute)) {
+		t.Fatalf("Get = %d %v", f, until)
+	}
+	// Concurrent failures are all counted.
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.st.Throttle().Fail(ctx, key, n, backoff); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if f, _, _ = s.st.Throttle().Get(ctx, key); f != 13 {
+		t.Fatalf("%d failures after 10 concurrent ones, want 13", f)
+	}
+	must(t, s.st.Throttle().Reset(ctx, key))
+	if f, _, _ = s.st.Throttle().Get(ctx, key); f != 0 {
+		t.Fatal("Reset kept the count")
+	}
+	old := uniq("old")
+	_, err = s.st.Throttle().Fail(ctx, old, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), backoff)
+	must(t, err)
+	d, err := s.st.Throttle().DeleteBefore(ctx, time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC))
+	must(t, err)
+	if d < 1 {
+		t.Fatalf("DeleteBefore = %d", d)
 	}
 }
