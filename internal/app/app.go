@@ -27,7 +27,9 @@ import (
 	"github.com/tokend/tokend/internal/introspect"
 	"github.com/tokend/tokend/internal/issue"
 	"github.com/tokend/tokend/internal/keys"
+	"github.com/tokend/tokend/internal/ledger"
 	"github.com/tokend/tokend/internal/oauth"
+	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/store/postgres"
 	"github.com/tokend/tokend/internal/store/sqlite"
@@ -44,6 +46,8 @@ type App struct {
 	issuer   *issue.Issuer
 	dir      *directory.Service
 	verifier *introspect.Verifier
+	ledger   *ledger.Writer
+	revoke   *revoke.Service
 	registry *prometheus.Registry
 	handler  http.Handler
 	ready    atomic.Bool
@@ -109,15 +113,24 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	a.audit = audit.New(st, log, nil)
-	a.issuer, err = issue.New(issue.Options{Store: st, Signer: a.keys, Audit: a.audit, PublicURL: cfg.PublicURL})
+	a.ledger = ledger.New(st, audit.Seal, log)
+	a.audit.SetWriter(a.ledger)
+	a.issuer, err = issue.New(issue.Options{Store: st, Signer: a.keys, Audit: a.audit, Ledger: a.ledger, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return nil, err
 	}
-	a.dir, err = directory.New(directory.Options{Store: st, Keys: a.keys, Audit: a.audit, Issuer: a.issuer, Log: log})
+	a.revoke, err = revoke.New(revoke.Options{Store: st, Audit: a.audit, Log: log})
 	if err != nil {
 		return nil, err
 	}
-	a.verifier, err = introspect.New(introspect.Options{Store: st, Keys: a.keys, Peek: keys.PeekIssuer, PublicURL: cfg.PublicURL})
+	if err := a.revoke.Sync(context.Background()); err != nil {
+		return nil, fmt.Errorf("load revocations: %w", err)
+	}
+	a.dir, err = directory.New(directory.Options{Store: st, Keys: a.keys, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	a.verifier, err = introspect.New(introspect.Options{Store: st, Keys: a.keys, Peek: keys.PeekIssuer, Revocations: a.revoke, PublicURL: cfg.PublicURL})
 	if err != nil {
 		return nil, err
 	}
@@ -127,14 +140,19 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 
 	mux := http.NewServeMux()
 	admin.New(a.dir, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
-	engine, err := grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Log: log})
+	engine, err := grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log})
 	if err != nil {
 		return nil, err
 	}
 	(&oauth.TokenEndpoint{Engine: engine, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	(&oauth.TokenAdmin{Engine: engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Discovery{
 		PublicURL: cfg.PublicURL, Tenants: st.Tenants(), Keys: a.keys, Log: log,
-		GrantTypes: []string{grant.ClientCredentials, grant.Password},
+		GrantTypes: []string{grant.ClientCredentials, grant.Password, grant.RefreshToken},
+		Endpoints: map[string]string{
+			"introspection_endpoint": "/oauth2/introspect",
+			"revocation_endpoint":    "/oauth2/revoke",
+		},
 	}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -214,8 +232,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.st.Close() }
+// Close commits queued ledger writes and releases the store.
+func (a *App) Close() error {
+	a.ledger.Close()
+	return a.st.Close()
+}
 
 // IsLoopback reports whether addr's host is a loopback address (or
 // "localhost").

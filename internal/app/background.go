@@ -30,11 +30,16 @@ func (a *App) startBackground(ctx context.Context) {
 	go a.prune(ctx)
 }
 
-// applyChange drops caches another replica made stale.
+// applyChange drops caches another replica made stale and applies new
+// revocations to the deny-list.
 func (a *App) applyChange(c store.Change) {
 	switch c.Entity {
 	case store.EntityKey, store.EntityTenant:
 		a.keys.Invalidate(c.Tenant)
+	case store.EntityRevocation:
+		if err := a.revoke.Sync(context.Background()); err != nil {
+			a.log.Warn("revocation sync failed", "error", err)
+		}
 	}
 }
 
@@ -61,6 +66,12 @@ func (a *App) prune(ctx context.Context) {
 		}
 		if _, err := a.st.Changes().DeleteBefore(ctx, now.Add(-pruneGrace)); err != nil {
 			a.log.Warn("pruning change log failed", "error", err)
+		}
+		if err := a.revoke.Prune(ctx); err != nil {
+			a.log.Warn("pruning revocations failed", "error", err)
+		}
+		if _, err := a.st.Throttle().DeleteBefore(ctx, now.Add(-pruneGrace)); err != nil {
+			a.log.Warn("pruning login throttle failed", "error", err)
 		}
 	}
 }

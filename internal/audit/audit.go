@@ -29,7 +29,17 @@ type Recorder struct {
 	st  store.Store
 	log *slog.Logger
 	now func() time.Time
+	w   Writer
 }
+
+// Writer group-commits audit events (and ledger rows); see package ledger.
+type Writer interface {
+	Write(ctx context.Context, tokens []store.Token, events []store.AuditEvent) error
+}
+
+// SetWriter makes Record group-commit the events it is not given a
+// transaction for.
+func (r *Recorder) SetWriter(w Writer) { r.w = w }
 
 // New returns a Recorder writing to st.
 func New(st store.Store, log *slog.Logger, now func() time.Time) *Recorder {
@@ -46,9 +56,26 @@ func New(st store.Store, log *slog.Logger, now func() time.Time) *Recorder {
 // event part of a change, nil to use the recorder's own). The request's
 // remote address, user agent and id are filled from ctx.
 func (r *Recorder) Record(ctx context.Context, st store.Store, e store.AuditEvent) error {
-	if st == nil {
-		st = r.st
+	e = r.Prepare(ctx, e)
+	var err error
+	switch {
+	case st != nil:
+		err = st.Audit().Append(ctx, Seal, e)
+	case r.w != nil:
+		err = r.w.Write(ctx, nil, []store.AuditEvent{e})
+	default:
+		err = r.st.Audit().Append(ctx, Seal, e)
 	}
+	if err != nil {
+		r.log.ErrorContext(ctx, "audit append failed", "tenant", e.Tenant, "action", e.Action, "error", err)
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+// Prepare fills an event's request details (remote address, user agent,
+// request id from ctx), its time and its default outcome.
+func (r *Recorder) Prepare(ctx context.Context, e store.AuditEvent) store.AuditEvent {
 	info := reqctx.From(ctx)
 	if e.RemoteAddr == "" {
 		e.RemoteAddr = info.RemoteAddr
@@ -65,11 +92,7 @@ func (r *Recorder) Record(ctx context.Context, st store.Store, e store.AuditEven
 	if e.Outcome == "" {
 		e.Outcome = Success
 	}
-	if err := st.Audit().Append(ctx, Seal, e); err != nil {
-		r.log.ErrorContext(ctx, "audit append failed", "tenant", e.Tenant, "action", e.Action, "error", err)
-		return fmt.Errorf("audit: %w", err)
-	}
-	return nil
+	return e
 }
 
 // Seal sets e.Hash from e's content and e.PrevHash.

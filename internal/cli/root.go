@@ -62,6 +62,9 @@ Talk to a server's admin API:        tokend tenants list --endpoint URL --token 
 		c.GroupID = "server"
 		root.AddCommand(c)
 	}
+	b := benchCmd()
+	b.GroupID = "server"
+	root.AddCommand(b)
 	for _, c := range adminCommands() {
 		c.GroupID = "admin"
 		root.AddCommand(c)

@@ -14,6 +14,7 @@ import (
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 )
 
@@ -25,30 +26,38 @@ type KeyAdmin interface {
 	Invalidate(tenant string)
 }
 
+// Revoker revokes tokens durably.
+type Revoker interface {
+	Token(ctx context.Context, by revoke.Actor, tenant, id string) (store.Token, error)
+	Before(ctx context.Context, by revoke.Actor, tenant, scope, key string) (store.Revocation, error)
+}
+
 // Options configure a Service; all but Now and Log are required.
 type Options struct {
-	Store  store.Store
-	Keys   KeyAdmin
-	Audit  *audit.Recorder
-	Issuer *issue.Issuer
-	Log    *slog.Logger
-	Now    func() time.Time
+	Store   store.Store
+	Keys    KeyAdmin
+	Audit   *audit.Recorder
+	Issuer  *issue.Issuer
+	Revoker Revoker
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Service is the directory core.
 type Service struct {
-	st     store.Store
-	keys   KeyAdmin
-	audit  *audit.Recorder
-	issuer *issue.Issuer
-	log    *slog.Logger
-	now    func() time.Time
+	st      store.Store
+	revoker Revoker
+	keys    KeyAdmin
+	audit   *audit.Recorder
+	issuer  *issue.Issuer
+	log     *slog.Logger
+	now     func() time.Time
 }
 
 // New returns a Service.
 func New(o Options) (*Service, error) {
-	if o.Store == nil || o.Keys == nil || o.Audit == nil || o.Issuer == nil {
-		return nil, errors.New("directory: Store, Keys, Audit and Issuer are required")
+	if o.Store == nil || o.Keys == nil || o.Audit == nil || o.Issuer == nil || o.Revoker == nil {
+		return nil, errors.New("directory: Store, Keys, Audit, Issuer and Revoker are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -56,7 +65,7 @@ func New(o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: o.Store, keys: o.Keys, audit: o.Audit, issuer: o.Issuer, log: o.Log, now: o.Now}, nil
+	return &Service{st: o.Store, revoker: o.Revoker, keys: o.Keys, audit: o.Audit, issuer: o.Issuer, log: o.Log, now: o.Now}, nil
 }
 
 // Actor is who asks for a change, as the audit log names them.

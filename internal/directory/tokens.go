@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"github.com/tokend/tokend/internal/revoke"
 	"slices"
 	"strings"
 	"time"
@@ -110,16 +111,19 @@ func (s *Service) Token(ctx context.Context, tenant, id string) (store.Token, er
 // RevokeToken revokes one token by id. Revoking a revoked token is a
 // no-op; the stored revocation is durable before this returns.
 func (s *Service) RevokeToken(ctx context.Context, by Actor, tenant, id string) (store.Token, error) {
-	var out store.Token
-	err := s.change(ctx, by, tenant, "token.revoke", id, nil, func(st store.Store) error {
-		if err := st.Tokens().Revoke(ctx, tenant, id, s.stamp()); err != nil {
-			return notFound(err, "token", id)
-		}
-		t, err := st.Tokens().Get(ctx, tenant, id)
-		out = t
-		return err
-	})
-	return out, err
+	if err := s.tenantExists(ctx, tenant); err != nil {
+		return store.Token{}, err
+	}
+	return s.revoker.Token(ctx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, tenant, id)
+}
+
+// RevokeBefore revokes every token of the tenant matching scope (subject,
+// session, client, family or tenant) and key issued before now.
+func (s *Service) RevokeBefore(ctx context.Context, by Actor, tenant, scope, key string) (store.Revocation, error) {
+	if err := s.tenantExists(ctx, tenant); err != nil {
+		return store.Revocation{}, err
+	}
+	return s.revoker.Before(ctx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, tenant, scope, key)
 }
 
 // Keys lists a tenant's signing keys (metadata only).

@@ -45,3 +45,22 @@ func (e *Engine) authenticate(ctx context.Context, r *Request) (store.Client, er
 	}
 	return c, nil
 }
+
+// Client authenticates a confidential client of tenant for the
+// introspection and revocation endpoints (RFC 7662 §2.1, RFC 7009 §2.1).
+func (e *Engine) Client(ctx context.Context, tenantID string, ca ClientAuth) (store.Client, error) {
+	if _, err := e.st.Tenants().Get(ctx, tenantID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Client{}, fault.NotFound("tenant %q not found", tenantID)
+		}
+		return store.Client{}, fault.Unavailable(err)
+	}
+	c, err := e.authenticate(ctx, &Request{Tenant: tenantID, Client: ca})
+	if err != nil {
+		return store.Client{}, err
+	}
+	if len(c.SecretHash) == 0 {
+		return store.Client{}, fault.InvalidClient("a public client cannot use this endpoint")
+	}
+	return c, nil
+}

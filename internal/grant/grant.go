@@ -11,6 +11,7 @@ import (
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
 )
@@ -69,6 +70,10 @@ type Subject struct {
 	FamilyID string
 	// LifetimeEnd bounds the refresh-token family.
 	LifetimeEnd time.Time
+	// RefreshToken is a refresh token the grant already minted (rotation).
+	RefreshToken string
+	// Audience, when set, is the audience of the original grant.
+	Audience []string
 }
 
 // Grant authorizes one grant type. Authorize runs after the client has
@@ -77,35 +82,44 @@ type Grant interface {
 	Authorize(ctx context.Context, e *Engine, r *Request, c store.Client, pol store.Policy) (*Subject, error)
 }
 
-// RefreshIssuer makes refresh tokens; the refresh grant implements it.
-type RefreshIssuer interface {
-	IssueRefresh(ctx context.Context, r *Request, c store.Client, s *Subject, scope []string, pol store.Policy) (string, error)
-}
-
-// Options configure an Engine; all but Now and Log are required.
+// Options configure an Engine; all but Now, Log, RefreshGrace and
+// Throttle are required.
 type Options struct {
 	Store  store.Store
 	Issuer *issue.Issuer
 	Audit  *audit.Recorder
+	Revoke *revoke.Service
 	Log    *slog.Logger
 	Now    func() time.Time
+	// RefreshGrace is how long a spent refresh token may be retried once
+	// (default DefaultRefreshGrace).
+	RefreshGrace time.Duration
+	// Throttle slows down password guessing; nil uses DefaultThrottle.
+	Throttle *Throttle
 }
 
 // Engine runs the token endpoint pipeline.
 type Engine struct {
-	st      store.Store
-	issuer  *issue.Issuer
-	audit   *audit.Recorder
-	log     *slog.Logger
-	now     func() time.Time
-	grants  map[string]Grant
-	refresh RefreshIssuer
+	st       store.Store
+	issuer   *issue.Issuer
+	audit    *audit.Recorder
+	log      *slog.Logger
+	now      func() time.Time
+	grants   map[string]Grant
+	refresh  *refreshGrant
+	throttle *Throttle
 }
 
 // New returns an Engine with the built-in grants registered.
 func New(o Options) (*Engine, error) {
-	if o.Store == nil || o.Issuer == nil || o.Audit == nil {
-		return nil, errors.New("grant: Store, Issuer and Audit are required")
+	if o.Store == nil || o.Issuer == nil || o.Audit == nil || o.Revoke == nil {
+		return nil, errors.New("grant: Store, Issuer, Audit and Revoke are required")
+	}
+	if o.RefreshGrace <= 0 {
+		o.RefreshGrace = DefaultRefreshGrace
+	}
+	if o.Throttle == nil {
+		o.Throttle = DefaultThrottle()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -113,19 +127,17 @@ func New(o Options) (*Engine, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{st: o.Store, issuer: o.Issuer, audit: o.Audit, log: o.Log, now: o.Now, grants: map[string]Grant{}}
+	e := &Engine{st: o.Store, issuer: o.Issuer, audit: o.Audit, log: o.Log, now: o.Now, grants: map[string]Grant{},
+		throttle: o.Throttle}
+	e.refresh = &refreshGrant{grace: o.RefreshGrace, revoke: o.Revoke}
 	e.grants[ClientCredentials] = clientCredentials{}
 	e.grants[Password] = password{}
+	e.grants[RefreshToken] = e.refresh
 	return e, nil
 }
 
 // Register adds or replaces the grant for a grant type.
-func (e *Engine) Register(grantType string, g Grant) {
-	e.grants[grantType] = g
-	if r, ok := g.(RefreshIssuer); ok {
-		e.refresh = r
-	}
-}
+func (e *Engine) Register(grantType string, g Grant) { e.grants[grantType] = g }
 
 // Token runs the pipeline for one token request.
 func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
@@ -176,9 +188,10 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	out := Response{AccessToken: res.Value, TokenType: "Bearer", ExpiresIn: res.ExpiresIn(), Scope: scope}
-	if s.Refresh && slices.Contains(c.GrantTypes, RefreshToken) && e.refresh != nil {
-		rt, err := e.refresh.IssueRefresh(ctx, r, c, s, scope, pol)
+	out := Response{AccessToken: res.Value, TokenType: "Bearer", ExpiresIn: res.ExpiresIn(), Scope: scope,
+		RefreshToken: s.RefreshToken}
+	if s.Refresh && allowsRefresh(c) {
+		rt, err := e.refresh.IssueRefresh(ctx, e, r, c, s, scope, aud, pol)
 		if err != nil {
 			return Response{}, err
 		}
@@ -213,6 +226,9 @@ func (e *Engine) scope(r *Request, c store.Client, s *Subject) ([]string, error)
 // audiences or a project of the tenant. No request means the client's.
 func (e *Engine) audience(ctx context.Context, r *Request, c store.Client, s *Subject) ([]string, error) {
 	if len(r.Audience) == 0 {
+		if s.Audience != nil {
+			return s.Audience, nil
+		}
 		return c.Audiences, nil
 	}
 	for _, a := range r.Audience {

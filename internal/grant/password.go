@@ -32,6 +32,22 @@ func (password) Authorize(ctx context.Context, e *Engine, r *Request, c store.Cl
 		principal.CheckDummy(ctx, r.Password)
 		return nil, e.fail(ctx, r.Tenant, "auth.user", "login:"+r.Username, c.ID, "malformed login", errLogin)
 	}
+	if err := e.throttleCheck(ctx, r.Tenant, login); err != nil {
+		return nil, e.fail(ctx, r.Tenant, "auth.user", "login:"+login, c.ID, "throttled", err)
+	}
+	s, err := password{}.check(ctx, e, r, c, pol, login)
+	if err != nil {
+		if fault.CodeOf(err) == errLogin.Code {
+			e.throttleFail(ctx, r.Tenant, login)
+		}
+		return nil, err
+	}
+	e.throttleReset(ctx, r.Tenant, login)
+	return s, nil
+}
+
+// check verifies the login's password and builds the subject.
+func (password) check(ctx context.Context, e *Engine, r *Request, c store.Client, pol store.Policy, login string) (*Subject, error) {
 	u, err := e.st.Users().GetByLogin(ctx, r.Tenant, login)
 	if errors.Is(err, store.ErrNotFound) {
 		principal.CheckDummy(ctx, r.Password)

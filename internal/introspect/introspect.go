@@ -25,13 +25,20 @@ type KeyVerifier interface {
 // PeekIssuer returns a JWT's unverified issuer.
 type PeekIssuer func(raw string) (string, error)
 
+// Revocations answers from memory whether a token is revoked.
+type Revocations interface {
+	Reason(tenant string, c *claims.Claims) string
+	RowReason(t store.Token) string
+}
+
 // Options configure a Verifier; every field but Now is required.
 type Options struct {
-	Store     store.Store
-	Keys      KeyVerifier
-	Peek      PeekIssuer
-	PublicURL string
-	Now       func() time.Time
+	Store       store.Store
+	Keys        KeyVerifier
+	Peek        PeekIssuer
+	Revocations Revocations
+	PublicURL   string
+	Now         func() time.Time
 }
 
 // Verifier checks presented tokens.
@@ -42,8 +49,8 @@ type Verifier struct {
 
 // New returns a Verifier.
 func New(o Options) (*Verifier, error) {
-	if o.Store == nil || o.Keys == nil || o.Peek == nil || o.PublicURL == "" {
-		return nil, fmt.Errorf("introspect: Store, Keys, Peek and PublicURL are required")
+	if o.Store == nil || o.Keys == nil || o.Peek == nil || o.Revocations == nil || o.PublicURL == "" {
+		return nil, fmt.Errorf("introspect: Store, Keys, Peek, Revocations and PublicURL are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -64,7 +71,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 		return nil, fault.InvalidToken("no token")
 	}
 	if token.IsOpaque(raw) {
-		return v.opaque(ctx, raw)
+		return v.opaque(ctx, raw, false)
 	}
 	iss, err := v.o.Peek(raw)
 	if err != nil {
@@ -78,20 +85,24 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	row, err := v.o.Store.Tokens().Get(ctx, ten, c.ID)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, fault.InvalidToken("token unknown")
-		}
-		return nil, fault.Unavailable(err)
-	}
-	if row.RevokedAt != nil {
-		return nil, fault.InvalidToken("token revoked")
+	// A signed token is checked against the in-memory deny-list only: no
+	// I/O on this path.
+	if why := v.o.Revocations.Reason(ten, c); why != "" {
+		return nil, fault.InvalidToken("%s", why)
 	}
 	return &Identity{Tenant: ten, Claims: *c, Format: store.FormatJWT}, nil
 }
 
-func (v *Verifier) opaque(ctx context.Context, raw string) (*Identity, error) {
+// Introspect is Verify for the introspection endpoint: refresh tokens
+// are accepted too (active while neither used, revoked nor expired).
+func (v *Verifier) Introspect(ctx context.Context, raw string) (*Identity, error) {
+	if token.IsOpaque(raw) {
+		return v.opaque(ctx, raw, true)
+	}
+	return v.Verify(ctx, raw)
+}
+
+func (v *Verifier) opaque(ctx context.Context, raw string, refresh bool) (*Identity, error) {
 	if _, err := token.ParseOpaque(raw); err != nil {
 		return nil, fault.InvalidToken("malformed token")
 	}
@@ -104,8 +115,14 @@ func (v *Verifier) opaque(ctx context.Context, raw string) (*Identity, error) {
 	}
 	now := v.o.Now()
 	switch {
+	case row.Kind == claims.KindRefresh && !refresh:
+		return nil, fault.InvalidToken("a refresh token is not an access token")
+	case row.Kind == claims.KindRefresh && row.UsedAt != nil:
+		return nil, fault.InvalidToken("refresh token already used")
 	case row.RevokedAt != nil:
 		return nil, fault.InvalidToken("token revoked")
+	case v.o.Revocations.RowReason(row) != "":
+		return nil, fault.InvalidToken("%s", v.o.Revocations.RowReason(row))
 	case row.ExpiresAt != nil && !now.Before(*row.ExpiresAt):
 		return nil, fault.InvalidToken("token expired")
 	}

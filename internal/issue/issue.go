@@ -22,12 +22,19 @@ type Signer interface {
 	Sign(ctx context.Context, tenant string, c *claims.Claims) (string, error)
 }
 
-// Options configure an Issuer. Store, Signer, Audit and PublicURL are
-// required.
+// Ledger makes ledger rows and audit events durable; package ledger's
+// group committer implements it.
+type Ledger interface {
+	Write(ctx context.Context, tokens []store.Token, events []store.AuditEvent) error
+}
+
+// Options configure an Issuer. Store, Signer, Audit, Ledger and PublicURL
+// are required.
 type Options struct {
 	Store     store.Store
 	Signer    Signer
 	Audit     *audit.Recorder
+	Ledger    Ledger
 	PublicURL string
 	Now       func() time.Time
 }
@@ -39,8 +46,8 @@ type Issuer struct {
 
 // New returns an Issuer.
 func New(o Options) (*Issuer, error) {
-	if o.Store == nil || o.Signer == nil || o.Audit == nil || o.PublicURL == "" {
-		return nil, fmt.Errorf("issue: Store, Signer, Audit and PublicURL are required")
+	if o.Store == nil || o.Signer == nil || o.Audit == nil || o.Ledger == nil || o.PublicURL == "" {
+		return nil, fmt.Errorf("issue: Store, Signer, Audit, Ledger and PublicURL are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -74,6 +81,11 @@ type Request struct {
 	Action string
 	// AuditActor names who asked, when not the subject (e.g. an admin).
 	AuditActor string
+	// ID, when set, is the token id to use (a NewTimeID).
+	ID string
+	// Defer leaves writing Result.Row and Result.Event to the caller, who
+	// writes them in its own transaction (a refresh, for instance).
+	Defer bool
 }
 
 // Result is an issued token. Value is shown once and never stored.
@@ -83,6 +95,10 @@ type Result struct {
 	IssuedAt  time.Time
 	ExpiresAt *time.Time
 	Scope     []string
+	// Row and Event are what Issue wrote, or, with Request.Defer, what the
+	// caller must write.
+	Row   store.Token
+	Event store.AuditEvent
 }
 
 // ExpiresIn returns the seconds until expiry, 0 for eternal tokens.
@@ -101,8 +117,17 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	if r.TTL < 0 {
 		return Result{}, fault.Invalid("expires_in", "must be positive")
 	}
-	now := i.o.Now().UTC().Truncate(time.Second)
-	res := Result{ID: token.NewID(), IssuedAt: now, Scope: r.Scope}
+	// Issue times keep microseconds (the ledger row and the jti carry
+	// them) so that a revocation cutoff is exact within a second; the JWT
+	// claims are whole seconds.
+	now := i.o.Now().UTC().Truncate(time.Microsecond)
+	id := r.ID
+	if id == "" {
+		id = token.NewTimeID(now)
+	} else if t, ok := token.TimeOfID(id); ok {
+		now = t
+	}
+	res := Result{ID: id, IssuedAt: now, Scope: r.Scope}
 	if r.TTL > 0 {
 		exp := now.Add(r.TTL)
 		res.ExpiresAt = &exp
@@ -123,9 +148,13 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	}
 	switch r.Format {
 	case store.FormatOpaque:
-		res.Value = token.NewOpaque(token.TagAccess)
-		if r.Kind == claims.KindAdmin {
+		switch r.Kind {
+		case claims.KindAdmin:
 			res.Value = token.NewOpaque(token.TagAdmin)
+		case claims.KindRefresh:
+			res.Value = token.NewOpaque(token.TagRefresh)
+		default:
+			res.Value = token.NewOpaque(token.TagAccess)
 		}
 		row.Hash = token.Hash(res.Value)
 	case "", store.FormatJWT:
@@ -153,9 +182,6 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	default:
 		return Result{}, fault.Invalid("format", "must be jwt or opaque")
 	}
-	if err := i.o.Store.Tokens().Insert(ctx, row); err != nil {
-		return Result{}, fault.Unavailable(fmt.Errorf("ledger insert: %w", err))
-	}
 	action := r.Action
 	if action == "" {
 		action = "token.issue"
@@ -167,10 +193,19 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	if r.AuditActor != "" {
 		actor = r.AuditActor
 	}
-	_ = i.o.Audit.Record(ctx, nil, store.AuditEvent{
+	ev := i.o.Audit.Prepare(ctx, store.AuditEvent{
 		Tenant: r.Tenant, Action: action, Actor: actor, Subject: r.Subject, ClientID: r.ClientID,
 		Detail: map[string]string{"jti": res.ID, "kind": r.Kind, "format": row.Format, "scope": strings.Join(r.Scope, " ")},
 	})
+	res.Row, res.Event = row, ev
+	if r.Defer {
+		return res, nil
+	}
+	// The token is handed out only once its ledger row and audit event
+	// are durable (group-committed with concurrent requests).
+	if err := i.o.Ledger.Write(ctx, []store.Token{row}, []store.AuditEvent{ev}); err != nil {
+		return Result{}, fault.Unavailable(fmt.Errorf("ledger write: %w", err))
+	}
 	return res, nil
 }
 

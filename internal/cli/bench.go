@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokend/tokend/internal/loadgen"
+)
+
+// benchOptions are the flags of `tokend bench`.
+type benchOptions struct {
+	endpoint     string
+	tenant       string
+	clientID     string
+	clientSecret string
+	username     string
+	password     string
+	scope        string
+	mode         string
+	concurrency  int
+	duration     time.Duration
+	requests     int64
+	warmup       time.Duration
+	output       string
+}
+
+// benchJSON is one mode's result in -o json output.
+type benchJSON struct {
+	Mode            string  `json:"mode"`
+	Concurrency     int     `json:"concurrency"`
+	Requests        int64   `json:"requests"`
+	Errors          int64   `json:"errors"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	RPS             float64 `json:"requests_per_second"`
+	P50Ms           float64 `json:"p50_ms"`
+	P99Ms           float64 `json:"p99_ms"`
+	P999Ms          float64 `json:"p99_9_ms"`
+	MaxMs           float64 `json:"max_ms"`
+	Samples         int64   `json:"latency_samples"`
+	FirstError      string  `json:"first_error,omitempty"`
+}
+
+// ms converts d to fractional milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// benchCmd returns `tokend bench`.
+func benchCmd() *cobra.Command {
+	var o benchOptions
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Load-test a tokend server on this machine",
+		Long: `Drive a running tokend server at a fixed concurrency for a bounded time and
+print requests/s and latency p50, p99, p99.9 and max (and the error count).
+
+Modes (--mode, a comma list runs several one after another with the same
+settings):
+  issue               client_credentials token requests
+  introspect          introspection of one valid access token
+  introspect-revoked  introspection of one revoked access token
+  refresh             refresh_token grants, each worker rotating its own chain
+                      (started by a password grant with --username/--password)
+  baseline-sign       a bare in-process net/http server that only signs one
+                      ES256 JWT per request (no tokend involved)
+  baseline-verify     the same, only verifying one pre-signed ES256 JWT
+
+The baselines are the cryptographic floor: the same workers and requests
+against a server that does nothing but the signature work, to compare
+issue and introspect with.
+
+Clients authenticate with HTTP Basic auth (--client-id, --client-secret or
+TOKEND_BENCH_CLIENT_SECRET). Latencies are those of successful requests,
+exact over every sample. bench only loads this machine: endpoints whose host
+is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
+		Example: `  tokend bench --mode issue --tenant demo --client-id svc --client-secret "$SECRET"
+  tokend bench --mode issue,introspect,baseline-sign,baseline-verify --tenant demo \
+      --client-id svc --concurrency 128 --duration 30s
+  tokend bench --mode refresh --tenant demo --client-id app --username alice --password "$PW" -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBench(cmd, o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.endpoint, "endpoint", defaultEndpoint, "tokend base URL, loopback only (env TOKEND_ENDPOINT)")
+	fs.StringVarP(&o.tenant, "tenant", "t", "", "tenant whose OAuth endpoints are driven")
+	fs.StringVar(&o.clientID, "client-id", "", "client id (HTTP Basic auth)")
+	fs.StringVar(&o.clientSecret, "client-secret", "", "client secret (env TOKEND_BENCH_CLIENT_SECRET)")
+	fs.StringVar(&o.username, "username", "", "resource owner for the password grant of mode refresh")
+	fs.StringVar(&o.password, "password", "", "resource owner's password for mode refresh")
+	fs.StringVar(&o.scope, "scope", "", "scope to request with token requests")
+	fs.StringVar(&o.mode, "mode", "", "mode or comma list of modes: "+strings.Join(loadgen.Modes, ", ")+" (required)")
+	fs.IntVarP(&o.concurrency, "concurrency", "c", 64, fmt.Sprintf("concurrent workers, 1..%d", loadgen.MaxConcurrency))
+	fs.DurationVarP(&o.duration, "duration", "d", 10*time.Second, "measured time per mode, up to "+loadgen.MaxDuration.String())
+	fs.Int64Var(&o.requests, "requests", 0, "stop a mode after this many measured requests (0: no cap)")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured time before each mode's measurement")
+	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	_ = cmd.MarkFlagRequired("mode")
+	return cmd
+}
+
+// runBench validates the options, runs every mode and prints the results.
+func runBench(cmd *cobra.Command, o benchOptions) error {
+	o.endpoint = flagOrEnv(cmd, "endpoint", o.endpoint, "TOKEND_ENDPOINT")
+	o.clientSecret = flagOrEnv(cmd, "client-secret", o.clientSecret, "TOKEND_BENCH_CLIENT_SECRET")
+	if o.output != "table" && o.output != "json" {
+		return fmt.Errorf("--output %q: want table or json", o.output)
+	}
+	var modes []string
+	needsEndpoint := false
+	for m := range strings.SplitSeq(o.mode, ",") {
+		m = strings.TrimSpace(m)
+		if !loadgen.ValidMode(m) {
+			return fmt.Errorf("--mode %q: unknown mode %q (want one of %s)", o.mode, m, strings.Join(loadgen.Modes, ", "))
+		}
+		modes = append(modes, m)
+		needsEndpoint = needsEndpoint || !loadgen.IsBaseline(m)
+	}
+	if o.concurrency < 1 || o.concurrency > loadgen.MaxConcurrency {
+		return fmt.Errorf("--concurrency %d: want 1..%d", o.concurrency, loadgen.MaxConcurrency)
+	}
+	if o.duration <= 0 || o.duration > loadgen.MaxDuration {
+		return fmt.Errorf("--duration %s: want more than 0 and at most %s", o.duration, loadgen.MaxDuration)
+	}
+	if o.warmup < 0 || o.warmup > loadgen.MaxDuration {
+		return fmt.Errorf("--warmup %s: want 0 to %s", o.warmup, loadgen.MaxDuration)
+	}
+	if o.requests < 0 {
+		return fmt.Errorf("--requests %d: want 0 (no cap) or more", o.requests)
+	}
+	if needsEndpoint {
+		if err := loadgen.CheckLoopback(o.endpoint); err != nil {
+			return fmt.Errorf("--endpoint: %w", err)
+		}
+		if o.tenant == "" {
+			return fmt.Errorf("--tenant is required for mode %s", strings.Join(modes, ","))
+		}
+		if o.clientID == "" {
+			return fmt.Errorf("--client-id is required for mode %s", strings.Join(modes, ","))
+		}
+	}
+
+	ctx := cmd.Context()
+	errOut := cmd.ErrOrStderr()
+	var results []loadgen.Result
+	for _, m := range modes {
+		cfg := loadgen.Config{
+			Mode:         m,
+			Endpoint:     o.endpoint,
+			Tenant:       o.tenant,
+			ClientID:     o.clientID,
+			ClientSecret: o.clientSecret,
+			Username:     o.username,
+			Password:     o.password,
+			Scope:        o.scope,
+			Concurrency:  o.concurrency,
+			Duration:     o.duration,
+			Requests:     o.requests,
+			Warmup:       o.warmup,
+		}
+		if loadgen.IsBaseline(m) {
+			cfg.Endpoint = "" // Run starts its own baseline server
+		}
+		fmt.Fprintf(errOut, "bench: %s, concurrency %d, warmup %s, duration %s\n", m, o.concurrency, o.warmup, o.duration)
+		res, err := loadgen.Run(ctx, cfg)
+		if err != nil {
+			if len(results) > 0 {
+				_ = printBench(cmd.OutOrStdout(), o.output, results)
+			}
+			return err
+		}
+		results = append(results, res)
+		if res.Errors > 0 {
+			fmt.Fprintf(errOut, "bench: %s: %d of %d requests failed; first: %s\n", m, res.Errors, res.Requests, res.FirstError)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if err := printBench(cmd.OutOrStdout(), o.output, results); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("bench interrupted: %w", ctx.Err())
+	}
+	return nil
+}
+
+// printBench writes results as a table or as a JSON array.
+func printBench(w io.Writer, output string, results []loadgen.Result) error {
+	if output == "json" {
+		out := make([]benchJSON, len(results))
+		for i, r := range results {
+			out[i] = benchJSON{
+				Mode: r.Mode, Concurrency: r.Concurrency, Requests: r.Requests, Errors: r.Errors,
+				DurationSeconds: r.Duration.Seconds(), RPS: r.RPS,
+				P50Ms: ms(r.P50), P99Ms: ms(r.P99), P999Ms: ms(r.P999), MaxMs: ms(r.Max),
+				Samples: r.Samples, FirstError: r.FirstError,
+			}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "MODE\tCONCURRENCY\tREQUESTS\tERRORS\tREQ/S\tP50\tP99\tP99.9\tMAX")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\n", r.Mode, r.Concurrency, r.Requests, r.Errors, r.RPS,
+			fmtLatency(r.P50), fmtLatency(r.P99), fmtLatency(r.P999), fmtLatency(r.Max))
+	}
+	return tw.Flush()
+}
+
+// fmtLatency formats d in milliseconds with microsecond precision.
+func fmtLatency(d time.Duration) string {
+	return fmt.Sprintf("%.3fms", ms(d))
+}

@@ -1,0 +1,144 @@
+// Package ledger group-commits the hot-path writes: ledger rows of issued
+// tokens and audit events. Concurrent requests hand their rows to one
+// committer, which writes everything queued in one transaction and then
+// answers each request. A request is answered only after its rows are
+// durable, yet a burst of N requests costs one commit (one fsync on
+// SQLite) instead of N.
+package ledger
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/tokend/tokend/internal/store"
+)
+
+// MaxBatch bounds the rows of one group commit.
+const MaxBatch = 256
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("ledger: writer closed")
+
+// Writer is the group committer. Safe for concurrent use.
+type Writer struct {
+	st   store.Store
+	seal store.SealFunc
+	log  *slog.Logger
+	reqs chan *request
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+type request struct {
+	tokens []store.Token
+	events []store.AuditEvent
+	err    chan error
+}
+
+// New starts a Writer committing to st; seal completes audit events (see
+// store.Audit.Append).
+func New(st store.Store, seal store.SealFunc, log *slog.Logger) *Writer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &Writer{st: st, seal: seal, log: log, reqs: make(chan *request, MaxBatch),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+// Write makes tokens and events durable, together with whatever other
+// requests are queued, and returns once they are committed. The rows of
+// one call commit atomically.
+func (w *Writer) Write(ctx context.Context, tokens []store.Token, events []store.AuditEvent) error {
+	r := &request{tokens: tokens, events: events, err: make(chan error, 1)}
+	select {
+	case w.reqs <- r:
+	case <-w.stop:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.err:
+		return err
+	case <-ctx.Done():
+		// The rows may still commit; the caller has gone either way.
+		return ctx.Err()
+	}
+}
+
+// Close commits what is queued and stops the committer.
+func (w *Writer) Close() {
+	w.once.Do(func() { close(w.stop) })
+	<-w.done
+}
+
+func (w *Writer) run() {
+	defer close(w.done)
+	batch := make([]*request, 0, MaxBatch)
+	for {
+		select {
+		case r := <-w.reqs:
+			batch = append(batch[:0], r)
+		case <-w.stop:
+			for { // drain what was queued before Close
+				select {
+				case r := <-w.reqs:
+					w.commit([]*request{r})
+				default:
+					return
+				}
+			}
+		}
+		rows := len(batch[0].tokens) + len(batch[0].events)
+	fill:
+		for rows < MaxBatch {
+			select {
+			case r := <-w.reqs:
+				batch = append(batch, r)
+				rows += len(r.tokens) + len(r.events)
+			default:
+				break fill
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+// commit writes a batch in one transaction. If it fails and holds more
+// than one request, each request is retried alone, so one bad row (say a
+// duplicate id) fails only its own request.
+func (w *Writer) commit(batch []*request) {
+	err := w.write(batch)
+	if err != nil && len(batch) > 1 {
+		for _, r := range batch {
+			r.err <- w.write([]*request{r})
+		}
+		return
+	}
+	if err != nil {
+		w.log.Error("ledger commit failed", "error", err)
+	}
+	for _, r := range batch {
+		r.err <- err
+	}
+}
+
+func (w *Writer) write(batch []*request) error {
+	var tokens []store.Token
+	var events []store.AuditEvent
+	for _, r := range batch {
+		tokens = append(tokens, r.tokens...)
+		events = append(events, r.events...)
+	}
+	return w.st.Tx(context.Background(), func(tx store.Store) error {
+		if err := tx.Tokens().Insert(context.Background(), tokens...); err != nil {
+			return err
+		}
+		return tx.Audit().Append(context.Background(), w.seal, events...)
+	})
+}

@@ -1,0 +1,21 @@
+// Package loadgen is the load generator behind `tokend bench`.
+//
+// It owns three things:
+//
+//   - the workers: Run drives one HTTP endpoint at a fixed concurrency for a
+//     bounded time (and optionally a bounded number of requests) through one
+//     shared keep-alive http.Client, and reports requests per second and exact
+//     latency percentiles (p50, p99, p99.9, max) computed from every recorded
+//     sample;
+//   - the request shapes of each mode (issue, introspect, introspect-revoked,
+//     refresh) as a client sends them to tokend's OAuth 2.0 endpoints, and
+//     what counts as a success for each;
+//   - the baselines (StartBaseline): a bare net/http server on 127.0.0.1 that
+//     only signs or only verifies one ES256 JWT per request. Driving it with
+//     the same workers gives the "cryptographic floor" that tokend's own
+//     numbers are compared against.
+//
+// loadgen is a tool for measuring your own machine: it refuses any endpoint
+// whose host is not a loopback address (CheckLoopback), never follows
+// redirects and never uses a proxy, so its traffic cannot leave the host.
+package loadgen

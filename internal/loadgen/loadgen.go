@@ -1,0 +1,647 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Modes of Run.
+const (
+	// ModeIssue posts client_credentials token requests.
+	ModeIssue = "issue"
+	// ModeIntrospect introspects one valid access token over and over.
+	ModeIntrospect = "introspect"
+	// ModeIntrospectRevoked introspects one revoked access token over and over.
+	ModeIntrospectRevoked = "introspect-revoked"
+	// ModeRefresh rotates refresh tokens, one chain per worker.
+	ModeRefresh = "refresh"
+	// ModeBaselineSign drives a bare server that signs one ES256 JWT per request.
+	ModeBaselineSign = "baseline-sign"
+	// ModeBaselineVerify drives a bare server that verifies one ES256 JWT per request.
+	ModeBaselineVerify = "baseline-verify"
+)
+
+// Modes lists every mode Run accepts, in the order the documentation gives them.
+var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeRefresh, ModeBaselineSign, ModeBaselineVerify}
+
+// Limits on a run.
+const (
+	// MaxConcurrency is the largest Config.Concurrency.
+	MaxConcurrency = 4096
+	// MaxDuration is the longest Config.Duration and Config.Warmup.
+	MaxDuration = 5 * time.Minute
+	// MaxSamples caps the latencies kept for percentiles across all workers;
+	// requests beyond it are still counted, only not sampled.
+	MaxSamples = 10_000_000
+	// RequestTimeout bounds each single request, so a run ends at most this
+	// long after its duration even against a server that stops answering.
+	RequestTimeout = 10 * time.Second
+	// maxBody is the most of a response body that is read.
+	maxBody = 1 << 20
+)
+
+// IsBaseline reports whether mode drives an in-process baseline server
+// rather than tokend.
+func IsBaseline(mode string) bool {
+	return mode == ModeBaselineSign || mode == ModeBaselineVerify
+}
+
+// ValidMode reports whether mode is one of Modes.
+func ValidMode(mode string) bool { return slices.Contains(Modes, mode) }
+
+// Config is one load run.
+type Config struct {
+	// Mode is one of Modes.
+	Mode string
+	// Endpoint is tokend's base URL, e.g. http://127.0.0.1:8080. Its host
+	// must be a loopback address. For the baseline modes an empty Endpoint
+	// makes Run start (and stop) its own baseline server; a non-empty one
+	// must be the URL StartBaseline returned for that kind.
+	Endpoint string
+	// Tenant is the tenant whose OAuth endpoints are driven
+	// ({Endpoint}/t/{Tenant}/oauth2/...).
+	Tenant string
+	// ClientID and ClientSecret authenticate every request with HTTP Basic
+	// auth (each part form-urlencoded first, RFC 6749 §2.3.1).
+	ClientID, ClientSecret string
+	// Username and Password are the resource owner of the password grant
+	// that starts each refresh chain (ModeRefresh only).
+	Username, Password string
+	// Scope, when not empty, is sent as scope= with token requests.
+	Scope string
+	// Concurrency is the number of workers, each with at most one request in
+	// flight; 1..MaxConcurrency.
+	Concurrency int
+	// Duration is how long requests are measured; up to MaxDuration.
+	Duration time.Duration
+	// Requests, when above 0, ends the run after that many measured requests.
+	Requests int64
+	// Warmup is how long workers send requests that are not measured before
+	// Duration starts; up to MaxDuration.
+	Warmup time.Duration
+}
+
+// Result is what a run measured. Latency percentiles are exact (nearest
+// rank over every sampled successful request); a failed request counts in
+// Requests and Errors but not in the latencies.
+type Result struct {
+	// Mode is the mode that ran.
+	Mode string
+	// Concurrency is the number of workers.
+	Concurrency int
+	// Requests is the number of measured requests, successful or not.
+	Requests int64
+	// Errors is how many of Requests failed (transport error, unexpected
+	// status or body).
+	Errors int64
+	// Duration is the measured wall time, from the end of warmup until the
+	// last worker finished.
+	Duration time.Duration
+	// RPS is Requests / Duration.
+	RPS float64
+	// P50, P99, P999 and Max are latencies of successful requests.
+	P50, P99, P999, Max time.Duration
+	// Samples is the number of latencies the percentiles were computed from.
+	Samples int64
+	// FirstError describes the first failed request, "" when none failed.
+	FirstError string
+}
+
+// CheckLoopback returns an error unless endpoint is an http(s) URL whose
+// host is localhost or a loopback IP (127.0.0.0/8, ::1). loadgen only loads
+// the machine it runs on.
+func CheckLoopback(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return fmt.Errorf("endpoint %q: %w", endpoint, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("endpoint %q: want an http:// or https:// URL", endpoint)
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("endpoint %q: host %q is not a loopback address; bench only loads this machine (use 127.0.0.1, ::1 or localhost)", endpoint, host)
+}
+
+// validate checks the fields of c that do not depend on the network.
+func (c Config) validate() error {
+	if !ValidMode(c.Mode) {
+		return fmt.Errorf("unknown mode %q (want one of %s)", c.Mode, strings.Join(Modes, ", "))
+	}
+	if c.Concurrency < 1 || c.Concurrency > MaxConcurrency {
+		return fmt.Errorf("concurrency %d out of range 1..%d", c.Concurrency, MaxConcurrency)
+	}
+	if c.Duration <= 0 || c.Duration > MaxDuration {
+		return fmt.Errorf("duration %s out of range (0, %s]", c.Duration, MaxDuration)
+	}
+	if c.Warmup < 0 || c.Warmup > MaxDuration {
+		return fmt.Errorf("warmup %s out of range [0, %s]", c.Warmup, MaxDuration)
+	}
+	if c.Requests < 0 {
+		return fmt.Errorf("requests %d is negative", c.Requests)
+	}
+	if IsBaseline(c.Mode) {
+		return nil
+	}
+	if c.Tenant == "" {
+		return fmt.Errorf("mode %s needs a tenant", c.Mode)
+	}
+	if c.ClientID == "" {
+		return fmt.Errorf("mode %s needs a client id", c.Mode)
+	}
+	if c.Mode == ModeRefresh && (c.Username == "" || c.Password == "") {
+		return fmt.Errorf("mode %s needs a username and password", c.Mode)
+	}
+	return nil
+}
+
+// newClient returns the one client every worker shares: keep-alive
+// connections, an idle pool as large as the concurrency, no proxy, no
+// redirects, no transparent compression.
+func newClient(concurrency int) *http.Client {
+	tr := &http.Transport{
+		Proxy: nil,
+		DialContext: (&net.Dialer{
+			Timeout:   5 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		MaxIdleConns:          concurrency,
+		MaxIdleConnsPerHost:   concurrency,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ResponseHeaderTimeout: RequestTimeout,
+		DisableCompression:    true,
+	}
+	return &http.Client{
+		Transport: tr,
+		Timeout:   RequestTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// basicAuth returns the Authorization header value for id and secret, each
+// form-urlencoded first as RFC 6749 §2.3.1 requires.
+func basicAuth(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
+// checkFunc judges one response; a non-nil error makes the request failed.
+type checkFunc func(status int, body []byte) error
+
+// target is what a worker sends: one URL, one Authorization header, and a
+// body that is either fixed or rebuilt per request (refresh).
+type target struct {
+	url  string
+	auth string // "" sends no Authorization header
+	body []byte // fixed form body
+	// next, when set, replaces body: it is called once per worker and
+	// returns that worker's per-request body builder and response check.
+	next func(w *worker) (build func() []byte, check checkFunc, err error)
+	// check judges responses when next is nil.
+	check checkFunc
+}
+
+// worker is one sequential request loop and what it recorded.
+type worker struct {
+	client *http.Client
+	t      *target
+	buf    bytes.Buffer
+	lat    []time.Duration
+	maxLat int // samples this worker may keep
+	reqs   int64
+	errs   int64
+	first  string // first failure of this worker
+	firstT time.Time
+}
+
+// post sends body to the worker's target URL and returns the status and
+// response body (valid until the next post).
+func (w *worker) post(ctx context.Context, u string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if w.t.auth != "" {
+		req.Header.Set("Authorization", w.t.auth)
+	}
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	w.buf.Reset()
+	_, err = w.buf.ReadFrom(io.LimitReader(resp.Body, maxBody))
+	// Drain what the limit left so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return resp.StatusCode, nil, err
+	}
+	return resp.StatusCode, w.buf.Bytes(), nil
+}
+
+// fail records a failed measured request.
+func (w *worker) fail(err error) {
+	w.errs++
+	if w.first == "" {
+		w.first = err.Error()
+		w.firstT = time.Now()
+	}
+}
+
+// statusError describes an unexpected response.
+func statusError(status int, body []byte) error {
+	const max = 200
+	s := strings.TrimSpace(string(body))
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return fmt.Errorf("HTTP %d: %s", status, s)
+}
+
+// expectStatus200 is the check of token requests whose body is not needed.
+func expectStatus200(status int, body []byte) error {
+	if status != http.StatusOK {
+		return statusError(status, body)
+	}
+	return nil
+}
+
+// expectActive returns the check of an introspection response: 200 and
+// "active" equal to want.
+func expectActive(want bool) checkFunc {
+	return func(status int, body []byte) error {
+		if status != http.StatusOK {
+			return statusError(status, body)
+		}
+		var r struct {
+			Active *bool `json:"active"`
+		}
+		if err := json.Unmarshal(body, &r); err != nil {
+			return fmt.Errorf("introspection response: %w", err)
+		}
+		if r.Active == nil {
+			return errors.New(`introspection response has no "active"`)
+		}
+		if *r.Active != want {
+			return fmt.Errorf(`introspection response has "active": %t, want %t`, *r.Active, want)
+		}
+		return nil
+	}
+}
+
+// tokenResponse is the part of a token response loadgen reads.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// parseToken checks a token response and decodes it.
+func parseToken(status int, body []byte) (tokenResponse, error) {
+	var tr tokenResponse
+	if status != http.StatusOK {
+		return tr, statusError(status, body)
+	}
+	if err := json.Unmarshal(body, &tr); err != nil {
+		return tr, fmt.Errorf("token response: %w", err)
+	}
+	return tr, nil
+}
+
+// oauthURL returns {endpoint}/t/{tenant}/oauth2/{what}.
+func (c Config) oauthURL(what string) string {
+	return strings.TrimRight(c.Endpoint, "/") + "/t/" + url.PathEscape(c.Tenant) + "/oauth2/" + what
+}
+
+// issueBody is the form of a client_credentials token request.
+func (c Config) issueBody() []byte {
+	v := url.Values{"grant_type": {"client_credentials"}}
+	if c.Scope != "" {
+		v.Set("scope", c.Scope)
+	}
+	return []byte(v.Encode())
+}
+
+// tokenBody is the form token=<tok> of introspection and revocation.
+func tokenBody(tok string) []byte {
+	return []byte(url.Values{"token": {tok}}.Encode())
+}
+
+// setupWorker is a worker used for the one-off requests that prepare a run.
+func setupWorker(client *http.Client, t *target) *worker {
+	return &worker{client: client, t: t}
+}
+
+// prepare returns the target of c.Mode, doing the mode's one-off setup
+// requests (getting and perhaps revoking a token).
+func prepare(ctx context.Context, c Config, client *http.Client) (*target, error) {
+	auth := ""
+	if c.ClientID != "" {
+		auth = basicAuth(c.ClientID, c.ClientSecret)
+	}
+	issue := func() (string, error) {
+		w := setupWorker(client, &target{auth: auth})
+		st, body, err := w.post(ctx, c.oauthURL("token"), c.issueBody())
+		if err != nil {
+			return "", fmt.Errorf("setup: token request: %w", err)
+		}
+		tr, err := parseToken(st, body)
+		if err != nil {
+			return "", fmt.Errorf("setup: token request: %w", err)
+		}
+		if tr.AccessToken == "" {
+			return "", errors.New("setup: token response has no access_token")
+		}
+		return tr.AccessToken, nil
+	}
+	switch c.Mode {
+	case ModeIssue:
+		return &target{url: c.oauthURL("token"), auth: auth, body: c.issueBody(), check: expectStatus200}, nil
+	case ModeIntrospect, ModeIntrospectRevoked:
+		tok, err := issue()
+		if err != nil {
+			return nil, err
+		}
+		if c.Mode == ModeIntrospectRevoked {
+			w := setupWorker(client, &target{auth: auth})
+			st, body, err := w.post(ctx, c.oauthURL("revoke"), tokenBody(tok))
+			if err != nil {
+				return nil, fmt.Errorf("setup: revoke request: %w", err)
+			}
+			if st != http.StatusOK {
+				return nil, fmt.Errorf("setup: revoke request: %w", statusError(st, body))
+			}
+		}
+		return &target{url: c.oauthURL("introspect"), auth: auth, body: tokenBody(tok),
+			check: expectActive(c.Mode == ModeIntrospect)}, nil
+	case ModeRefresh:
+		login := url.Values{"grant_type": {"password"}, "username": {c.Username}, "password": {c.Password}}
+		if c.Scope != "" {
+			login.Set("scope", c.Scope)
+		}
+		loginBody := []byte(login.Encode())
+		t := &target{url: c.oauthURL("token"), auth: auth}
+		t.next = func(w *worker) (func() []byte, checkFunc, error) {
+			st, body, err := w.post(ctx, t.url, loginBody)
+			if err != nil {
+				return nil, nil, fmt.Errorf("setup: password grant: %w", err)
+			}
+			tr, err := parseToken(st, body)
+			if err != nil {
+				return nil, nil, fmt.Errorf("setup: password grant: %w", err)
+			}
+			if tr.RefreshToken == "" {
+				return nil, nil, errors.New("setup: password grant response has no refresh_token")
+			}
+			current := tr.RefreshToken
+			const prefix = "grant_type=refresh_token&refresh_token="
+			var b []byte
+			build := func() []byte {
+				b = append(append(b[:0], prefix...), url.QueryEscape(current)...)
+				return b
+			}
+			check := func(status int, body []byte) error {
+				tr, err := parseToken(status, body)
+				if err != nil {
+					return err
+				}
+				if tr.RefreshToken == "" {
+					return errors.New("refresh response has no refresh_token")
+				}
+				current = tr.RefreshToken
+				return nil
+			}
+			return build, check, nil
+		}
+		return t, nil
+	case ModeBaselineSign:
+		return &target{url: strings.TrimRight(c.Endpoint, "/") + baselineSignPath, auth: auth,
+			body: c.issueBody(), check: expectStatus200}, nil
+	case ModeBaselineVerify:
+		base := strings.TrimRight(c.Endpoint, "/")
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+baselineTokenPath, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("setup: baseline token: %w", err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		if err != nil {
+			return nil, fmt.Errorf("setup: baseline token: %w", err)
+		}
+		tr, err := parseToken(resp.StatusCode, body)
+		if err != nil || tr.AccessToken == "" {
+			return nil, fmt.Errorf("setup: baseline token: %v", err)
+		}
+		return &target{url: base + baselineVerifyPath, auth: auth, body: tokenBody(tr.AccessToken),
+			check: expectActive(true)}, nil
+	}
+	return nil, fmt.Errorf("unknown mode %q", c.Mode)
+}
+
+// Run drives c.Endpoint in c.Mode at c.Concurrency: after the mode's setup
+// requests, every worker sends requests back to back for c.Warmup (not
+// measured) and then for c.Duration (measured), or until c.Requests measured
+// requests were started. A request counts when it started in the measured
+// window. Run returns an error when the configuration is invalid or setup
+// fails; failed measured requests are counted in Result.Errors instead. When
+// ctx ends, Run stops early and returns what it measured so far.
+func Run(ctx context.Context, c Config) (Result, error) {
+	if err := c.validate(); err != nil {
+		return Result{}, fmt.Errorf("loadgen: %w", err)
+	}
+	if IsBaseline(c.Mode) && c.Endpoint == "" {
+		base, stop, err := StartBaseline(c.Mode)
+		if err != nil {
+			return Result{}, err
+		}
+		defer stop()
+		c.Endpoint = base
+	}
+	if err := CheckLoopback(c.Endpoint); err != nil {
+		return Result{}, fmt.Errorf("loadgen: %w", err)
+	}
+	client := newClient(c.Concurrency)
+	defer client.CloseIdleConnections()
+
+	t, err := prepare(ctx, c, client)
+	if err != nil {
+		return Result{}, fmt.Errorf("loadgen: %s: %w", c.Mode, err)
+	}
+
+	// Size sample slices: at most MaxSamples in total, and no more than the
+	// request cap needs; grow by append beyond a modest start.
+	perWorker := MaxSamples / c.Concurrency
+	initial := min(perWorker, 1<<14)
+	if c.Requests > 0 {
+		initial = int(min(int64(initial), c.Requests/int64(c.Concurrency)+1))
+	}
+	workers := make([]*worker, c.Concurrency)
+	builds := make([]func() []byte, c.Concurrency)
+	checks := make([]checkFunc, c.Concurrency)
+	for i := range workers {
+		workers[i] = &worker{client: client, t: t, lat: make([]time.Duration, 0, initial), maxLat: perWorker}
+	}
+
+	// Per-worker setup (the refresh mode's password grants) runs in
+	// parallel, before the clock starts.
+	if t.next != nil {
+		var wg sync.WaitGroup
+		errs := make([]error, len(workers))
+		for i, w := range workers {
+			wg.Go(func() { builds[i], checks[i], errs[i] = t.next(w) })
+		}
+		wg.Wait()
+		// Report the first error only: with many workers they are usually
+		// all the same.
+		for _, e := range errs {
+			if e != nil {
+				return Result{}, fmt.Errorf("loadgen: %s: %w", c.Mode, e)
+			}
+		}
+	}
+
+	start := time.Now()
+	measureFrom := start.Add(c.Warmup)
+	deadline := measureFrom.Add(c.Duration)
+	// Hard stop: the deadline plus one request timeout.
+	runCtx, cancel := context.WithDeadline(ctx, deadline.Add(RequestTimeout))
+	defer cancel()
+
+	var started atomic.Int64 // measured requests started, for the cap
+	var wg sync.WaitGroup
+	for i, w := range workers {
+		build, check := builds[i], checks[i]
+		if check == nil {
+			check = t.check
+		}
+		wg.Go(func() { w.loop(runCtx, ctx, build, check, measureFrom, deadline, c.Requests, &started) })
+	}
+	wg.Wait()
+	end := time.Now()
+
+	res := Result{Mode: c.Mode, Concurrency: c.Concurrency}
+	if end.After(measureFrom) {
+		res.Duration = end.Sub(measureFrom)
+	}
+	var all []time.Duration
+	n := 0
+	for _, w := range workers {
+		n += len(w.lat)
+	}
+	all = make([]time.Duration, 0, n)
+	var firstT time.Time
+	for _, w := range workers {
+		res.Requests += w.reqs
+		res.Errors += w.errs
+		all = append(all, w.lat...)
+		if w.first != "" && (res.FirstError == "" || w.firstT.Before(firstT)) {
+			res.FirstError, firstT = w.first, w.firstT
+		}
+		w.lat = nil
+	}
+	slices.Sort(all)
+	res.Samples = int64(len(all))
+	res.P50 = Percentile(all, 50)
+	res.P99 = Percentile(all, 99)
+	res.P999 = Percentile(all, 99.9)
+	if len(all) > 0 {
+		res.Max = all[len(all)-1]
+	}
+	if res.Duration > 0 {
+		res.RPS = float64(res.Requests) / res.Duration.Seconds()
+	}
+	return res, nil
+}
+
+// loop sends requests until deadline (or the request cap, or ctx ending)
+// and records the measured ones. runCtx bounds each request; parent is the
+// caller's context, whose end stops the loop without counting the request
+// it interrupted.
+func (w *worker) loop(runCtx, parent context.Context, build func() []byte, check checkFunc,
+	measureFrom, deadline time.Time, limit int64, started *atomic.Int64) {
+	for {
+		if runCtx.Err() != nil {
+			return
+		}
+		t0 := time.Now()
+		if !t0.Before(deadline) {
+			return
+		}
+		measured := !t0.Before(measureFrom)
+		if measured && limit > 0 && started.Add(1) > limit {
+			return
+		}
+		body := w.t.body
+		if build != nil {
+			body = build()
+		}
+		st, resp, err := w.post(runCtx, w.t.url, body)
+		lat := time.Since(t0)
+		if err == nil {
+			err = check(st, resp)
+		}
+		if parent.Err() != nil {
+			return // interrupted by the caller: not a server failure
+		}
+		if !measured {
+			continue
+		}
+		w.reqs++
+		if err != nil {
+			w.fail(err)
+			continue
+		}
+		if len(w.lat) < w.maxLat {
+			w.lat = append(w.lat, lat)
+		}
+	}
+}
+
+// Percentile returns the p-th percentile (0 < p <= 100) of sorted by the
+// nearest-rank method: the smallest sample such that at least p percent of
+// the samples are at or below it. It returns 0 for no samples.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	// The small epsilon keeps e.g. 99.9% of 1000 at rank 999 despite
+	// floating point rounding.
+	rank := int(math.Ceil(p/100*float64(n) - 1e-9))
+	rank = max(1, min(rank, n))
+	return sorted[rank-1]
+}
+
+// String formats r as one line, for logs.
+func (r Result) String() string {
+	return r.Mode + ": " + strconv.FormatInt(r.Requests, 10) + " requests, " +
+		strconv.FormatInt(r.Errors, 10) + " errors, " + strconv.FormatFloat(r.RPS, 'f', 1, 64) + " req/s, p50 " +
+		r.P50.String() + ", p99 " + r.P99.String() + ", p99.9 " + r.P999.String() + ", max " + r.Max.String()
+}

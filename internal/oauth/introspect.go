@@ -1,0 +1,180 @@
+package oauth
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/grant"
+	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/introspect"
+	"github.com/tokend/tokend/internal/revoke"
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/token"
+)
+
+// TokenAdmin serves introspection (RFC 7662) at
+// POST /t/{tenant}/oauth2/introspect and revocation (RFC 7009) at
+// POST /t/{tenant}/oauth2/revoke, both for authenticated confidential
+// clients of the tenant.
+type TokenAdmin struct {
+	Engine   *grant.Engine
+	Verifier *introspect.Verifier
+	Revoke   *revoke.Service
+	Store    store.Store
+	MaxBody  int64
+	Log      *slog.Logger
+}
+
+// Register adds both endpoints to mux.
+func (ta *TokenAdmin) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /t/{tenant}/oauth2/introspect", ta.introspect)
+	mux.HandleFunc("POST /t/{tenant}/oauth2/revoke", ta.revoke)
+}
+
+// client parses the form and authenticates the calling client.
+func (ta *TokenAdmin) client(r *http.Request) (store.Client, string, error) {
+	form, err := ParseForm(r, ta.MaxBody)
+	if err != nil {
+		return store.Client{}, "", err
+	}
+	ca, err := ClientAuth(r, form)
+	if err != nil {
+		return store.Client{}, "", err
+	}
+	c, err := ta.Engine.Client(r.Context(), r.PathValue("tenant"), ca)
+	if err != nil {
+		return store.Client{}, "", err
+	}
+	tok := form.Get("token")
+	if tok == "" {
+		return store.Client{}, "", fault.InvalidRequest("the token parameter is required")
+	}
+	return c, tok, nil
+}
+
+// inactive is the whole answer for any token that is not active (RFC 7662
+// §2.2): nothing else is said about it.
+var inactive = []byte(`{"active":false}` + "\n")
+
+func (ta *TokenAdmin) introspect(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	_, raw, err := ta.client(r)
+	if err != nil {
+		httpx.WriteError(w, r, ta.Log, err)
+		return
+	}
+	id, err := ta.Verifier.Introspect(r.Context(), raw)
+	if err != nil && fault.CodeOf(err) == fault.CodeUnavailable {
+		httpx.WriteError(w, r, ta.Log, err)
+		return
+	}
+	if err != nil || id.Tenant != r.PathValue("tenant") {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(inactive)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, introspection(id))
+}
+
+// introspection renders an active token (RFC 7662 §2.2).
+func introspection(id *introspect.Identity) map[string]any {
+	c := id.Claims
+	m := map[string]any{
+		"active": true, "iss": c.Issuer, "sub": c.Subject, "jti": c.ID, "iat": c.IssuedAt,
+		"token_type": "Bearer", "kind": c.Kind,
+	}
+	if c.Kind == claims.KindRefresh {
+		m["token_type"] = "refresh_token"
+	}
+	set := func(k string, v any, ok bool) {
+		if ok {
+			m[k] = v
+		}
+	}
+	set("exp", c.ExpiresAt, c.ExpiresAt != 0)
+	set("scope", c.Scope, c.Scope != "")
+	set("client_id", c.ClientID, c.ClientID != "")
+	set("aud", c.Audience, len(c.Audience) > 0)
+	set("sub_type", c.SubjectType, c.SubjectType != "")
+	set("sid", c.SessionID, c.SessionID != "")
+	set("roles", c.Roles, len(c.Roles) > 0)
+	set("groups", c.Groups, len(c.Groups) > 0)
+	set("act", c.Act, c.Act != nil)
+	if c.SubjectType == "user" {
+		m["username"] = c.Subject
+	}
+	return m
+}
+
+func (ta *TokenAdmin) revoke(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	c, raw, err := ta.client(r)
+	if err == nil {
+		err = ta.revokeToken(r, c, raw)
+	}
+	if err != nil {
+		httpx.WriteError(w, r, ta.Log, err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// revokeToken revokes raw if it is a live token of this tenant issued to
+// client c. Unknown, malformed, expired and foreign tokens need nothing
+// done (RFC 7009 §2.2: answered 200). A refresh token takes its whole
+// family with it; an access token only itself.
+func (ta *TokenAdmin) revokeToken(r *http.Request, c store.Client, raw string) error {
+	ctx, ten := r.Context(), r.PathValue("tenant")
+	by := revoke.Actor{Name: "client:" + c.ID, ClientID: c.ID}
+	var row store.Token
+	if token.IsOpaque(raw) {
+		if _, err := token.ParseOpaque(raw); err != nil {
+			return nil
+		}
+		t, err := ta.Store.Tokens().GetByHash(ctx, token.Hash(raw))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fault.Unavailable(err)
+		}
+		row = t
+	} else {
+		id, err := ta.Verifier.Verify(ctx, raw)
+		if err != nil {
+			if fault.CodeOf(err) == fault.CodeUnavailable {
+				return err
+			}
+			return nil
+		}
+		if id.Tenant != ten {
+			return nil
+		}
+		t, err := ta.Store.Tokens().Get(ctx, ten, id.Claims.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fault.Unavailable(err)
+		}
+		row = t
+	}
+	if row.Tenant != ten || row.RevokedAt != nil {
+		return nil
+	}
+	if row.ClientID != c.ID {
+		return fault.UnauthorizedClient("the token was not issued to this client")
+	}
+	if row.Kind == claims.KindRefresh && row.SessionID != "" {
+		_, err := ta.Revoke.BeforeIn(ctx, ta.Store, by, ten, store.RevokeSession, row.SessionID, "token.revoke_family")
+		return err
+	}
+	_, err := ta.Revoke.Token(ctx, by, ten, row.ID)
+	if fault.CodeOf(err) == fault.CodeNotFound {
+		return nil
+	}
+	return err
+}

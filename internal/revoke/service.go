@@ -1,0 +1,231 @@
+package revoke
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/tenant"
+	"github.com/tokend/tokend/internal/token"
+)
+
+// Options configure a Service; Store and Audit are required.
+type Options struct {
+	Store store.Store
+	Audit *audit.Recorder
+	Log   *slog.Logger
+	Now   func() time.Time
+}
+
+// Service revokes tokens and answers "is this token revoked?" from memory.
+// Every revocation is first made durable (ledger row and revocation log in
+// one transaction; failure is an unavailable fault, never a silent
+// success), then applied to this replica's deny-list at once; other
+// replicas apply it when they follow the log (Sync).
+type Service struct {
+	st   store.Store
+	aud  *audit.Recorder
+	log  *slog.Logger
+	now  func() time.Time
+	deny *DenyList
+	sync sync.Mutex
+}
+
+// New returns a Service with an empty deny-list; call Sync to load it.
+func New(o Options) (*Service, error) {
+	if o.Store == nil || o.Audit == nil {
+		return nil, errors.New("revoke: Store and Audit are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{st: o.Store, aud: o.Audit, log: o.Log, now: o.Now, deny: NewDenyList()}, nil
+}
+
+// DenyList returns the in-memory deny-list.
+func (s *Service) DenyList() *DenyList { return s.deny }
+
+// Sync applies every revocation logged since the last one applied. Calls
+// are serialised; a call while another runs waits and then reads again.
+func (s *Service) Sync(ctx context.Context) error {
+	s.sync.Lock()
+	defer s.sync.Unlock()
+	for {
+		l, err := s.st.Revocations().After(ctx, "", s.deny.Last(), 10000)
+		if err != nil {
+			return err
+		}
+		s.deny.Apply(l...)
+		if len(l) < 10000 {
+			return nil
+		}
+	}
+}
+
+// Reason returns why the token with claims c of tenant is revoked, or ""
+// when it is not. It does no I/O.
+func (s *Service) Reason(tenantID string, c *claims.Claims) string {
+	issued, ok := token.TimeOfID(c.ID)
+	if !ok {
+		issued = time.Unix(c.IssuedAt, 0)
+	}
+	return s.deny.Reason(Token{Tenant: tenantID, ID: c.ID, IssuedAt: issued, Subject: c.Subject,
+		SessionID: c.SessionID, ClientID: c.ClientID})
+}
+
+// RowReason is Reason for a ledger row.
+func (s *Service) RowReason(t store.Token) string {
+	return s.deny.Reason(Token{Tenant: t.Tenant, ID: t.ID, IssuedAt: t.IssuedAt, Subject: t.Subject,
+		SessionID: t.SessionID, ClientID: t.ClientID, FamilyID: t.FamilyID})
+}
+
+// Actor is who revokes, for the audit log.
+type Actor struct {
+	Name     string // "system", "tenant/subject", "client:ID"
+	ClientID string
+}
+
+// Token revokes one token by id. Revoking a revoked token succeeds and
+// changes nothing; an unknown id is a not_found fault.
+func (s *Service) Token(ctx context.Context, by Actor, tenantID, id string) (store.Token, error) {
+	return s.TokenIn(ctx, s.st, by, tenantID, id)
+}
+
+// TokenIn is Token inside the caller's transaction st; the deny-list is
+// updated at once, so the caller must not roll back after success.
+func (s *Service) TokenIn(ctx context.Context, st store.Store, by Actor, tenantID, id string) (store.Token, error) {
+	var out store.Token
+	var rev store.Revocation
+	at := s.stamp()
+	err := st.Tx(ctx, func(tx store.Store) error {
+		t, err := tx.Tokens().Get(ctx, tenantID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return fault.NotFound("token %q not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		if t.RevokedAt != nil {
+			out = t
+			return nil
+		}
+		if err := tx.Tokens().Revoke(ctx, tenantID, id, at); err != nil {
+			return err
+		}
+		t.RevokedAt = &at
+		out = t
+		if rev, err = tx.Revocations().Append(ctx, store.Revocation{Tenant: tenantID, Scope: store.RevokeToken, Key: id, Cutoff: at, Until: t.ExpiresAt}); err != nil {
+			return err
+		}
+		return s.aud.Record(ctx, tx, store.AuditEvent{Tenant: tenantID, Action: "token.revoke", Actor: by.Name,
+			Subject: t.Subject, ClientID: by.ClientID, Detail: map[string]string{"jti": id, "kind": t.Kind}})
+	})
+	if err != nil {
+		return store.Token{}, unavailable(err)
+	}
+	if rev.Key != "" {
+		rev.Seq = 0 // applied ahead of the log; the follower applies it again in order
+		s.deny.Apply(rev)
+	}
+	return out, nil
+}
+
+// Scopes that Before accepts.
+var cutoffScopes = []string{store.RevokeSubject, store.RevokeSession, store.RevokeClient, store.RevokeFamily, store.RevokeTenant}
+
+// Before revokes every token of the tenant matching scope and key issued
+// before now — and none issued after, even within the same second (issue
+// times have microsecond precision). The ledger rows are marked revoked in
+// the same transaction.
+func (s *Service) Before(ctx context.Context, by Actor, tenantID, scope, key string) (store.Revocation, error) {
+	return s.BeforeIn(ctx, s.st, by, tenantID, scope, key, "")
+}
+
+// BeforeIn is Before inside the caller's transaction st, with an audit
+// action other than the default when action is set.
+func (s *Service) BeforeIn(ctx context.Context, st store.Store, by Actor, tenantID, scope, key, action string) (store.Revocation, error) {
+	if !contains(cutoffScopes, scope) {
+		return store.Revocation{}, fault.Invalid("scope", "scope: must be one of %s", strings.Join(cutoffScopes, ", "))
+	}
+	if scope == store.RevokeTenant {
+		key = ""
+	} else if key == "" {
+		return store.Revocation{}, fault.Invalid("key", "key: is required for scope %s", scope)
+	}
+	if action == "" {
+		action = "token.revoke_" + scope
+	}
+	var rev store.Revocation
+	err := st.Tx(ctx, func(tx store.Store) error {
+		t, err := tx.Tenants().Get(ctx, tenantID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fault.NotFound("tenant %q not found", tenantID)
+		}
+		if err != nil {
+			return err
+		}
+		cut := s.stamp()
+		r := store.Revocation{Tenant: tenantID, Scope: scope, Key: key, Cutoff: cut}
+		if pol := tenant.Effective(t.Policy); !pol.AllowEternal {
+			// Every token this entry can match has expired by then.
+			life := max(pol.MaxAccessTTL, pol.RefreshTTL, pol.MaxLifetime)
+			until := cut.Add(time.Duration(life)*time.Second + time.Minute)
+			r.Until = &until
+		}
+		if rev, err = tx.Revocations().Append(ctx, r); err != nil {
+			return err
+		}
+		n, err := tx.Tokens().RevokeBefore(ctx, tenantID, scope, key, cut, cut)
+		if err != nil {
+			return err
+		}
+		return s.aud.Record(ctx, tx, store.AuditEvent{Tenant: tenantID, Action: action, Actor: by.Name,
+			Subject: key, ClientID: by.ClientID, Detail: map[string]string{"scope": scope, "cutoff": cut.Format(time.RFC3339Nano), "ledger_rows": fmt.Sprint(n)}})
+	})
+	if err != nil {
+		return store.Revocation{}, unavailable(err)
+	}
+	applied := rev
+	applied.Seq = 0
+	s.deny.Apply(applied)
+	return rev, nil
+}
+
+// Prune forgets deny-list entries and log rows that no longer matter.
+func (s *Service) Prune(ctx context.Context) error {
+	now := s.now()
+	s.deny.Prune(now)
+	_, err := s.st.Revocations().DeleteExpired(ctx, now)
+	return err
+}
+
+func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// unavailable keeps faults and turns storage errors into 503s: a
+// revocation that was not stored is never reported as done.
+func unavailable(err error) error {
+	if fault.As(err) != nil {
+		return err
+	}
+	return fault.Unavailable(err)
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
