@@ -311,6 +311,24 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		httpx.WriteJSON(w, http.StatusOK, tokenOf(t))
 		return nil
 	})
+	a.handle(mux, "POST /v1/tenants/{tenant}/revocations", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
+		var body struct {
+			Scope *string `json:"scope"`
+			Key   string  `json:"key"`
+		}
+		if err := a.decode(r, &body); err != nil {
+			return err
+		}
+		if body.Scope == nil {
+			return fault.Invalid("scope", "scope: is required (subject, session, client or tenant)")
+		}
+		rev, err := d.RevokeBefore(r.Context(), by.actor(), r.PathValue("tenant"), *body.Scope, body.Key)
+		if err != nil {
+			return err
+		}
+		httpx.WriteJSON(w, http.StatusCreated, revocationOf(rev))
+		return nil
+	})
 	a.handle(mux, "GET /v1/tenants/{tenant}/audit", tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {
 		f, err := auditFilter(r)
 		if err != nil {

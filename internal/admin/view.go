@@ -177,3 +177,21 @@ func auditOf(e store.AuditEvent) auditView {
 	return auditView{e.Seq, ts(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
 		e.UserAgent, e.RequestID, e.Detail, hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash)}
 }
+
+// revocationView is a revocation-log entry.
+type revocationView struct {
+	Seq    int64   `json:"seq"`
+	Scope  string  `json:"scope"`
+	Key    string  `json:"key,omitempty"`
+	Cutoff string  `json:"cutoff"`
+	Until  *string `json:"until"`
+}
+
+func revocationOf(r store.Revocation) revocationView {
+	v := revocationView{Seq: r.Seq, Scope: r.Scope, Key: r.Key, Cutoff: r.Cutoff.Format(time.RFC3339Nano)}
+	if r.Until != nil {
+		u := r.Until.Format(time.RFC3339Nano)
+		v.Until = &u
+	}
+	return v
+}

@@ -1100,7 +1100,52 @@ func tokensCommand() *cobra.Command {
 	cf.StringVar(&format, "format", "", "jwt or opaque (default: the tenant's policy)")
 	_ = create.MarkFlagRequired("client-id")
 
+	var bySubject, bySession, byClient string
+	var wholeTenant bool
+	revokeBefore := &cobra.Command{
+		Use:   "revoke-all",
+		Short: "Revoke every token of a subject, session, client or tenant issued before now",
+		Long: "Revoke, in one step, every token issued before this instant to one subject,\n" +
+			"one session (a login and its refresh family), one client, or the whole\n" +
+			"tenant. Tokens issued after the instant stay valid, even within the same\n" +
+			"second. Give exactly one of the flags.\n\n" + tenantHelp,
+		Example: "  tokend tokens revoke-all -t acme --subject usr_123\n  tokend tokens revoke-all -t acme --client billing\n  tokend tokens revoke-all -t acme --tenant-wide",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var body []map[string]any
+			for _, c := range []struct {
+				scope, key string
+				set        bool
+			}{
+				{"subject", bySubject, bySubject != ""}, {"session", bySession, bySession != ""},
+				{"client", byClient, byClient != ""}, {"tenant", "", wholeTenant},
+			} {
+				if c.set {
+					body = append(body, map[string]any{"scope": c.scope, "key": c.key})
+				}
+			}
+			if len(body) != 1 {
+				return fmt.Errorf("give exactly one of --subject, --session, --client or --tenant-wide")
+			}
+			s, err := o.connect(cmd, true)
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := s.c.do(http.MethodPost, s.tenantPath("revocations"), nil, body[0], &raw); err != nil {
+				return err
+			}
+			return s.printObject(raw, []string{"seq", "scope", "key", "cutoff", "until"}, "", "")
+		},
+	}
+	rf := revokeBefore.Flags()
+	rf.StringVar(&bySubject, "subject", "", "revoke every token of this subject (user, client or device id)")
+	rf.StringVar(&bySession, "session", "", "revoke every token of this session (sid)")
+	rf.StringVar(&byClient, "client", "", "revoke every token issued to this client")
+	rf.BoolVar(&wholeTenant, "tenant-wide", false, "revoke every token of the tenant")
+
 	cmd.AddCommand(
+		revokeBefore,
 		listCommand(o, listSpec{
 			what: "ledger rows of issued tokens", tenant: true,
 			example: "  tokend tokens list -t acme --active\n  tokend tokens list -t acme --subject usr_123 --all",

@@ -37,11 +37,11 @@ func (t *Throttle) backoff(free int) func(int) time.Duration {
 	}
 }
 
-func accountKey(tenant, login string) string { return "acct\x00" + tenant + "\x00" + login }
+func accountKey(tenant, login string) string { return "acct\x1f" + tenant + "\x1f" + login }
 
 func addrKey(ctx context.Context) string {
 	if a := reqctx.From(ctx).RemoteAddr; a != "" {
-		return "addr\x00" + a
+		return "addr\x1f" + a
 	}
 	return ""
 }

@@ -1,0 +1,460 @@
+package app_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// oauthTenant is a tenant with a service client, a password client that
+// may refresh, a user with roles and groups, and a project.
+type oauthTenant struct {
+	s                    *server
+	ten                  string
+	svcSecret, appSecret string
+}
+
+const userPassword = "correct horse battery"
+
+func setupOAuth(t *testing.T, s *server, ten string) oauthTenant {
+	t.Helper()
+	a := s.Admin
+	want(t, s.call(t, "POST", "/v1/tenants", a, map[string]any{"id": ten, "policy": map[string]any{"password_grant": true}}), 201)
+	p := "/v1/tenants/" + ten
+	want(t, s.call(t, "POST", p+"/projects", a, map[string]any{"id": "orders", "audience": "https://orders.example.com"}), 201)
+	want(t, s.call(t, "POST", p+"/roles", a, map[string]any{"name": "reader", "scopes": []string{"read"}, "resources": []string{"orders/*"}}), 201)
+	want(t, s.call(t, "POST", p+"/roles", a, map[string]any{"name": "writer", "scopes": []string{"write"}}), 201)
+	want(t, s.call(t, "POST", p+"/groups", a, map[string]any{"name": "staff", "roles": []string{"writer"}}), 201)
+	want(t, s.call(t, "POST", p+"/users", a, map[string]any{"login": "alice@example.com", "password": userPassword, "roles": []string{"reader"}, "groups": []string{"staff"}}), 201)
+	svc := want(t, s.call(t, "POST", p+"/clients", a, map[string]any{"id": "svc", "grant_types": []string{"client_credentials"},
+		"scopes": []string{"read", "write"}, "audiences": []string{"https://orders.example.com"}}), 201).str("client_secret")
+	app := want(t, s.call(t, "POST", p+"/clients", a, map[string]any{"id": "app", "grant_types": []string{"password", "refresh_token"},
+		"scopes": []string{"read", "write", "admin"}, "policy": map[string]any{"password_grant": true}}), 201).str("client_secret")
+	return oauthTenant{s: s, ten: ten, svcSecret: svc, appSecret: app}
+}
+
+func (o oauthTenant) tokenURL() string { return o.s.URL + "/t/" + o.ten + "/oauth2/token" }
+
+// form posts a form to a tenant endpoint with HTTP Basic client auth.
+func (o oauthTenant) form(t *testing.T, endpoint, id, secret string, v url.Values) response {
+	t.Helper()
+	req, err := http.NewRequest("POST", o.s.URL+"/t/"+o.ten+"/oauth2/"+endpoint, strings.NewReader(v.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if id != "" {
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
+	return send(t, req)
+}
+
+func (o oauthTenant) introspect(t *testing.T, tok string) response {
+	t.Helper()
+	return want(t, o.form(t, "introspect", "svc", o.svcSecret, url.Values{"token": {tok}}), 200)
+}
+
+func (o oauthTenant) active(t *testing.T, tok string) bool {
+	t.Helper()
+	r := o.introspect(t, tok)
+	if r.Body["active"] != true {
+		if strings.TrimSpace(string(r.Raw)) != `{"active":false}` {
+			t.Fatalf("inactive introspection says more than active=false: %s", r.Raw)
+		}
+		return false
+	}
+	return true
+}
+
+func (o oauthTenant) login(t *testing.T) (access, refresh string) {
+	t.Helper()
+	r := want(t, o.form(t, "token", "app", o.appSecret, url.Values{"grant_type": {"password"}, "username": {"alice@example.com"}, "password": {userPassword}}), 200)
+	return r.str("access_token"), r.str("refresh_token")
+}
+
+func (o oauthTenant) refresh(t *testing.T, rt string) response {
+	t.Helper()
+	return o.form(t, "token", "app", o.appSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+}
+
+func payload(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestOAuth2Clients runs golang.org/x/oauth2 unchanged against the token
+// endpoint: client credentials (both client authentication methods), the
+// password grant and refresh; go-oidc verifies the access tokens through
+// discovery.
+func TestOAuth2Clients(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		o := setupOAuth(t, start(t, b), "shop")
+		ctx := context.Background()
+		prov, err := oidc.NewProvider(ctx, o.s.URL+"/t/shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		verify := prov.VerifierContext(ctx, &oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: []string{"ES256"}})
+
+		for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams} {
+			cc := clientcredentials.Config{ClientID: "svc", ClientSecret: o.svcSecret, TokenURL: o.tokenURL(),
+				Scopes: []string{"read"}, AuthStyle: style}
+			tok, err := cc.Token(ctx)
+			if err != nil {
+				t.Fatalf("client credentials (auth style %d): %v", style, err)
+			}
+			if tok.TokenType != "Bearer" || tok.RefreshToken != "" || time.Until(tok.Expiry) < 29*time.Minute {
+				t.Fatalf("token %+v", tok)
+			}
+			if _, err := verify.Verify(ctx, tok.AccessToken); err != nil {
+				t.Fatalf("go-oidc: %v", err)
+			}
+			c := payload(t, tok.AccessToken)
+			for _, k := range []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope"} {
+				if c[k] == nil {
+					t.Fatalf("RFC 9068 claim %s missing: %v", k, c)
+				}
+			}
+			if c["scope"] != "read" || c["aud"] != "https://orders.example.com" || c["sub"] != "svc" {
+				t.Fatalf("claims %v", c)
+			}
+		}
+
+		pw := oauth2.Config{ClientID: "app", ClientSecret: o.appSecret, Endpoint: oauth2.Endpoint{TokenURL: o.tokenURL()}}
+		tok, err := pw.PasswordCredentialsToken(ctx, "Alice@Example.com", userPassword)
+		if err != nil {
+			t.Fatalf("password grant: %v", err)
+		}
+		if tok.RefreshToken == "" || !strings.HasPrefix(tok.RefreshToken, "tkd_rt_") {
+			t.Fatalf("no refresh token: %+v", tok)
+		}
+		c := payload(t, tok.AccessToken)
+		if c["scope"] != "read write" || c["sub_type"] != "user" || c["sid"] == nil ||
+			!strings.Contains(jsonString(c["roles"]), "reader") || !strings.Contains(jsonString(c["roles"]), "writer") ||
+			!strings.Contains(jsonString(c["groups"]), "staff") || !strings.Contains(jsonString(c["resources"]), "orders/*") {
+			t.Fatalf("user token claims %v", c)
+		}
+		if _, err := verify.Verify(ctx, tok.AccessToken); err != nil {
+			t.Fatalf("go-oidc on a user token: %v", err)
+		}
+		// An expired token makes the library refresh, rotating the refresh token.
+		tok.Expiry = time.Now().Add(-time.Minute)
+		fresh, err := pw.TokenSource(ctx, tok).Token()
+		if err != nil {
+			t.Fatalf("refresh through x/oauth2: %v", err)
+		}
+		if fresh.AccessToken == tok.AccessToken || fresh.RefreshToken == "" || fresh.RefreshToken == tok.RefreshToken {
+			t.Fatal("refresh did not rotate")
+		}
+		if payload(t, fresh.AccessToken)["sid"] != c["sid"] {
+			t.Fatal("a refreshed token left its session")
+		}
+		// The library reports token endpoint errors with their RFC 6749 code.
+		_, err = pw.PasswordCredentialsToken(ctx, "alice@example.com", "wrong password")
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+			t.Fatalf("wrong password: %v", err)
+		}
+	})
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestTokenEndpointErrors covers each RFC 6749 §5.2 error.
+func TestTokenEndpointErrors(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		o := setupOAuth(t, start(t, b), "shop")
+		cc := url.Values{"grant_type": {"client_credentials"}}
+		for _, tc := range []struct {
+			name            string
+			id, secret      string
+			form            url.Values
+			status          int
+			code            string
+			wwwAuthenticate bool
+		}{
+			{"no grant type", "svc", o.svcSecret, url.Values{}, 400, "invalid_request", false},
+			{"repeated parameter", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials", "client_credentials"}}, 400, "invalid_request", false},
+			{"unknown grant", "svc", o.svcSecret, url.Values{"grant_type": {"urn:x:magic"}}, 400, "unsupported_grant_type", false},
+			{"wrong secret", "svc", "nope", cc, 401, "invalid_client", true},
+			{"unknown client", "ghost", "nope", cc, 401, "invalid_client", true},
+			{"no client", "", "", cc, 401, "invalid_client", true},
+			{"grant not allowed", "app", o.appSecret, cc, 400, "unauthorized_client", false},
+			{"scope not allowed", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"admin"}}, 400, "invalid_scope", false},
+			{"unknown audience", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials"}, "audience": {"https://nope"}}, 400, "invalid_request", false},
+			{"bad password", "app", o.appSecret, url.Values{"grant_type": {"password"}, "username": {"alice@example.com"}, "password": {"nope"}}, 400, "invalid_grant", false},
+			{"unknown user", "app", o.appSecret, url.Values{"grant_type": {"password"}, "username": {"nobody@example.com"}, "password": {"nope"}}, 400, "invalid_grant", false},
+			{"bad refresh token", "app", o.appSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"tkd_rt_bogus"}}, 400, "invalid_grant", false},
+			{"refresh token missing", "app", o.appSecret, url.Values{"grant_type": {"refresh_token"}}, 400, "invalid_request", false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := o.form(t, "token", tc.id, tc.secret, tc.form)
+				if r.Status != tc.status || r.str("error") != tc.code {
+					t.Fatalf("%d %s, want %d %s", r.Status, r.Raw, tc.status, tc.code)
+				}
+				if r.Header.Get("Cache-Control") != "no-store" {
+					t.Fatal("error response without Cache-Control: no-store")
+				}
+				if got := r.Header.Get("WWW-Authenticate") != ""; got != tc.wwwAuthenticate {
+					t.Fatalf("WWW-Authenticate present = %v", got)
+				}
+			})
+		}
+		// The password grant is off unless both tenant and client enable it.
+		want(t, s(o).call(t, "POST", "/v1/tenants/shop/clients", o.s.Admin, map[string]any{"id": "app2", "grant_types": []string{"password"}, "scopes": []string{"read"}}), 201)
+		sec := want(t, s(o).call(t, "POST", "/v1/tenants/shop/clients/app2/secret", o.s.Admin, nil), 200).str("client_secret")
+		r := o.form(t, "token", "app2", sec, url.Values{"grant_type": {"password"}, "username": {"alice@example.com"}, "password": {userPassword}})
+		if r.Status != 400 || r.str("error") != "unauthorized_client" {
+			t.Fatalf("password grant without client policy: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func s(o oauthTenant) *server { return o.s }
+
+// TestRefreshRotation covers rotation, the grace retry, reuse detection
+// and concurrent refreshes.
+func TestRefreshRotation(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		o := setupOAuth(t, start(t, b), "shop")
+
+		t.Run("grace retry then reuse", func(t *testing.T) {
+			at0, r0 := o.login(t)
+			r1 := want(t, o.refresh(t, r0), 200).str("refresh_token")
+			// The response was lost: the same client retries r0 within the grace period.
+			retry := want(t, o.refresh(t, r0), 200)
+			r2, at2 := retry.str("refresh_token"), retry.str("access_token")
+			if r2 == r1 || r2 == "" {
+				t.Fatal("the retry did not issue a new refresh token")
+			}
+			if o.active(t, r1) {
+				t.Fatal("the successor of the retried token is still valid")
+			}
+			if !o.active(t, r2) || !o.active(t, at2) {
+				t.Fatal("the retry's tokens are not active")
+			}
+			// Any further replay of r0 is theft: the whole family goes.
+			r := o.refresh(t, r0)
+			if r.Status != 400 || r.str("error") != "invalid_grant" {
+				t.Fatalf("reuse: %d %s", r.Status, r.Raw)
+			}
+			for name, tok := range map[string]string{"first access": at0, "newest access": at2, "newest refresh": r2} {
+				if o.active(t, tok) {
+					t.Fatalf("%s token survived reuse detection", name)
+				}
+			}
+			if r := o.refresh(t, r2); r.Status != 400 {
+				t.Fatalf("refresh with a revoked family: %d", r.Status)
+			}
+			ev := want(t, o.s.call(t, "GET", "/v1/tenants/shop/audit?action=token.reuse", o.s.Admin, nil), 200).items()
+			if len(ev) != 1 {
+				t.Fatalf("reuse audit events: %v", ev)
+			}
+		})
+
+		t.Run("another client", func(t *testing.T) {
+			_, rt := o.login(t)
+			r := o.form(t, "token", "svc", o.svcSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+			if r.Status != 400 {
+				t.Fatalf("refresh by another client: %d %s", r.Status, r.Raw)
+			}
+		})
+
+		t.Run("concurrent", func(t *testing.T) {
+			_, rt := o.login(t)
+			const n = 8
+			var wg sync.WaitGroup
+			got := make([]string, n)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if r := o.refresh(t, rt); r.Status == 200 {
+						got[i] = r.str("refresh_token")
+					}
+				}()
+			}
+			wg.Wait()
+			valid := 0
+			for _, r := range got {
+				if r != "" && o.active(t, r) {
+					valid++
+				}
+			}
+			if valid > 1 {
+				t.Fatalf("%d valid refresh tokens in one family after concurrent refreshes", valid)
+			}
+		})
+	})
+}
+
+// TestIntrospectionAndRevocation covers RFC 7662 and RFC 7009.
+func TestIntrospectionAndRevocation(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		srv := start(t, b)
+		o := setupOAuth(t, srv, "shop")
+		other := setupOAuth(t, srv, "other")
+		cc := url.Values{"grant_type": {"client_credentials"}}
+		mint := func() string {
+			return want(t, o.form(t, "token", "svc", o.svcSecret, cc), 200).str("access_token")
+		}
+		tok := mint()
+		r := o.introspect(t, tok)
+		if r.Body["active"] != true || r.str("client_id") != "svc" || r.str("sub") != "svc" || r.str("token_type") != "Bearer" ||
+			r.Body["exp"] == nil || r.str("iss") != srv.URL+"/t/shop" {
+			t.Fatalf("introspection %s", r.Raw)
+		}
+		if r.Header.Get("Cache-Control") != "no-store" {
+			t.Fatal("introspection is cacheable")
+		}
+		foreign := want(t, other.form(t, "token", "svc", other.svcSecret, cc), 200).str("access_token")
+		parts := strings.Split(tok, ".")
+		for name, raw := range map[string]string{
+			"unknown opaque":  "tkd_at_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA000000",
+			"malformed":       "not-a-token",
+			"foreign tenant":  foreign,
+			"bad signature":   parts[0] + "." + parts[1] + ".AAAA",
+			"admin of system": srv.Admin,
+		} {
+			if o.active(t, raw) {
+				t.Fatalf("%s token introspects active", name)
+			}
+		}
+		// Client authentication is required.
+		if r := o.form(t, "introspect", "svc", "wrong", url.Values{"token": {tok}}); r.Status != 401 || r.str("error") != "invalid_client" {
+			t.Fatalf("introspection with a bad secret: %d %s", r.Status, r.Raw)
+		}
+		if r := o.form(t, "introspect", "svc", o.svcSecret, url.Values{}); r.Status != 400 {
+			t.Fatalf("introspection without token: %d", r.Status)
+		}
+
+		// Revocation: unknown → 200; an access token → only that one.
+		want(t, o.form(t, "revoke", "svc", o.svcSecret, url.Values{"token": {"tkd_at_unknown"}}), 200)
+		keep := mint()
+		want(t, o.form(t, "revoke", "svc", o.svcSecret, url.Values{"token": {tok}}), 200)
+		if o.active(t, tok) || !o.active(t, keep) {
+			t.Fatal("revoking an access token revoked the wrong tokens")
+		}
+		// Another client may not revoke svc's token.
+		if r := o.form(t, "revoke", "app", o.appSecret, url.Values{"token": {keep}}); r.Status != 400 || !o.active(t, keep) {
+			t.Fatalf("revocation by another client: %d %s", r.Status, r.Raw)
+		}
+		// A refresh token takes its family with it.
+		at, rt := o.login(t)
+		if rr := o.introspect(t, rt); rr.str("token_type") != "refresh_token" || rr.str("username") == "" {
+			t.Fatalf("refresh introspection %s", rr.Raw)
+		}
+		want(t, o.form(t, "revoke", "app", o.appSecret, url.Values{"token": {rt}, "token_type_hint": {"refresh_token"}}), 200)
+		if o.active(t, rt) || o.active(t, at) {
+			t.Fatal("revoking a refresh token left its family alive")
+		}
+		// Bearer use of a revoked token fails too.
+		admin := want(t, o.s.call(t, "POST", "/v1/tenants/shop/clients", o.s.Admin, map[string]any{"id": "ops", "grant_types": []string{"client_credentials"}, "scopes": []string{"tokend:admin"}}), 201).str("client_secret")
+		adminTok := want(t, o.form(t, "token", "ops", admin, cc), 200).str("access_token")
+		want(t, o.s.call(t, "GET", "/v1/whoami", adminTok, nil), 200)
+		want(t, o.form(t, "revoke", "ops", admin, url.Values{"token": {adminTok}}), 200)
+		want(t, o.s.call(t, "GET", "/v1/whoami", adminTok, nil), 401)
+	})
+}
+
+// TestRevokeAllCutoff: a cutoff revokes every matching token issued before
+// it and none issued after it, even within the same second.
+func TestRevokeAllCutoff(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		o := setupOAuth(t, start(t, b), "shop")
+		cc := url.Values{"grant_type": {"client_credentials"}}
+		mint := func() string { return want(t, o.form(t, "token", "svc", o.svcSecret, cc), 200).str("access_token") }
+		for _, tc := range []struct {
+			scope, key string
+			login      bool
+		}{
+			{"client", "svc", false},
+			{"subject", "svc", false},
+			{"tenant", "", false},
+			{"session", "", true},
+		} {
+			t.Run(tc.scope, func(t *testing.T) {
+				before, key := mint(), tc.key
+				if tc.login {
+					before, _ = o.login(t)
+					key = payload(t, before)["sid"].(string)
+				}
+				issued := time.Unix(int64(payload(t, before)["iat"].(float64)), 0)
+				rev := want(t, o.s.call(t, "POST", "/v1/tenants/shop/revocations", o.s.Admin, map[string]any{"scope": tc.scope, "key": key}), 201)
+				after := mint()
+				if tc.login {
+					after, _ = o.login(t)
+				}
+				if o.active(t, before) {
+					t.Fatal("a token issued before the cutoff is active")
+				}
+				if !o.active(t, after) {
+					t.Fatal("a token issued after the cutoff was revoked")
+				}
+				if time.Unix(int64(payload(t, after)["iat"].(float64)), 0).Equal(issued) {
+					t.Logf("before and after were issued in the same second (%s)", rev.str("cutoff"))
+				}
+			})
+		}
+		r := o.s.call(t, "POST", "/v1/tenants/shop/revocations", o.s.Admin, map[string]any{"scope": "planet", "key": "x"})
+		if r.Status != 422 || r.str("field") != "scope" {
+			t.Fatalf("bad scope: %d %s", r.Status, r.Raw)
+		}
+		if r := o.s.call(t, "POST", "/v1/tenants/shop/revocations", o.s.Admin, map[string]any{"scope": "subject"}); r.Status != 422 {
+			t.Fatalf("subject without key: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestPasswordThrottle: failures back off per account, the same whether
+// the account exists or not.
+func TestPasswordThrottle(t *testing.T) {
+	t.Parallel()
+	o := setupOAuth(t, start(t, backends[0]), "shop")
+	for _, user := range []string{"alice@example.com", "nobody@example.com"} {
+		bad := url.Values{"grant_type": {"password"}, "username": {user}, "password": {"wrong"}}
+		for i := range 5 {
+			if r := o.form(t, "token", "app", o.appSecret, bad); r.Status != 400 || r.str("error") != "invalid_grant" {
+				t.Fatalf("%s failure %d: %d %s", user, i+1, r.Status, r.Raw)
+			}
+		}
+		// The sixth failure blocks the account; the next attempt, even with
+		// the right password, is refused without checking it.
+		o.form(t, "token", "app", o.appSecret, bad)
+		good := url.Values{"grant_type": {"password"}, "username": {user}, "password": {userPassword}}
+		if r := o.form(t, "token", "app", o.appSecret, good); r.Status != 429 {
+			t.Fatalf("%s: attempt while blocked: %d %s", user, r.Status, r.Raw)
+		}
+	}
+}
