@@ -160,3 +160,31 @@ func BenchmarkTenantScaling(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIssueParallel measures client_credentials requests through the
+// handler from many goroutines at once, as a loaded server sees them.
+func BenchmarkIssueParallel(b *testing.B) {
+	ctx := context.Background()
+	cfg, secret := seedTenants(b, 1)
+	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	h := a.Handler()
+	form := url.Values{"grant_type": {"client_credentials"}}.Encode()
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", "/t/t0/oauth2/token", strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("svc", secret)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != 200 {
+				b.Errorf("token: %d %s", w.Code, w.Body)
+				return
+			}
+		}
+	})
+}

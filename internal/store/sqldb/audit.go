@@ -19,31 +19,45 @@ func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...sto
 	if len(events) == 0 {
 		return nil
 	}
+	// Group by tenant, keeping each tenant's order: one head read and one
+	// head update per tenant and batch.
+	var order []string
+	byTenant := map[string][]store.AuditEvent{}
+	for _, e := range events {
+		if _, ok := byTenant[e.Tenant]; !ok {
+			order = append(order, e.Tenant)
+		}
+		byTenant[e.Tenant] = append(byTenant[e.Tenant], e)
+	}
 	return s.db.write(ctx, func(tx querier) error {
-		for _, e := range events {
+		for _, ten := range order {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_heads (tenant, seq, hash) VALUES ($1, 0, NULL)
-				ON CONFLICT (tenant) DO NOTHING`, e.Tenant); err != nil {
+				ON CONFLICT (tenant) DO NOTHING`, ten); err != nil {
 				return s.db.wrap(err)
 			}
 			var seq int64
 			var prev []byte
-			err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant = $1`+s.db.d.ForUpdate, e.Tenant).Scan(&seq, &prev)
+			err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant = $1`+s.db.d.ForUpdate, ten).Scan(&seq, &prev)
 			if err != nil {
 				return s.db.wrap(err)
 			}
-			e.Seq, e.PrevHash = seq+1, prev
-			if e.Detail == nil {
-				e.Detail = map[string]string{}
+			for _, e := range byTenant[ten] {
+				seq++
+				e.Seq, e.PrevHash = seq, prev
+				if e.Detail == nil {
+					e.Detail = map[string]string{}
+				}
+				seal(&e)
+				_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditCols+`)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+					e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
+					e.UserAgent, e.RequestID, jsonText(e.Detail), e.PrevHash, e.Hash)
+				if err != nil {
+					return s.db.wrap(err)
+				}
+				prev = e.Hash
 			}
-			seal(&e)
-			_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditCols+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-				e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
-				e.UserAgent, e.RequestID, jsonText(e.Detail), e.PrevHash, e.Hash)
-			if err != nil {
-				return s.db.wrap(err)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant = $1`, e.Tenant, e.Seq, e.Hash); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant = $1`, ten, seq, prev); err != nil {
 				return s.db.wrap(err)
 			}
 		}

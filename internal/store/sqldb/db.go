@@ -33,6 +33,9 @@ type Dialect struct {
 	Notify string
 	// MigrationLock and MigrationUnlock bracket Migrate on one connection.
 	MigrationLock, MigrationUnlock string
+	// CacheStatements prepares hot statements once (for drivers that do
+	// not cache them themselves).
+	CacheStatements bool
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -47,13 +50,20 @@ type querier interface {
 // single-connection writer and a read-only pool); a transaction-bound DB
 // does everything through tx.
 type DB struct {
-	w, r *sql.DB
-	tx   *sql.Tx
-	d    *Dialect
+	w, r   *sql.DB
+	tx     *sql.Tx
+	d      *Dialect
+	wc, rc *stmtCache // nil unless d.CacheStatements
 }
 
 // New returns a DB writing through w and reading through r.
-func New(w, r *sql.DB, d *Dialect) *DB { return &DB{w: w, r: r, d: d} }
+func New(w, r *sql.DB, d *Dialect) *DB {
+	db := &DB{w: w, r: r, d: d}
+	if d.CacheStatements {
+		db.wc, db.rc = newStmtCache(w), newStmtCache(r)
+	}
+	return db
+}
 
 // Tenants implements store.Store.
 func (db *DB) Tenants() store.Tenants { return tenants{db} }
@@ -113,11 +123,17 @@ func (db *DB) inTx(ctx context.Context, fn func(*DB) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&DB{w: db.w, r: db.r, tx: tx, d: db.d}); err != nil {
+	if err := fn(&DB{w: db.w, r: db.r, tx: tx, d: db.d, wc: db.wc, rc: db.rc}); err != nil {
 		return err
 	}
 	done = true
-	return db.wrap(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return db.wrap(err)
+	}
+	if db.wc != nil {
+		db.wc.prepareMissed(ctx)
+	}
+	return nil
 }
 
 // Ping implements store.Store.
@@ -134,6 +150,10 @@ func (db *DB) Close() error {
 	if db.tx != nil {
 		return errors.New("store: Close called on a transaction")
 	}
+	if db.wc != nil {
+		db.wc.close()
+		db.rc.close()
+	}
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -146,17 +166,27 @@ func (db *DB) Writer() *sql.DB { return db.w }
 
 func (db *DB) reader() querier {
 	if db.tx != nil {
-		return db.tx
+		return db.txQuerier()
+	}
+	if db.rc != nil {
+		return cachedPool{db.rc}
 	}
 	return db.r
+}
+
+func (db *DB) txQuerier() querier {
+	if db.wc != nil {
+		return cachedTx{db.tx, db.wc}
+	}
+	return db.tx
 }
 
 // write runs fn in the bound transaction, or in a new one.
 func (db *DB) write(ctx context.Context, fn func(q querier) error) error {
 	if db.tx != nil {
-		return fn(db.tx)
+		return fn(db.txQuerier())
 	}
-	return db.inTx(ctx, func(b *DB) error { return fn(b.tx) })
+	return db.inTx(ctx, func(b *DB) error { return fn(b.txQuerier()) })
 }
 
 // changed appends one change-log row; q must be a transaction.

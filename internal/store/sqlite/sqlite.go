@@ -33,8 +33,9 @@ var dialect = &sqldb.Dialect{
 	IsConflict: func(err error) bool {
 		return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 	},
-	IsMissingRef:  func(err error) bool { return hasCode(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) },
-	IsUnavailable: isUnavailable,
+	IsMissingRef:    func(err error) bool { return hasCode(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) },
+	IsUnavailable:   isUnavailable,
+	CacheStatements: true,
 }
 
 func hasCode(err error, codes ...int) bool {
