@@ -47,6 +47,7 @@ type App struct {
 	dir      *directory.Service
 	verifier *introspect.Verifier
 	ledger   *ledger.Writer
+	engine   *grant.Engine
 	revoke   *revoke.Service
 	registry *prometheus.Registry
 	handler  http.Handler
@@ -140,12 +141,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 
 	mux := http.NewServeMux()
 	admin.New(a.dir, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
-	engine, err := grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log})
+	a.engine, err = grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log})
 	if err != nil {
 		return nil, err
 	}
-	(&oauth.TokenEndpoint{Engine: engine, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&oauth.TokenAdmin{Engine: engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	(&oauth.TokenEndpoint{Engine: a.engine, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Discovery{
 		PublicURL: cfg.PublicURL, Tenants: st.Tenants(), Keys: a.keys, Log: log,
 		GrantTypes: []string{grant.ClientCredentials, grant.Password, grant.RefreshToken},

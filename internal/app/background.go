@@ -33,6 +33,7 @@ func (a *App) startBackground(ctx context.Context) {
 // applyChange drops caches another replica made stale and applies new
 // revocations to the deny-list.
 func (a *App) applyChange(c store.Change) {
+	a.engine.Invalidate(c)
 	switch c.Entity {
 	case store.EntityKey, store.EntityTenant:
 		a.keys.Invalidate(c.Tenant)

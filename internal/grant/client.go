@@ -20,7 +20,11 @@ func (e *Engine) authenticate(ctx context.Context, r *Request) (store.Client, er
 	if r.Client.ID == "" {
 		return store.Client{}, fault.InvalidClient("client authentication is required")
 	}
-	c, err := e.st.Clients().Get(ctx, r.Tenant, r.Client.ID)
+	c, cachedAt, err := e.client(ctx, r.Tenant, r.Client.ID)
+	if err == nil && !cachedAt.IsZero() && !e.secretMatches(ctx, c, r.Client.Secret) {
+		// The secret may have been rotated since the client was cached.
+		c, _, err = e.clientFresh(ctx, r.Tenant, r.Client.ID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+r.Client.ID, r.Client.ID, "unknown client", errClient)
 	}
@@ -49,7 +53,7 @@ func (e *Engine) authenticate(ctx context.Context, r *Request) (store.Client, er
 // Client authenticates a confidential client of tenant for the
 // introspection and revocation endpoints (RFC 7662 §2.1, RFC 7009 §2.1).
 func (e *Engine) Client(ctx context.Context, tenantID string, ca ClientAuth) (store.Client, error) {
-	if _, err := e.st.Tenants().Get(ctx, tenantID); err != nil {
+	if _, err := e.tenant(ctx, tenantID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Client{}, fault.NotFound("tenant %q not found", tenantID)
 		}
@@ -63,4 +67,13 @@ func (e *Engine) Client(ctx context.Context, tenantID string, ca ClientAuth) (st
 		return store.Client{}, fault.InvalidClient("a public client cannot use this endpoint")
 	}
 	return c, nil
+}
+
+// secretMatches checks a presented secret without recording anything.
+func (e *Engine) secretMatches(ctx context.Context, c store.Client, secret string) bool {
+	if len(c.SecretHash) == 0 {
+		return secret == ""
+	}
+	ok, _ := principal.CheckSecret(ctx, c.SecretHash, c.SecretAlg, secret)
+	return ok && secret != ""
 }

@@ -108,6 +108,7 @@ type Engine struct {
 	grants   map[string]Grant
 	refresh  *refreshGrant
 	throttle *Throttle
+	cache    *readCache
 }
 
 // New returns an Engine with the built-in grants registered.
@@ -128,7 +129,7 @@ func New(o Options) (*Engine, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{st: o.Store, issuer: o.Issuer, audit: o.Audit, log: o.Log, now: o.Now, grants: map[string]Grant{},
-		throttle: o.Throttle}
+		throttle: o.Throttle, cache: newReadCache()}
 	e.refresh = &refreshGrant{grace: o.RefreshGrace, revoke: o.Revoke}
 	e.grants[ClientCredentials] = clientCredentials{}
 	e.grants[Password] = password{}
@@ -148,7 +149,7 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 		}
 		return Response{}, fault.UnsupportedGrantType("grant type %q is not supported", r.GrantType)
 	}
-	t, err := e.st.Tenants().Get(ctx, r.Tenant)
+	t, err := e.tenant(ctx, r.Tenant)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return Response{}, fault.NotFound("tenant %q not found", r.Tenant)
