@@ -83,10 +83,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		st.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	if cfg.DatabaseURL == "" {
+	if cfg.MasterKey == "" {
+		// The master key file lives in the data directory, whatever the database.
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			st.Close()
-			return nil, err
+			return nil, fmt.Errorf("create data directory: %w", err)
 		}
 	}
 	master, err := keys.LoadMaster(cfg.MasterKey, cfg.DataDir)
