@@ -37,7 +37,7 @@ func TestKillNineKeepsAcknowledgedWrites(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		if os.Getenv(pgtest.EnvURL) == "" {
-			t.Skip(pgtest.EnvURL + " is not set")
+			t.Skip(pgtest.EnvURL + " is not set: PostgreSQL tests need a server (.ci/run sets it)")
 		}
 		t.Parallel()
 		env := pgReplicaEnv(t)

@@ -219,7 +219,7 @@ func waitInactive(c rplClient, tok string, since time.Time, limit time.Duration)
 // the other's introspection endpoint.
 func TestTwoReplicasRevocation(t *testing.T) {
 	if os.Getenv(pgtest.EnvURL) == "" {
-		t.Skip(pgtest.EnvURL + " is not set")
+		t.Skip(pgtest.EnvURL + " is not set: PostgreSQL tests need a server (.ci/run sets it)")
 	}
 	t.Parallel()
 	env := pgReplicaEnv(t)
