@@ -142,7 +142,8 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 
 	mux := http.NewServeMux()
 	admin.New(a.dir, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
-	a.engine, err = grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log})
+	a.engine, err = grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log,
+		RefreshGrace: cfg.RefreshGrace})
 	if err != nil {
 		return nil, err
 	}

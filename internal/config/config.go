@@ -69,6 +69,9 @@ type Config struct {
 	IdleTimeout time.Duration
 	// ShutdownTimeout bounds graceful shutdown (--shutdown-timeout).
 	ShutdownTimeout time.Duration
+	// RefreshGrace is how long after a refresh the previous refresh token
+	// may be presented once more by the same client (--refresh-grace).
+	RefreshGrace time.Duration
 	// MaxBodyBytes caps request bodies; at least MinMaxBodyBytes
 	// (--max-body-bytes).
 	MaxBodyBytes int64
@@ -90,6 +93,7 @@ func Default() Config {
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		ShutdownTimeout:   15 * time.Second,
+		RefreshGrace:      10 * time.Second,
 		MaxBodyBytes:      1 << 20,
 	}
 	c.PublicURL, _ = derivePublicURL(c.Addr)
@@ -118,6 +122,7 @@ var fields = []field{
 	{name: "write-timeout", usage: "time allowed to write a response", ptr: func(c *Config) any { return &c.WriteTimeout }},
 	{name: "idle-timeout", usage: "time an idle keep-alive connection is kept open", ptr: func(c *Config) any { return &c.IdleTimeout }},
 	{name: "shutdown-timeout", usage: "time allowed for graceful shutdown", ptr: func(c *Config) any { return &c.ShutdownTimeout }},
+	{name: "refresh-grace", usage: "how long a spent refresh token may be retried once (a client that lost the response)", ptr: func(c *Config) any { return &c.RefreshGrace }},
 	{name: "max-body-bytes", usage: "maximum request body size in bytes (at least 1024)", ptr: func(c *Config) any { return &c.MaxBodyBytes }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
 }
@@ -292,6 +297,7 @@ func (c Config) Validate() error {
 		{"write-timeout", c.WriteTimeout},
 		{"idle-timeout", c.IdleTimeout},
 		{"shutdown-timeout", c.ShutdownTimeout},
+		{"refresh-grace", c.RefreshGrace},
 	} {
 		if t.d <= 0 {
 			add(t.name, "must be positive, got %s", t.d)

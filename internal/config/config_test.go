@@ -59,6 +59,7 @@ func TestDefault(t *testing.T) {
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		ShutdownTimeout:   15 * time.Second,
+		RefreshGrace:      10 * time.Second,
 		MaxBodyBytes:      1 << 20,
 	}
 	if got := Default(); got != want {
@@ -105,6 +106,7 @@ func TestRegisterFlags(t *testing.T) {
 		"write-timeout":       "15s",
 		"idle-timeout":        "1m0s",
 		"shutdown-timeout":    "15s",
+		"refresh-grace":       "10s",
 		"max-body-bytes":      "1048576",
 		"config":              "",
 	}
@@ -488,7 +490,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	err := c.Validate()
 	fields := []string{"addr: ", "public-url: ", "data: ", "database: ", "log-level: ", "log-format: ",
-		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "max-body-bytes: "}
+		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "max-body-bytes: "}
 	wantErrContains(t, err, fields...)
 	joined, ok := err.(interface{ Unwrap() []error })
 	if !ok {
