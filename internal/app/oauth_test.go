@@ -458,3 +458,20 @@ func TestPasswordThrottle(t *testing.T) {
 		}
 	}
 }
+
+// TestRevocationNotStoredIs503: when the database cannot take the
+// revocation, the answer is 503, never 200.
+func TestRevocationNotStoredIs503(t *testing.T) {
+	t.Parallel()
+	srv := start(t, backends[0])
+	o := setupOAuth(t, srv, "shop")
+	tok := want(t, o.form(t, "token", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials"}}), 200).str("access_token")
+	want(t, o.form(t, "introspect", "svc", o.svcSecret, url.Values{"token": {tok}}), 200) // the client is now cached
+	if err := srv.App.Store().Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := o.form(t, "revoke", "svc", o.svcSecret, url.Values{"token": {tok}})
+	if r.Status != 503 || r.str("error") != "temporarily_unavailable" {
+		t.Fatalf("revocation with the database gone: %d %s", r.Status, r.Raw)
+	}
+}
