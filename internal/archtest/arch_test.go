@@ -79,7 +79,7 @@ func TestLayers(t *testing.T) {
 			}
 		}
 	}
-	for _, pub := range []string{"claims", "verify"} {
+	for _, pub := range []string{"claims", "verify", "revocation"} {
 		p, ok := pkgs[mod+"/"+pub]
 		if !ok {
 			continue

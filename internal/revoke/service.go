@@ -14,8 +14,13 @@ import (
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
-	"github.com/tokend/tokend/internal/token"
+	"github.com/tokend/tokend/revocation"
 )
+
+// entry converts a log row to the deny-list's entry.
+func entry(r store.Revocation) revocation.Entry {
+	return revocation.Entry{Seq: r.Seq, Tenant: r.Tenant, Scope: r.Scope, Key: r.Key, Cutoff: r.Cutoff, Until: r.Until}
+}
 
 // Options configure a Service; Store and Audit are required.
 type Options struct {
@@ -35,7 +40,7 @@ type Service struct {
 	aud  *audit.Recorder
 	log  *slog.Logger
 	now  func() time.Time
-	deny *DenyList
+	deny *revocation.DenyList
 	sync sync.Mutex
 }
 
@@ -50,11 +55,11 @@ func New(o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: o.Store, aud: o.Audit, log: o.Log, now: o.Now, deny: NewDenyList()}, nil
+	return &Service{st: o.Store, aud: o.Audit, log: o.Log, now: o.Now, deny: revocation.NewDenyList()}, nil
 }
 
 // DenyList returns the in-memory deny-list.
-func (s *Service) DenyList() *DenyList { return s.deny }
+func (s *Service) DenyList() *revocation.DenyList { return s.deny }
 
 // Sync applies every revocation logged since the last one applied. Calls
 // are serialised; a call while another runs waits and then reads again.
@@ -66,7 +71,9 @@ func (s *Service) Sync(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.deny.Apply(l...)
+		for _, r := range l {
+			s.deny.Apply(entry(r))
+		}
 		if len(l) < 10000 {
 			return nil
 		}
@@ -76,17 +83,17 @@ func (s *Service) Sync(ctx context.Context) error {
 // Reason returns why the token with claims c of tenant is revoked, or ""
 // when it is not. It does no I/O.
 func (s *Service) Reason(tenantID string, c *claims.Claims) string {
-	issued, ok := token.TimeOfID(c.ID)
+	issued, ok := revocation.TimeOfID(c.ID)
 	if !ok {
 		issued = time.Unix(c.IssuedAt, 0)
 	}
-	return s.deny.Reason(Token{Tenant: tenantID, ID: c.ID, IssuedAt: issued, Subject: c.Subject,
+	return s.deny.Reason(revocation.Presented{Tenant: tenantID, ID: c.ID, IssuedAt: issued, Subject: c.Subject,
 		SessionID: c.SessionID, ClientID: c.ClientID})
 }
 
 // RowReason is Reason for a ledger row.
 func (s *Service) RowReason(t store.Token) string {
-	return s.deny.Reason(Token{Tenant: t.Tenant, ID: t.ID, IssuedAt: t.IssuedAt, Subject: t.Subject,
+	return s.deny.Reason(revocation.Presented{Tenant: t.Tenant, ID: t.ID, IssuedAt: t.IssuedAt, Subject: t.Subject,
 		SessionID: t.SessionID, ClientID: t.ClientID, FamilyID: t.FamilyID})
 }
 
@@ -136,7 +143,7 @@ func (s *Service) TokenIn(ctx context.Context, st store.Store, by Actor, tenantI
 	}
 	if rev.Key != "" {
 		rev.Seq = 0 // applied ahead of the log; the follower applies it again in order
-		s.deny.Apply(rev)
+		s.deny.Apply(entry(rev))
 	}
 	return out, nil
 }
@@ -198,7 +205,7 @@ func (s *Service) BeforeIn(ctx context.Context, st store.Store, by Actor, tenant
 	}
 	applied := rev
 	applied.Seq = 0
-	s.deny.Apply(applied)
+	s.deny.Apply(entry(applied))
 	return rev, nil
 }
 

@@ -1,6 +1,8 @@
 package token
 
 import (
+	"github.com/tokend/tokend/revocation"
+
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -90,7 +92,7 @@ func checksum(body string) string {
 	return string(out)
 }
 
-var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
+var idEncoding = base32.NewEncoding(revocation.IDAlphabet).WithPadding(base32.NoPadding)
 
 // NewID returns a random 128-bit identifier as 26 lowercase base32hex
 // characters, usable as a jti, a user id or a session id.
@@ -116,13 +118,4 @@ func NewTimeID(t time.Time) string {
 }
 
 // TimeOfID returns the time in an id made by NewTimeID.
-func TimeOfID(id string) (time.Time, bool) {
-	if len(id) != 26 {
-		return time.Time{}, false
-	}
-	b, err := idEncoding.DecodeString(id)
-	if err != nil || len(b) != 16 {
-		return time.Time{}, false
-	}
-	return time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC(), true
-}
+func TimeOfID(id string) (time.Time, bool) { return revocation.TimeOfID(id) }

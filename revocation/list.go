@@ -1,17 +1,19 @@
-// Package revoke owns revocation: the durable revocation log, and the
-// in-memory deny-list every replica keeps in step with it so that checking
-// whether a token is revoked costs a few map lookups and no I/O.
-package revoke
+// Package revocation is the wire shape of tokend's revocation feed and the
+// in-memory deny-list built from it. tokend replicas and resource servers
+// (through package verify) keep the same list in step with the feed, so
+// checking whether a token is revoked costs a few map lookups and no I/O.
+// It imports nothing from tokend's internals.
+package revocation
 
 import (
+	"encoding/base32"
+	"encoding/binary"
 	"sync"
 	"time"
-
-	"github.com/tokend/tokend/internal/store"
 )
 
-// Token is what the deny-list needs to know of a presented token.
-type Token struct {
+// Presented is what the deny-list needs to know of a presented token.
+type Presented struct {
 	Tenant    string
 	ID        string
 	IssuedAt  time.Time // microsecond precision
@@ -19,6 +21,51 @@ type Token struct {
 	SessionID string
 	ClientID  string
 	FamilyID  string
+}
+
+// Scopes of revocation entries. A Token entry names one token id; the
+// others are cutoffs: every token of that subject, session, client, refresh
+// family or whole tenant issued before Cutoff is revoked, none after it.
+const (
+	Token   = "token"
+	Subject = "subject"
+	Session = "session"
+	Client  = "client"
+	Family  = "family"
+	Tenant  = "tenant"
+)
+
+// Entry is one entry of the ordered revocation log, as the feed
+// /t/{tenant}/revocations serves it.
+type Entry struct {
+	Seq    int64     `json:"seq"`
+	Tenant string    `json:"tenant"`
+	Scope  string    `json:"scope"`
+	Key    string    `json:"key,omitempty"`
+	Cutoff time.Time `json:"cutoff"` // microsecond precision
+	// Until is when the entry stops mattering (every token it can match
+	// has expired); nil keeps it.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// IDAlphabet is the sorted base32 alphabet of tokend ids, so that ids
+// made by time sort by time.
+const IDAlphabet = "0123456789abcdefghijklmnopqrstuv"
+
+var idEncoding = base32.NewEncoding(IDAlphabet).WithPadding(base32.NoPadding)
+
+// TimeOfID returns the issue time, to the microsecond, carried in the first
+// 8 bytes of a tokend token id (jti). Cutoffs compare against it, which is
+// what makes them exact within a second.
+func TimeOfID(id string) (time.Time, bool) {
+	if len(id) != 26 {
+		return time.Time{}, false
+	}
+	b, err := idEncoding.DecodeString(id)
+	if err != nil || len(b) != 16 {
+		return time.Time{}, false
+	}
+	return time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC(), true
 }
 
 // DenyList is the in-memory image of the revocation log. Safe for
@@ -42,7 +89,7 @@ func NewDenyList() *DenyList { return &DenyList{tenants: map[string]*tenantDeny{
 // Apply adds revocations in log order; entries at or below the last
 // applied Seq are ignored, so replays are harmless. Entries with Seq 0
 // (applied locally before the log has them) are always added.
-func (d *DenyList) Apply(rs ...store.Revocation) {
+func (d *DenyList) Apply(rs ...Entry) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, r := range rs {
@@ -58,9 +105,9 @@ func (d *DenyList) Apply(rs ...store.Revocation) {
 			d.tenants[r.Tenant] = t
 		}
 		switch r.Scope {
-		case store.RevokeToken:
+		case Token:
 			t.tokens[r.Key] = struct{}{}
-		case store.RevokeTenant:
+		case Tenant:
 			if r.Cutoff.After(t.all) {
 				t.all = r.Cutoff
 			}
@@ -91,7 +138,7 @@ func (d *DenyList) Last() int64 {
 }
 
 // Reason returns why tok is revoked, or "" if it is not.
-func (d *DenyList) Reason(tok Token) string {
+func (d *DenyList) Reason(tok Presented) string {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	t := d.tenants[tok.Tenant]
@@ -105,10 +152,10 @@ func (d *DenyList) Reason(tok Token) string {
 		return "every token of the tenant was revoked"
 	}
 	for _, c := range []struct{ scope, key, reason string }{
-		{store.RevokeSubject, tok.Subject, "every token of the subject was revoked"},
-		{store.RevokeSession, tok.SessionID, "the session was revoked"},
-		{store.RevokeClient, tok.ClientID, "every token of the client was revoked"},
-		{store.RevokeFamily, tok.FamilyID, "the refresh token family was revoked"},
+		{Subject, tok.Subject, "every token of the subject was revoked"},
+		{Session, tok.SessionID, "the session was revoked"},
+		{Client, tok.ClientID, "every token of the client was revoked"},
+		{Family, tok.FamilyID, "the refresh token family was revoked"},
 	} {
 		if c.key == "" {
 			continue
@@ -132,9 +179,9 @@ func (d *DenyList) Prune(now time.Time) int {
 			}
 			scope, key := splitKey(k)
 			switch scope {
-			case store.RevokeToken:
+			case Token:
 				delete(t.tokens, key)
-			case store.RevokeTenant:
+			case Tenant:
 				t.all = time.Time{}
 			default:
 				delete(t.cutoffs[scope], key)

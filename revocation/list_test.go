@@ -1,17 +1,15 @@
-package revoke
+package revocation
 
 import (
 	"testing"
 	"time"
-
-	"github.com/tokend/tokend/internal/store"
 )
 
 func TestDenyListCutoffs(t *testing.T) {
 	t.Parallel()
 	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	cut := base.Add(500 * time.Microsecond)
-	before := Token{Tenant: "a", ID: "t1", IssuedAt: base, Subject: "alice", SessionID: "s1", ClientID: "c1", FamilyID: "f1"}
+	before := Presented{Tenant: "a", ID: "t1", IssuedAt: base, Subject: "alice", SessionID: "s1", ClientID: "c1", FamilyID: "f1"}
 	after := before
 	after.ID, after.IssuedAt = "t2", base.Add(501*time.Microsecond) // same second, after the cutoff
 	other := before
@@ -19,13 +17,13 @@ func TestDenyListCutoffs(t *testing.T) {
 
 	cases := []struct {
 		name string
-		rev  store.Revocation
+		rev  Entry
 	}{
-		{"subject", store.Revocation{Scope: store.RevokeSubject, Key: "alice"}},
-		{"session", store.Revocation{Scope: store.RevokeSession, Key: "s1"}},
-		{"client", store.Revocation{Scope: store.RevokeClient, Key: "c1"}},
-		{"family", store.Revocation{Scope: store.RevokeFamily, Key: "f1"}},
-		{"tenant", store.Revocation{Scope: store.RevokeTenant}},
+		{"subject", Entry{Scope: Subject, Key: "alice"}},
+		{"session", Entry{Scope: Session, Key: "s1"}},
+		{"client", Entry{Scope: Client, Key: "c1"}},
+		{"family", Entry{Scope: Family, Key: "f1"}},
+		{"tenant", Entry{Scope: Tenant}},
 	}
 	for _, c := range cases {
 		d := NewDenyList()
@@ -49,12 +47,12 @@ func TestDenyListTokenAndPrune(t *testing.T) {
 	d := NewDenyList()
 	now := time.Now()
 	until := now.Add(time.Minute)
-	d.Apply(store.Revocation{Seq: 1, Tenant: "a", Scope: store.RevokeToken, Key: "t1", Cutoff: now, Until: &until})
-	d.Apply(store.Revocation{Seq: 1, Tenant: "a", Scope: store.RevokeToken, Key: "t9", Cutoff: now}) // replay: ignored
-	if d.Reason(Token{Tenant: "a", ID: "t1"}) == "" || d.Reason(Token{Tenant: "a", ID: "t2"}) != "" {
+	d.Apply(Entry{Seq: 1, Tenant: "a", Scope: Token, Key: "t1", Cutoff: now, Until: &until})
+	d.Apply(Entry{Seq: 1, Tenant: "a", Scope: Token, Key: "t9", Cutoff: now}) // replay: ignored
+	if d.Reason(Presented{Tenant: "a", ID: "t1"}) == "" || d.Reason(Presented{Tenant: "a", ID: "t2"}) != "" {
 		t.Fatal("token revocation")
 	}
-	if d.Reason(Token{Tenant: "a", ID: "t9"}) != "" || d.Last() != 1 {
+	if d.Reason(Presented{Tenant: "a", ID: "t9"}) != "" || d.Last() != 1 {
 		t.Fatal("a replayed seq was applied")
 	}
 	if n := d.Prune(now); n != 0 || d.Size() != 1 {
