@@ -475,3 +475,74 @@ func TestRevocationNotStoredIs503(t *testing.T) {
 		t.Fatalf("revocation with the database gone: %d %s", r.Status, r.Raw)
 	}
 }
+
+// feed reads the revocation feed as client svc.
+func (o oauthTenant) feed(t *testing.T, query string) response {
+	t.Helper()
+	req, err := http.NewRequest("GET", o.s.URL+"/t/"+o.ten+"/revocations?"+query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("svc", o.svcSecret)
+	return send(t, req)
+}
+
+// TestRevocationFeed: ordered, resumable, tenant-scoped, long-polled.
+func TestRevocationFeed(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		srv := start(t, b)
+		o := setupOAuth(t, srv, "shop")
+		other := setupOAuth(t, srv, "other")
+		cc := url.Values{"grant_type": {"client_credentials"}}
+		var jtis []string
+		for range 3 {
+			tok := want(t, o.form(t, "token", "svc", o.svcSecret, cc), 200).str("access_token")
+			jtis = append(jtis, payload(t, tok)["jti"].(string))
+			want(t, o.form(t, "revoke", "svc", o.svcSecret, url.Values{"token": {tok}}), 200)
+		}
+		want(t, other.s.call(t, "POST", "/v1/tenants/other/revocations", srv.Admin, map[string]any{"scope": "client", "key": "svc"}), 201)
+		want(t, srv.call(t, "POST", "/v1/tenants/shop/revocations", srv.Admin, map[string]any{"scope": "subject", "key": "alice"}), 201)
+
+		page := want(t, o.feed(t, "after=0&limit=2"), 200)
+		items := page.items()
+		if len(items) != 2 || items[0]["scope"] != "token" || items[0]["key"] != jtis[0] || items[1]["key"] != jtis[1] ||
+			items[0]["tenant"] != "shop" || items[0]["cutoff"] == nil {
+			t.Fatalf("first page %s", page.Raw)
+		}
+		rest := want(t, o.feed(t, "after="+page.str("next")), 200).items()
+		if len(rest) != 2 || rest[0]["key"] != jtis[2] || rest[1]["scope"] != "subject" {
+			t.Fatalf("second page %v", rest)
+		}
+		last := want(t, o.feed(t, "after=0"), 200).str("next")
+		if empty := want(t, o.feed(t, "after="+last), 200); len(empty.items()) != 0 || empty.str("next") != last {
+			t.Fatalf("caught-up page %s", empty.Raw)
+		}
+
+		// Long poll: an empty wait is answered as soon as a revocation lands.
+		done := make(chan response, 1)
+		go func() { done <- o.feed(t, "after="+last+"&wait=8") }()
+		time.Sleep(200 * time.Millisecond)
+		start := time.Now()
+		want(t, srv.call(t, "POST", "/v1/tenants/shop/revocations", srv.Admin, map[string]any{"scope": "client", "key": "app"}), 201)
+		select {
+		case r := <-done:
+			if it := want(t, r, 200).items(); len(it) != 1 || it[0]["key"] != "app" {
+				t.Fatalf("long poll answer %s", r.Raw)
+			}
+			t.Logf("long poll answered %v after the revocation", time.Since(start))
+		case <-time.After(8 * time.Second):
+			t.Fatal("long poll not woken by a revocation")
+		}
+
+		req, _ := http.NewRequest("GET", srv.URL+"/t/shop/revocations", nil)
+		if r := send(t, req); r.Status != 401 || r.str("error") != "invalid_client" {
+			t.Fatalf("unauthenticated feed: %d %s", r.Status, r.Raw)
+		}
+		for _, q := range []string{"after=-1", "limit=0", "wait=99", "after=x"} {
+			if r := o.feed(t, q); r.Status != 400 {
+				t.Fatalf("%s: %d %s", q, r.Status, r.Raw)
+			}
+		}
+	})
+}

@@ -16,9 +16,10 @@ import (
 )
 
 // TokenAdmin serves introspection (RFC 7662) at
-// POST /t/{tenant}/oauth2/introspect and revocation (RFC 7009) at
-// POST /t/{tenant}/oauth2/revoke, both for authenticated confidential
-// clients of the tenant.
+// POST /t/{tenant}/oauth2/introspect, revocation (RFC 7009) at
+// POST /t/{tenant}/oauth2/revoke and the revocation feed at
+// GET /t/{tenant}/revocations, all for authenticated confidential clients
+// of the tenant.
 type TokenAdmin struct {
 	Engine   *grant.Engine
 	Verifier *introspect.Verifier
@@ -32,6 +33,7 @@ type TokenAdmin struct {
 func (ta *TokenAdmin) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /t/{tenant}/oauth2/introspect", ta.introspect)
 	mux.HandleFunc("POST /t/{tenant}/oauth2/revoke", ta.revoke)
+	mux.HandleFunc("GET /t/{tenant}/revocations", ta.feed)
 }
 
 // client parses the form and authenticates the calling client.

@@ -42,6 +42,9 @@ type Service struct {
 	now  func() time.Time
 	deny *revocation.DenyList
 	sync sync.Mutex
+	// changed is closed, and replaced, whenever entries are applied.
+	chMu    sync.Mutex
+	changed chan struct{}
 }
 
 // New returns a Service with an empty deny-list; call Sync to load it.
@@ -55,7 +58,22 @@ func New(o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: o.Store, aud: o.Audit, log: o.Log, now: o.Now, deny: revocation.NewDenyList()}, nil
+	return &Service{st: o.Store, aud: o.Audit, log: o.Log, now: o.Now, deny: revocation.NewDenyList(), changed: make(chan struct{})}, nil
+}
+
+// Changed returns a channel closed the next time revocations are applied
+// on this replica (made here or read from the log).
+func (s *Service) Changed() <-chan struct{} {
+	s.chMu.Lock()
+	defer s.chMu.Unlock()
+	return s.changed
+}
+
+func (s *Service) notify() {
+	s.chMu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.chMu.Unlock()
 }
 
 // DenyList returns the in-memory deny-list.
@@ -73,6 +91,9 @@ func (s *Service) Sync(ctx context.Context) error {
 		}
 		for _, r := range l {
 			s.deny.Apply(entry(r))
+		}
+		if len(l) > 0 {
+			s.notify()
 		}
 		if len(l) < 10000 {
 			return nil
@@ -144,6 +165,7 @@ func (s *Service) TokenIn(ctx context.Context, st store.Store, by Actor, tenantI
 	if rev.Key != "" {
 		rev.Seq = 0 // applied ahead of the log; the follower applies it again in order
 		s.deny.Apply(entry(rev))
+		s.notify()
 	}
 	return out, nil
 }
@@ -206,6 +228,7 @@ func (s *Service) BeforeIn(ctx context.Context, st store.Store, by Actor, tenant
 	applied := rev
 	applied.Seq = 0
 	s.deny.Apply(entry(applied))
+	s.notify()
 	return rev, nil
 }
 
@@ -235,4 +258,32 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Feed returns up to limit entries of the tenant's revocation log after
+// cursor, waiting up to wait for one when there is none yet (long poll).
+func (s *Service) Feed(ctx context.Context, tenantID string, after int64, limit int, wait time.Duration) ([]revocation.Entry, error) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		changed := s.Changed()
+		l, err := s.st.Revocations().After(ctx, tenantID, after, limit)
+		if err != nil {
+			return nil, fault.Unavailable(err)
+		}
+		if len(l) > 0 || wait <= 0 {
+			out := make([]revocation.Entry, len(l))
+			for i, r := range l {
+				out[i] = entry(r)
+			}
+			return out, nil
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			wait = 0
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
