@@ -546,3 +546,56 @@ func TestRevocationFeed(t *testing.T) {
 		}
 	})
 }
+
+// TestGatewayCheck drives /t/{tenant}/check as nginx auth_request would.
+func TestGatewayCheck(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		srv := start(t, b)
+		o := setupOAuth(t, srv, "shop")
+		other := setupOAuth(t, srv, "other")
+		cc := url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}}
+		tok := want(t, o.form(t, "token", "svc", o.svcSecret, cc), 200).str("access_token")
+		foreign := want(t, other.form(t, "token", "svc", other.svcSecret, cc), 200).str("access_token")
+		_, refresh := o.login(t)
+		revoked := want(t, o.form(t, "token", "svc", o.svcSecret, cc), 200).str("access_token")
+		want(t, o.form(t, "revoke", "svc", o.svcSecret, url.Values{"token": {revoked}}), 200)
+
+		check := func(method, query string, hdr map[string]string) response {
+			req, _ := http.NewRequest(method, srv.URL+"/t/shop/check"+query, nil)
+			for k, v := range hdr {
+				req.Header.Set(k, v)
+			}
+			return send(t, req)
+		}
+		r := want(t, check("GET", "", map[string]string{"Authorization": "Bearer " + tok, "X-Forwarded-Uri": "/orders"}), 200)
+		if r.Header.Get("X-Tokend-Subject") != "svc" || r.Header.Get("X-Tokend-Tenant") != "shop" || r.Header.Get("X-Tokend-Scope") != "read" ||
+			r.Header.Get("X-Tokend-Kind") != "access" || r.Header.Get("X-Tokend-Client") != "svc" {
+			t.Fatalf("identity headers %v", r.Header)
+		}
+		want(t, check("POST", "?scope=read", map[string]string{"Authorization": "Bearer " + tok}), 200)
+		want(t, check("GET", "", map[string]string{"Cookie": "tokend_session=" + tok}), 200)
+		for _, tc := range []struct {
+			name      string
+			query     string
+			hdr       map[string]string
+			status    int
+			challenge string
+		}{
+			{"no token", "", nil, 401, "Bearer"},
+			{"revoked", "", map[string]string{"Authorization": "Bearer " + revoked}, 401, `error="invalid_token"`},
+			{"other tenant", "", map[string]string{"Authorization": "Bearer " + foreign}, 401, `error="invalid_token"`},
+			{"refresh token", "", map[string]string{"Authorization": "Bearer " + refresh}, 401, `error="invalid_token"`},
+			{"missing scope", "?scope=write", map[string]string{"Authorization": "Bearer " + tok}, 403, `error="insufficient_scope"`},
+			{"garbage", "", map[string]string{"Authorization": "Bearer nope"}, 401, `error="invalid_token"`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := check("GET", tc.query, tc.hdr)
+				ch := r.Header.Get("WWW-Authenticate")
+				if r.Status != tc.status || !strings.Contains(ch, tc.challenge) || r.str("error_description") == "" {
+					t.Fatalf("%d %q %s", r.Status, ch, r.Raw)
+				}
+			})
+		}
+	})
+}

@@ -1,0 +1,89 @@
+package oauth
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/introspect"
+	"github.com/tokend/tokend/verify"
+)
+
+// SessionCookie is the cookie a browser session token is delivered in.
+const SessionCookie = "tokend_session"
+
+// Check serves the gateway check at /t/{tenant}/check, for nginx
+// auth_request and forward-auth proxies: it reads the token from
+// Authorization (or the session cookie), verifies it (signature, expiry,
+// revocation), applies its kind's rules to the forwarded request headers
+// (Origin, Sec-Fetch-*, Cookie) and, with ?scope=a+b, requires scopes. It
+// answers 200 with the identity in X-Tokend-* headers, or 401/403 with a
+// JSON reason and WWW-Authenticate.
+type Check struct {
+	Verifier *introspect.Verifier
+	Log      *slog.Logger
+}
+
+// Register adds the check for every method (proxies forward the original
+// method or always use GET).
+func (c *Check) Register(mux *http.ServeMux) {
+	mux.HandleFunc("/t/{tenant}/check", c.serve)
+}
+
+func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	raw, ok := verify.BearerToken(r)
+	if !ok {
+		if ck, err := r.Cookie(SessionCookie); err == nil {
+			raw, ok = ck.Value, ck.Value != ""
+		}
+	}
+	if !ok {
+		verify.WriteError(w, &verify.Error{Status: http.StatusUnauthorized, Description: "no bearer token"})
+		return
+	}
+	id, err := c.Verifier.Verify(r.Context(), raw)
+	if err != nil {
+		if fault.CodeOf(err) == fault.CodeUnavailable {
+			httpx.WriteError(w, r, c.Log, err)
+			return
+		}
+		verify.WriteError(w, &verify.Error{Status: http.StatusUnauthorized, Code: "invalid_token", Description: describeFault(err)})
+		return
+	}
+	if id.Tenant != r.PathValue("tenant") {
+		verify.WriteError(w, &verify.Error{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "token of another tenant"})
+		return
+	}
+	if err := verify.CheckUse(&id.Claims, r.Header); err != nil {
+		verify.WriteError(w, err)
+		return
+	}
+	if err := verify.RequireScopes(&id.Claims, strings.Fields(strings.Join(r.URL.Query()["scope"], " "))...); err != nil {
+		verify.WriteError(w, err)
+		return
+	}
+	cl := id.Claims
+	h := w.Header()
+	h.Set("X-Tokend-Tenant", id.Tenant)
+	h.Set("X-Tokend-Subject", cl.Subject)
+	h.Set("X-Tokend-Subject-Type", cl.SubjectType)
+	h.Set("X-Tokend-Kind", cl.Kind)
+	h.Set("X-Tokend-Scope", cl.Scope)
+	h.Set("X-Tokend-Client", cl.ClientID)
+	h.Set("X-Tokend-Token-Id", cl.ID)
+	if cl.Act != nil {
+		h.Set("X-Tokend-Actor", cl.Act.Subject)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"active": true, "tenant": id.Tenant, "sub": cl.Subject,
+		"kind": cl.Kind, "scope": cl.Scope, "client_id": cl.ClientID, "jti": cl.ID})
+}
+
+func describeFault(err error) string {
+	if f := fault.As(err); f != nil && f.Description != "" {
+		return f.Description
+	}
+	return "invalid token"
+}

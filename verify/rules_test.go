@@ -1,0 +1,83 @@
+package verify_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/verify"
+)
+
+func TestCheckUse(t *testing.T) {
+	t.Parallel()
+	store := &claims.Claims{Kind: claims.KindStorefront, Origins: []string{"https://shop.example.com", "http://localhost:3000"}}
+	private := &claims.Claims{Kind: claims.KindPrivate}
+	for _, tc := range []struct {
+		name    string
+		c       *claims.Claims
+		headers map[string]string
+		status  int // 0: allowed
+	}{
+		{"access token, browser", &claims.Claims{Kind: claims.KindAccess}, map[string]string{"Origin": "https://x.example"}, 0},
+		{"refresh token", &claims.Claims{Kind: claims.KindRefresh}, nil, 401},
+		{"storefront, allowed origin", store, map[string]string{"Origin": "https://shop.example.com"}, 0},
+		{"storefront, default port spelled out", store, map[string]string{"Origin": "https://SHOP.example.com:443"}, 0},
+		{"storefront, other port", store, map[string]string{"Origin": "https://shop.example.com:8443"}, 403},
+		{"storefront, other scheme", store, map[string]string{"Origin": "http://shop.example.com"}, 403},
+		{"storefront, localhost with port", store, map[string]string{"Origin": "http://localhost:3000"}, 0},
+		{"storefront, no origin", store, nil, 403},
+		{"storefront, malformed origin", store, map[string]string{"Origin": "shop.example.com"}, 403},
+		{"private, server to server", private, map[string]string{"User-Agent": "curl"}, 0},
+		{"private, with Origin", private, map[string]string{"Origin": "https://x.example"}, 403},
+		{"private, with Sec-Fetch-Mode", private, map[string]string{"Sec-Fetch-Mode": "cors"}, 403},
+		{"private, with Sec-Fetch-Site", private, map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
+		{"private, with Cookie", private, map[string]string{"Cookie": "a=b"}, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			for k, v := range tc.headers {
+				h.Set(k, v)
+			}
+			err := verify.CheckUse(tc.c, h)
+			var e *verify.Error
+			switch {
+			case tc.status == 0 && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.status != 0 && (!errors.As(err, &e) || e.Status != tc.status):
+				t.Fatalf("CheckUse = %v, want status %d", err, tc.status)
+			}
+		})
+	}
+}
+
+func TestRequireScopes(t *testing.T) {
+	t.Parallel()
+	c := &claims.Claims{Scope: "read write"}
+	if err := verify.RequireScopes(c, "read", "write"); err != nil {
+		t.Fatal(err)
+	}
+	var e *verify.Error
+	if err := verify.RequireScopes(c, "admin"); !errors.As(err, &e) || e.Code != "insufficient_scope" || e.Status != 403 {
+		t.Fatalf("RequireScopes = %v", err)
+	}
+}
+
+func TestNormalizeOrigin(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://Example.com":     "https://example.com",
+		"https://example.com:443": "https://example.com",
+		"http://example.com:80/":  "http://example.com",
+		"http://[::1]:8080":       "http://[::1]:8080",
+		"ftp://example.com":       "",
+		"https://example.com/a":   "",
+		"https://u@example.com":   "",
+		"null":                    "",
+	} {
+		got, ok := verify.NormalizeOrigin(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("NormalizeOrigin(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
