@@ -77,7 +77,7 @@ type DenyList struct {
 }
 
 type tenantDeny struct {
-	tokens  map[string]struct{}
+	tokens  map[string]time.Time            // token id → when its revocation takes effect
 	cutoffs map[string]map[string]time.Time // scope → key → cutoff
 	all     time.Time
 	until   map[string]time.Time // "scope\x00key" → prune time
@@ -101,12 +101,14 @@ func (d *DenyList) Apply(rs ...Entry) {
 		}
 		t := d.tenants[r.Tenant]
 		if t == nil {
-			t = &tenantDeny{tokens: map[string]struct{}{}, cutoffs: map[string]map[string]time.Time{}, until: map[string]time.Time{}}
+			t = &tenantDeny{tokens: map[string]time.Time{}, cutoffs: map[string]map[string]time.Time{}, until: map[string]time.Time{}}
 			d.tenants[r.Tenant] = t
 		}
 		switch r.Scope {
 		case Token:
-			t.tokens[r.Key] = struct{}{}
+			// A token entry takes effect at its Cutoff: now for a revocation,
+			// a few seconds ahead for a token replaced by renewal.
+			t.tokens[r.Key] = r.Cutoff
 		case Tenant:
 			if r.Cutoff.After(t.all) {
 				t.all = r.Cutoff
@@ -145,7 +147,7 @@ func (d *DenyList) Reason(tok Presented) string {
 	if t == nil {
 		return ""
 	}
-	if _, ok := t.tokens[tok.ID]; ok {
+	if at, ok := t.tokens[tok.ID]; ok && !time.Now().Before(at) {
 		return "token revoked"
 	}
 	if tok.IssuedAt.Before(t.all) {

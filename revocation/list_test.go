@@ -62,3 +62,17 @@ func TestDenyListTokenAndPrune(t *testing.T) {
 		t.Fatalf("prune: %d, size %d", n, d.Size())
 	}
 }
+
+func TestTokenEntryTakesEffectAtCutoff(t *testing.T) {
+	t.Parallel()
+	d := NewDenyList()
+	tok := Presented{Tenant: "a", ID: "t1", IssuedAt: time.Now().Add(-time.Minute)}
+	d.Apply(Entry{Tenant: "a", Scope: Token, Key: "t1", Cutoff: time.Now().Add(300 * time.Millisecond)})
+	if why := d.Reason(tok); why != "" {
+		t.Fatalf("revoked before its cutoff: %s", why)
+	}
+	time.Sleep(350 * time.Millisecond)
+	if d.Reason(tok) == "" {
+		t.Fatal("not revoked after its cutoff")
+	}
+}

@@ -295,6 +295,24 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		})
 		return nil
 	})
+	a.handle(mux, "POST /v1/tenants/{tenant}/devices/{id}/tokens", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
+		var sp directory.DeviceTokenSpec
+		if err := a.decode(r, &sp); err != nil {
+			return err
+		}
+		res, err := d.MintDeviceToken(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		out := map[string]any{"id": res.ID, "access_token": res.Value, "token_type": "Bearer", "expires_in": res.ExpiresIn(),
+			"scope": strings.Join(res.Scope, " ")}
+		if res.Row.LifetimeEnd != nil {
+			out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
+		}
+		httpx.WriteJSON(w, http.StatusCreated, out)
+		return nil
+	})
 	a.handle(mux, "GET /v1/tenants/{tenant}/tokens/{id}", tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {
 		t, err := d.Token(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
 		if err != nil {

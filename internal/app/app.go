@@ -150,6 +150,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	(&oauth.TokenEndpoint{Engine: a.engine, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Check{Verifier: a.verifier, Log: log}).Register(mux)
+	(&oauth.Renew{Verifier: a.verifier, Dir: a.dir, Log: log}).Register(mux)
 	(&oauth.Discovery{
 		PublicURL: cfg.PublicURL, Tenants: st.Tenants(), Keys: a.keys, Log: log,
 		GrantTypes: []string{grant.ClientCredentials, grant.Password, grant.RefreshToken},

@@ -30,6 +30,7 @@ type KeyAdmin interface {
 type Revoker interface {
 	Token(ctx context.Context, by revoke.Actor, tenant, id string) (store.Token, error)
 	Before(ctx context.Context, by revoke.Actor, tenant, scope, key string) (store.Revocation, error)
+	Replaced(ctx context.Context, st store.Store, by revoke.Actor, tenant, id string, grace time.Duration) error
 }
 
 // Options configure a Service; all but Now and Log are required.

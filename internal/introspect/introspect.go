@@ -119,7 +119,7 @@ func (v *Verifier) opaque(ctx context.Context, raw string, refresh bool) (*Ident
 		return nil, fault.InvalidToken("a refresh token is not an access token")
 	case row.Kind == claims.KindRefresh && row.UsedAt != nil:
 		return nil, fault.InvalidToken("refresh token already used")
-	case row.RevokedAt != nil:
+	case row.RevokedAt != nil && !now.Before(*row.RevokedAt):
 		return nil, fault.InvalidToken("token revoked")
 	case v.o.Revocations.RowReason(row) != "":
 		return nil, fault.InvalidToken("%s", v.o.Revocations.RowReason(row))

@@ -133,9 +133,20 @@ func (s *Service) Token(ctx context.Context, by Actor, tenantID, id string) (sto
 // TokenIn is Token inside the caller's transaction st; the deny-list is
 // updated at once, so the caller must not roll back after success.
 func (s *Service) TokenIn(ctx context.Context, st store.Store, by Actor, tenantID, id string) (store.Token, error) {
+	return s.tokenAt(ctx, st, by, tenantID, id, s.stamp(), "token.revoke")
+}
+
+// Replaced revokes a token that renewal has replaced, effective after
+// grace: the old token keeps working that long, so requests already in
+// flight with it do not fail.
+func (s *Service) Replaced(ctx context.Context, st store.Store, by Actor, tenantID, id string, grace time.Duration) error {
+	_, err := s.tokenAt(ctx, st, by, tenantID, id, s.stamp().Add(grace), "token.replace")
+	return err
+}
+
+func (s *Service) tokenAt(ctx context.Context, st store.Store, by Actor, tenantID, id string, at time.Time, action string) (store.Token, error) {
 	var out store.Token
 	var rev store.Revocation
-	at := s.stamp()
 	err := st.Tx(ctx, func(tx store.Store) error {
 		t, err := tx.Tokens().Get(ctx, tenantID, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -156,7 +167,7 @@ func (s *Service) TokenIn(ctx context.Context, st store.Store, by Actor, tenantI
 		if rev, err = tx.Revocations().Append(ctx, store.Revocation{Tenant: tenantID, Scope: store.RevokeToken, Key: id, Cutoff: at, Until: t.ExpiresAt}); err != nil {
 			return err
 		}
-		return s.aud.Record(ctx, tx, store.AuditEvent{Tenant: tenantID, Action: "token.revoke", Actor: by.Name,
+		return s.aud.Record(ctx, tx, store.AuditEvent{Tenant: tenantID, Action: action, Actor: by.Name,
 			Subject: t.Subject, ClientID: by.ClientID, Detail: map[string]string{"jti": id, "kind": t.Kind}})
 	})
 	if err != nil {

@@ -1,0 +1,113 @@
+package app_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDeviceTokens covers seed 004's device tokens: expiry vs lifetime
+// with their defaults and bounds, eternal tokens, rotation, the token
+// limit and renewal.
+func TestDeviceTokens(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := start(t, b)
+		o := setupOAuth(t, s, "shop")
+		a := s.Admin
+		want(t, s.call(t, "POST", "/v1/tenants/shop/roles", a, map[string]any{"name": "kiosk", "scopes": []string{"orders:read", "orders:write"}}), 201)
+		want(t, s.call(t, "POST", "/v1/tenants/shop/devices", a, map[string]any{"id": "kiosk-1", "type": "kiosk", "roles": []string{"kiosk"}}), 201)
+		mint := func(body map[string]any) response {
+			return s.call(t, "POST", "/v1/tenants/shop/devices/kiosk-1/tokens", a, body)
+		}
+
+		r := want(t, mint(map[string]any{}), 201)
+		c := payload(t, r.str("access_token"))
+		if c["kind"] != "device" || c["sub"] != "kiosk-1" || c["sub_type"] != "device" || c["scope"] != "orders:read orders:write" {
+			t.Fatalf("device token claims %v", c)
+		}
+		if exp, iat, lte := c["exp"].(float64), c["iat"].(float64), c["lte"].(float64); exp-iat != 1800 || lte-iat < 7199 || lte-iat > 7201 {
+			t.Fatalf("default expiry/lifetime: exp-iat=%v lte-iat=%v", exp-iat, lte-iat)
+		}
+		if !o.active(t, r.str("access_token")) {
+			t.Fatal("device token not active")
+		}
+
+		for _, tc := range []struct {
+			name, body, field, msg string
+		}{
+			{"zero expiry", `{"expires_in":0}`, "expires_in", "positive"},
+			{"negative expiry", `{"expires_in":-5}`, "expires_in", "positive"},
+			{"expiry over max", `{"expires_in":86401}`, "expires_in", "86400"},
+			{"lifetime over max", `{"lifetime":604801}`, "lifetime", "604800"},
+			{"expiry beyond lifetime", `{"expires_in":3600,"lifetime":600}`, "expires_in", "lifetime"},
+			{"eternal not allowed", `{"eternal":true}`, "eternal", "allow_eternal"},
+			{"scope not granted", `{"scope":"admin"}`, "scope", "admin"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := want(t, s.call(t, "POST", "/v1/tenants/shop/devices/kiosk-1/tokens", a, tc.body), 422)
+				if r.str("field") != tc.field || !strings.Contains(r.str("error_description"), tc.msg) {
+					t.Fatalf("%s", r.Raw)
+				}
+			})
+		}
+		if r := s.call(t, "POST", "/v1/tenants/shop/devices/kiosk-1/tokens", a, `{"expires_in":"soon"}`); r.Status != 400 || !strings.Contains(string(r.Raw), "expires_in") {
+			t.Fatalf("not a number: %d %s", r.Status, r.Raw)
+		}
+		want(t, s.call(t, "POST", "/v1/tenants/shop/devices/ghost/tokens", a, map[string]any{}), 404)
+
+		// Rotation revokes every earlier token of the device, not the new one.
+		older := want(t, mint(map[string]any{"expires_in": 600}), 201).str("access_token")
+		rotated := want(t, mint(map[string]any{"rotate": true}), 201).str("access_token")
+		if o.active(t, older) || o.active(t, r.str("access_token")) || !o.active(t, rotated) {
+			t.Fatal("rotate did not revoke exactly the earlier tokens")
+		}
+
+		// Eternal tokens where the policy allows them; they are not renewable.
+		want(t, s.call(t, "PATCH", "/v1/tenants/shop", a, map[string]any{"policy": map[string]any{"password_grant": true, "allow_eternal": true, "token_limit": 3}}), 200)
+		eternal := want(t, mint(map[string]any{"eternal": true}), 201)
+		if payload(t, eternal.str("access_token"))["exp"] != nil || !o.active(t, eternal.str("access_token")) {
+			t.Fatalf("eternal token %s", eternal.Raw)
+		}
+		renew := func(tok string) response {
+			req, _ := http.NewRequest("POST", s.URL+"/t/shop/tokens/renew", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			return send(t, req)
+		}
+		if r := renew(eternal.str("access_token")); r.Status != 400 || !strings.Contains(r.str("error_description"), "eternal") {
+			t.Fatalf("renewing an eternal token: %d %s", r.Status, r.Raw)
+		}
+
+		// The token limit (3 active: rotated, eternal, one more) refuses the fourth.
+		want(t, mint(map[string]any{}), 201)
+		if r := mint(map[string]any{}); r.Status != 409 || !strings.Contains(r.str("error_description"), "token limit") {
+			t.Fatalf("over the limit: %d %s", r.Status, r.Raw)
+		}
+		next := want(t, mint(map[string]any{"rotate": true, "expires_in": 60, "lifetime": 3600}), 201).str("access_token")
+
+		// Renewal: new token, same lifetime end; the old one works 5 s more.
+		before := payload(t, next)
+		rn := want(t, renew(next), 200)
+		after := payload(t, rn.str("access_token"))
+		if after["lte"] != before["lte"] || after["jti"] == before["jti"] || after["exp"].(float64)-after["iat"].(float64) != 60 ||
+			after["scope"] != before["scope"] || after["sub"] != "kiosk-1" || after["kind"] != "device" {
+			t.Fatalf("renewed %v from %v", after, before)
+		}
+		if !o.active(t, next) {
+			t.Fatal("the renewed token stopped at once; it has a 5 s grace")
+		}
+		time.Sleep(5200 * time.Millisecond)
+		if o.active(t, next) || !o.active(t, rn.str("access_token")) {
+			t.Fatal("after the grace the old token must be inactive and the new one active")
+		}
+		if r := renew("bogus"); r.Status != 401 {
+			t.Fatalf("renewing garbage: %d", r.Status)
+		}
+		// A client_credentials token has no lifetime: not renewable.
+		cc := want(t, o.form(t, "token", "svc", o.svcSecret, map[string][]string{"grant_type": {"client_credentials"}}), 200).str("access_token")
+		if r := renew(cc); r.Status != 400 || !strings.Contains(r.str("error_description"), "lifetime") {
+			t.Fatalf("renewing a token without lifetime: %d %s", r.Status, r.Raw)
+		}
+	})
+}

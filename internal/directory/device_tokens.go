@@ -1,0 +1,218 @@
+package directory
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/revoke"
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/tenant"
+)
+
+// DeviceTokenSpec asks for a device token (seeds 000 and 004). Zero
+// fields take the tenant policy's defaults.
+type DeviceTokenSpec struct {
+	// ExpiresIn is the token's expiry in seconds (policy access_ttl by
+	// default, at most max_access_ttl).
+	ExpiresIn *int64 `json:"expires_in"`
+	// Lifetime bounds renewal, in seconds from now (policy lifetime by
+	// default, at most max_lifetime, never below expires_in).
+	Lifetime *int64 `json:"lifetime"`
+	// Eternal asks for a token without expiry; only where the policy
+	// allows eternal tokens. Eternal tokens cannot be renewed.
+	Eternal  bool   `json:"eternal"`
+	Scope    string `json:"scope"`
+	Audience string `json:"audience"`
+	// Rotate revokes every earlier token of the device first.
+	Rotate bool   `json:"rotate"`
+	Format string `json:"format"`
+}
+
+// MintDeviceToken issues a token for a device, within the scopes of the
+// device's roles and the tenant's policy: expiry, lifetime, eternity and
+// the active-token limit per subject.
+func (s *Service) MintDeviceToken(ctx context.Context, by Actor, ten, deviceID string, sp DeviceTokenSpec) (issue.Result, error) {
+	t, err := s.st.Tenants().Get(ctx, ten)
+	if err != nil {
+		return issue.Result{}, notFound(err, "tenant", ten)
+	}
+	d, err := s.st.Devices().Get(ctx, ten, deviceID)
+	if err != nil {
+		return issue.Result{}, notFound(err, "device", deviceID)
+	}
+	if d.Disabled {
+		return issue.Result{}, fault.Forbidden("device %q is disabled", d.ID)
+	}
+	pol := tenant.Effective(t.Policy)
+	ttl, life, err := expiryAndLifetime(pol, sp.ExpiresIn, sp.Lifetime, sp.Eternal)
+	if err != nil {
+		return issue.Result{}, err
+	}
+	allowed, err := s.roleScopes(ctx, ten, d.Roles)
+	if err != nil {
+		return issue.Result{}, err
+	}
+	scope := allowed
+	if sp.Scope != "" {
+		scope = clean(strings.Fields(sp.Scope))
+		for _, sc := range scope {
+			if !slices.Contains(allowed, sc) {
+				return issue.Result{}, invalidf("scope", "scope %q is not granted to device %q by its roles", sc, d.ID)
+			}
+		}
+	}
+	var aud []string
+	if sp.Audience != "" {
+		if _, err := s.st.Projects().GetByAudience(ctx, ten, sp.Audience); err != nil {
+			if isNotFound(err) {
+				return issue.Result{}, invalidf("audience", "%q is not the audience of a project", sp.Audience)
+			}
+			return issue.Result{}, storeErr(err)
+		}
+		aud = []string{sp.Audience}
+	}
+	format := pol.Format
+	if sp.Format != "" {
+		if sp.Format != store.FormatJWT && sp.Format != store.FormatOpaque {
+			return issue.Result{}, invalidf("format", "must be jwt or opaque")
+		}
+		format = sp.Format
+	}
+	if sp.Rotate {
+		// Every earlier token of the device is revoked before the new one
+		// is issued: the cutoff separates them exactly.
+		if _, err := s.revoker.Before(ctx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, ten, store.RevokeSubject, d.ID); err != nil {
+			return issue.Result{}, err
+		}
+	}
+	if pol.TokenLimit > 0 {
+		n, err := s.st.Tokens().CountActive(ctx, ten, d.ID, s.now())
+		if err != nil {
+			return issue.Result{}, storeErr(err)
+		}
+		if n >= pol.TokenLimit {
+			return issue.Result{}, fault.Conflict("token limit reached: device %q has %d active tokens (token_limit %d); revoke one or mint with rotate", d.ID, n, pol.TokenLimit)
+		}
+	}
+	req := issue.Request{
+		Tenant: ten, Kind: claims.KindDevice, SubjectType: "device", Subject: d.ID,
+		Scope: scope, Audience: aud, TTL: ttl, Format: format, Action: "token.mint", AuditActor: by.String(),
+	}
+	if life > 0 {
+		req.LifetimeEnd = s.now().Add(life)
+	}
+	return s.issuer.Issue(ctx, req)
+}
+
+// expiryAndLifetime applies seed 004's rules: an expiry and a lifetime,
+// each defaulted and bounded by the policy, the expiry never beyond the
+// lifetime; or an eternal token where the policy allows it. Errors name
+// the parameter and the bound.
+func expiryAndLifetime(pol store.Policy, expiresIn, lifetime *int64, eternal bool) (ttl, life time.Duration, err error) {
+	if eternal {
+		if !pol.AllowEternal {
+			return 0, 0, invalidf("eternal", "eternal tokens are not allowed by the tenant policy (allow_eternal)")
+		}
+		if expiresIn != nil || lifetime != nil {
+			return 0, 0, invalidf("eternal", "an eternal token has no expires_in or lifetime")
+		}
+		return 0, 0, nil
+	}
+	exp, lt := pol.AccessTTL, pol.Lifetime
+	check := func(field string, v *int64, maxName string, maxV int64) (int64, error) {
+		switch {
+		case v == nil:
+			return 0, nil
+		case *v <= 0:
+			return 0, invalidf(field, "must be a positive number of seconds, got %d", *v)
+		case *v > maxV:
+			return 0, invalidf(field, "must be at most %d seconds (%s), got %d", maxV, maxName, *v)
+		}
+		return *v, nil
+	}
+	if v, err := check("expires_in", expiresIn, "max_access_ttl", pol.MaxAccessTTL); err != nil {
+		return 0, 0, err
+	} else if v > 0 {
+		exp = v
+	}
+	if v, err := check("lifetime", lifetime, "max_lifetime", pol.MaxLifetime); err != nil {
+		return 0, 0, err
+	} else if v > 0 {
+		lt = v
+	}
+	if exp > lt {
+		if lifetime != nil {
+			return 0, 0, invalidf("expires_in", "must not exceed lifetime (%d seconds), got %d", lt, exp)
+		}
+		lt = exp // the default lifetime stretches to an explicit longer expiry within max_lifetime
+		if lt > pol.MaxLifetime {
+			return 0, 0, invalidf("expires_in", "must not exceed max_lifetime (%d seconds), got %d", pol.MaxLifetime, exp)
+		}
+	}
+	return time.Duration(exp) * time.Second, time.Duration(lt) * time.Second, nil
+}
+
+// roleScopes is the union of the scopes of roles.
+func (s *Service) roleScopes(ctx context.Context, ten string, roles []string) ([]string, error) {
+	var out []string
+	for _, name := range roles {
+		r, err := s.st.Roles().Get(ctx, ten, name)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		for _, sc := range r.Scopes {
+			if !slices.Contains(out, sc) {
+				out = append(out, sc)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// RenewGrace is how long a renewed token stays valid after its renewal.
+const RenewGrace = 5 * time.Second
+
+// Renew replaces a live token (seed 004): the new token has the same
+// subject, kind, scope and audience, an expiry as long as the old one's
+// but never past the lifetime end, which stays unchanged. The old token
+// keeps working for RenewGrace. Eternal tokens, tokens without a lifetime
+// and tokens whose lifetime is over are not renewed.
+func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format string) (issue.Result, error) {
+	now := s.now()
+	switch {
+	case c.ExpiresAt == 0:
+		return issue.Result{}, fault.InvalidRequest("eternal tokens cannot be renewed")
+	case c.Kind == claims.KindRefresh || c.Kind == claims.KindAdmin:
+		return issue.Result{}, fault.InvalidRequest("a %s token cannot be renewed", c.Kind)
+	case c.LifetimeEnd == 0:
+		return issue.Result{}, fault.InvalidRequest("this token has no lifetime and cannot be renewed")
+	case !now.Before(time.Unix(c.LifetimeEnd, 0)):
+		return issue.Result{}, fault.InvalidRequest("the token's lifetime is over; mint a new one")
+	}
+	end := time.Unix(c.LifetimeEnd, 0).UTC()
+	ttl := min(time.Duration(c.ExpiresAt-c.IssuedAt)*time.Second, end.Sub(now))
+	req := issue.Request{
+		Tenant: ten, Kind: c.Kind, SubjectType: c.SubjectType, Subject: c.Subject, ClientID: c.ClientID,
+		SessionID: c.SessionID, Actor: c.Act, Scope: c.Scopes(), Audience: c.Audience,
+		Roles: c.Roles, Groups: c.Groups, Resources: c.Resources, Origins: c.Origins, Channels: c.Channels,
+		TTL: ttl, LifetimeEnd: end, Format: format, Action: "token.renew", AuditActor: c.SubjectType + ":" + c.Subject,
+	}
+	res, err := s.issuer.Issue(ctx, req)
+	if err != nil {
+		return issue.Result{}, err
+	}
+	by := revoke.Actor{Name: c.SubjectType + ":" + c.Subject, ClientID: c.ClientID}
+	if err := s.revoker.Replaced(ctx, s.st, by, ten, c.ID, RenewGrace); err != nil && fault.CodeOf(err) != fault.CodeNotFound {
+		return issue.Result{}, err
+	}
+	return res, nil
+}
