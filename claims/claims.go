@@ -8,6 +8,7 @@ package claims
 import (
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 )
 
@@ -115,4 +116,30 @@ func (a Audience) Contains(aud string) bool {
 		}
 	}
 	return false
+}
+
+// NormalizeOrigin returns scheme://host[:port] in lower case with the
+// scheme's default port dropped, and whether o is a valid http(s) origin.
+// Storefront tokens carry normalized origins; a request's Origin matches
+// when it normalizes to one of them.
+func NormalizeOrigin(o string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(o))
+	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return "", false
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		return scheme + "://" + host + ":" + port, true
+	}
+	return scheme + "://" + host, true
 }

@@ -3,9 +3,7 @@ package verify
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/tokend/tokend/claims"
 )
@@ -33,9 +31,11 @@ func forbidden(format string, args ...any) *Error {
 //   - refresh tokens are never accepted as access tokens;
 //   - storefront tokens need an Origin header equal (scheme, host, port)
 //     to one of the token's origins;
-//   - private tokens are for server-to-server calls: a request carrying
-//     browser signals (Origin, Sec-Fetch-Mode, Sec-Fetch-Site, Cookie) is
-//     refused.
+//   - private and impersonation tokens are for server-to-server calls: a
+//     request carrying browser signals (Origin, Sec-Fetch-Mode,
+//     Sec-Fetch-Site, Cookie) is refused;
+//   - impersonation tokens need the acted-for customer in CustomerHeader
+//     (whether that customer exists only tokend's gateway check can say).
 func CheckUse(c *claims.Claims, h http.Header) error {
 	switch c.Kind {
 	case claims.KindRefresh:
@@ -55,15 +55,22 @@ func CheckUse(c *claims.Claims, h http.Header) error {
 			}
 		}
 		return forbidden("origin %s is not allowed for this token", want)
-	case claims.KindPrivate:
+	case claims.KindPrivate, claims.KindImpersonation:
 		for _, k := range []string{"Origin", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Cookie"} {
 			if h.Get(k) != "" {
-				return forbidden("a private token is for server-to-server use; the request carries %s", k)
+				return forbidden("a %s token is for server-to-server use; the request carries %s", c.Kind, k)
 			}
+		}
+		if c.Kind == claims.KindImpersonation && h.Get(CustomerHeader) == "" {
+			return forbidden("an impersonation token needs the customer in %s", CustomerHeader)
 		}
 	}
 	return nil
 }
+
+// CustomerHeader names, on a request made with an impersonation token, the
+// customer the caller acts for.
+const CustomerHeader = "X-Tokend-Customer-Id"
 
 // RequireScopes refuses a token missing any of scopes (RFC 6750 §3.1
 // insufficient_scope).
@@ -77,26 +84,5 @@ func RequireScopes(c *claims.Claims, scopes ...string) error {
 	return nil
 }
 
-// NormalizeOrigin returns scheme://host[:port] in lower case with the
-// scheme's default port dropped, and whether o is a valid origin.
-func NormalizeOrigin(o string) (string, bool) {
-	u, err := url.Parse(strings.TrimSpace(o))
-	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", false
-	}
-	scheme := strings.ToLower(u.Scheme)
-	if scheme != "http" && scheme != "https" {
-		return "", false
-	}
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
-		port = ""
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	if port != "" {
-		return scheme + "://" + host + ":" + port, true
-	}
-	return scheme + "://" + host, true
-}
+// NormalizeOrigin is claims.NormalizeOrigin.
+func NormalizeOrigin(o string) (string, bool) { return claims.NormalizeOrigin(o) }

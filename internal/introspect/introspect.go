@@ -136,6 +136,7 @@ func ClaimsOf(publicURL string, row store.Token) claims.Claims {
 		Audience: row.Audience, IssuedAt: row.IssuedAt.Unix(), ID: row.ID,
 		ClientID: row.ClientID, Scope: strings.Join(row.Scope, " "),
 		Kind: row.Kind, SubjectType: row.SubjectType, SessionID: row.SessionID,
+		Origins: nonEmpty(row.Origins), Channels: nonEmpty(row.Channels),
 	}
 	if row.ExpiresAt != nil {
 		c.ExpiresAt = row.ExpiresAt.Unix()
@@ -147,4 +148,11 @@ func ClaimsOf(publicURL string, row store.Token) claims.Claims {
 		c.Act = &claims.Actor{Subject: row.Actor}
 	}
 	return c
+}
+
+func nonEmpty(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
 }

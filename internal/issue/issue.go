@@ -136,7 +136,7 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		Tenant: r.Tenant, ID: res.ID, Kind: r.Kind, Format: r.Format,
 		SubjectType: r.SubjectType, Subject: r.Subject, ClientID: r.ClientID,
 		SessionID: r.SessionID, FamilyID: r.FamilyID,
-		Audience: nonNil(r.Audience), Scope: nonNil(r.Scope),
+		Audience: nonNil(r.Audience), Scope: nonNil(r.Scope), Origins: nonNil(r.Origins), Channels: nonNil(r.Channels),
 		IssuedAt: now, ExpiresAt: res.ExpiresAt,
 	}
 	if r.Actor != nil {

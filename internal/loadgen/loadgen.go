@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -34,10 +35,16 @@ const (
 	ModeBaselineSign = "baseline-sign"
 	// ModeBaselineVerify drives a bare server that verifies one ES256 JWT per request.
 	ModeBaselineVerify = "baseline-verify"
+	// ModeBadPassword floods the password grant with wrong passwords for
+	// unique unknown usernames, from rotating loopback source addresses, so
+	// that the server spends its password-hashing work on every request it
+	// does not throttle. A 400 invalid_grant and a 429 both count as a
+	// success (Result.Rejected400, Result.Throttled429).
+	ModeBadPassword = "bad-password"
 )
 
 // Modes lists every mode Run accepts, in the order the documentation gives them.
-var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeRefresh, ModeBaselineSign, ModeBaselineVerify}
+var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeRefresh, ModeBaselineSign, ModeBaselineVerify, ModeBadPassword}
 
 // Limits on a run.
 const (
@@ -53,6 +60,13 @@ const (
 	RequestTimeout = 10 * time.Second
 	// maxBody is the most of a response body that is read.
 	maxBody = 1 << 20
+	// RotateEvery is how many requests (warmup included) a ModeBadPassword
+	// worker sends from one source address before it moves to the next one,
+	// staying below tokend's 20 free failures per remote address.
+	RotateEvery = 15
+	// firstSourceHost and lastSourceHost bound X of the source addresses
+	// 127.0.0.X that ModeBadPassword workers cycle over.
+	firstSourceHost, lastSourceHost = 2, 254
 )
 
 // IsBaseline reports whether mode drives an in-process baseline server
@@ -94,6 +108,13 @@ type Config struct {
 	// Warmup is how long workers send requests that are not measured before
 	// Duration starts; up to MaxDuration.
 	Warmup time.Duration
+	// Background, when not nil, is a second load that runs alongside this
+	// one with its own workers, over the same warmup and measured window
+	// (its Duration, Warmup and Requests are ignored; it stops when this run
+	// stops). An empty Background.Endpoint means this run's Endpoint unless
+	// its mode is a baseline. Background.Background must be nil. Its result
+	// is Result.Background.
+	Background *Config
 }
 
 // Result is what a run measured. Latency percentiles are exact (nearest
@@ -120,6 +141,18 @@ type Result struct {
 	Samples int64
 	// FirstError describes the first failed request, "" when none failed.
 	FirstError string
+	// Rejected400 and Throttled429 split the successful ModeBadPassword
+	// requests: answered 400 invalid_grant (the password was checked and
+	// wrong) or 429 (the login throttle refused without checking).
+	Rejected400, Throttled429 int64
+	// SourceAddrs is how many distinct loopback source addresses
+	// ModeBadPassword workers sent from (0 for the default source).
+	SourceAddrs int
+	// Note, when not empty, is something the reader of the result must know,
+	// such as source-address rotation being unavailable.
+	Note string
+	// Background is the result of Config.Background, nil without one.
+	Background *Result
 }
 
 // CheckLoopback returns an error unless endpoint is an http(s) URL whose
@@ -175,16 +208,44 @@ func (c Config) validate() error {
 	return nil
 }
 
+// background returns the background configuration of c, completed from c,
+// or nil without one.
+func (c Config) background() (*Config, error) {
+	if c.Background == nil {
+		return nil, nil
+	}
+	bg := *c.Background
+	if bg.Background != nil {
+		return nil, errors.New("background: a background load cannot have its own background")
+	}
+	bg.Duration, bg.Warmup, bg.Requests = c.Duration, c.Warmup, 0
+	if bg.Endpoint == "" && !IsBaseline(bg.Mode) {
+		bg.Endpoint = c.Endpoint
+	}
+	if err := bg.validate(); err != nil {
+		return nil, fmt.Errorf("background: %w", err)
+	}
+	return &bg, nil
+}
+
 // newClient returns the one client every worker shares: keep-alive
 // connections, an idle pool as large as the concurrency, no proxy, no
 // redirects, no transparent compression.
-func newClient(concurrency int) *http.Client {
+func newClient(concurrency int) *http.Client { return newClientFrom(concurrency, nil) }
+
+// newClientFrom is newClient with connections dialled from local (nil: the
+// default source address).
+func newClientFrom(concurrency int, local *net.TCPAddr) *http.Client {
+	d := &net.Dialer{
+		Timeout:   5 * time.Second,
+		KeepAlive: 30 * time.Second,
+	}
+	if local != nil {
+		d.LocalAddr = local
+	}
 	tr := &http.Transport{
-		Proxy: nil,
-		DialContext: (&net.Dialer{
-			Timeout:   5 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		Proxy:                 nil,
+		DialContext:           d.DialContext,
 		MaxIdleConns:          concurrency,
 		MaxIdleConnsPerHost:   concurrency,
 		IdleConnTimeout:       90 * time.Second,
@@ -221,19 +282,58 @@ type target struct {
 	next func(w *worker) (build func() []byte, check checkFunc, err error)
 	// check judges responses when next is nil.
 	check checkFunc
+	// sources, when set, gives every worker its own client whose source
+	// address rotates every RotateEvery requests.
+	sources *sourcePool
+	// note is copied to Result.Note.
+	note string
+}
+
+// sourcePool hands out loopback source addresses 127.0.0.X, X cycling over
+// firstSourceHost..lastSourceHost, shared by the workers of one run so that
+// consecutive rotations spread over all of them.
+type sourcePool struct {
+	next atomic.Int64
+}
+
+// take returns the next source address.
+func (p *sourcePool) take() *net.TCPAddr {
+	n := p.next.Add(1) - 1
+	x := firstSourceHost + int(n%(lastSourceHost-firstSourceHost+1))
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(x))}
+}
+
+// used returns how many distinct addresses were handed out.
+func (p *sourcePool) used() int {
+	return int(min(p.next.Load(), lastSourceHost-firstSourceHost+1))
 }
 
 // worker is one sequential request loop and what it recorded.
 type worker struct {
+	id     int
 	client *http.Client
+	own    bool // client is this worker's own (source rotation)
+	sent   int  // requests sent, warmup included
 	t      *target
 	buf    bytes.Buffer
 	lat    []time.Duration
 	maxLat int // samples this worker may keep
 	reqs   int64
 	errs   int64
+	n400   int64 // measured successes answered 400
+	n429   int64 // measured successes answered 429
 	first  string // first failure of this worker
 	firstT time.Time
+}
+
+// rotate moves the worker to a client dialling from the next source
+// address, closing the idle connections of its previous one.
+func (w *worker) rotate() {
+	old, own := w.client, w.own
+	w.client, w.own = newClientFrom(1, w.t.sources.take()), true
+	if own {
+		old.CloseIdleConnections()
+	}
 }
 
 // post sends body to the worker's target URL and returns the status and
@@ -311,6 +411,46 @@ func expectActive(want bool) checkFunc {
 		}
 		return nil
 	}
+}
+
+// expectLoginRefused is the check of ModeBadPassword: 400 with error
+// "invalid_grant", or 429.
+func expectLoginRefused(status int, body []byte) error {
+	switch status {
+	case http.StatusTooManyRequests:
+		return nil
+	case http.StatusBadRequest:
+		var r struct {
+			Error string `json:"error"`
+		}
+		if err := json.Unmarshal(body, &r); err != nil {
+			return fmt.Errorf("HTTP 400 response: %w", err)
+		}
+		if r.Error != "invalid_grant" {
+			return statusError(status, body)
+		}
+		return nil
+	}
+	return statusError(status, body)
+}
+
+// probeSource reports whether a connection to endpoint can be dialled from
+// the first rotating source address.
+func probeSource(ctx context.Context, endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return err
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	d := net.Dialer{Timeout: 2 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, firstSourceHost)}}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return err
+	}
+	return conn.Close()
 }
 
 // tokenResponse is the part of a token response loadgen reads.
@@ -435,6 +575,30 @@ func prepare(ctx context.Context, c Config, client *http.Client) (*target, error
 				return nil
 			}
 			return build, check, nil
+		}
+		return t, nil
+	case ModeBadPassword:
+		t := &target{url: c.oauthURL("token"), auth: auth, check: expectLoginRefused}
+		if err := probeSource(ctx, c.Endpoint); err != nil {
+			t.note = fmt.Sprintf("cannot send from 127.0.0.%d (%v): every request comes from the default source address, so the server's per-address login throttle answers most of them 429", firstSourceHost, err)
+		} else {
+			t.sources = &sourcePool{}
+		}
+		// A per-run nonce keeps usernames unique across runs too.
+		nonce := strconv.FormatUint(rand.Uint64()>>40, 36)
+		t.next = func(w *worker) (func() []byte, checkFunc, error) {
+			prefix := "grant_type=password&username=" + url.QueryEscape("flood-"+nonce+"-"+strconv.Itoa(w.id)+"-")
+			n := 0
+			var b []byte
+			build := func() []byte {
+				b = append(b[:0], prefix...)
+				b = strconv.AppendInt(b, int64(n), 10)
+				b = append(b, "%40example.invalid&password=wrong-"...)
+				b = strconv.AppendUint(b, rand.Uint64(), 36)
+				n++
+				return b
+			}
+			return build, expectLoginRefused, nil
 		}
 		return t, nil
 	case ModeBaselineSign:

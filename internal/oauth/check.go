@@ -1,9 +1,14 @@
 package oauth
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/store"
 
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
@@ -23,6 +28,7 @@ const SessionCookie = "tokend_session"
 // JSON reason and WWW-Authenticate.
 type Check struct {
 	Verifier *introspect.Verifier
+	Store    store.Store
 	Log      *slog.Logger
 }
 
@@ -66,6 +72,20 @@ func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cl := id.Claims
+	if cl.Kind == claims.KindImpersonation {
+		// RFC 8693: the customer becomes the subject, the client the actor.
+		cust := r.Header.Get(verify.CustomerHeader)
+		if _, err := c.Store.Users().Get(r.Context(), id.Tenant, cust); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				verify.WriteError(w, &verify.Error{Status: http.StatusForbidden, Code: "forbidden", Description: "customer " + strconv.Quote(cust) + " does not exist"})
+				return
+			}
+			httpx.WriteError(w, r, c.Log, fault.Unavailable(err))
+			return
+		}
+		cl.Act = &claims.Actor{Subject: cl.Subject, ClientID: cl.ClientID}
+		cl.Subject, cl.SubjectType = cust, "customer"
+	}
 	h := w.Header()
 	h.Set("X-Tokend-Tenant", id.Tenant)
 	h.Set("X-Tokend-Subject", cl.Subject)

@@ -176,6 +176,10 @@ type Token struct {
 	UsedAt     *time.Time
 	ReplacedBy string
 	GraceUsed  bool
+	// Origins and Channels bind the token's use (storefront origins,
+	// channel ids).
+	Origins  []string
+	Channels []string
 }
 
 // AuditEvent is one entry of a tenant's audit log.

@@ -377,7 +377,8 @@ func (s *suite) tokens(t *testing.T) {
 	hash := []byte(uniq("hash"))
 	rows := []store.Token{
 		{Tenant: ten, ID: "a1", Kind: "access", Format: store.FormatJWT, SubjectType: "user", Subject: "alice", ClientID: "web",
-			Audience: []string{"api"}, Scope: []string{"read"}, IssuedAt: n, ExpiresAt: &exp},
+			Audience: []string{"api"}, Scope: []string{"read"}, IssuedAt: n, ExpiresAt: &exp,
+			Origins: []string{"https://shop.example.com"}, Channels: []string{"1", "2"}},
 		{Tenant: ten, ID: "a2", Kind: "refresh", Format: store.FormatOpaque, Hash: hash, Subject: "alice", ClientID: "web", FamilyID: "f1",
 			IssuedAt: n, ExpiresAt: &exp, LifetimeEnd: &exp},
 		{Tenant: ten, ID: "a3", Kind: "access", Format: store.FormatJWT, Subject: "alice", ClientID: "cli", IssuedAt: past, ExpiresAt: &past},
@@ -391,7 +392,8 @@ func (s *suite) tokens(t *testing.T) {
 
 	got, err := s.st.Tokens().Get(ctx, ten, "a1")
 	must(t, err)
-	if got.Audience[0] != "api" || got.Scope[0] != "read" || !got.ExpiresAt.Equal(exp) || got.RevokedAt != nil || got.Hash != nil {
+	if got.Audience[0] != "api" || got.Scope[0] != "read" || !got.ExpiresAt.Equal(exp) || got.RevokedAt != nil || got.Hash != nil ||
+		got.Origins[0] != "https://shop.example.com" || len(got.Channels) != 2 {
 		t.Fatalf("Get = %+v", got)
 	}
 	byHash, err := s.st.Tokens().GetByHash(ctx, hash)

@@ -1,0 +1,120 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/tenant"
+)
+
+// MintScopePrefix prefixes the creation scope of each token kind: a
+// caller needs "tokend:mint:storefront" to mint storefront tokens (or
+// tokend:admin, which includes every creation scope).
+const MintScopePrefix = "tokend:mint:"
+
+// MintableKinds are the kinds minted through KindSpec.
+var MintableKinds = []string{claims.KindStorefront, claims.KindPrivate, claims.KindImpersonation}
+
+// KindSpec asks for a storefront, private or impersonation token (seed
+// 001) for a client.
+type KindSpec struct {
+	Kind string `json:"kind"`
+	// ChannelIDs are the channels the token may be used on.
+	ChannelIDs []int64 `json:"channel_ids"`
+	// ExpiresAt is when the token expires, in unix seconds.
+	ExpiresAt *int64 `json:"expires_at"`
+	// AllowedCORSOrigins are the browser origins a storefront token may be
+	// used from (scheme://host[:port]).
+	AllowedCORSOrigins []string `json:"allowed_cors_origins"`
+	Format             string   `json:"format"`
+}
+
+// MayMint reports whether a caller holding scopes may mint kind.
+func MayMint(scopes []string, kind string) bool {
+	return slices.Contains(scopes, claims.ScopeAdmin) || slices.Contains(scopes, MintScopePrefix+kind)
+}
+
+// MintKind issues a token of sp.Kind whose subject is the client. The
+// caller's right to mint the kind is checked by the surface (MayMint).
+func (s *Service) MintKind(ctx context.Context, by Actor, ten, clientID string, sp KindSpec) (issue.Result, error) {
+	if !slices.Contains(MintableKinds, sp.Kind) {
+		return issue.Result{}, invalidf("kind", "must be one of storefront, private, impersonation")
+	}
+	t, err := s.st.Tenants().Get(ctx, ten)
+	if err != nil {
+		return issue.Result{}, notFound(err, "tenant", ten)
+	}
+	c, err := s.st.Clients().Get(ctx, ten, clientID)
+	if err != nil {
+		return issue.Result{}, notFound(err, "client", clientID)
+	}
+	if c.Disabled {
+		return issue.Result{}, fault.Forbidden("client %q is disabled", c.ID)
+	}
+	pol := tenant.Effective(t.Policy, c.Policy)
+	now := s.now()
+	if sp.ExpiresAt == nil {
+		return issue.Result{}, invalidf("expires_at", "is required (unix seconds)")
+	}
+	exp := time.Unix(*sp.ExpiresAt, 0)
+	maxLife := time.Duration(max(pol.MaxAccessTTL, pol.MaxLifetime)) * time.Second
+	switch {
+	case !exp.After(now):
+		return issue.Result{}, invalidf("expires_at", "%d is in the past", *sp.ExpiresAt)
+	case exp.Sub(now) > maxLife:
+		return issue.Result{}, invalidf("expires_at", "must be at most %d seconds from now (max_lifetime)", int64(maxLife/time.Second))
+	}
+	var origins []string
+	for i, o := range sp.AllowedCORSOrigins {
+		n, ok := claims.NormalizeOrigin(o)
+		if !ok {
+			return issue.Result{}, invalidf(fmt.Sprintf("allowed_cors_origins[%d]", i), "%q is not an origin (scheme://host[:port])", o)
+		}
+		if !slices.Contains(origins, n) {
+			origins = append(origins, n)
+		}
+	}
+	if len(origins) > 0 && sp.Kind != claims.KindStorefront {
+		return issue.Result{}, invalidf("allowed_cors_origins", "only storefront tokens are used from browsers")
+	}
+	var channels []string
+	for i, ch := range sp.ChannelIDs {
+		if ch <= 0 {
+			return issue.Result{}, invalidf(fmt.Sprintf("channel_ids[%d]", i), "must be a positive integer, got %d", ch)
+		}
+		channels = append(channels, strconv.FormatInt(ch, 10))
+	}
+	format := pol.Format
+	if sp.Format != "" {
+		if sp.Format != store.FormatJWT && sp.Format != store.FormatOpaque {
+			return issue.Result{}, invalidf("format", "must be jwt or opaque")
+		}
+		format = sp.Format
+	}
+	if pol.TokenLimit > 0 {
+		n, err := s.st.Tokens().CountActive(ctx, ten, c.ID, now)
+		if err != nil {
+			return issue.Result{}, storeErr(err)
+		}
+		if n >= pol.TokenLimit {
+			return issue.Result{}, fault.Conflict("token limit reached: client %q has %d active tokens (token_limit %d)", c.ID, n, pol.TokenLimit)
+		}
+	}
+	req := issue.Request{
+		Tenant: ten, Kind: sp.Kind, SubjectType: "client", Subject: c.ID, ClientID: c.ID,
+		Scope: c.Scopes, Audience: c.Audiences, TTL: exp.Sub(now), Format: format,
+		Origins: origins, Channels: channels, Action: "token.mint", AuditActor: by.String(),
+	}
+	if sp.Kind == claims.KindImpersonation {
+		// The acting client is recorded; the customer comes with each request.
+		req.Actor = &claims.Actor{Subject: "client:" + c.ID, ClientID: c.ID}
+	}
+	return s.issuer.Issue(ctx, req)
+}
