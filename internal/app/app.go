@@ -151,6 +151,8 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Check{Verifier: a.verifier, Store: st, Log: log}).Register(mux)
 	(&oauth.Mint{Verifier: a.verifier, Dir: a.dir, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	(&oauth.Customers{Engine: a.engine, Issuer: a.issuer, Revoke: a.revoke, Verifier: a.verifier, Store: st,
+		MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Renew{Verifier: a.verifier, Dir: a.dir, Log: log}).Register(mux)
 	(&oauth.Discovery{
 		PublicURL: cfg.PublicURL, Tenants: st.Tenants(), Keys: a.keys, Log: log,

@@ -24,6 +24,21 @@ func (password) Authorize(ctx context.Context, e *Engine, r *Request, c store.Cl
 	if !pol.PasswordGrant {
 		return nil, fault.UnauthorizedClient("the password grant is not enabled for this tenant and client")
 	}
+	return e.login(ctx, r, c, pol)
+}
+
+// Login checks a user's login and password for other login surfaces
+// (customer sessions) with the password grant's throttling, timing and
+// audit, and returns the user's id.
+func (e *Engine) Login(ctx context.Context, tenantID, username, pw string) (string, error) {
+	s, err := e.login(ctx, &Request{Tenant: tenantID, Username: username, Password: pw}, store.Client{}, store.Policy{})
+	if err != nil {
+		return "", err
+	}
+	return s.ID, nil
+}
+
+func (e *Engine) login(ctx context.Context, r *Request, c store.Client, pol store.Policy) (*Subject, error) {
 	if r.Username == "" || r.Password == "" {
 		return nil, fault.InvalidRequest("username and password are required")
 	}
