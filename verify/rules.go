@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/tokend/tokend/claims"
@@ -35,7 +36,9 @@ func forbidden(format string, args ...any) *Error {
 //     request carrying browser signals (Origin, Sec-Fetch-Mode,
 //     Sec-Fetch-Site, Cookie) is refused;
 //   - impersonation tokens need the acted-for customer in CustomerHeader
-//     (whether that customer exists only tokend's gateway check can say).
+//     (whether that customer exists only tokend's gateway check can say);
+//   - any other token bound to origins (a user token bound to its
+//     referrer) is accepted only from one of them (Referer, else Origin).
 func CheckUse(c *claims.Claims, h http.Header) error {
 	switch c.Kind {
 	case claims.KindRefresh:
@@ -64,8 +67,32 @@ func CheckUse(c *claims.Claims, h http.Header) error {
 		if c.Kind == claims.KindImpersonation && h.Get(CustomerHeader) == "" {
 			return forbidden("an impersonation token needs the customer in %s", CustomerHeader)
 		}
+	default:
+		if len(c.Origins) > 0 {
+			// Bound to the referrer it was minted from (seed 004).
+			from, ok := RequestOrigin(h)
+			if !ok || !slices.Contains(c.Origins, from) {
+				return forbidden("the token is bound to another origin")
+			}
+		}
 	}
 	return nil
+}
+
+// RequestOrigin is the origin a request comes from: its Referer's, else
+// its Origin header.
+func RequestOrigin(h http.Header) (string, bool) {
+	if ref := h.Get("Referer"); ref != "" {
+		u, err := url.Parse(ref)
+		if err != nil || u.Host == "" {
+			return "", false
+		}
+		return claims.NormalizeOrigin(u.Scheme + "://" + u.Host)
+	}
+	if o := h.Get("Origin"); o != "" {
+		return claims.NormalizeOrigin(o)
+	}
+	return "", false
 }
 
 // CustomerHeader names, on a request made with an impersonation token, the

@@ -10,7 +10,9 @@ import (
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/issue"
 	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/verify"
 )
 
 // Register adds every admin route to mux.
@@ -295,24 +297,49 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		})
 		return nil
 	})
-	a.handle(mux, "POST /v1/tenants/{tenant}/devices/{id}/tokens", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
-		var sp directory.DeviceTokenSpec
-		if err := a.decode(r, &sp); err != nil {
-			return err
+	subjectMint := func(mint func(ctx context.Context, by directory.Actor, ten, id string, sp directory.DeviceTokenSpec) (issue.Result, error), user bool) handlerFunc {
+		return func(w http.ResponseWriter, r *http.Request, by *caller) error {
+			var sp directory.DeviceTokenSpec
+			if err := a.decode(r, &sp); err != nil {
+				return err
+			}
+			if sp.Cookie && !user {
+				return fault.Invalid("cookie", "cookie: device tokens cannot be delivered as cookies")
+			}
+			if sp.BindReferer {
+				if !user {
+					return fault.Invalid("bind_referer", "bind_referer: device tokens cannot be bound to a referrer")
+				}
+				o, ok := verify.RequestOrigin(http.Header{"Referer": r.Header.Values("Referer")})
+				if !ok {
+					return fault.InvalidRequest("invalid originating referrer from the Referer header [%s]", r.Header.Get("Referer"))
+				}
+				sp.BoundOrigin = o
+			}
+			res, err := mint(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
+			if err != nil {
+				return err
+			}
+			w.Header().Set("Cache-Control", "no-store")
+			out := map[string]any{"id": res.ID, "token_type": "Bearer", "expires_in": res.ExpiresIn(), "scope": strings.Join(res.Scope, " ")}
+			if res.Row.LifetimeEnd != nil {
+				out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
+			}
+			if sp.Cookie {
+				ck := &http.Cookie{Name: "tokend_session", Value: res.Value, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode}
+				if res.ExpiresAt != nil {
+					ck.Expires = *res.ExpiresAt
+				}
+				http.SetCookie(w, ck)
+			} else {
+				out["access_token"] = res.Value
+			}
+			httpx.WriteJSON(w, http.StatusCreated, out)
+			return nil
 		}
-		res, err := d.MintDeviceToken(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
-		if err != nil {
-			return err
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		out := map[string]any{"id": res.ID, "access_token": res.Value, "token_type": "Bearer", "expires_in": res.ExpiresIn(),
-			"scope": strings.Join(res.Scope, " ")}
-		if res.Row.LifetimeEnd != nil {
-			out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
-		}
-		httpx.WriteJSON(w, http.StatusCreated, out)
-		return nil
-	})
+	}
+	a.handle(mux, "POST /v1/tenants/{tenant}/devices/{id}/tokens", tenantAdmin, subjectMint(d.MintDeviceToken, false))
+	a.handle(mux, "POST /v1/tenants/{tenant}/users/{id}/tokens", tenantAdmin, subjectMint(d.MintUserToken, true))
 	a.handle(mux, "GET /v1/tenants/{tenant}/tokens/{id}", tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {
 		t, err := d.Token(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
 		if err != nil {

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -108,6 +109,79 @@ func TestDeviceTokens(t *testing.T) {
 		cc := want(t, o.form(t, "token", "svc", o.svcSecret, map[string][]string{"grant_type": {"client_credentials"}}), 200).str("access_token")
 		if r := renew(cc); r.Status != 400 || !strings.Contains(r.str("error_description"), "lifetime") {
 			t.Fatalf("renewing a token without lifetime: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestUserTokensRunAs: an admin mints for a user (the token records the
+// admin as actor), bound to the referrer's origin, optionally as a cookie;
+// users cannot mint through the admin API.
+func TestUserTokensRunAs(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := start(t, b)
+		o := setupOAuth(t, s, "shop")
+		a := s.Admin
+		alice := want(t, s.call(t, "GET", "/v1/tenants/shop/users?login=alice@example.com", a, nil), 200).items()[0]["id"].(string)
+		mint := func(body any, hdr map[string]string) response {
+			req, _ := http.NewRequest("POST", s.URL+"/v1/tenants/shop/users/"+alice+"/tokens", strings.NewReader(fmtJSON(body)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+a)
+			for k, v := range hdr {
+				req.Header.Set(k, v)
+			}
+			return send(t, req)
+		}
+		r := want(t, mint(map[string]any{}, nil), 201)
+		c := payload(t, r.str("access_token"))
+		act, _ := c["act"].(map[string]any)
+		if c["sub"] != alice || c["sub_type"] != "user" || act == nil || !strings.Contains(act["sub"].(string), "admin") ||
+			c["scope"] != "read write" {
+			t.Fatalf("runAs claims %v", c)
+		}
+
+		bound := want(t, mint(map[string]any{"bind_referer": true}, map[string]string{"Referer": "https://app.example.com/login?x=1"}), 201).str("access_token")
+		if fmt.Sprint(payload(t, bound)["origins"]) != "[https://app.example.com]" {
+			t.Fatalf("bound origins %v", payload(t, bound)["origins"])
+		}
+		check := func(tok, ref string) int {
+			req, _ := http.NewRequest("GET", s.URL+"/t/shop/check", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if ref != "" {
+				req.Header.Set("Referer", ref)
+			}
+			return send(t, req).Status
+		}
+		if check(bound, "https://app.example.com/orders") != 200 || check(bound, "https://evil.example.com/") != 403 || check(bound, "") != 403 {
+			t.Fatal("referrer binding not enforced at the gateway")
+		}
+		renew := func(tok, ref string) response {
+			req, _ := http.NewRequest("POST", s.URL+"/t/shop/tokens/renew", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Referer", ref)
+			return send(t, req)
+		}
+		want(t, renew(bound, "https://evil.example.com/"), 403)
+		rn := want(t, renew(bound, "https://app.example.com/page"), 200)
+		if fmt.Sprint(payload(t, rn.str("access_token"))["origins"]) != "[https://app.example.com]" {
+			t.Fatal("the renewed token lost its binding")
+		}
+		if r := mint(map[string]any{"bind_referer": true}, map[string]string{"Referer": "not a url"}); r.Status != 400 || !strings.Contains(r.str("error_description"), "referrer") {
+			t.Fatalf("malformed referer: %d %s", r.Status, r.Raw)
+		}
+
+		ck := want(t, mint(map[string]any{"cookie": true}, nil), 201)
+		if ck.str("access_token") != "" || !strings.Contains(ck.Header.Get("Set-Cookie"), "tokend_session=") || !strings.Contains(ck.Header.Get("Set-Cookie"), "HttpOnly") {
+			t.Fatalf("cookie delivery: %v %s", ck.Header, ck.Raw)
+		}
+		want(t, s.call(t, "POST", "/v1/tenants/shop/devices", a, map[string]any{"id": "d1", "type": "device"}), 201)
+		if r := s.call(t, "POST", "/v1/tenants/shop/devices/d1/tokens", a, map[string]any{"cookie": true}); r.Status != 422 || r.str("field") != "cookie" {
+			t.Fatalf("device cookie: %d %s", r.Status, r.Raw)
+		}
+		// A user may not mint for others: the admin API refuses user tokens.
+		userTok, _ := o.login(t)
+		if r := s.call(t, "POST", "/v1/tenants/shop/devices/d1/tokens", userTok, map[string]any{}); r.Status != 403 {
+			t.Fatalf("a user minting for a device: %d %s", r.Status, r.Raw)
 		}
 	})
 }

@@ -28,19 +28,23 @@ type DeviceTokenSpec struct {
 	Eternal  bool   `json:"eternal"`
 	Scope    string `json:"scope"`
 	Audience string `json:"audience"`
-	// Rotate revokes every earlier token of the device first.
+	// Rotate revokes every earlier token of the subject first.
 	Rotate bool   `json:"rotate"`
 	Format string `json:"format"`
+	// BindReferer binds a user token to the origin of the minting
+	// request's Referer: using or renewing it from another origin fails.
+	BindReferer bool `json:"bind_referer"`
+	// Cookie delivers the token as an HttpOnly cookie instead of the body.
+	Cookie bool `json:"cookie"`
+	// BoundOrigin is the normalized Referer origin, set by the surface.
+	BoundOrigin string `json:"-"`
 }
 
 // MintDeviceToken issues a token for a device, within the scopes of the
 // device's roles and the tenant's policy: expiry, lifetime, eternity and
-// the active-token limit per subject.
+// the active-token limit per subject. The admin who asks is recorded as
+// the token's actor (RFC 8693 act, seed 004 runAs).
 func (s *Service) MintDeviceToken(ctx context.Context, by Actor, ten, deviceID string, sp DeviceTokenSpec) (issue.Result, error) {
-	t, err := s.st.Tenants().Get(ctx, ten)
-	if err != nil {
-		return issue.Result{}, notFound(err, "tenant", ten)
-	}
 	d, err := s.st.Devices().Get(ctx, ten, deviceID)
 	if err != nil {
 		return issue.Result{}, notFound(err, "device", deviceID)
@@ -48,12 +52,52 @@ func (s *Service) MintDeviceToken(ctx context.Context, by Actor, ten, deviceID s
 	if d.Disabled {
 		return issue.Result{}, fault.Forbidden("device %q is disabled", d.ID)
 	}
-	pol := tenant.Effective(t.Policy)
-	ttl, life, err := expiryAndLifetime(pol, sp.ExpiresIn, sp.Lifetime, sp.Eternal)
+	if sp.BoundOrigin != "" {
+		return issue.Result{}, invalidf("bind_referer", "device tokens cannot be bound to a referrer")
+	}
+	allowed, err := s.roleScopes(ctx, ten, d.Roles)
 	if err != nil {
 		return issue.Result{}, err
 	}
-	allowed, err := s.roleScopes(ctx, ten, d.Roles)
+	return s.mintFor(ctx, by, ten, "device", d.ID, allowed, sp)
+}
+
+// MintUserToken issues a token for a user (seed 004 runAs), within the
+// scopes of the user's roles and groups, optionally bound to the origin
+// of the request's Referer.
+func (s *Service) MintUserToken(ctx context.Context, by Actor, ten, userID string, sp DeviceTokenSpec) (issue.Result, error) {
+	u, err := s.st.Users().Get(ctx, ten, userID)
+	if err != nil {
+		return issue.Result{}, notFound(err, "user", userID)
+	}
+	if u.Disabled {
+		return issue.Result{}, fault.Forbidden("user %q is disabled", u.ID)
+	}
+	roles := slices.Clone(u.Roles)
+	for _, g := range u.Groups {
+		grp, err := s.st.Groups().Get(ctx, ten, g)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return issue.Result{}, storeErr(err)
+		}
+		roles = append(roles, grp.Roles...)
+	}
+	allowed, err := s.roleScopes(ctx, ten, roles)
+	if err != nil {
+		return issue.Result{}, err
+	}
+	return s.mintFor(ctx, by, ten, "user", u.ID, allowed, sp)
+}
+
+func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subject string, allowed []string, sp DeviceTokenSpec) (issue.Result, error) {
+	t, err := s.st.Tenants().Get(ctx, ten)
+	if err != nil {
+		return issue.Result{}, notFound(err, "tenant", ten)
+	}
+	pol := tenant.Effective(t.Policy)
+	ttl, life, err := expiryAndLifetime(pol, sp.ExpiresIn, sp.Lifetime, sp.Eternal)
 	if err != nil {
 		return issue.Result{}, err
 	}
@@ -62,7 +106,7 @@ func (s *Service) MintDeviceToken(ctx context.Context, by Actor, ten, deviceID s
 		scope = clean(strings.Fields(sp.Scope))
 		for _, sc := range scope {
 			if !slices.Contains(allowed, sc) {
-				return issue.Result{}, invalidf("scope", "scope %q is not granted to device %q by its roles", sc, d.ID)
+				return issue.Result{}, invalidf("scope", "scope %q is not granted to %s %q by its roles", sc, subjectType, subject)
 			}
 		}
 	}
@@ -86,22 +130,32 @@ func (s *Service) MintDeviceToken(ctx context.Context, by Actor, ten, deviceID s
 	if sp.Rotate {
 		// Every earlier token of the device is revoked before the new one
 		// is issued: the cutoff separates them exactly.
-		if _, err := s.revoker.Before(ctx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, ten, store.RevokeSubject, d.ID); err != nil {
+		if _, err := s.revoker.Before(ctx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, ten, store.RevokeSubject, subject); err != nil {
 			return issue.Result{}, err
 		}
 	}
 	if pol.TokenLimit > 0 {
-		n, err := s.st.Tokens().CountActive(ctx, ten, d.ID, s.now())
+		n, err := s.st.Tokens().CountActive(ctx, ten, subject, s.now())
 		if err != nil {
 			return issue.Result{}, storeErr(err)
 		}
 		if n >= pol.TokenLimit {
-			return issue.Result{}, fault.Conflict("token limit reached: device %q has %d active tokens (token_limit %d); revoke one or mint with rotate", d.ID, n, pol.TokenLimit)
+			return issue.Result{}, fault.Conflict("token limit reached: %s %q has %d active tokens (token_limit %d); revoke one or mint with rotate", subjectType, subject, n, pol.TokenLimit)
 		}
 	}
+	kind := claims.KindAccess
+	if subjectType == "device" {
+		kind = claims.KindDevice
+	}
 	req := issue.Request{
-		Tenant: ten, Kind: claims.KindDevice, SubjectType: "device", Subject: d.ID,
+		Tenant: ten, Kind: kind, SubjectType: subjectType, Subject: subject,
 		Scope: scope, Audience: aud, TTL: ttl, Format: format, Action: "token.mint", AuditActor: by.String(),
+	}
+	if by.Subject != "" && by.Subject != subject {
+		req.Actor = &claims.Actor{Subject: by.String(), ClientID: by.ClientID}
+	}
+	if sp.BoundOrigin != "" {
+		req.Origins = []string{sp.BoundOrigin}
 	}
 	if life > 0 {
 		req.LifetimeEnd = s.now().Add(life)

@@ -39,6 +39,10 @@ func (rn *Renew) serve(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, rn.Log, err)
 		return
 	}
+	if err := verify.CheckUse(&id.Claims, r.Header); err != nil {
+		verify.WriteError(w, err)
+		return
+	}
 	res, err := rn.Dir.Renew(r.Context(), id.Tenant, id.Claims, id.Format)
 	if err != nil {
 		httpx.WriteError(w, r, rn.Log, err)
