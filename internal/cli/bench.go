@@ -27,6 +27,11 @@ type benchOptions struct {
 	requests     int64
 	warmup       time.Duration
 	output       string
+
+	bgMode         string
+	bgConcurrency  int
+	bgClientID     string
+	bgClientSecret string
 }
 
 // benchJSON is one mode's result in -o json output.
@@ -43,7 +48,18 @@ type benchJSON struct {
 	MaxMs           float64 `json:"max_ms"`
 	Samples         int64   `json:"latency_samples"`
 	FirstError      string  `json:"first_error,omitempty"`
+	// Rejected400 and Throttled429 split the successes of mode bad-password.
+	Rejected400  *int64 `json:"rejected_400,omitempty"`
+	Throttled429 *int64 `json:"throttled_429,omitempty"`
+	SourceAddrs  *int   `json:"source_addresses,omitempty"`
+	Note         string `json:"note,omitempty"`
+	// Background is the load that ran alongside this mode
+	// (--background-mode).
+	Background *benchJSON `json:"background,omitempty"`
 }
+
+// defaultBackgroundConcurrency is --background-concurrency's default.
+const defaultBackgroundConcurrency = 50
 
 // ms converts d to fractional milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -67,10 +83,25 @@ settings):
   baseline-sign       a bare in-process net/http server that only signs one
                       ES256 JWT per request (no tokend involved)
   baseline-verify     the same, only verifying one pre-signed ES256 JWT
+  bad-password        password grants with a wrong password for a unique
+                      unknown username each; 400 invalid_grant and 429
+                      (throttled) both count as success and are reported
+                      apart. Each worker sends from its own loopback source
+                      address 127.0.0.X (X cycling over 2..254), moving on
+                      every 15 requests, so the per-address login throttle
+                      lets most attempts reach the password hash. Needs a
+                      client allowed the password grant.
 
 The baselines are the cryptographic floor: the same workers and requests
 against a server that does nothing but the signature work, to compare
 issue and introspect with.
+
+--background-mode runs a second load with its own workers
+(--background-concurrency, default 50) alongside every measured mode, over
+the same warmup and duration, and reports it in a row marked
+"(background)". For example, introspection latency while a login flood
+runs: --mode introspect --background-mode bad-password
+--background-client-id <password client>.
 
 Clients authenticate with HTTP Basic auth (--client-id, --client-secret or
 TOKEND_BENCH_CLIENT_SECRET). Latencies are those of successful requests,
@@ -79,7 +110,10 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 		Example: `  tokend bench --mode issue --tenant demo --client-id svc --client-secret "$SECRET"
   tokend bench --mode issue,introspect,baseline-sign,baseline-verify --tenant demo \
       --client-id svc --concurrency 128 --duration 30s
-  tokend bench --mode refresh --tenant demo --client-id app --username alice --password "$PW" -o json`,
+  tokend bench --mode refresh --tenant demo --client-id app --username alice --password "$PW" -o json
+  tokend bench --mode introspect --tenant demo --client-id svc --client-secret "$SECRET" \
+      --background-mode bad-password --background-concurrency 50 \
+      --background-client-id app --background-client-secret "$APP_SECRET"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBench(cmd, o)
@@ -99,6 +133,10 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 	fs.Int64Var(&o.requests, "requests", 0, "stop a mode after this many measured requests (0: no cap)")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured time before each mode's measurement")
 	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	fs.StringVar(&o.bgMode, "background-mode", "", "mode of a load run alongside each measured mode (one of "+strings.Join(loadgen.Modes, ", ")+")")
+	fs.IntVar(&o.bgConcurrency, "background-concurrency", defaultBackgroundConcurrency, "workers of the background load")
+	fs.StringVar(&o.bgClientID, "background-client-id", "", "client id of the background load (default: --client-id)")
+	fs.StringVar(&o.bgClientSecret, "background-client-secret", "", "client secret of the background load (default: --client-secret)")
 	_ = cmd.MarkFlagRequired("mode")
 	return cmd
 }
@@ -143,6 +181,46 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			return fmt.Errorf("--client-id is required for mode %s", strings.Join(modes, ","))
 		}
 	}
+	var bg *loadgen.Config
+	if o.bgMode != "" {
+		if !loadgen.ValidMode(o.bgMode) {
+			return fmt.Errorf("--background-mode %q: want one of %s", o.bgMode, strings.Join(loadgen.Modes, ", "))
+		}
+		if o.bgConcurrency < 1 || o.bgConcurrency > loadgen.MaxConcurrency {
+			return fmt.Errorf("--background-concurrency %d: want 1..%d", o.bgConcurrency, loadgen.MaxConcurrency)
+		}
+		if !cmd.Flags().Changed("background-client-id") {
+			o.bgClientID = o.clientID
+		}
+		if !cmd.Flags().Changed("background-client-secret") {
+			o.bgClientSecret = o.clientSecret
+		}
+		bg = &loadgen.Config{
+			Mode: o.bgMode, Endpoint: o.endpoint, Tenant: o.tenant,
+			ClientID: o.bgClientID, ClientSecret: o.bgClientSecret,
+			Username: o.username, Password: o.password, Scope: o.scope,
+			Concurrency: o.bgConcurrency,
+		}
+		if loadgen.IsBaseline(o.bgMode) {
+			bg.Endpoint = "" // Run starts its own baseline server
+		} else {
+			if err := loadgen.CheckLoopback(o.endpoint); err != nil {
+				return fmt.Errorf("--endpoint: %w", err)
+			}
+			if o.tenant == "" {
+				return fmt.Errorf("--tenant is required for background mode %s", o.bgMode)
+			}
+			if o.bgClientID == "" {
+				return fmt.Errorf("--background-client-id or --client-id is required for background mode %s", o.bgMode)
+			}
+		}
+	} else {
+		for _, f := range []string{"background-concurrency", "background-client-id", "background-client-secret"} {
+			if cmd.Flags().Changed(f) {
+				return fmt.Errorf("--%s needs --background-mode", f)
+			}
+		}
+	}
 
 	ctx := cmd.Context()
 	errOut := cmd.ErrOrStderr()
@@ -161,11 +239,15 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			Duration:     o.duration,
 			Requests:     o.requests,
 			Warmup:       o.warmup,
+			Background:   bg,
 		}
 		if loadgen.IsBaseline(m) {
 			cfg.Endpoint = "" // Run starts its own baseline server
 		}
 		fmt.Fprintf(errOut, "bench: %s, concurrency %d, warmup %s, duration %s\n", m, o.concurrency, o.warmup, o.duration)
+		if bg != nil {
+			fmt.Fprintf(errOut, "bench: background %s, concurrency %d, alongside %s\n", bg.Mode, bg.Concurrency, m)
+		}
 		res, err := loadgen.Run(ctx, cfg)
 		if err != nil {
 			if len(results) > 0 {
@@ -174,8 +256,24 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			return err
 		}
 		results = append(results, res)
-		if res.Errors > 0 {
-			fmt.Fprintf(errOut, "bench: %s: %d of %d requests failed; first: %s\n", m, res.Errors, res.Requests, res.FirstError)
+		for _, r := range []*loadgen.Result{&res, res.Background} {
+			if r == nil {
+				continue
+			}
+			name := r.Mode
+			if r == res.Background {
+				name += " (background)"
+			}
+			if r.Errors > 0 {
+				fmt.Fprintf(errOut, "bench: %s: %d of %d requests failed; first: %s\n", name, r.Errors, r.Requests, r.FirstError)
+			}
+			if r.SourceAddrs > 0 {
+				fmt.Fprintf(errOut, "bench: %s: sent from %d loopback source addresses, %d requests each before moving on\n",
+					name, r.SourceAddrs, loadgen.RotateEvery)
+			}
+			if r.Note != "" {
+				fmt.Fprintf(errOut, "bench: %s: %s\n", name, r.Note)
+			}
 		}
 		if ctx.Err() != nil {
 			break
@@ -193,26 +291,79 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 // printBench writes results as a table or as a JSON array.
 func printBench(w io.Writer, output string, results []loadgen.Result) error {
 	if output == "json" {
-		out := make([]benchJSON, len(results))
+		out := make([]*benchJSON, len(results))
 		for i, r := range results {
-			out[i] = benchJSON{
-				Mode: r.Mode, Concurrency: r.Concurrency, Requests: r.Requests, Errors: r.Errors,
-				DurationSeconds: r.Duration.Seconds(), RPS: r.RPS,
-				P50Ms: ms(r.P50), P99Ms: ms(r.P99), P999Ms: ms(r.P999), MaxMs: ms(r.Max),
-				Samples: r.Samples, FirstError: r.FirstError,
+			out[i] = toBenchJSON(r)
+			if r.Background != nil {
+				out[i].Background = toBenchJSON(*r.Background)
 			}
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "MODE\tCONCURRENCY\tREQUESTS\tERRORS\tREQ/S\tP50\tP99\tP99.9\tMAX")
-	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s\n", r.Mode, r.Concurrency, r.Requests, r.Errors, r.RPS,
-			fmtLatency(r.P50), fmtLatency(r.P99), fmtLatency(r.P999), fmtLatency(r.Max))
+	// Rows: every result, each followed by its background.
+	type row struct {
+		name string
+		r    loadgen.Result
 	}
-	return tw.Flush()
+	var rows []row
+	flood := false
+	for _, r := range results {
+		rows = append(rows, row{r.Mode, r})
+		if r.Background != nil {
+			rows = append(rows, row{r.Background.Mode + " (background)", *r.Background})
+		}
+	}
+	for _, rw := range rows {
+		flood = flood || rw.r.Mode == loadgen.ModeBadPassword
+	}
+	tw := newTable(w)
+	header := "MODE\tCONCURRENCY\tREQUESTS\tERRORS\tREQ/S\tP50\tP99\tP99.9\tMAX"
+	if flood {
+		header += "\t400 INVALID_GRANT\t429 THROTTLED"
+	}
+	fmt.Fprintln(tw, header)
+	var notes []string
+	for _, rw := range rows {
+		r := rw.r
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%s\t%s\t%s\t%s", rw.name, r.Concurrency, r.Requests, r.Errors, r.RPS,
+			fmtLatency(r.P50), fmtLatency(r.P99), fmtLatency(r.P999), fmtLatency(r.Max))
+		if flood {
+			if r.Mode == loadgen.ModeBadPassword {
+				fmt.Fprintf(tw, "\t%d\t%d", r.Rejected400, r.Throttled429)
+			} else {
+				fmt.Fprint(tw, "\t-\t-")
+			}
+		}
+		fmt.Fprintln(tw)
+		if r.Note != "" {
+			notes = append(notes, rw.name+": "+r.Note)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range notes {
+		if _, err := fmt.Fprintln(w, "note: "+n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// toBenchJSON converts one result (without its background).
+func toBenchJSON(r loadgen.Result) *benchJSON {
+	j := &benchJSON{
+		Mode: r.Mode, Concurrency: r.Concurrency, Requests: r.Requests, Errors: r.Errors,
+		DurationSeconds: r.Duration.Seconds(), RPS: r.RPS,
+		P50Ms: ms(r.P50), P99Ms: ms(r.P99), P999Ms: ms(r.P999), MaxMs: ms(r.Max),
+		Samples: r.Samples, FirstError: r.FirstError, Note: r.Note,
+	}
+	if r.Mode == loadgen.ModeBadPassword {
+		j.Rejected400, j.Throttled429, j.SourceAddrs = &r.Rejected400, &r.Throttled429, &r.SourceAddrs
+	}
+	return j
 }
 
 // fmtLatency formats d in milliseconds with microsecond precision.

@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -57,6 +62,12 @@ func TestBenchFlagErrors(t *testing.T) {
 		{"bench", "--mode", "baseline-sign", "--duration", "6m"},
 		{"bench", "--mode", "baseline-sign", "-o", "xml"},
 		{"bench", "--mode", "issue", "--client-id", "c"},
+		{"bench", "--mode", "baseline-sign", "--background-mode", "flood"},
+		{"bench", "--mode", "baseline-sign", "--background-concurrency", "5"},
+		{"bench", "--mode", "baseline-sign", "--background-mode", "bad-password", "--background-concurrency", "0"},
+		{"bench", "--mode", "baseline-sign", "--background-mode", "bad-password", "--tenant", "t"},
+		{"bench", "--mode", "baseline-sign", "--background-mode", "bad-password", "--tenant", "t", "--client-id", "c",
+			"--endpoint", "http://example.com"},
 	} {
 		root := newRoot()
 		var out bytes.Buffer
@@ -66,5 +77,100 @@ func TestBenchFlagErrors(t *testing.T) {
 		if err := root.ExecuteContext(context.Background()); err == nil {
 			t.Errorf("%v: no error", args)
 		}
+	}
+}
+
+// floodEndpoint starts a fake token endpoint on 127.0.0.1 that answers every
+// password grant 400 invalid_grant, every fourth 429.
+func floodEndpoint(t *testing.T) string {
+	t.Helper()
+	var n atomic.Int64
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _, ok := r.BasicAuth()
+		if r.URL.Path != "/t/demo/oauth2/token" || !ok || id != "app" || r.PostFormValue("grant_type") != "password" {
+			http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if n.Add(1)%4 == 0 {
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"error":"rate_limited"}`)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"error":"invalid_grant"}`)
+	}))
+	_ = srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestBenchBackground(t *testing.T) {
+	endpoint := floodEndpoint(t)
+	args := []string{"bench", "--mode", "baseline-verify", "--background-mode", "bad-password",
+		"--endpoint", endpoint, "--tenant", "demo", "--client-id", "svc", "--background-client-id", "app",
+		"--background-client-secret", "s", "--background-concurrency", "3",
+		"--duration", "300ms", "--concurrency", "2", "--warmup", "50ms"}
+
+	root := newRoot()
+	var out, errOut bytes.Buffer
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut.String())
+	}
+	t.Log("\n" + out.String() + errOut.String())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], "429 THROTTLED") ||
+		!strings.HasPrefix(lines[1], "baseline-verify ") || !strings.HasPrefix(lines[2], "bad-password (background) ") {
+		t.Fatalf("want a header and two rows:\n%s", out.String())
+	}
+	if f := strings.Fields(lines[2]); len(f) != 12 || f[2] != "3" || f[4] != "0" || f[10] == "0" || f[11] == "0" {
+		t.Errorf("background row %q", lines[2])
+	}
+	if !strings.Contains(errOut.String(), "loopback source addresses") {
+		t.Errorf("stderr: %s", errOut.String())
+	}
+
+	// The same as JSON: the background nested in its mode's result.
+	root = newRoot()
+	out.Reset()
+	errOut.Reset()
+	root.SetArgs(append(args, "-o", "json"))
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut.String())
+	}
+	var res []struct {
+		Mode       string `json:"mode"`
+		Requests   int64  `json:"requests"`
+		Background *struct {
+			Mode         string `json:"mode"`
+			Concurrency  int    `json:"concurrency"`
+			Requests     int64  `json:"requests"`
+			Errors       int64  `json:"errors"`
+			Rejected400  int64  `json:"rejected_400"`
+			Throttled429 int64  `json:"throttled_429"`
+			SourceAddrs  int    `json:"source_addresses"`
+		} `json:"background"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	}
+	if len(res) != 1 || res[0].Mode != "baseline-verify" || res[0].Requests == 0 || res[0].Background == nil {
+		t.Fatalf("unexpected result: %s", out.String())
+	}
+	b := res[0].Background
+	if b.Mode != "bad-password" || b.Concurrency != 3 || b.Errors != 0 || b.Rejected400 == 0 || b.Throttled429 == 0 ||
+		b.Rejected400+b.Throttled429 != b.Requests || b.SourceAddrs < 2 {
+		t.Errorf("background: %+v", *b)
 	}
 }

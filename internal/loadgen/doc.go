@@ -8,8 +8,14 @@
 //     latency percentiles (p50, p99, p99.9, max) computed from every recorded
 //     sample;
 //   - the request shapes of each mode (issue, introspect, introspect-revoked,
-//     refresh) as a client sends them to tokend's OAuth 2.0 endpoints, and
-//     what counts as a success for each;
+//     refresh, bad-password) as a client sends them to tokend's OAuth 2.0
+//     endpoints, and what counts as a success for each. bad-password is a
+//     login flood: each worker has its own client whose source address
+//     rotates over 127.0.0.2..254, so tokend's per-address login throttle
+//     does not refuse most attempts before they reach the password hash;
+//   - background loads (Config.Background): a second set of workers in
+//     another mode over the same window, to measure one endpoint (say
+//     introspection) while another (say a login flood) loads the server;
 //   - the baselines (StartBaseline): a bare net/http server on 127.0.0.1 that
 //     only signs or only verifies one ES256 JWT per request. Driving it with
 //     the same workers gives the "cryptographic floor" that tokend's own

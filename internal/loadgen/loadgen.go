@@ -320,8 +320,8 @@ type worker struct {
 	maxLat int // samples this worker may keep
 	reqs   int64
 	errs   int64
-	n400   int64 // measured successes answered 400
-	n429   int64 // measured successes answered 429
+	n400   int64  // measured successes answered 400
+	n429   int64  // measured successes answered 429
 	first  string // first failure of this worker
 	firstT time.Time
 }
@@ -633,31 +633,116 @@ func prepare(ctx context.Context, c Config, client *http.Client) (*target, error
 // requests, every worker sends requests back to back for c.Warmup (not
 // measured) and then for c.Duration (measured), or until c.Requests measured
 // requests were started. A request counts when it started in the measured
-// window. Run returns an error when the configuration is invalid or setup
-// fails; failed measured requests are counted in Result.Errors instead. When
-// ctx ends, Run stops early and returns what it measured so far.
+// window. With c.Background, a second load runs alongside over the same
+// window and its result is Result.Background. Run returns an error when the
+// configuration is invalid or setup fails; failed measured requests are
+// counted in Result.Errors instead. When ctx ends, Run stops early and
+// returns what it measured so far.
 func Run(ctx context.Context, c Config) (Result, error) {
 	if err := c.validate(); err != nil {
 		return Result{}, fmt.Errorf("loadgen: %w", err)
 	}
+	bgc, err := c.background()
+	if err != nil {
+		return Result{}, fmt.Errorf("loadgen: %w", err)
+	}
+	fg, err := setupRun(ctx, c)
+	if fg != nil {
+		defer fg.close()
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	var bg *runner
+	if bgc != nil {
+		bg, err = setupRun(ctx, *bgc)
+		if bg != nil {
+			defer bg.close()
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("loadgen: background: %s", strings.TrimPrefix(err.Error(), "loadgen: "))
+		}
+	}
+
+	start := time.Now()
+	measureFrom := start.Add(c.Warmup)
+	deadline := measureFrom.Add(c.Duration)
+
+	// The background stops with the measured run: at the deadline, or as
+	// soon as the measured run ended early (request cap, ctx).
+	bgCtx, bgCancel := context.WithCancel(ctx)
+	defer bgCancel()
+	var bgDone chan struct{}
+	if bg != nil {
+		bgDone = make(chan struct{})
+		go func() {
+			defer close(bgDone)
+			bg.run(bgCtx, measureFrom, deadline)
+		}()
+	}
+	res := fg.run(ctx, measureFrom, deadline)
+	if bg != nil {
+		if time.Now().Before(deadline) {
+			bgCancel()
+		}
+		<-bgDone
+		b := bg.res
+		res.Background = &b
+	}
+	return res, nil
+}
+
+// runner is one prepared load: its target and workers.
+type runner struct {
+	c       Config
+	client  *http.Client
+	t       *target
+	workers []*worker
+	builds  []func() []byte
+	checks  []checkFunc
+	stops   []func()
+	res     Result
+}
+
+// close releases what setupRun acquired.
+func (r *runner) close() {
+	if r.client != nil {
+		r.client.CloseIdleConnections()
+	}
+	for _, w := range r.workers {
+		if w.own {
+			w.client.CloseIdleConnections()
+		}
+	}
+	for i := len(r.stops) - 1; i >= 0; i-- {
+		r.stops[i]()
+	}
+}
+
+// setupRun does the setup of c (which must be valid): it starts a baseline
+// server if c needs one, does the mode's setup requests and creates the
+// workers. The returned runner, even with an error, must be closed.
+func setupRun(ctx context.Context, c Config) (*runner, error) {
+	r := &runner{c: c}
 	if IsBaseline(c.Mode) && c.Endpoint == "" {
 		base, stop, err := StartBaseline(c.Mode)
 		if err != nil {
-			return Result{}, err
+			return r, err
 		}
-		defer stop()
+		r.stops = append(r.stops, stop)
 		c.Endpoint = base
+		r.c.Endpoint = base
 	}
 	if err := CheckLoopback(c.Endpoint); err != nil {
-		return Result{}, fmt.Errorf("loadgen: %w", err)
+		return r, fmt.Errorf("loadgen: %w", err)
 	}
-	client := newClient(c.Concurrency)
-	defer client.CloseIdleConnections()
+	r.client = newClient(c.Concurrency)
 
-	t, err := prepare(ctx, c, client)
+	t, err := prepare(ctx, c, r.client)
 	if err != nil {
-		return Result{}, fmt.Errorf("loadgen: %s: %w", c.Mode, err)
+		return r, fmt.Errorf("loadgen: %s: %w", c.Mode, err)
 	}
+	r.t = t
 
 	// Size sample slices: at most MaxSamples in total, and no more than the
 	// request cap needs; grow by append beyond a modest start.
@@ -666,64 +751,72 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	if c.Requests > 0 {
 		initial = int(min(int64(initial), c.Requests/int64(c.Concurrency)+1))
 	}
-	workers := make([]*worker, c.Concurrency)
-	builds := make([]func() []byte, c.Concurrency)
-	checks := make([]checkFunc, c.Concurrency)
-	for i := range workers {
-		workers[i] = &worker{client: client, t: t, lat: make([]time.Duration, 0, initial), maxLat: perWorker}
+	r.workers = make([]*worker, c.Concurrency)
+	r.builds = make([]func() []byte, c.Concurrency)
+	r.checks = make([]checkFunc, c.Concurrency)
+	for i := range r.workers {
+		r.workers[i] = &worker{id: i, client: r.client, t: t, lat: make([]time.Duration, 0, initial), maxLat: perWorker}
 	}
 
 	// Per-worker setup (the refresh mode's password grants) runs in
 	// parallel, before the clock starts.
 	if t.next != nil {
 		var wg sync.WaitGroup
-		errs := make([]error, len(workers))
-		for i, w := range workers {
-			wg.Go(func() { builds[i], checks[i], errs[i] = t.next(w) })
+		errs := make([]error, len(r.workers))
+		for i, w := range r.workers {
+			wg.Go(func() { r.builds[i], r.checks[i], errs[i] = t.next(w) })
 		}
 		wg.Wait()
 		// Report the first error only: with many workers they are usually
 		// all the same.
 		for _, e := range errs {
 			if e != nil {
-				return Result{}, fmt.Errorf("loadgen: %s: %w", c.Mode, e)
+				return r, fmt.Errorf("loadgen: %s: %w", c.Mode, e)
 			}
 		}
 	}
+	return r, nil
+}
 
-	start := time.Now()
-	measureFrom := start.Add(c.Warmup)
-	deadline := measureFrom.Add(c.Duration)
+// run drives the workers over the window that ends at deadline, measuring
+// from measureFrom, stores the result in r.res and returns it. ctx ending
+// stops the run.
+func (r *runner) run(ctx context.Context, measureFrom, deadline time.Time) Result {
+	c := r.c
 	// Hard stop: the deadline plus one request timeout.
 	runCtx, cancel := context.WithDeadline(ctx, deadline.Add(RequestTimeout))
 	defer cancel()
 
 	var started atomic.Int64 // measured requests started, for the cap
 	var wg sync.WaitGroup
-	for i, w := range workers {
-		build, check := builds[i], checks[i]
+	for i, w := range r.workers {
+		build, check := r.builds[i], r.checks[i]
 		if check == nil {
-			check = t.check
+			check = r.t.check
 		}
 		wg.Go(func() { w.loop(runCtx, ctx, build, check, measureFrom, deadline, c.Requests, &started) })
 	}
 	wg.Wait()
 	end := time.Now()
 
-	res := Result{Mode: c.Mode, Concurrency: c.Concurrency}
+	res := Result{Mode: c.Mode, Concurrency: c.Concurrency, Note: r.t.note}
+	if r.t.sources != nil {
+		res.SourceAddrs = r.t.sources.used()
+	}
 	if end.After(measureFrom) {
 		res.Duration = end.Sub(measureFrom)
 	}
-	var all []time.Duration
 	n := 0
-	for _, w := range workers {
+	for _, w := range r.workers {
 		n += len(w.lat)
 	}
-	all = make([]time.Duration, 0, n)
+	all := make([]time.Duration, 0, n)
 	var firstT time.Time
-	for _, w := range workers {
+	for _, w := range r.workers {
 		res.Requests += w.reqs
 		res.Errors += w.errs
+		res.Rejected400 += w.n400
+		res.Throttled429 += w.n429
 		all = append(all, w.lat...)
 		if w.first != "" && (res.FirstError == "" || w.firstT.Before(firstT)) {
 			res.FirstError, firstT = w.first, w.firstT
@@ -741,7 +834,8 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	if res.Duration > 0 {
 		res.RPS = float64(res.Requests) / res.Duration.Seconds()
 	}
-	return res, nil
+	r.res = res
+	return res
 }
 
 // loop sends requests until deadline (or the request cap, or ctx ending)
@@ -762,6 +856,11 @@ func (w *worker) loop(runCtx, parent context.Context, build func() []byte, check
 		if measured && limit > 0 && started.Add(1) > limit {
 			return
 		}
+		if w.t.sources != nil && w.sent%RotateEvery == 0 {
+			w.rotate()
+			t0 = time.Now()
+		}
+		w.sent++
 		body := w.t.body
 		if build != nil {
 			body = build()
@@ -781,6 +880,12 @@ func (w *worker) loop(runCtx, parent context.Context, build func() []byte, check
 		if err != nil {
 			w.fail(err)
 			continue
+		}
+		switch st {
+		case http.StatusBadRequest:
+			w.n400++
+		case http.StatusTooManyRequests:
+			w.n429++
 		}
 		if len(w.lat) < w.maxLat {
 			w.lat = append(w.lat, lat)

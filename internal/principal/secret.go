@@ -30,7 +30,9 @@ const (
 var ErrBadHash = errors.New("principal: malformed password hash")
 
 // hashSlots bounds concurrent argon2id work.
-var hashSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+// Half the CPUs at most: a flood of logins always leaves the other half to
+// token validation and issuance.
+var hashSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
 func acquire(ctx context.Context) error {
 	select {
