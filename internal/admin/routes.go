@@ -338,6 +338,17 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 			return nil
 		}
 	}
+	for _, kind := range []string{"device", "user", "client"} {
+		a.handle(mux, "POST /v1/tenants/{tenant}/"+kind+"s/{id}/signing-secret", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
+			secret, err := d.RotateSigningSecret(r.Context(), by.actor(), r.PathValue("tenant"), kind, r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			w.Header().Set("Cache-Control", "no-store")
+			httpx.WriteJSON(w, http.StatusOK, map[string]string{kind + "_id": r.PathValue("id"), "signing_secret": secret})
+			return nil
+		})
+	}
 	a.handle(mux, "POST /v1/tenants/{tenant}/devices/{id}/tokens", tenantAdmin, subjectMint(d.MintDeviceToken, false))
 	a.handle(mux, "POST /v1/tenants/{tenant}/users/{id}/tokens", tenantAdmin, subjectMint(d.MintUserToken, true))
 	a.handle(mux, "GET /v1/tenants/{tenant}/tokens/{id}", tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {

@@ -24,6 +24,8 @@ type KeyAdmin interface {
 	Rotate(ctx context.Context, tenant, alg string, publishFor time.Duration) (store.Key, error)
 	Keys(ctx context.Context, tenant string) ([]store.Key, error)
 	Invalidate(tenant string)
+	SealSecret(tenant, name string, plain []byte) ([]byte, error)
+	OpenSecret(tenant, name string, sealed []byte) ([]byte, error)
 }
 
 // Revoker revokes tokens durably.

@@ -445,3 +445,15 @@ func (c *jwtClaims) GetSubject() (string, error)                  { return c.Sub
 func (c *jwtClaims) GetAudience() (jwt.ClaimStrings, error) {
 	return jwt.ClaimStrings(c.Audience), nil
 }
+
+// SealSecret seals a secret tokend must read back later (a signing secret
+// of signed requests), bound to the tenant and to name: sealed material
+// moved to another tenant or name does not open.
+func (m *Manager) SealSecret(tenant, name string, plain []byte) ([]byte, error) {
+	return seal(m.o.Master, tenant, "secret:"+name, plain)
+}
+
+// OpenSecret opens what SealSecret sealed.
+func (m *Manager) OpenSecret(tenant, name string, sealed []byte) ([]byte, error) {
+	return open(m.o.Master, tenant, "secret:"+name, sealed)
+}

@@ -67,9 +67,11 @@ type Client struct {
 	Audiences  []string
 	Kinds      []string // token kinds this client may mint
 	Policy     Policy   // per-client overrides of the tenant policy
-	Disabled   bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// SigningSecret is the sealed secret of signed token requests.
+	SigningSecret []byte
+	Disabled      bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // User is a person of a tenant.
@@ -81,9 +83,11 @@ type User struct {
 	PasswordHash string // argon2id PHC string; empty means no password
 	Roles        []string
 	Groups       []string
-	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// SigningSecret is the sealed secret of signed token requests.
+	SigningSecret []byte
+	Disabled      bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Device is a non-human principal: a store, kiosk, device or service.
@@ -96,9 +100,11 @@ type Device struct {
 	SecretAlg   string
 	Roles       []string
 	Metadata    map[string]string
-	Disabled    bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// SigningSecret is the sealed secret of signed token requests.
+	SigningSecret []byte
+	Disabled      bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Role maps a name to scopes and resources.

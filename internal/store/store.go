@@ -31,6 +31,7 @@ type Store interface {
 	Changes() Changes
 	Revocations() Revocations
 	Throttle() Throttle
+	Nonces() Nonces
 
 	// Tx runs fn with a Store bound to one transaction; the transaction
 	// commits when fn returns nil and rolls back otherwise. Calling Tx on a
@@ -235,4 +236,14 @@ type Throttle interface {
 	Reset(ctx context.Context, key string) error
 	// DeleteBefore forgets keys whose last failure is before cutoff.
 	DeleteBefore(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// Nonces remembers values that may be used once (signatures of signed
+// requests) until they expire.
+type Nonces interface {
+	// Use records key until expiresAt; a key already recorded and not yet
+	// expired is ErrConflict.
+	Use(ctx context.Context, key string, expiresAt time.Time) error
+	// DeleteExpired forgets keys that expired before now.
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 }

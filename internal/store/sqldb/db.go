@@ -101,6 +101,9 @@ func (db *DB) Changes() store.Changes { return changes{db} }
 // Revocations implements store.Store.
 func (db *DB) Revocations() store.Revocations { return revocations{db} }
 
+// Nonces implements store.Store.
+func (db *DB) Nonces() store.Nonces { return nonces{db} }
+
 // Throttle implements store.Store.
 func (db *DB) Throttle() store.Throttle { return throttle{db} }
 

@@ -113,3 +113,20 @@ func (db *DB) deleteCount(ctx context.Context, q string, args ...any) (int, erro
 	})
 	return int(n), err
 }
+
+type nonces struct{ db *DB }
+
+func (s nonces) Use(ctx context.Context, key string, expiresAt time.Time) error {
+	return s.db.write(ctx, func(tx querier) error {
+		// An expired entry may be taken again.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM nonces WHERE key = $1 AND expires_at < $2`, key, micros(time.Now())); err != nil {
+			return s.db.wrap(err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO nonces (key, expires_at) VALUES ($1, $2)`, key, micros(expiresAt))
+		return s.db.wrap(err)
+	})
+}
+
+func (s nonces) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	return s.db.deleteCount(ctx, `DELETE FROM nonces WHERE expires_at < $1`, micros(now))
+}

@@ -37,6 +37,7 @@ func Run(t *testing.T, st store.Store) {
 	t.Run("RevokeBefore", s.revokeBefore)
 	t.Run("Revocations", s.revocations)
 	t.Run("Throttle", s.throttle)
+	t.Run("Nonces", s.nonces)
 }
 
 type suite struct{ st store.Store }
@@ -935,5 +936,39 @@ func (s *suite) throttle(t *testing.T) {
 	must(t, err)
 	if d < 1 {
 		t.Fatalf("DeleteBefore = %d", d)
+	}
+}
+
+func (s *suite) nonces(t *testing.T) {
+	t.Parallel()
+	key := uniq("sig")
+	soon := now().Add(time.Minute)
+	must(t, s.st.Nonces().Use(ctx, key, soon))
+	wantErr(t, s.st.Nonces().Use(ctx, key, soon), store.ErrConflict)
+	// Once expired, a key may be used again.
+	old := uniq("old")
+	must(t, s.st.Nonces().Use(ctx, old, now().Add(-time.Second)))
+	must(t, s.st.Nonces().Use(ctx, old, soon))
+	gone := uniq("gone")
+	must(t, s.st.Nonces().Use(ctx, gone, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)))
+	n, err := s.st.Nonces().DeleteExpired(ctx, time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC))
+	must(t, err)
+	if n < 1 {
+		t.Fatalf("DeleteExpired = %d", n)
+	}
+	// Signing secrets round-trip on devices, users and clients.
+	ten := s.newTenant(t)
+	n0 := now()
+	must(t, s.st.Devices().Create(ctx, store.Device{Tenant: ten, ID: "d", Type: "device", SigningSecret: []byte("sealed"), CreatedAt: n0, UpdatedAt: n0}))
+	d, err := s.st.Devices().Get(ctx, ten, "d")
+	must(t, err)
+	if string(d.SigningSecret) != "sealed" {
+		t.Fatalf("device signing secret %q", d.SigningSecret)
+	}
+	must(t, s.st.Users().Create(ctx, store.User{Tenant: ten, ID: "u", Login: "u", CreatedAt: n0, UpdatedAt: n0}))
+	u, err := s.st.Users().Get(ctx, ten, "u")
+	must(t, err)
+	if u.SigningSecret != nil {
+		t.Fatalf("user without a signing secret has %q", u.SigningSecret)
 	}
 }
