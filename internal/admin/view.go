@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"time"
 
 	"github.com/tokend/tokend/internal/store"
@@ -44,25 +45,33 @@ func projectOf(p store.Project) projectView {
 }
 
 type clientView struct {
-	ID           string       `json:"id"`
-	DisplayName  string       `json:"display_name"`
-	GrantTypes   []string     `json:"grant_types"`
-	Scopes       []string     `json:"scopes"`
-	Audiences    []string     `json:"audiences"`
-	Kinds        []string     `json:"kinds"`
-	Policy       store.Policy `json:"policy"`
-	Disabled     bool         `json:"disabled"`
-	Public       bool         `json:"public"`
-	SecretAlg    string       `json:"secret_alg,omitempty"`
-	CreatedAt    string       `json:"created_at"`
-	UpdatedAt    string       `json:"updated_at"`
-	ClientSecret string       `json:"client_secret,omitempty"`
+	ID           string          `json:"id"`
+	DisplayName  string          `json:"display_name"`
+	GrantTypes   []string        `json:"grant_types"`
+	Scopes       []string        `json:"scopes"`
+	Audiences    []string        `json:"audiences"`
+	Kinds        []string        `json:"kinds"`
+	Policy       store.Policy    `json:"policy"`
+	Disabled     bool            `json:"disabled"`
+	Public       bool            `json:"public"`
+	SecretAlg    string          `json:"secret_alg,omitempty"`
+	JWKS         json.RawMessage `json:"jwks,omitempty"`
+	CreatedAt    string          `json:"created_at"`
+	UpdatedAt    string          `json:"updated_at"`
+	ClientSecret string          `json:"client_secret,omitempty"`
 }
 
 func clientOf(c store.Client) clientView {
 	return clientView{ID: c.ID, DisplayName: c.DisplayName, GrantTypes: c.GrantTypes, Scopes: c.Scopes,
 		Audiences: c.Audiences, Kinds: c.Kinds, Policy: c.Policy, Disabled: c.Disabled, Public: len(c.SecretHash) == 0,
-		SecretAlg: c.SecretAlg, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+		SecretAlg: c.SecretAlg, JWKS: rawOrNil(c.JWKS), CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+}
+
+func rawOrNil(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
 }
 
 type userView struct {

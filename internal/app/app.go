@@ -143,7 +143,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	mux := http.NewServeMux()
 	admin.New(a.dir, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
 	a.engine, err = grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log,
-		RefreshGrace: cfg.RefreshGrace})
+		RefreshGrace: cfg.RefreshGrace, PublicURL: cfg.PublicURL, Secrets: a.dir})
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,11 @@
 package directory
 
 import (
+	"fmt"
+
 	"context"
+	"encoding/json"
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/store"
@@ -22,6 +26,8 @@ type ClientSpec struct {
 	Disabled    *bool         `json:"disabled"`
 	Public      *bool         `json:"public"`
 	Secret      *string       `json:"secret"`
+	// JWKS holds the public keys of private_key_jwt assertions (RFC 7523).
+	JWKS *json.RawMessage `json:"jwks"`
 }
 
 func (sp *ClientSpec) apply(c *store.Client) error {
@@ -54,6 +60,13 @@ func (sp *ClientSpec) apply(c *store.Client) error {
 			return err
 		}
 		c.Kinds = clean(*sp.Kinds)
+	}
+	if sp.JWKS != nil {
+		set, err := ParseClientJWKS(string(*sp.JWKS))
+		if err != nil {
+			return invalidf("jwks", "%v", err)
+		}
+		c.JWKS = set
 	}
 	if sp.Policy != nil {
 		for field, msg := range tenant.Validate(*sp.Policy) {
@@ -175,4 +188,31 @@ func (s *Service) DeleteClient(ctx context.Context, by Actor, tenant, id string)
 	return s.change(ctx, by, tenant, "client.delete", id, nil, func(st store.Store) error {
 		return notFound(st.Clients().Delete(ctx, tenant, id), "client", id)
 	})
+}
+
+// ParseClientJWKS validates a client's JSON Web Key Set: public keys only,
+// each with a kid, of a supported kind; "null" or "" clears it.
+func ParseClientJWKS(raw string) (string, error) {
+	if raw == "" || raw == "null" {
+		return "", nil
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal([]byte(raw), &set); err != nil {
+		return "", fmt.Errorf("not a JSON Web Key Set: %v", err)
+	}
+	if len(set.Keys) == 0 {
+		return "", fmt.Errorf("the set has no keys")
+	}
+	for i, k := range set.Keys {
+		switch {
+		case !k.IsPublic():
+			return "", fmt.Errorf("keys[%d] is not a public key", i)
+		case k.KeyID == "":
+			return "", fmt.Errorf("keys[%d] has no kid", i)
+		case !k.Valid():
+			return "", fmt.Errorf("keys[%d] is not a valid key", i)
+		}
+	}
+	b, _ := json.Marshal(set)
+	return string(b), nil
 }

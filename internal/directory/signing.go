@@ -111,3 +111,10 @@ func orNotFound(err error) error {
 	}
 	return err
 }
+
+// ClientSigningKey returns a client's signing secret, the key of its
+// client_secret_jwt assertions.
+func (s *Service) ClientSigningKey(ctx context.Context, ten, clientID string) ([]byte, error) {
+	sg, err := s.SigningSecret(ctx, ten, "client", clientID)
+	return sg.Secret, err
+}

@@ -2,6 +2,7 @@ package grant
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/tokend/tokend/internal/fault"
@@ -17,6 +18,9 @@ var errClient = fault.InvalidClient("client authentication failed")
 // client (no stored secret) authenticates with its id alone and method
 // "none"; a confidential client must present its secret.
 func (e *Engine) authenticate(ctx context.Context, r *Request) (store.Client, error) {
+	if r.Client.Assertion != "" {
+		return e.authenticateAssertion(ctx, r)
+	}
 	if r.Client.ID == "" {
 		return store.Client{}, fault.InvalidClient("client authentication is required")
 	}
@@ -63,7 +67,7 @@ func (e *Engine) Client(ctx context.Context, tenantID string, ca ClientAuth) (st
 	if err != nil {
 		return store.Client{}, err
 	}
-	if len(c.SecretHash) == 0 {
+	if ca.Assertion == "" && len(c.SecretHash) == 0 {
 		return store.Client{}, fault.InvalidClient("a public client cannot use this endpoint")
 	}
 	return c, nil
@@ -77,3 +81,5 @@ func (e *Engine) secretMatches(ctx context.Context, c store.Client, secret strin
 	ok, _ := principal.CheckSecret(ctx, c.SecretHash, c.SecretAlg, secret)
 	return ok && secret != ""
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -29,6 +29,8 @@ const (
 type ClientAuth struct {
 	ID     string
 	Secret string
+	// Assertion is an RFC 7523 client assertion (a JWT).
+	Assertion string
 	// Method is client_secret_basic, client_secret_post or none.
 	Method string
 }
@@ -96,19 +98,26 @@ type Options struct {
 	RefreshGrace time.Duration
 	// Throttle slows down password guessing; nil uses DefaultThrottle.
 	Throttle *Throttle
+	// PublicURL is the server's public URL: client assertions must be
+	// addressed to the tenant's token endpoint under it.
+	PublicURL string
+	// Secrets keys client_secret_jwt assertions; nil refuses them.
+	Secrets SecretKeys
 }
 
 // Engine runs the token endpoint pipeline.
 type Engine struct {
-	st       store.Store
-	issuer   *issue.Issuer
-	audit    *audit.Recorder
-	log      *slog.Logger
-	now      func() time.Time
-	grants   map[string]Grant
-	refresh  *refreshGrant
-	throttle *Throttle
-	cache    *readCache
+	st        store.Store
+	issuer    *issue.Issuer
+	audit     *audit.Recorder
+	log       *slog.Logger
+	now       func() time.Time
+	grants    map[string]Grant
+	refresh   *refreshGrant
+	throttle  *Throttle
+	cache     *readCache
+	publicURL string
+	secrets   SecretKeys
 }
 
 // New returns an Engine with the built-in grants registered.
@@ -129,7 +138,7 @@ func New(o Options) (*Engine, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{st: o.Store, issuer: o.Issuer, audit: o.Audit, log: o.Log, now: o.Now, grants: map[string]Grant{},
-		throttle: o.Throttle, cache: newReadCache()}
+		throttle: o.Throttle, cache: newReadCache(), publicURL: o.PublicURL, secrets: o.Secrets}
 	e.refresh = &refreshGrant{grace: o.RefreshGrace, revoke: o.Revoke}
 	e.grants[ClientCredentials] = clientCredentials{}
 	e.grants[Password] = password{}

@@ -56,10 +56,11 @@ func (d *Discovery) metadata(w http.ResponseWriter, r *http.Request) {
 		"jwks_uri":                              iss + "/jwks.json",
 		"token_endpoint":                        iss + "/oauth2/token",
 		"grant_types_supported":                 d.GrantTypes,
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-		"response_types_supported":              []string{},
-		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": asymmetric,
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"},
+		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "ES256", "EdDSA", "HS256"},
+		"response_types_supported":                         []string{},
+		"subject_types_supported":                          []string{"public"},
+		"id_token_signing_alg_values_supported":            asymmetric,
 		// RFC 9068 access tokens are signed with the same keys.
 		"access_token_signing_alg_values_supported": asymmetric,
 	}

@@ -118,13 +118,23 @@ func ClientAuth(r *http.Request, form url.Values) (grant.ClientAuth, error) {
 		if err1 != nil || err2 != nil {
 			return ca, fault.InvalidClient("malformed client credentials")
 		}
-		if form.Has("client_secret") {
+		if form.Has("client_secret") || form.Has("client_assertion") {
 			return ca, fault.InvalidRequest("use one client authentication method, not both")
 		}
 		if form.Has("client_id") && form.Get("client_id") != uid {
 			return ca, fault.InvalidRequest("client_id does not match the authenticated client")
 		}
 		return grant.ClientAuth{ID: uid, Secret: usec, Method: "client_secret_basic"}, nil
+	}
+	if t := form.Get("client_assertion_type"); t != "" || form.Has("client_assertion") {
+		// RFC 7523 §2.2: a JWT authenticates the client.
+		if t != grant.AssertionType {
+			return ca, fault.InvalidClient("client_assertion_type must be %s", grant.AssertionType)
+		}
+		if form.Has("client_secret") || form.Get("client_assertion") == "" {
+			return ca, fault.InvalidRequest("use one client authentication method, not both")
+		}
+		return grant.ClientAuth{ID: form.Get("client_id"), Assertion: form.Get("client_assertion"), Method: "private_key_jwt"}, nil
 	}
 	ca = grant.ClientAuth{ID: form.Get("client_id"), Secret: form.Get("client_secret"), Method: "client_secret_post"}
 	if ca.Secret == "" {

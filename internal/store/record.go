@@ -67,6 +67,9 @@ type Client struct {
 	Audiences  []string
 	Kinds      []string // token kinds this client may mint
 	Policy     Policy   // per-client overrides of the tenant policy
+	// JWKS is the JSON Web Key Set of public keys the client signs RFC 7523
+	// assertions with; empty when it has none.
+	JWKS string
 	// SigningSecret is the sealed secret of signed token requests.
 	SigningSecret []byte
 	Disabled      bool

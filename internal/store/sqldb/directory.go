@@ -90,14 +90,14 @@ var clientTable = &table[store.Client]{
 	name: "clients", entity: store.EntityClient,
 	key: []string{"tenant", "id"},
 	cols: []string{"tenant", "id", "display_name", "secret_hash", "secret_alg", "grant_types", "scopes",
-		"audiences", "kinds", "policy", "disabled", "created_at", "updated_at", "signing_secret"},
+		"audiences", "kinds", "policy", "disabled", "created_at", "updated_at", "signing_secret", "jwks"},
 	values: func(c *store.Client) []any {
 		return []any{c.Tenant, c.ID, c.DisplayName, c.SecretHash, c.SecretAlg, listText(c.GrantTypes), listText(c.Scopes),
-			listText(c.Audiences), listText(c.Kinds), jsonText(c.Policy), c.Disabled, micros(c.CreatedAt), micros(c.UpdatedAt), c.SigningSecret}
+			listText(c.Audiences), listText(c.Kinds), jsonText(c.Policy), c.Disabled, micros(c.CreatedAt), micros(c.UpdatedAt), c.SigningSecret, c.JWKS}
 	},
 	dests: func(c *store.Client) []any {
 		return []any{&c.Tenant, &c.ID, &c.DisplayName, &c.SecretHash, &c.SecretAlg, list(&c.GrantTypes), list(&c.Scopes),
-			list(&c.Audiences), list(&c.Kinds), jsonCol[store.Policy]{&c.Policy}, &c.Disabled, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.SigningSecret}
+			list(&c.Audiences), list(&c.Kinds), jsonCol[store.Policy]{&c.Policy}, &c.Disabled, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.SigningSecret, &c.JWKS}
 	},
 	keyOf: func(c *store.Client) (string, string) { return c.Tenant, c.ID },
 }
