@@ -241,3 +241,76 @@ func TestNewRequiresSecurityParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifierKindRules: the library applies each kind's rules to tokens
+// minted by a real server, as the gateway check does.
+func TestVerifierKindRules(t *testing.T) {
+	t.Parallel()
+	s := startTokend(t)
+	ctx := context.Background()
+	sec := s.call(t, "POST", "/v1/tenants/shop/clients", map[string]any{"id": "shopapp", "grant_types": []string{"client_credentials"},
+		"scopes": []string{"read", "tokend:mint:storefront", "tokend:mint:private"}, "audiences": []string{"api"}}, 201)["client_secret"].(string)
+	form := url.Values{"grant_type": {"client_credentials"}}
+	req, _ := http.NewRequest("POST", s.url+"/t/shop/oauth2/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("shopapp", sec)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	bearer := m["access_token"].(string)
+	mint := func(body map[string]any) string {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", s.url+"/t/shop/tokens", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		tok, _ := out["token"].(string)
+		if resp.StatusCode != 201 || tok == "" {
+			t.Fatalf("mint %v: %d %v", body, resp.StatusCode, out)
+		}
+		return tok
+	}
+	exp := time.Now().Add(time.Hour).Unix()
+	storefront := mint(map[string]any{"kind": "storefront", "expires_at": exp, "allowed_cors_origins": []string{"https://shop.example.com"}})
+	private := mint(map[string]any{"kind": "private", "expires_at": exp})
+
+	v, err := verify.New(ctx, verify.Options{Issuer: s.url + "/t/shop", Audience: "api", Algorithms: []string{"ES256"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	for _, tc := range []struct {
+		name, tok, hdr, val string
+		status              int
+	}{
+		{"storefront from its origin", storefront, "Origin", "https://shop.example.com", 204},
+		{"storefront from another origin", storefront, "Origin", "https://evil.example.com", 403},
+		{"storefront without origin", storefront, "", "", 403},
+		{"private server to server", private, "", "", 204},
+		{"private from a browser", private, "Sec-Fetch-Site", "cross-site", 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/api", nil)
+			req.Header.Set("Authorization", "Bearer "+tc.tok)
+			if tc.hdr != "" {
+				req.Header.Set(tc.hdr, tc.val)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != tc.status {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+		})
+	}
+}
