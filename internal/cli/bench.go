@@ -21,6 +21,7 @@ type benchOptions struct {
 	username     string
 	password     string
 	scope        string
+	audience     string
 	mode         string
 	concurrency  int
 	duration     time.Duration
@@ -78,6 +79,16 @@ settings):
   issue               client_credentials token requests
   introspect          introspection of one valid access token
   introspect-revoked  introspection of one revoked access token
+  check               the gateway check (GET /t/{tenant}/check, as nginx
+                      auth_request or forward auth calls it) with one valid
+                      access token as the bearer token
+  verify-lib          a bare in-process net/http server whose handler is the
+                      verify package's Middleware (JWKS fetched once and
+                      cached, revocation feed followed), driven with one
+                      valid access token: a resource server using the
+                      library, with no call to tokend per request. The
+                      verifier accepts --audience (default: the token's own
+                      "aud" claim, the first if several)
   refresh             refresh_token grants, each worker rotating its own chain
                       (started by a password grant with --username/--password)
   baseline-sign       a bare in-process net/http server that only signs one
@@ -110,6 +121,7 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 		Example: `  tokend bench --mode issue --tenant demo --client-id svc --client-secret "$SECRET"
   tokend bench --mode issue,introspect,baseline-sign,baseline-verify --tenant demo \
       --client-id svc --concurrency 128 --duration 30s
+  tokend bench --mode introspect,check,verify-lib --tenant demo --client-id svc --client-secret "$SECRET"
   tokend bench --mode refresh --tenant demo --client-id app --username alice --password "$PW" -o json
   tokend bench --mode introspect --tenant demo --client-id svc --client-secret "$SECRET" \
       --background-mode bad-password --background-concurrency 50 \
@@ -127,6 +139,7 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 	fs.StringVar(&o.username, "username", "", "resource owner for the password grant of mode refresh")
 	fs.StringVar(&o.password, "password", "", "resource owner's password for mode refresh")
 	fs.StringVar(&o.scope, "scope", "", "scope to request with token requests")
+	fs.StringVar(&o.audience, "audience", "", "audience the verifier of mode verify-lib accepts (default: the token's \"aud\" claim)")
 	fs.StringVar(&o.mode, "mode", "", "mode or comma list of modes: "+strings.Join(loadgen.Modes, ", ")+" (required)")
 	fs.IntVarP(&o.concurrency, "concurrency", "c", 64, fmt.Sprintf("concurrent workers, 1..%d", loadgen.MaxConcurrency))
 	fs.DurationVarP(&o.duration, "duration", "d", 10*time.Second, "measured time per mode, up to "+loadgen.MaxDuration.String())
@@ -198,7 +211,7 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 		bg = &loadgen.Config{
 			Mode: o.bgMode, Endpoint: o.endpoint, Tenant: o.tenant,
 			ClientID: o.bgClientID, ClientSecret: o.bgClientSecret,
-			Username: o.username, Password: o.password, Scope: o.scope,
+			Username: o.username, Password: o.password, Scope: o.scope, Audience: o.audience,
 			Concurrency: o.bgConcurrency,
 		}
 		if loadgen.IsBaseline(o.bgMode) {
@@ -235,6 +248,7 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			Username:     o.username,
 			Password:     o.password,
 			Scope:        o.scope,
+			Audience:     o.audience,
 			Concurrency:  o.concurrency,
 			Duration:     o.duration,
 			Requests:     o.requests,

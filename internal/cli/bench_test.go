@@ -174,3 +174,40 @@ func TestBenchBackground(t *testing.T) {
 		t.Errorf("background: %+v", *b)
 	}
 }
+
+func TestBenchCheckAndVerifyLibModes(t *testing.T) {
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetArgs([]string{"bench", "--help"})
+	root.SetOut(&out)
+	root.SetErr(&out)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("bench --help: %v", err)
+	}
+	for _, want := range []string{"  check ", "  verify-lib ", "--audience", "introspect, introspect-revoked, check, verify-lib,"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench --help lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	// The modes are accepted: the run gets as far as the setup token
+	// request, which fails against a closed port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	_ = ln.Close()
+	for _, mode := range []string{"check", "verify-lib"} {
+		root := newRoot()
+		var out bytes.Buffer
+		root.SetArgs([]string{"bench", "--mode", mode, "--endpoint", closed, "--tenant", "t", "--client-id", "c",
+			"--audience", "api", "--duration", "100ms", "--warmup", "0s"})
+		root.SetOut(&out)
+		root.SetErr(&out)
+		err := root.ExecuteContext(context.Background())
+		if err == nil || strings.Contains(err.Error(), "unknown mode") || !strings.Contains(err.Error(), "token request") {
+			t.Errorf("--mode %s: err %v, want a failed setup token request", mode, err)
+		}
+	}
+}

@@ -8,8 +8,11 @@
 //     latency percentiles (p50, p99, p99.9, max) computed from every recorded
 //     sample;
 //   - the request shapes of each mode (issue, introspect, introspect-revoked,
-//     refresh, bad-password) as a client sends them to tokend's OAuth 2.0
-//     endpoints, and what counts as a success for each. bad-password is a
+//     check, refresh, bad-password) as a client sends them to tokend's OAuth
+//     2.0 endpoints and gateway check, and what counts as a success for
+//     each. verify-lib drives an in-process resource server built on the
+//     public verify package (JWKS cached, revocation feed followed, no call
+//     to tokend per request) with a token tokend issued. bad-password is a
 //     login flood: each worker has its own client whose source address
 //     rotates over 127.0.0.2..254, so tokend's per-address login throttle
 //     does not refuse most attempts before they reach the password hash;

@@ -41,10 +41,22 @@ const (
 	// does not throttle. A 400 invalid_grant and a 429 both count as a
 	// success (Result.Rejected400, Result.Throttled429).
 	ModeBadPassword = "bad-password"
+	// ModeCheck gets one access token and then sends GET
+	// {Endpoint}/t/{Tenant}/check with it as a bearer token over and over:
+	// tokend's gateway check (nginx auth_request, forward auth).
+	ModeCheck = "check"
+	// ModeVerifyLib gets one access token and then drives an in-process bare
+	// net/http server on 127.0.0.1 whose handler is the public verify
+	// package's Middleware, configured for the tenant (JWKS from discovery,
+	// cached; revocation feed followed), with the token as a bearer token:
+	// a resource server using the library, with no call to tokend per
+	// request.
+	ModeVerifyLib = "verify-lib"
 )
 
 // Modes lists every mode Run accepts, in the order the documentation gives them.
-var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeRefresh, ModeBaselineSign, ModeBaselineVerify, ModeBadPassword}
+var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeCheck, ModeVerifyLib, ModeRefresh,
+	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword}
 
 // Limits on a run.
 const (
@@ -98,6 +110,9 @@ type Config struct {
 	Username, Password string
 	// Scope, when not empty, is sent as scope= with token requests.
 	Scope string
+	// Audience is the audience the ModeVerifyLib verifier accepts; empty
+	// means the token's own "aud" claim (its first value when a list).
+	Audience string
 	// Concurrency is the number of workers, each with at most one request in
 	// flight; 1..MaxConcurrency.
 	Concurrency int
@@ -274,9 +289,12 @@ type checkFunc func(status int, body []byte) error
 // target is what a worker sends: one URL, one Authorization header, and a
 // body that is either fixed or rebuilt per request (refresh).
 type target struct {
-	url  string
-	auth string // "" sends no Authorization header
-	body []byte // fixed form body
+	// method is the HTTP method; "" means POST with a form body. A GET
+	// carries no body.
+	method string
+	url    string
+	auth   string // "" sends no Authorization header
+	body   []byte // fixed form body
 	// next, when set, replaces body: it is called once per worker and
 	// returns that worker's per-request body builder and response check.
 	next func(w *worker) (build func() []byte, check checkFunc, err error)
@@ -287,6 +305,9 @@ type target struct {
 	sources *sourcePool
 	// note is copied to Result.Note.
 	note string
+	// stop, when set, releases what prepare started for the target (the
+	// ModeVerifyLib server and verifier).
+	stop func()
 }
 
 // sourcePool hands out loopback source addresses 127.0.0.X, X cycling over
@@ -336,14 +357,27 @@ func (w *worker) rotate() {
 	}
 }
 
-// post sends body to the worker's target URL and returns the status and
-// response body (valid until the next post).
+// post sends body to u and returns the status and response body (valid
+// until the next request).
 func (w *worker) post(ctx context.Context, u string, body []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	return w.send(ctx, http.MethodPost, u, body)
+}
+
+// send sends one request to u: a POST with body as its form, or a GET
+// without a body. It returns the status and response body (valid until the
+// next request).
+func (w *worker) send(ctx context.Context, method, u string, body []byte) (int, []byte, error) {
+	var rd io.Reader
+	if method == http.MethodPost {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	req.Header.Set("Accept", "application/json")
 	if w.t.auth != "" {
 		req.Header.Set("Authorization", w.t.auth)
@@ -537,6 +571,19 @@ func prepare(ctx context.Context, c Config, client *http.Client) (*target, error
 		}
 		return &target{url: c.oauthURL("introspect"), auth: auth, body: tokenBody(tok),
 			check: expectActive(c.Mode == ModeIntrospect)}, nil
+	case ModeCheck:
+		tok, err := issue()
+		if err != nil {
+			return nil, err
+		}
+		return &target{method: http.MethodGet, url: strings.TrimRight(c.Endpoint, "/") + "/t/" + url.PathEscape(c.Tenant) + "/check",
+			auth: "Bearer " + tok, check: expectStatus200}, nil
+	case ModeVerifyLib:
+		tok, err := issue()
+		if err != nil {
+			return nil, err
+		}
+		return startVerifyLib(ctx, c, tok)
 	case ModeRefresh:
 		login := url.Values{"grant_type": {"password"}, "username": {c.Username}, "password": {c.Password}}
 		if c.Scope != "" {
@@ -743,6 +790,9 @@ func setupRun(ctx context.Context, c Config) (*runner, error) {
 		return r, fmt.Errorf("loadgen: %s: %w", c.Mode, err)
 	}
 	r.t = t
+	if t.stop != nil {
+		r.stops = append(r.stops, t.stop)
+	}
 
 	// Size sample slices: at most MaxSamples in total, and no more than the
 	// request cap needs; grow by append beyond a modest start.
@@ -865,7 +915,11 @@ func (w *worker) loop(runCtx, parent context.Context, build func() []byte, check
 		if build != nil {
 			body = build()
 		}
-		st, resp, err := w.post(runCtx, w.t.url, body)
+		method := w.t.method
+		if method == "" {
+			method = http.MethodPost
+		}
+		st, resp, err := w.send(runCtx, method, w.t.url, body)
 		lat := time.Since(t0)
 		if err == nil {
 			err = check(st, resp)

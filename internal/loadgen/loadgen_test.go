@@ -1,10 +1,14 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +18,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tokend/tokend/internal/app"
+	"github.com/tokend/tokend/internal/config"
 )
 
 func TestPercentile(t *testing.T) {
@@ -702,6 +709,152 @@ func TestBackground(t *testing.T) {
 		c.Background = &b
 		if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "background") {
 			t.Errorf("background %+v: err %v", b, err)
+		}
+	}
+}
+
+// realTokend is a tokend server started in-process on loopback, with a
+// tenant "shop" and a client_credentials client "svc" (scope read,
+// audience api).
+type realTokend struct {
+	url, admin, svcSecret string
+}
+
+// startTokend starts a real tokend (as verify's tests do) and stops it when
+// the test ends.
+func startTokend(t *testing.T) *realTokend {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	cfg.MasterKey = base64.StdEncoding.EncodeToString(k)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr, cfg.PublicURL = ln.Addr().String(), "http://"+ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		cancel()
+		_ = ln.Close()
+		t.Fatal(err)
+	}
+	boot, err := a.Bootstrap(ctx)
+	if err != nil {
+		cancel()
+		_ = ln.Close()
+		a.Close()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done; a.Close() })
+	s := &realTokend{url: cfg.PublicURL, admin: boot.Token}
+	s.call(t, "POST", "/v1/tenants", map[string]any{"id": "shop"}, http.StatusCreated)
+	secret, _ := s.call(t, "POST", "/v1/tenants/shop/clients", map[string]any{"id": "svc",
+		"grant_types": []string{"client_credentials"}, "scopes": []string{"read"}, "audiences": []string{"api"}},
+		http.StatusCreated)["client_secret"].(string)
+	if secret == "" {
+		t.Fatal("client svc created without a client_secret")
+	}
+	s.svcSecret = secret
+	return s
+}
+
+// call sends an admin API request with the bootstrap token and checks its
+// status.
+func (s *realTokend) call(t *testing.T, method, path string, body any, status int) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return m
+}
+
+// config returns a run of mode against s as client svc.
+func (s *realTokend) config(mode string) Config {
+	return Config{Mode: mode, Endpoint: s.url, Tenant: "shop", ClientID: "svc", ClientSecret: s.svcSecret,
+		Concurrency: 4, Duration: 300 * time.Millisecond, Warmup: 50 * time.Millisecond}
+}
+
+// TestCheckAndVerifyLibAgainstTokend runs the gateway-check and
+// verifier-library modes against a real tokend.
+func TestCheckAndVerifyLibAgainstTokend(t *testing.T) {
+	s := startTokend(t)
+	for _, mode := range []string{ModeCheck, ModeVerifyLib} {
+		t.Run(mode, func(t *testing.T) {
+			r, err := Run(context.Background(), s.config(mode))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Requests <= 0 || r.Errors != 0 {
+				t.Fatalf("requests %d errors %d (first: %s), want > 0 and 0", r.Requests, r.Errors, r.FirstError)
+			}
+			checkResult(t, r)
+			t.Log(r)
+		})
+	}
+	t.Run("verify-lib explicit audience", func(t *testing.T) {
+		c := s.config(ModeVerifyLib)
+		c.Audience, c.Requests = "api", 20
+		r, err := Run(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Requests != 20 || r.Errors != 0 {
+			t.Fatalf("requests %d errors %d (first: %s), want 20 and 0", r.Requests, r.Errors, r.FirstError)
+		}
+	})
+	t.Run("verify-lib wrong audience", func(t *testing.T) {
+		// The verifier refuses the token: every request is an error.
+		c := s.config(ModeVerifyLib)
+		c.Audience, c.Requests = "billing", 20
+		r, err := Run(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Requests != 20 || r.Errors != 20 || !strings.Contains(r.FirstError, "401") {
+			t.Fatalf("requests %d errors %d (first: %s), want 20 refused with 401", r.Requests, r.Errors, r.FirstError)
+		}
+	})
+}
+
+func TestTokenAudience(t *testing.T) {
+	jwt := func(payload string) string {
+		return "eyJhbGciOiJFUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".sig"
+	}
+	for _, tt := range []struct {
+		tok, want string
+	}{
+		{jwt(`{"aud":"api"}`), "api"},
+		{jwt(`{"aud":["api","billing"]}`), "api"},
+		{jwt(`{"aud":["","billing"]}`), "billing"},
+	} {
+		if got, err := tokenAudience(tt.tok); err != nil || got != tt.want {
+			t.Errorf("tokenAudience(%s) = %q, %v; want %q", tt.tok, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{jwt(`{}`), jwt(`{"aud":null}`), jwt(`{"aud":""}`), jwt(`{"aud":[]}`), jwt(`{"aud":7}`),
+		jwt(`[]`), "tkd_opaque", "a.!!!.c"} {
+		if got, err := tokenAudience(bad); err == nil {
+			t.Errorf("tokenAudience(%s) = %q, want an error", bad, got)
 		}
 	}
 }
