@@ -58,6 +58,9 @@ type Claims struct {
 	SessionID   string   `json:"sid,omitempty"`
 	Origins     []string `json:"origins,omitempty"`
 	Channels    []string `json:"channels,omitempty"`
+	// ServerSide lets a storefront token be used without an Origin, by a
+	// server (never from a browser).
+	ServerSide bool `json:"srv,omitempty"`
 	// LifetimeEnd is when renewal stops being possible (unix seconds).
 	LifetimeEnd int64 `json:"lte,omitempty"`
 }

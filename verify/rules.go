@@ -31,7 +31,8 @@ func forbidden(format string, args ...any) *Error {
 // presents it; tokend's gateway check applies the same function.
 //   - refresh tokens are never accepted as access tokens;
 //   - storefront tokens need an Origin header equal (scheme, host, port)
-//     to one of the token's origins;
+//     to one of the token's origins, unless minted for server-side use
+//     (srv) and used without browser signals;
 //   - private and impersonation tokens are for server-to-server calls: a
 //     request carrying browser signals (Origin, Sec-Fetch-Mode,
 //     Sec-Fetch-Site, Cookie) is refused;
@@ -46,6 +47,11 @@ func CheckUse(c *claims.Claims, h http.Header) error {
 	case claims.KindStorefront:
 		o := h.Get("Origin")
 		if o == "" {
+			// Server-side use, where the tenant's policy allowed it at
+			// mint time; a browser always sends Origin or Sec-Fetch-*.
+			if c.ServerSide && h.Get("Sec-Fetch-Mode") == "" && h.Get("Sec-Fetch-Site") == "" {
+				return nil
+			}
 			return forbidden("a storefront token needs the request's Origin")
 		}
 		want, ok := NormalizeOrigin(o)

@@ -13,6 +13,7 @@ func TestCheckUse(t *testing.T) {
 	t.Parallel()
 	store := &claims.Claims{Kind: claims.KindStorefront, Origins: []string{"https://shop.example.com", "http://localhost:3000"}}
 	private := &claims.Claims{Kind: claims.KindPrivate}
+	serverSide := &claims.Claims{Kind: claims.KindStorefront, Origins: []string{"https://shop.example.com"}, ServerSide: true}
 	for _, tc := range []struct {
 		name    string
 		c       *claims.Claims
@@ -27,6 +28,9 @@ func TestCheckUse(t *testing.T) {
 		{"storefront, other scheme", store, map[string]string{"Origin": "http://shop.example.com"}, 403},
 		{"storefront, localhost with port", store, map[string]string{"Origin": "http://localhost:3000"}, 0},
 		{"storefront, no origin", store, nil, 403},
+		{"server-side storefront, no origin", serverSide, map[string]string{"User-Agent": "backend"}, 0},
+		{"server-side storefront, browser without origin", serverSide, map[string]string{"Sec-Fetch-Site": "same-origin"}, 403},
+		{"server-side storefront, other origin", serverSide, map[string]string{"Origin": "https://evil.example.com"}, 403},
 		{"storefront, malformed origin", store, map[string]string{"Origin": "shop.example.com"}, 403},
 		{"private, server to server", private, map[string]string{"User-Agent": "curl"}, 0},
 		{"private, with Origin", private, map[string]string{"Origin": "https://x.example"}, 403},

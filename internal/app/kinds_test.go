@@ -93,6 +93,18 @@ func TestTokenKinds(t *testing.T) {
 			t.Fatalf("impersonation from a browser: %d", r.Status)
 		}
 
+		// Server-side use of storefront tokens, where tenant and client policy allow it.
+		want(t, s.call(t, "PATCH", "/v1/tenants/shop", a, map[string]any{"policy": map[string]any{"password_grant": true, "storefront_server_side": true}}), 200)
+		want(t, s.call(t, "PATCH", "/v1/tenants/shop/clients/shopapp", a, map[string]any{"policy": map[string]any{"storefront_server_side": true}}), 200)
+		for _, format := range []string{"jwt", "opaque"} {
+			srv := want(t, mint(bearer, map[string]any{"kind": "storefront", "expires_at": exp, "format": format,
+				"allowed_cors_origins": []string{"https://shop.example.com"}}), 201).str("token")
+			want(t, check(srv, map[string]string{"User-Agent": "backend"}), 200)
+			want(t, check(srv, map[string]string{"Sec-Fetch-Site": "same-origin"}), 403)
+			want(t, check(srv, map[string]string{"Origin": "https://evil.example.com"}), 403)
+		}
+		want(t, check(st, nil), 403) // minted before: still browser-only
+
 		// Any kind as an opaque API key, with the same rules; revocable.
 		key := want(t, mint(bearer, map[string]any{"kind": "storefront", "expires_at": exp, "format": "opaque",
 			"allowed_cors_origins": []string{"https://shop.example.com"}}), 201).str("token")

@@ -111,6 +111,7 @@ func (s *Service) MintKind(ctx context.Context, by Actor, ten, clientID string, 
 		Tenant: ten, Kind: sp.Kind, SubjectType: "client", Subject: c.ID, ClientID: c.ID,
 		Scope: c.Scopes, Audience: c.Audiences, TTL: exp.Sub(now), Format: format,
 		Origins: origins, Channels: channels, Action: "token.mint", AuditActor: by.String(),
+		ServerSide: sp.Kind == claims.KindStorefront && pol.StorefrontServerSide,
 	}
 	if sp.Kind == claims.KindImpersonation {
 		// The acting client is recorded; the customer comes with each request.

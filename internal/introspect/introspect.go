@@ -136,7 +136,7 @@ func ClaimsOf(publicURL string, row store.Token) claims.Claims {
 		Audience: row.Audience, IssuedAt: row.IssuedAt.Unix(), ID: row.ID,
 		ClientID: row.ClientID, Scope: strings.Join(row.Scope, " "),
 		Kind: row.Kind, SubjectType: row.SubjectType, SessionID: row.SessionID,
-		Origins: nonEmpty(row.Origins), Channels: nonEmpty(row.Channels),
+		Origins: nonEmpty(row.Origins), Channels: nonEmpty(row.Channels), ServerSide: row.ServerSide,
 	}
 	if row.ExpiresAt != nil {
 		c.ExpiresAt = row.ExpiresAt.Unix()

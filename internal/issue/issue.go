@@ -77,6 +77,7 @@ type Request struct {
 	Format      string // store.FormatJWT (default) or store.FormatOpaque
 	Origins     []string
 	Channels    []string
+	ServerSide  bool
 	// Action names the audit event; default "token.issue".
 	Action string
 	// AuditActor names who asked, when not the subject (e.g. an admin).
@@ -136,7 +137,7 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		Tenant: r.Tenant, ID: res.ID, Kind: r.Kind, Format: r.Format,
 		SubjectType: r.SubjectType, Subject: r.Subject, ClientID: r.ClientID,
 		SessionID: r.SessionID, FamilyID: r.FamilyID,
-		Audience: nonNil(r.Audience), Scope: nonNil(r.Scope), Origins: nonNil(r.Origins), Channels: nonNil(r.Channels),
+		Audience: nonNil(r.Audience), Scope: nonNil(r.Scope), Origins: nonNil(r.Origins), Channels: nonNil(r.Channels), ServerSide: r.ServerSide,
 		IssuedAt: now, ExpiresAt: res.ExpiresAt,
 	}
 	if r.Actor != nil {
@@ -166,7 +167,7 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 			Kind: r.Kind, SubjectType: r.SubjectType,
 			Roles: r.Roles, Groups: r.Groups, Resources: r.Resources,
 			Act: r.Actor, SessionID: r.SessionID,
-			Origins: r.Origins, Channels: r.Channels,
+			Origins: r.Origins, Channels: r.Channels, ServerSide: r.ServerSide,
 		}
 		if res.ExpiresAt != nil {
 			c.ExpiresAt = res.ExpiresAt.Unix()

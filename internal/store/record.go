@@ -29,6 +29,9 @@ type Policy struct {
 	AllowEternal bool `json:"allow_eternal,omitempty"`
 	// PasswordGrant enables the resource-owner password grant.
 	PasswordGrant bool `json:"password_grant,omitempty"`
+	// StorefrontServerSide lets storefront tokens minted under it be used
+	// without an Origin header, by servers (seed 001).
+	StorefrontServerSide bool `json:"storefront_server_side,omitempty"`
 	// TokenLimit caps active tokens per subject; 0 is unlimited.
 	TokenLimit int `json:"token_limit,omitempty"`
 	// Format is "jwt" (default) or "opaque" for access tokens.
@@ -189,6 +192,8 @@ type Token struct {
 	// channel ids).
 	Origins  []string
 	Channels []string
+	// ServerSide allows a storefront token's use without Origin.
+	ServerSide bool
 }
 
 // AuditEvent is one entry of a tenant's audit log.

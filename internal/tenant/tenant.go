@@ -59,6 +59,7 @@ func Effective(p store.Policy, overrides ...store.Policy) store.Policy {
 		// AllowEternal and PasswordGrant need the tenant AND the client.
 		p.AllowEternal = p.AllowEternal && o.AllowEternal
 		p.PasswordGrant = p.PasswordGrant && o.PasswordGrant
+		p.StorefrontServerSide = p.StorefrontServerSide && o.StorefrontServerSide
 	}
 	def := func(v *int64, d int64) {
 		if *v == 0 {

@@ -73,12 +73,12 @@ func (s keys) DeleteExpired(ctx context.Context, tenant string, now time.Time) (
 }
 
 const tokenCols = `tenant, id, kind, format, hash, subject_type, subject, client_id, session_id, family_id, actor,
-	audience, scope, issued_at, expires_at, lifetime_end, revoked_at, used_at, replaced_by, grace_used, origins, channels`
+	audience, scope, issued_at, expires_at, lifetime_end, revoked_at, used_at, replaced_by, grace_used, origins, channels, server_side`
 
 func tokenDests(t *store.Token) []any {
 	return []any{&t.Tenant, &t.ID, &t.Kind, &t.Format, &t.Hash, &t.SubjectType, &t.Subject, &t.ClientID, &t.SessionID,
 		&t.FamilyID, &t.Actor, list(&t.Audience), list(&t.Scope), timeCol{&t.IssuedAt}, nullTimeCol{&t.ExpiresAt},
-		nullTimeCol{&t.LifetimeEnd}, nullTimeCol{&t.RevokedAt}, nullTimeCol{&t.UsedAt}, &t.ReplacedBy, &t.GraceUsed, list(&t.Origins), list(&t.Channels)}
+		nullTimeCol{&t.LifetimeEnd}, nullTimeCol{&t.RevokedAt}, nullTimeCol{&t.UsedAt}, &t.ReplacedBy, &t.GraceUsed, list(&t.Origins), list(&t.Channels), &t.ServerSide}
 }
 
 type tokens struct{ db *DB }
@@ -94,10 +94,10 @@ func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
 				hash = t.Hash
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
 				t.Tenant, t.ID, t.Kind, t.Format, hash, t.SubjectType, t.Subject, t.ClientID, t.SessionID, t.FamilyID, t.Actor,
 				listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt), nullMicros(t.LifetimeEnd),
-				nullMicros(t.RevokedAt), nullMicros(t.UsedAt), t.ReplacedBy, t.GraceUsed, listText(t.Origins), listText(t.Channels))
+				nullMicros(t.RevokedAt), nullMicros(t.UsedAt), t.ReplacedBy, t.GraceUsed, listText(t.Origins), listText(t.Channels), t.ServerSide)
 			if err != nil {
 				return s.db.wrap(err)
 			}

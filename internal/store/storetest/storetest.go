@@ -379,7 +379,7 @@ func (s *suite) tokens(t *testing.T) {
 	rows := []store.Token{
 		{Tenant: ten, ID: "a1", Kind: "access", Format: store.FormatJWT, SubjectType: "user", Subject: "alice", ClientID: "web",
 			Audience: []string{"api"}, Scope: []string{"read"}, IssuedAt: n, ExpiresAt: &exp,
-			Origins: []string{"https://shop.example.com"}, Channels: []string{"1", "2"}},
+			Origins: []string{"https://shop.example.com"}, Channels: []string{"1", "2"}, ServerSide: true},
 		{Tenant: ten, ID: "a2", Kind: "refresh", Format: store.FormatOpaque, Hash: hash, Subject: "alice", ClientID: "web", FamilyID: "f1",
 			IssuedAt: n, ExpiresAt: &exp, LifetimeEnd: &exp},
 		{Tenant: ten, ID: "a3", Kind: "access", Format: store.FormatJWT, Subject: "alice", ClientID: "cli", IssuedAt: past, ExpiresAt: &past},
@@ -394,7 +394,7 @@ func (s *suite) tokens(t *testing.T) {
 	got, err := s.st.Tokens().Get(ctx, ten, "a1")
 	must(t, err)
 	if got.Audience[0] != "api" || got.Scope[0] != "read" || !got.ExpiresAt.Equal(exp) || got.RevokedAt != nil || got.Hash != nil ||
-		got.Origins[0] != "https://shop.example.com" || len(got.Channels) != 2 {
+		got.Origins[0] != "https://shop.example.com" || len(got.Channels) != 2 || !got.ServerSide {
 		t.Fatalf("Get = %+v", got)
 	}
 	byHash, err := s.st.Tokens().GetByHash(ctx, hash)
