@@ -78,6 +78,8 @@ func TestNormalizeOrigin(t *testing.T) {
 		"https://example.com/a":   "",
 		"https://u@example.com":   "",
 		"null":                    "",
+		"http://:":                "",
+		"http://x:99999":          "",
 	} {
 		got, ok := verify.NormalizeOrigin(in)
 		if got != want || ok != (want != "") {

@@ -349,6 +349,23 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 			return nil
 		})
 	}
+	a.handle(mux, "POST /v1/tenants/{tenant}/clients/{id}/tokens", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
+		var sp directory.KindSpec
+		if err := a.decode(r, &sp); err != nil {
+			return err
+		}
+		res, err := d.MintKind(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		out := map[string]any{"id": res.ID, "token": res.Value, "kind": sp.Kind}
+		if res.ExpiresAt != nil {
+			out["expires_at"] = res.ExpiresAt.Unix()
+		}
+		httpx.WriteJSON(w, http.StatusCreated, out)
+		return nil
+	})
 	a.handle(mux, "POST /v1/tenants/{tenant}/devices/{id}/tokens", tenantAdmin, subjectMint(d.MintDeviceToken, false))
 	a.handle(mux, "POST /v1/tenants/{tenant}/users/{id}/tokens", tenantAdmin, subjectMint(d.MintUserToken, true))
 	a.handle(mux, "GET /v1/tenants/{tenant}/tokens/{id}", tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {

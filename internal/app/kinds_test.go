@@ -93,6 +93,13 @@ func TestTokenKinds(t *testing.T) {
 			t.Fatalf("impersonation from a browser: %d", r.Status)
 		}
 
+		// Admins mint kinds for a client through the admin API.
+		adm := want(t, s.call(t, "POST", "/v1/tenants/shop/clients/shopapp/tokens", a, map[string]any{"kind": "private", "expires_at": exp}), 201)
+		if adm.str("kind") != "private" || payload(t, adm.str("token"))["sub"] != "shopapp" {
+			t.Fatalf("admin-minted kind %s", adm.Raw)
+		}
+		want(t, s.call(t, "POST", "/v1/tenants/shop/clients/shopapp/tokens", plain, map[string]any{"kind": "private", "expires_at": exp}), 403)
+
 		// Server-side use of storefront tokens, where tenant and client policy allow it.
 		want(t, s.call(t, "PATCH", "/v1/tenants/shop", a, map[string]any{"policy": map[string]any{"password_grant": true, "storefront_server_side": true}}), 200)
 		want(t, s.call(t, "PATCH", "/v1/tenants/shop/clients/shopapp", a, map[string]any{"policy": map[string]any{"storefront_server_side": true}}), 200)
