@@ -32,6 +32,9 @@ type feedPage struct {
 func (ta *TokenAdmin) feed(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if err := ta.serveFeed(w, r); err != nil {
+		if r.Context().Err() != nil {
+			return // the follower went away during a long poll
+		}
 		httpx.WriteError(w, r, ta.Log, err)
 	}
 }
