@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,41 +30,13 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, db)
 }
 
-func TestMigrateTwiceAndConcurrently(t *testing.T) {
-	ctx := context.Background()
+func TestMigrations(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	ms, err := postgres.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbs := []*postgres.DB{open(t, url), open(t, url), open(t, url)}
-	var wg sync.WaitGroup
-	applied := make([][]int, len(dbs))
-	errs := make([]error, len(dbs))
-	for i, db := range dbs {
-		wg.Add(1)
-		go func() { defer wg.Done(); applied[i], errs[i] = db.Migrate(ctx) }()
-	}
-	wg.Wait()
-	total := 0
-	for i := range dbs {
-		if errs[i] != nil {
-			t.Fatalf("migrate %d: %v", i, errs[i])
-		}
-		total += len(applied[i])
-	}
-	if total != len(ms) {
-		t.Fatalf("%d migrations applied in all, want %d", total, len(ms))
-	}
-	if again, err := dbs[0].Migrate(ctx); err != nil || len(again) != 0 {
-		t.Fatalf("second migrate = %v, %v; want nothing to do", again, err)
-	}
-	if _, err := dbs[0].Writer().ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dbs[1].Migrate(ctx); !errors.Is(err, store.ErrSchemaTooNew) {
-		t.Fatalf("Migrate = %v, want ErrSchemaTooNew", err)
-	}
+	storetest.RunMigrations(t, len(ms), open(t, url), open(t, url), open(t, url))
 }
 
 func TestListenWakesOnChange(t *testing.T) {
