@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -139,6 +140,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpx.NewMetrics(a.registry)
+	a.observe(st)
 
 	mux := http.NewServeMux()
 	admin.New(a.dir, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
@@ -259,4 +261,29 @@ func IsLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// observe registers tokend's own metrics: every audited event by action and
+// outcome (issuances, refreshes, revocations, failed authentications),
+// issued tokens by kind, the deny-list size and the database pool.
+func (a *App) observe(st store.Store) {
+	events := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokend_events_total", Help: "Audited events by action (token.issue, token.revoke, auth.client, ...) and outcome.",
+	}, []string{"action", "outcome"})
+	issued := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokend_tokens_issued_total", Help: "Issued tokens by kind.",
+	}, []string{"kind"})
+	deny := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tokend_denylist_entries", Help: "Revocation entries held in memory.",
+	}, func() float64 { return float64(a.revoke.DenyList().Size()) })
+	a.registry.MustRegister(events, issued, deny)
+	a.audit.SetObserver(func(e store.AuditEvent) {
+		events.WithLabelValues(e.Action, e.Outcome).Inc()
+		if e.Detail["format"] != "" { // only issuance events name the format
+			issued.WithLabelValues(e.Detail["kind"]).Inc()
+		}
+	})
+	if db, ok := st.(interface{ Writer() *sql.DB }); ok {
+		a.registry.MustRegister(collectors.NewDBStatsCollector(db.Writer(), "tokend"))
+	}
 }

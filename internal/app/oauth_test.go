@@ -599,3 +599,26 @@ func TestGatewayCheck(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenMetrics: issuances, revocations and failed authentications
+// show in /metrics.
+func TestTokenMetrics(t *testing.T) {
+	t.Parallel()
+	s := start(t, backends[0])
+	o := setupOAuth(t, s, "shop")
+	tok := want(t, o.form(t, "token", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials"}}), 200).str("access_token")
+	o.form(t, "token", "svc", "wrong", url.Values{"grant_type": {"client_credentials"}})
+	want(t, o.form(t, "revoke", "svc", o.svcSecret, url.Values{"token": {tok}}), 200)
+	m := string(want(t, s.call(t, "GET", "/metrics", "", nil), 200).Raw)
+	for _, line := range []string{
+		`tokend_tokens_issued_total{kind="access"}`,
+		`tokend_events_total{action="token.revoke",outcome="success"} 1`,
+		`tokend_events_total{action="auth.client",outcome="failure"} 1`,
+		`tokend_denylist_entries 1`,
+		`go_sql_max_open_connections{db_name="tokend"} 1`,
+	} {
+		if !strings.Contains(m, line) {
+			t.Errorf("metrics lack %s", line)
+		}
+	}
+}

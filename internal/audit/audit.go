@@ -30,6 +30,8 @@ type Recorder struct {
 	log *slog.Logger
 	now func() time.Time
 	w   Writer
+	// observe, when set, sees every event recorded.
+	observe func(store.AuditEvent)
 }
 
 // Writer group-commits audit events (and ledger rows); see package ledger.
@@ -40,6 +42,10 @@ type Writer interface {
 // SetWriter makes Record group-commit the events it is not given a
 // transaction for.
 func (r *Recorder) SetWriter(w Writer) { r.w = w }
+
+// SetObserver has f called with every event as it is recorded (for
+// metrics: issuances, revocations, failed authentications).
+func (r *Recorder) SetObserver(f func(store.AuditEvent)) { r.observe = f }
 
 // New returns a Recorder writing to st.
 func New(st store.Store, log *slog.Logger, now func() time.Time) *Recorder {
@@ -91,6 +97,9 @@ func (r *Recorder) Prepare(ctx context.Context, e store.AuditEvent) store.AuditE
 	}
 	if e.Outcome == "" {
 		e.Outcome = Success
+	}
+	if r.observe != nil {
+		r.observe(e)
 	}
 	return e
 }
