@@ -149,7 +149,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	(&oauth.TokenEndpoint{Engine: a.engine, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	(&oauth.TokenEndpoint{Engine: a.engine, Dir: a.dir, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Check{Verifier: a.verifier, Store: st, Log: log}).Register(mux)
 	(&oauth.Mint{Verifier: a.verifier, Dir: a.dir, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)

@@ -93,6 +93,23 @@ func TestTokenKinds(t *testing.T) {
 			t.Fatalf("impersonation from a browser: %d", r.Status)
 		}
 
+		// The OAuth token endpoint mints kinds too (client_credentials + token_kind).
+		te := want(t, o.form(t, "token", "shopapp", sec, url.Values{"grant_type": {"client_credentials"}, "token_kind": {"storefront"},
+			"expires_at": {fmt.Sprint(exp)}, "channel_ids": {"1,2"}, "allowed_cors_origins": {"https://shop.example.com"}}), 200)
+		if pl := payload(t, te.str("access_token")); pl["kind"] != "storefront" || fmt.Sprint(pl["channels"]) != "[1 2]" ||
+			te.str("issued_token_type") != "urn:tokend:token-type:storefront" {
+			t.Fatalf("token endpoint kind %s", te.Raw)
+		}
+		if r := o.form(t, "token", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials"}, "token_kind": {"private"}, "expires_at": {fmt.Sprint(exp)}}); r.Status != 400 || r.str("error") != "invalid_scope" {
+			t.Fatalf("token_kind without the creation scope: %d %s", r.Status, r.Raw)
+		}
+		if r := o.form(t, "token", "shopapp", sec, url.Values{"grant_type": {"client_credentials"}, "token_kind": {"private"}, "expires_at": {"1"}}); r.Status != 422 || r.str("field") != "expires_at" {
+			t.Fatalf("token_kind with a past expiry: %d %s", r.Status, r.Raw)
+		}
+		if r := o.form(t, "token", "shopapp", "wrong", url.Values{"grant_type": {"client_credentials"}, "token_kind": {"private"}, "expires_at": {fmt.Sprint(exp)}}); r.Status != 401 {
+			t.Fatalf("token_kind with a wrong secret: %d", r.Status)
+		}
+
 		// Admins mint kinds for a client through the admin API.
 		adm := want(t, s.call(t, "POST", "/v1/tenants/shop/clients/shopapp/tokens", a, map[string]any{"kind": "private", "expires_at": exp}), 201)
 		if adm.str("kind") != "private" || payload(t, adm.str("token"))["sub"] != "shopapp" {

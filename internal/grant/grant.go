@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"slices"
 	"time"
 
@@ -46,6 +47,10 @@ type Request struct {
 	Username     string
 	Password     string
 	RefreshToken string
+	// TokenKind asks a client_credentials request for a token of another
+	// kind; KindForm holds its parameters.
+	TokenKind string
+	KindForm  url.Values
 }
 
 // Response is a successful token response (RFC 6749 §5.1).

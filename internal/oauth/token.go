@@ -6,14 +6,19 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
 )
 
 // TokenEndpoint serves POST /t/{tenant}/oauth2/token (RFC 6749 §3.2).
+// With token_kind (storefront, private, impersonation) a client_credentials
+// request mints a token of that kind, if the client's allowed scopes hold
+// the kind's creation scope.
 type TokenEndpoint struct {
 	Engine  *grant.Engine
+	Dir     *directory.Service
 	MaxBody int64
 	Log     *slog.Logger
 }
@@ -38,6 +43,10 @@ func (te *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	req, err := te.parse(r)
+	if err == nil && req.TokenKind != "" {
+		te.mintKind(w, r, req)
+		return
+	}
 	if err == nil {
 		var res grant.Response
 		res, err = te.Engine.Token(r.Context(), req)
@@ -56,7 +65,7 @@ func (te *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 // parameter (RFC 6749 §3.2) except audience and resource, and one client
 // authentication method (§2.3).
 func (te *TokenEndpoint) parse(r *http.Request) (*grant.Request, error) {
-	form, err := ParseForm(r, te.MaxBody, "audience", "resource")
+	form, err := ParseForm(r, te.MaxBody, "audience", "resource", "channel_ids", "allowed_cors_origins")
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +84,9 @@ func (te *TokenEndpoint) parse(r *http.Request) (*grant.Request, error) {
 		}
 	}
 	req.Client, err = ClientAuth(r, form)
+	if k := form.Get("token_kind"); k != "" && err == nil {
+		req.TokenKind, req.KindForm = k, form
+	}
 	return req, err
 }
 

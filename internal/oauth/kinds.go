@@ -1,0 +1,72 @@
+package oauth
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tokend/tokend/internal/directory"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/grant"
+	"github.com/tokend/tokend/internal/httpx"
+)
+
+// mintKind answers a client_credentials request with token_kind: the
+// client authenticates as for any grant, must be allowed client_credentials
+// and hold the kind's creation scope among its allowed scopes.
+func (te *TokenEndpoint) mintKind(w http.ResponseWriter, r *http.Request, req *grant.Request) {
+	res, err := te.kind(r, req)
+	if err != nil {
+		httpx.WriteError(w, r, te.Log, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, res)
+}
+
+func (te *TokenEndpoint) kind(r *http.Request, req *grant.Request) (map[string]any, error) {
+	if req.GrantType != grant.ClientCredentials {
+		return nil, fault.InvalidRequest("token_kind is only for the client_credentials grant")
+	}
+	if !slices.Contains(directory.MintableKinds, req.TokenKind) {
+		return nil, fault.InvalidRequest("token_kind must be one of %s", strings.Join(directory.MintableKinds, ", ")).WithField("token_kind")
+	}
+	c, err := te.Engine.Client(r.Context(), req.Tenant, req.Client)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(c.GrantTypes, grant.ClientCredentials) {
+		return nil, fault.UnauthorizedClient("the client is not allowed the client_credentials grant")
+	}
+	if !directory.MayMint(c.Scopes, req.TokenKind) {
+		return nil, fault.InvalidScope("minting %s tokens needs scope %s%s", req.TokenKind, directory.MintScopePrefix, req.TokenKind)
+	}
+	f := req.KindForm
+	sp := directory.KindSpec{Kind: req.TokenKind, Format: f.Get("format")}
+	if v := f.Get("expires_at"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fault.Invalid("expires_at", "expires_at: %q is not unix seconds", v)
+		}
+		sp.ExpiresAt = &n
+	}
+	for _, v := range f["channel_ids"] {
+		for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+			n, err := strconv.ParseInt(part, 10, 64)
+			if err != nil {
+				return nil, fault.Invalid("channel_ids", "channel_ids: %q is not an integer", part)
+			}
+			sp.ChannelIDs = append(sp.ChannelIDs, n)
+		}
+	}
+	for _, v := range f["allowed_cors_origins"] {
+		sp.AllowedCORSOrigins = append(sp.AllowedCORSOrigins, strings.Fields(v)...)
+	}
+	res, err := te.Dir.MintKind(r.Context(), directory.Actor{Tenant: req.Tenant, Subject: c.ID, ClientID: c.ID}, req.Tenant, c.ID, sp)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"access_token": res.Value, "token_type": "Bearer", "expires_in": res.ExpiresIn(),
+		"issued_token_type": "urn:tokend:token-type:" + req.TokenKind}
+	return out, nil
+}
