@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -536,6 +537,9 @@ type resource struct {
 	listExample    string
 	secretKey      string // shown-once secret in the create answer
 	rotate         bool   // has rotate-secret (POST .../{id}/secret)
+	signingSecret  bool   // has signing-secret (POST .../{id}/signing-secret)
+	subjectTokens  bool   // has token: a device or user token (POST .../{id}/tokens)
+	kindTokens     bool   // has token: a storefront, private or impersonation token (POST .../{id}/tokens)
 }
 
 func (r resource) path(s *session, id string) string {
@@ -590,6 +594,15 @@ func crudCommand(r resource) *cobra.Command {
 		r.getCommand(o), r.createCommand(o), r.updateCommand(o), r.deleteCommand(o))
 	if r.rotate {
 		cmd.AddCommand(r.rotateCommand(o))
+	}
+	if r.signingSecret {
+		cmd.AddCommand(r.signingSecretCommand(o))
+	}
+	if r.subjectTokens {
+		cmd.AddCommand(r.subjectTokenCommand(o))
+	}
+	if r.kindTokens {
+		cmd.AddCommand(r.kindTokenCommand(o))
 	}
 	return cmd
 }
@@ -761,6 +774,276 @@ func (r resource) rotateCommand(o *adminOptions) *cobra.Command {
 	}
 }
 
+// accessTokenNote is printed with an access token shown once.
+const accessTokenNote = "the access token is shown only this once; tokend keeps only its ledger row."
+
+// checkFormat checks a --format value.
+func checkFormat(format string) error {
+	if format != "jwt" && format != "opaque" {
+		return fmt.Errorf("invalid --format %q: want jwt or opaque", format)
+	}
+	return nil
+}
+
+// printIssued prints an answer that carries a token or secret shown once. In
+// a table, the unixKeys (unix seconds) are followed by their RFC 3339 time;
+// -o json prints the answer as it came.
+func (s *session) printIssued(raw []byte, order, unixKeys []string, secretKey, note string) error {
+	if !s.json && len(unixKeys) > 0 {
+		m, err := decodeObject(raw)
+		if err != nil {
+			return err
+		}
+		for _, k := range unixKeys {
+			n, ok := m[k].(json.Number)
+			if !ok {
+				continue
+			}
+			if sec, err := n.Int64(); err == nil {
+				m[k] = n.String() + " (" + time.Unix(sec, 0).UTC().Format(time.RFC3339) + ")"
+			}
+		}
+		if raw, err = json.Marshal(m); err != nil {
+			return err
+		}
+	}
+	return s.printObject(raw, order, secretKey, note)
+}
+
+func (r resource) signingSecretCommand(o *adminOptions) *cobra.Command {
+	text := "Generate a signing secret for a " + r.singular + " and print it once. With it, the " + r.singular + "\n" +
+		"signs its own token requests (an HMAC-SHA256 of POST /t/TENANT/tokens/generate;\n" +
+		"see \"Signed token requests\" in docs/tokens.md) instead of sending a password\n" +
+		"or secret. tokend stores it encrypted; a previous signing secret stops working\n" +
+		"at once."
+	if r.name == "clients" {
+		text += "\n\nA tenant owner (a client allowed tokend:admin) signs with its own signing secret\n" +
+			"and names the device or user in run_as."
+	}
+	return &cobra.Command{
+		Use:     "signing-secret " + r.idArg,
+		Short:   "Give a " + r.singular + " a new signing secret for signed token requests",
+		Long:    r.scopedLong(text),
+		Example: r.example("signing-secret", r.sample) + "\n" + r.example("signing-secret", r.sample+" -o json"),
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := o.connect(cmd, r.tenantScoped)
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := s.c.do(http.MethodPost, r.path(s, args[0])+"/signing-secret", nil, nil, &raw); err != nil {
+				return err
+			}
+			return s.printObject(raw, []string{r.singular + "_id"}, "signing_secret",
+				"the signing secret is shown only this once: store it now. It cannot be read back.\n"+
+					"      It signs token requests (docs/tokens.md, \"Signed token requests\");\n"+
+					"      \"tokend "+r.name+" signing-secret "+r.idArg+"\" replaces it with a new one.")
+		},
+	}
+}
+
+// subjectTokenCommand is "token ID" of devices and users: an access token
+// whose subject is the device or user, issued by the admin.
+func (r resource) subjectTokenCommand(o *adminOptions) *cobra.Command {
+	var expiresIn, lifetime int64
+	var eternal, rotate bool
+	var scope, audience, format string
+	cmd := &cobra.Command{
+		Use:   "token " + r.idArg,
+		Short: "Issue an access token for a " + r.singular,
+		Long: r.scopedLong("Issue an access token for a " + r.singular + ", within the scopes it has and the tenant's\n" +
+			"policy; the token records you, the admin, as its actor. Only the flags you pass\n" +
+			"are sent; the server fills in the rest from the policy. A token has an expiry\n" +
+			"(--expires-in seconds, default access_ttl) and a lifetime (--lifetime seconds,\n" +
+			"default lifetime): it can be renewed until lifetime_end. --eternal asks for a\n" +
+			"token without expiry, where the policy sets allow_eternal. --rotate revokes every\n" +
+			"earlier token of the " + r.singular + " first. The token is printed once."),
+		Example: "  tokend " + r.name + " token " + r.sample + " -t acme --expires-in 600 --lifetime 3600\n" +
+			"  tokend " + r.name + " token " + r.sample + " -t acme --scope \"orders:read orders:write\" --audience billing --rotate\n" +
+			"  tokend " + r.name + " token " + r.sample + " -t acme --eternal --format opaque -o json",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fs := cmd.Flags()
+			body := map[string]any{}
+			if fs.Changed("expires-in") {
+				if expiresIn <= 0 {
+					return fmt.Errorf("invalid --expires-in %d: want seconds > 0", expiresIn)
+				}
+				body["expires_in"] = expiresIn
+			}
+			if fs.Changed("lifetime") {
+				if lifetime <= 0 {
+					return fmt.Errorf("invalid --lifetime %d: want seconds > 0", lifetime)
+				}
+				body["lifetime"] = lifetime
+			}
+			if fs.Changed("eternal") {
+				body["eternal"] = eternal
+			}
+			if fs.Changed("rotate") {
+				body["rotate"] = rotate
+			}
+			if fs.Changed("scope") {
+				body["scope"] = scope
+			}
+			if fs.Changed("audience") {
+				body["audience"] = audience
+			}
+			if fs.Changed("format") {
+				if err := checkFormat(format); err != nil {
+					return err
+				}
+				body["format"] = format
+			}
+			s, err := o.connect(cmd, r.tenantScoped)
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := s.c.do(http.MethodPost, r.path(s, args[0])+"/tokens", nil, body, &raw); err != nil {
+				return err
+			}
+			return s.printIssued(raw, []string{"id", "token_type", "expires_in", "lifetime_end", "scope"},
+				[]string{"lifetime_end"}, "access_token", accessTokenNote)
+		},
+	}
+	f := cmd.Flags()
+	f.Int64Var(&expiresIn, "expires-in", 0, "expiry in seconds (default: the tenant's access_ttl)")
+	f.Int64Var(&lifetime, "lifetime", 0, "seconds from now until which the token can be renewed (default: the tenant's lifetime)")
+	f.BoolVar(&eternal, "eternal", false, "a token without expiry (where the policy sets allow_eternal)")
+	f.BoolVar(&rotate, "rotate", false, "revoke every earlier token of the "+r.singular+" first")
+	f.StringVar(&scope, "scope", "", `space separated scopes, e.g. "a b"`)
+	f.StringVar(&audience, "audience", "", "audience of the token")
+	f.StringVar(&format, "format", "", "jwt or opaque (default: the tenant's policy)")
+	return cmd
+}
+
+// mintKinds are the token kinds "clients token" issues.
+var mintKinds = []string{"storefront", "private", "impersonation"}
+
+// kindTokenCommand is "clients token ID": a storefront, private or
+// impersonation token for a client.
+func (r resource) kindTokenCommand(o *adminOptions) *cobra.Command {
+	var kind, expiresAt, format string
+	var channelIDs, origins []string
+	cmd := &cobra.Command{
+		Use:   "token " + r.idArg,
+		Short: "Issue a storefront, private or impersonation token for a client",
+		Long: r.scopedLong("Issue a storefront, private or impersonation token for a client (see \"Token\n" +
+			"kinds\" in docs/tokens.md), as the client itself could with the scope\n" +
+			"tokend:mint:<kind>. --expires-at is required: unix seconds, an RFC 3339 time, or\n" +
+			"+DURATION from now (Go duration syntax: +2h, +90m, +24h). --channel-ids are the\n" +
+			"channels the token may be used on (positive integers, comma separated);\n" +
+			"--origins are the browser origins (scheme://host[:port]) a storefront token may\n" +
+			"be used from. Only the flags you pass are sent. The token is printed once."),
+		Example: `  tokend clients token shop -t acme --kind storefront --expires-at +24h --channel-ids 1,2 --origins https://shop.example.com
+  tokend clients token billing-worker -t acme --kind private --expires-at 2030-01-01T00:00:00Z --format opaque
+  tokend clients token support -t acme --kind impersonation --expires-at 1893456000 -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fs := cmd.Flags()
+			if !slices.Contains(mintKinds, kind) {
+				return fmt.Errorf("invalid --kind %q: want storefront, private or impersonation", kind)
+			}
+			exp, err := parseExpiresAt(expiresAt, timeNow())
+			if err != nil {
+				return err
+			}
+			body := map[string]any{"kind": kind, "expires_at": exp}
+			if fs.Changed("channel-ids") {
+				ids := make([]int64, 0, len(channelIDs))
+				for _, c := range channelIDs {
+					id, err := strconv.ParseInt(strings.TrimSpace(c), 10, 64)
+					if err != nil || id <= 0 {
+						return fmt.Errorf("invalid --channel-ids: %q is not a positive integer", c)
+					}
+					ids = append(ids, id)
+				}
+				body["channel_ids"] = ids
+			}
+			if fs.Changed("origins") {
+				if origins == nil {
+					origins = []string{}
+				}
+				body["allowed_cors_origins"] = origins
+			}
+			if fs.Changed("format") {
+				if err := checkFormat(format); err != nil {
+					return err
+				}
+				body["format"] = format
+			}
+			s, err := o.connect(cmd, r.tenantScoped)
+			if err != nil {
+				return err
+			}
+			var raw json.RawMessage
+			if err := s.c.do(http.MethodPost, r.path(s, args[0])+"/tokens", nil, body, &raw); err != nil {
+				return err
+			}
+			return s.printIssued(raw, []string{"id", "kind", "expires_at"}, []string{"expires_at"}, "token",
+				"the token is shown only this once; tokend keeps only its ledger row.")
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&kind, "kind", "", "storefront, private or impersonation (required)")
+	f.StringVar(&expiresAt, "expires-at", "", "when the token expires: unix seconds, RFC 3339, or +DURATION such as +2h (required)")
+	f.StringSliceVar(&channelIDs, "channel-ids", nil, "channels the token may be used on, comma separated positive integers")
+	f.StringSliceVar(&origins, "origins", nil, "browser origins a storefront token may be used from, comma separated")
+	f.StringVar(&format, "format", "", "jwt or opaque (default: the tenant's policy)")
+	_ = cmd.MarkFlagRequired("kind")
+	_ = cmd.MarkFlagRequired("expires-at")
+	return cmd
+}
+
+// timeNow is the clock of relative --expires-at values (tests fix it).
+var timeNow = time.Now
+
+// maxUnixSeconds is 9999-12-31T23:59:59Z: larger values are likely
+// milliseconds.
+const maxUnixSeconds = 253402300799
+
+// parseExpiresAt parses --expires-at: unix seconds, an RFC 3339 time, or
+// +DURATION after now. It returns unix seconds.
+func parseExpiresAt(v string, now time.Time) (int64, error) {
+	bad := func(why string) error {
+		return fmt.Errorf("invalid --expires-at %q: %s", v, why)
+	}
+	const want = "want unix seconds, an RFC 3339 time such as 2030-01-01T00:00:00Z, or +DURATION such as +2h"
+	switch {
+	case strings.HasPrefix(v, "+"):
+		d, err := time.ParseDuration(v[1:])
+		if err != nil {
+			return 0, bad(want)
+		}
+		if d <= 0 {
+			return 0, bad("the duration must be positive")
+		}
+		t := now.Add(d)
+		sec := t.Unix()
+		if t.Nanosecond() > 0 {
+			sec++ // round up: never earlier than asked
+		}
+		return sec, nil
+	case v != "" && strings.Trim(v, "0123456789") == "":
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n > maxUnixSeconds {
+			return 0, bad("too large for unix seconds (milliseconds?)")
+		}
+		if n == 0 {
+			return 0, bad(want)
+		}
+		return n, nil
+	default:
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return 0, bad(want)
+		}
+		return t.Unix(), nil
+	}
+}
+
 func addFieldFlags(cmd *cobra.Command, fields []field, create bool) {
 	fs := cmd.Flags()
 	for _, f := range fields {
@@ -897,7 +1180,7 @@ var resources = []resource{
   tokend clients create spa -t acme --public --grant-types authorization_code`,
 		updateExample: `  tokend clients update web -t acme --scopes openid,profile,email
   tokend clients update web -t acme --disabled`,
-		secretKey: "client_secret", rotate: true,
+		secretKey: "client_secret", rotate: true, signingSecret: true, kindTokens: true,
 	},
 	{
 		name: "users", singular: "user", aliases: []string{"user"},
@@ -921,6 +1204,7 @@ var resources = []resource{
   printf '%s' "$PASSWORD" | tokend users create -t acme --login bob@example.com --password-stdin`,
 		updateExample: `  tokend users update usr_123 -t acme --roles admin,billing
   printf '%s' "$PASSWORD" | tokend users update usr_123 -t acme --password-stdin`,
+		signingSecret: true, subjectTokens: true,
 	},
 	{
 		name: "devices", singular: "device", aliases: []string{"device"},
@@ -939,7 +1223,7 @@ var resources = []resource{
 		},
 		createExample: `  tokend devices create kiosk-7 -t acme --type kiosk --roles checkout --metadata '{"site":"berlin"}'`,
 		updateExample: `  tokend devices update kiosk-7 -t acme --disabled`,
-		secretKey:     "device_secret", rotate: true,
+		secretKey:     "device_secret", rotate: true, signingSecret: true, subjectTokens: true,
 	},
 	{
 		name: "roles", singular: "role", aliases: []string{"role"},
@@ -1079,8 +1363,8 @@ func tokensCommand() *cobra.Command {
 				body["expires_in"] = expiresIn
 			}
 			if fs.Changed("format") {
-				if format != "jwt" && format != "opaque" {
-					return fmt.Errorf("invalid --format %q: want jwt or opaque", format)
+				if err := checkFormat(format); err != nil {
+					return err
 				}
 				body["format"] = format
 			}
@@ -1088,8 +1372,7 @@ func tokensCommand() *cobra.Command {
 			if err := s.c.do(http.MethodPost, s.tenantPath("tokens"), nil, body, &raw); err != nil {
 				return err
 			}
-			return s.printObject(raw, []string{"id", "token_type", "expires_in", "scope"}, "access_token",
-				"the access token is shown only this once; tokend keeps only its ledger row.")
+			return s.printObject(raw, []string{"id", "token_type", "expires_in", "scope"}, "access_token", accessTokenNote)
 		},
 	}
 	cf := create.Flags()

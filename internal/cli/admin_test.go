@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // apiCall is one request the fake admin API received.
@@ -116,7 +117,8 @@ usr_2  bob@example.com    Bob           -      ops,dev  true
 		wantStdout string
 		wantStderr string // exact unless stderrHas is set
 		stderrHas  string
-		secret     string // must appear in neither stdout nor stderr
+		secret     string    // must appear in neither stdout nor stderr
+		now        time.Time // fixes the clock of relative --expires-at values when set
 	}{
 		{
 			name: "tenants create with policy, flags override env",
@@ -326,6 +328,173 @@ updated_at:    2024-05-01T10:00:00Z
 `,
 		},
 		{
+			name: "devices token sends every flag given and prints the token once",
+			args: []string{"devices", "token", "kiosk-7", "-t", "acme", "--expires-in", "600", "--lifetime", "3600",
+				"--eternal", "--rotate", "--scope", "orders:read orders:write", "--audience", "billing", "--format", "opaque"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/devices/kiosk-7/tokens": {201,
+				`{"id":"tok_1","access_token":"tkd_at_s3cr3t","token_type":"Bearer","expires_in":600,
+				"scope":"orders:read orders:write","lifetime_end":1767229200}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/devices/kiosk-7/tokens",
+				Body: `{"expires_in":600,"lifetime":3600,"eternal":true,"rotate":true,"scope":"orders:read orders:write",
+				"audience":"billing","format":"opaque"}`}},
+			wantStdout: `id:            tok_1
+token_type:    Bearer
+expires_in:    600
+lifetime_end:  1767229200 (2026-01-01T01:00:00Z)
+scope:         orders:read orders:write
+
+access_token: tkd_at_s3cr3t
+Note: the access token is shown only this once; tokend keeps only its ledger row.
+`,
+		},
+		{
+			name:    "users token sends only the flags given",
+			args:    []string{"users", "token", "usr_1", "--scope", "read", "--rotate=false"},
+			env:     map[string]string{"TOKEND_TENANT": "acme"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/users/usr_1/tokens": {201, `{"id":"tok_2","access_token":"eyJhbGc","token_type":"Bearer","expires_in":1800,"scope":"read"}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/users/usr_1/tokens",
+				Body: `{"scope":"read","rotate":false}`}},
+			wantStdout: "id:          tok_2\ntoken_type:  Bearer\nexpires_in:  1800\nscope:       read\n\n" +
+				"access_token: eyJhbGc\nNote: the access token is shown only this once; tokend keeps only its ledger row.\n",
+		},
+		{
+			name:       "users token without flags sends an empty object",
+			args:       []string{"users", "token", "usr_1", "-t", "acme", "-o", "json"},
+			replies:    map[string]cannedReply{"POST /v1/tenants/acme/users/usr_1/tokens": {201, `{"id":"tok_3","access_token":"eyJx","lifetime_end":1767229200}`}},
+			wantCalls:  []apiCall{{Method: "POST", Path: "/v1/tenants/acme/users/usr_1/tokens", Body: `{}`}},
+			wantStdout: "{\n  \"id\": \"tok_3\",\n  \"access_token\": \"eyJx\",\n  \"lifetime_end\": 1767229200\n}\n",
+			wantStderr: "Note: the access token is shown only this once; tokend keeps only its ledger row.\n",
+		},
+		{
+			name:      "users token offers no --cookie",
+			args:      []string{"users", "token", "usr_1", "-t", "acme", "--cookie"},
+			wantCode:  1,
+			stderrHas: "unknown flag: --cookie",
+		},
+		{
+			name:       "devices token --expires-in 0 fails before any request",
+			args:       []string{"devices", "token", "kiosk-7", "-t", "acme", "--expires-in", "0"},
+			wantCode:   1,
+			wantStderr: "error: invalid --expires-in 0: want seconds > 0\n",
+		},
+		{
+			name:       "devices token bad --format fails before any request",
+			args:       []string{"devices", "token", "kiosk-7", "-t", "acme", "--format", "paseto"},
+			wantCode:   1,
+			wantStderr: "error: invalid --format \"paseto\": want jwt or opaque\n",
+		},
+		{
+			name: "devices signing-secret prints the secret once",
+			args: []string{"devices", "signing-secret", "kiosk-7", "-t", "acme"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/devices/kiosk-7/signing-secret": {200,
+				`{"device_id":"kiosk-7","signing_secret":"tkd_ss_s3cr3t"}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/devices/kiosk-7/signing-secret"}},
+			wantStdout: `device_id:  kiosk-7
+
+signing_secret: tkd_ss_s3cr3t
+Note: the signing secret is shown only this once: store it now. It cannot be read back.
+      It signs token requests (docs/tokens.md, "Signed token requests");
+      "tokend devices signing-secret ID" replaces it with a new one.
+`,
+		},
+		{
+			name: "users signing-secret -o json prints the answer and the note on stderr",
+			args: []string{"users", "signing-secret", "usr_1", "-t", "acme", "-o", "json"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/users/usr_1/signing-secret": {200,
+				`{"user_id":"usr_1","signing_secret":"tkd_ss_u"}`}},
+			wantCalls:  []apiCall{{Method: "POST", Path: "/v1/tenants/acme/users/usr_1/signing-secret"}},
+			wantStdout: "{\n  \"user_id\": \"usr_1\",\n  \"signing_secret\": \"tkd_ss_u\"\n}\n",
+			stderrHas:  "Note: the signing secret is shown only this once",
+		},
+		{
+			name: "clients signing-secret",
+			args: []string{"clients", "signing-secret", "web", "-t", "acme"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/clients/web/signing-secret": {200,
+				`{"client_id":"web","signing_secret":"tkd_ss_c"}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/clients/web/signing-secret"}},
+			wantStdout: `client_id:  web
+
+signing_secret: tkd_ss_c
+Note: the signing secret is shown only this once: store it now. It cannot be read back.
+      It signs token requests (docs/tokens.md, "Signed token requests");
+      "tokend clients signing-secret ID" replaces it with a new one.
+`,
+		},
+		{
+			name: "clients token sends kind, expiry, channels, origins and format",
+			args: []string{"clients", "token", "shop", "-t", "acme", "--kind", "storefront", "--expires-at", "2100-01-01T01:00:00+01:00",
+				"--channel-ids", "1,2", "--origins", "https://a.example,https://b.example", "--format", "jwt"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/clients/shop/tokens": {201,
+				`{"id":"tok_4","token":"eyJzdG9yZQ","kind":"storefront","expires_at":4102444800}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/clients/shop/tokens",
+				Body: `{"kind":"storefront","expires_at":4102444800,"channel_ids":[1,2],
+				"allowed_cors_origins":["https://a.example","https://b.example"],"format":"jwt"}`}},
+			wantStdout: `id:          tok_4
+kind:        storefront
+expires_at:  4102444800 (2100-01-01T00:00:00Z)
+
+token: eyJzdG9yZQ
+Note: the token is shown only this once; tokend keeps only its ledger row.
+`,
+		},
+		{
+			name:    "clients token +DURATION is relative to now; only given flags are sent",
+			args:    []string{"clients", "token", "worker", "-t", "acme", "--kind", "private", "--expires-at", "+2h"},
+			now:     time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/clients/worker/tokens": {201, `{"id":"tok_5","token":"tkd_at_p","kind":"private","expires_at":1893463200}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/clients/worker/tokens",
+				Body: `{"kind":"private","expires_at":1893463200}`}},
+			wantStdout: "id:          tok_5\nkind:        private\nexpires_at:  1893463200 (2030-01-01T02:00:00Z)\n\n" +
+				"token: tkd_at_p\nNote: the token is shown only this once; tokend keeps only its ledger row.\n",
+		},
+		{
+			name:    "clients token takes unix seconds",
+			args:    []string{"clients", "token", "support", "-t", "acme", "--kind", "impersonation", "--expires-at", "1893456000", "-o", "json"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/clients/support/tokens": {201, `{"id":"tok_6","token":"t","kind":"impersonation","expires_at":1893456000}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/clients/support/tokens",
+				Body: `{"kind":"impersonation","expires_at":1893456000}`}},
+			wantStdout: "{\n  \"id\": \"tok_6\",\n  \"token\": \"t\",\n  \"kind\": \"impersonation\",\n  \"expires_at\": 1893456000\n}\n",
+			wantStderr: "Note: the token is shown only this once; tokend keeps only its ledger row.\n",
+		},
+		{
+			name:       "clients token bad --expires-at fails before any request",
+			args:       []string{"clients", "token", "shop", "-t", "acme", "--kind", "storefront", "--expires-at", "tomorrow"},
+			wantCode:   1,
+			wantStderr: "error: invalid --expires-at \"tomorrow\": want unix seconds, an RFC 3339 time such as 2030-01-01T00:00:00Z, or +DURATION such as +2h\n",
+		},
+		{
+			name:       "clients token negative --expires-at duration fails before any request",
+			args:       []string{"clients", "token", "shop", "-t", "acme", "--kind", "storefront", "--expires-at", "+-1h"},
+			wantCode:   1,
+			wantStderr: "error: invalid --expires-at \"+-1h\": the duration must be positive\n",
+		},
+		{
+			name:      "clients token without --expires-at fails before any request",
+			args:      []string{"clients", "token", "shop", "-t", "acme", "--kind", "storefront"},
+			wantCode:  1,
+			stderrHas: `"expires-at" not set`,
+		},
+		{
+			name: "clients token zero channel id fails before any request",
+			args: []string{"clients", "token", "shop", "-t", "acme", "--kind", "storefront", "--expires-at", "+1h",
+				"--channel-ids", "1,0"},
+			wantCode:   1,
+			wantStderr: "error: invalid --channel-ids: \"0\" is not a positive integer\n",
+		},
+		{
+			name: "clients token non-numeric channel id fails before any request",
+			args: []string{"clients", "token", "shop", "-t", "acme", "--kind", "storefront", "--expires-at", "+1h",
+				"--channel-ids", "main"},
+			wantCode:   1,
+			wantStderr: "error: invalid --channel-ids: \"main\" is not a positive integer\n",
+		},
+		{
+			name:       "clients token bad --kind fails before any request",
+			args:       []string{"clients", "token", "shop", "-t", "acme", "--kind", "access", "--expires-at", "+1h"},
+			wantCode:   1,
+			wantStderr: "error: invalid --kind \"access\": want storefront, private or impersonation\n",
+		},
+		{
 			name:       "invalid --output is rejected",
 			args:       []string{"whoami", "-o", "yaml"},
 			wantCode:   1,
@@ -346,6 +515,11 @@ updated_at:    2024-05-01T10:00:00Z
 				return strings.NewReplacer("{URL}", srv.URL, "{DEAD}", deadURL).Replace(s)
 			}
 
+			if !tc.now.IsZero() {
+				old := timeNow
+				timeNow = func() time.Time { return tc.now }
+				t.Cleanup(func() { timeNow = old })
+			}
 			t.Setenv("TOKEND_ENDPOINT", srv.URL)
 			t.Setenv("TOKEND_TOKEN", "tok")
 			t.Setenv("TOKEND_TENANT", "")
@@ -399,6 +573,40 @@ updated_at:    2024-05-01T10:00:00Z
 				}
 			}
 		})
+	}
+}
+
+func TestParseExpiresAt(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in      string
+		want    int64
+		wantErr string
+	}{
+		{in: "1893456000", want: 1893456000},
+		{in: "2030-01-01T00:00:00Z", want: 1893456000},
+		{in: "2030-01-01T02:00:00+02:00", want: 1893456000},
+		{in: "+90m", want: 1893456000 + 5400},
+		{in: "+1h30m", want: 1893456000 + 5400},
+		{in: "+1ms", want: 1893456001}, // rounded up, never earlier than asked
+		{in: "", wantErr: "want unix seconds"},
+		{in: "0", wantErr: "want unix seconds"},
+		{in: "-5", wantErr: "want unix seconds"},
+		{in: "2h", wantErr: "want unix seconds"},
+		{in: "+", wantErr: "want unix seconds"},
+		{in: "+0s", wantErr: "must be positive"},
+		{in: "1893456000000", wantErr: "milliseconds"},
+		{in: "2030-01-01", wantErr: "want unix seconds"},
+	} {
+		got, err := parseExpiresAt(tc.in, now)
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "--expires-at") {
+				t.Errorf("parseExpiresAt(%q) = %d, %v; want an error about --expires-at containing %q", tc.in, got, err, tc.wantErr)
+			}
+		case err != nil || got != tc.want:
+			t.Errorf("parseExpiresAt(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+		}
 	}
 }
 
