@@ -74,6 +74,17 @@ func TestCLIAgainstServer(t *testing.T) {
 		t.Fatalf("audit list:\n%s", out)
 	}
 
+	// Tokens for a device and of another kind; a signing secret.
+	if out := ok("", "devices", "token", "kiosk-1", "-t", "demo", "--expires-in", "600", "--lifetime", "3600"); !strings.Contains(out, "eyJ") || !strings.Contains(out, "lifetime_end") {
+		t.Fatalf("devices token:\n%s", out)
+	}
+	if out := ok("", "clients", "token", "demo-service", "-t", "demo", "--kind", "private", "--expires-at", "+1h"); !strings.Contains(out, "private") || !strings.Contains(out, "eyJ") {
+		t.Fatalf("clients token:\n%s", out)
+	}
+	if out := ok("", "devices", "signing-secret", "kiosk-1", "-t", "demo"); !strings.Contains(out, "tkd_ss_") {
+		t.Fatalf("devices signing-secret:\n%s", out)
+	}
+
 	// Errors: API errors keep their status and text; exit code is not 0.
 	_, errOut, code := run(t, env, "", "tenants", "create", "acme")
 	if code == 0 || !strings.Contains(errOut, "409") {
