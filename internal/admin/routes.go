@@ -368,6 +368,19 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 	})
 	a.handle(mux, "POST /v1/tenants/{tenant}/devices/{id}/tokens", tenantAdmin, subjectMint(d.MintDeviceToken, false))
 	a.handle(mux, "POST /v1/tenants/{tenant}/users/{id}/tokens", tenantAdmin, subjectMint(d.MintUserToken, true))
+	a.handle(mux, "POST /v1/tenants/{tenant}/tokens/{id}/renew", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
+		res, err := d.RenewFor(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		out := map[string]any{"id": res.ID, "access_token": res.Value, "token_type": "Bearer", "expires_in": res.ExpiresIn()}
+		if res.Row.LifetimeEnd != nil {
+			out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
+		}
+		httpx.WriteJSON(w, http.StatusOK, out)
+		return nil
+	})
 	a.handle(mux, "GET /v1/tenants/{tenant}/tokens/{id}", tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {
 		t, err := d.Token(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
 		if err != nil {

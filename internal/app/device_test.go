@@ -178,6 +178,17 @@ func TestUserTokensRunAs(t *testing.T) {
 		if r := s.call(t, "POST", "/v1/tenants/shop/devices/d1/tokens", a, map[string]any{"cookie": true}); r.Status != 422 || r.str("field") != "cookie" {
 			t.Fatalf("device cookie: %d %s", r.Status, r.Raw)
 		}
+		// An admin renews a user's token by id (runAs); the lifetime end stays.
+		orig := want(t, mint(map[string]any{"expires_in": 60, "lifetime": 3600}, nil), 201)
+		ren := want(t, s.call(t, "POST", "/v1/tenants/shop/tokens/"+orig.str("id")+"/renew", a, nil), 200)
+		rc := payload(t, ren.str("access_token"))
+		if rc["sub"] != alice || rc["lte"] != payload(t, orig.str("access_token"))["lte"] || rc["act"] == nil {
+			t.Fatalf("admin renewal %v", rc)
+		}
+		if r := s.call(t, "POST", "/v1/tenants/shop/tokens/nope/renew", a, nil); r.Status != 404 {
+			t.Fatalf("renewing an unknown token: %d", r.Status)
+		}
+
 		// A user may not mint for others: the admin API refuses user tokens.
 		userTok, _ := o.login(t)
 		if r := s.call(t, "POST", "/v1/tenants/shop/devices/d1/tokens", userTok, map[string]any{}); r.Status != 403 {

@@ -270,3 +270,46 @@ func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format
 	}
 	return res, nil
 }
+
+// RenewFor renews, on an admin's behalf (seed 004 runAs), a live user or
+// device token known by its id; the new token records the admin as actor.
+// The bindings kept in the ledger (scope, audience, origins, channels,
+// lifetime end) carry over.
+func (s *Service) RenewFor(ctx context.Context, by Actor, ten, id string) (issue.Result, error) {
+	row, err := s.st.Tokens().Get(ctx, ten, id)
+	if err != nil {
+		return issue.Result{}, notFound(err, "token", id)
+	}
+	now := s.now()
+	switch {
+	case row.SubjectType != "user" && row.SubjectType != "device":
+		return issue.Result{}, fault.InvalidRequest("only user and device tokens are renewed for their subject")
+	case row.RevokedAt != nil && !now.Before(*row.RevokedAt):
+		return issue.Result{}, fault.InvalidRequest("the token is revoked")
+	case row.ExpiresAt != nil && !now.Before(*row.ExpiresAt):
+		return issue.Result{}, fault.InvalidRequest("the token has expired; mint a new one")
+	}
+	c := introspectClaims(row)
+	c.Act = &claims.Actor{Subject: by.String(), ClientID: by.ClientID}
+	return s.Renew(ctx, ten, c, row.Format)
+}
+
+// introspectClaims renders a ledger row as the claims renewal needs.
+func introspectClaims(row store.Token) claims.Claims {
+	c := claims.Claims{Subject: row.Subject, SubjectType: row.SubjectType, Kind: row.Kind, ID: row.ID,
+		ClientID: row.ClientID, SessionID: row.SessionID, Audience: row.Audience, Scope: strings.Join(row.Scope, " "),
+		IssuedAt: row.IssuedAt.Unix(), Origins: row.Origins, Channels: row.Channels, ServerSide: row.ServerSide}
+	if row.ExpiresAt != nil {
+		c.ExpiresAt = row.ExpiresAt.Unix()
+	}
+	if row.LifetimeEnd != nil {
+		c.LifetimeEnd = row.LifetimeEnd.Unix()
+	}
+	if len(c.Origins) == 0 {
+		c.Origins = nil
+	}
+	if len(c.Channels) == 0 {
+		c.Channels = nil
+	}
+	return c
+}
