@@ -223,11 +223,14 @@ func (s *Service) BeforeIn(ctx context.Context, st store.Store, by Actor, tenant
 			until := cut.Add(time.Duration(life)*time.Second + time.Minute)
 			r.Until = &until
 		}
-		if rev, err = tx.Revocations().Append(ctx, r); err != nil {
-			return err
-		}
+		// Rows first, then the log entry: the log's ordering lock is always
+		// taken last, so a transaction holding a token row lock (a refresh)
+		// and one marking rows revoked never wait for each other in a cycle.
 		n, err := tx.Tokens().RevokeBefore(ctx, tenantID, scope, key, cut, cut)
 		if err != nil {
+			return err
+		}
+		if rev, err = tx.Revocations().Append(ctx, r); err != nil {
 			return err
 		}
 		return s.aud.Record(ctx, tx, store.AuditEvent{Tenant: tenantID, Action: action, Actor: by.Name,
