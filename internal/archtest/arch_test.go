@@ -37,7 +37,8 @@ func list(t *testing.T) map[string]pkg {
 
 var (
 	core = []string{"internal/issue", "internal/introspect", "internal/audit", "internal/directory", "internal/keys",
-		"internal/changes", "internal/fault", "internal/store", "internal/tenant", "internal/principal", "internal/token", "internal/reqctx"}
+		"internal/changes", "internal/fault", "internal/store", "internal/tenant", "internal/principal", "internal/token", "internal/reqctx",
+		"internal/grant", "internal/revoke", "internal/ledger"}
 	surfaces = []string{"internal/admin", "internal/oauth"}
 	backends = []string{"internal/store/sqlite", "internal/store/postgres"}
 	drivers  = []string{"modernc.org/sqlite", "github.com/jackc/pgx", "database/sql"}
