@@ -78,6 +78,11 @@ func (a *API) authenticate(r *http.Request, who access) (*caller, error) {
 	if err != nil {
 		return nil, err
 	}
+	if k := id.Claims.Kind; k != claims.KindAccess && k != claims.KindAdmin && k != "" {
+		// Tokens of other kinds (storefront, device, customer, ...) are for
+		// their own uses, never for administration.
+		return nil, fault.Forbidden("a %s token cannot be used for the admin API", k)
+	}
 	if !id.Claims.HasScope(claims.ScopeAdmin) {
 		return nil, fault.InsufficientScope("the token lacks the %s scope", claims.ScopeAdmin)
 	}

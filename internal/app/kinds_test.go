@@ -68,6 +68,20 @@ func TestTokenKinds(t *testing.T) {
 			t.Fatalf("storefront claims %v", c)
 		}
 		st := sf.str("token")
+		// A kind token never carries tokend's own scopes, and is refused for
+		// administration and for minting more tokens.
+		if sc, _ := c["scope"].(string); strings.Contains(sc, "tokend:") {
+			t.Fatalf("storefront token carries %q", sc)
+		}
+		want(t, mint(st, map[string]any{"kind": "private", "expires_at": exp}), 401)
+		want(t, s.call(t, "GET", "/v1/tenants/shop/clients", st, nil), 403)
+		// Even a device whose role grants tokend:admin cannot administer with a device token.
+		want(t, s.call(t, "POST", "/v1/tenants/shop/roles", a, map[string]any{"name": "ops", "scopes": []string{"tokend:admin"}}), 201)
+		want(t, s.call(t, "POST", "/v1/tenants/shop/devices", a, map[string]any{"id": "robot", "type": "service", "roles": []string{"ops"}}), 201)
+		robot := want(t, s.call(t, "POST", "/v1/tenants/shop/devices/robot/tokens", a, map[string]any{}), 201).str("access_token")
+		if r := s.call(t, "GET", "/v1/tenants/shop/clients", robot, nil); r.Status != 403 || !strings.Contains(r.str("error_description"), "device token") {
+			t.Fatalf("device token on the admin API: %d %s", r.Status, r.Raw)
+		}
 		want(t, check(st, map[string]string{"Origin": "https://shop.example.com"}), 200)
 		want(t, check(st, map[string]string{"Origin": "http://localhost:3000"}), 200)
 		want(t, check(st, map[string]string{"Origin": "https://evil.example.com"}), 403)

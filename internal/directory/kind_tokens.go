@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tokend/tokend/claims"
@@ -107,9 +108,17 @@ func (s *Service) MintKind(ctx context.Context, by Actor, ten, clientID string, 
 			return issue.Result{}, fault.Conflict("token limit reached: client %q has %d active tokens (token_limit %d)", c.ID, n, pol.TokenLimit)
 		}
 	}
+	// A kind token carries the client's scopes but none of tokend's own
+	// (tokend:admin, tokend:mint:*): a storefront token lives in browsers.
+	var scope []string
+	for _, sc := range c.Scopes {
+		if !strings.HasPrefix(sc, "tokend:") {
+			scope = append(scope, sc)
+		}
+	}
 	req := issue.Request{
 		Tenant: ten, Kind: sp.Kind, SubjectType: "client", Subject: c.ID, ClientID: c.ID,
-		Scope: c.Scopes, Audience: c.Audiences, TTL: exp.Sub(now), Format: format,
+		Scope: scope, Audience: c.Audiences, TTL: exp.Sub(now), Format: format,
 		Origins: origins, Channels: channels, Action: "token.mint", AuditActor: by.String(),
 		ServerSide: sp.Kind == claims.KindStorefront && pol.StorefrontServerSide,
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
@@ -48,8 +49,8 @@ func (m *Mint) mint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ten := r.PathValue("tenant")
-	if id.Tenant != ten || id.Claims.SubjectType != "client" {
-		return fault.InvalidToken("the token must be a client's token of tenant %s", ten)
+	if id.Tenant != ten || id.Claims.SubjectType != "client" || id.Claims.Kind != claims.KindAccess {
+		return fault.InvalidToken("the token must be a client's access token of tenant %s", ten)
 	}
 	var sp directory.KindSpec
 	if err := httpx.DecodeJSON(r, m.MaxBody, &sp); err != nil {
