@@ -53,6 +53,8 @@ type App struct {
 	registry *prometheus.Registry
 	handler  http.Handler
 	ready    atomic.Bool
+	// stopping is closed when shutdown starts, to end event streams.
+	stopping chan struct{}
 	pg       *postgres.DB
 }
 
@@ -150,7 +152,9 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	(&oauth.TokenEndpoint{Engine: a.engine, Dir: a.dir, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	a.stopping = make(chan struct{})
+	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log,
+		Stopping: a.stopping}).Register(mux)
 	(&oauth.Check{Verifier: a.verifier, Store: st, Log: log}).Register(mux)
 	(&oauth.Mint{Verifier: a.verifier, Dir: a.dir, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Customers{Engine: a.engine, Issuer: a.issuer, Revoke: a.revoke, Verifier: a.verifier, Store: st,
@@ -231,6 +235,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	a.ready.Store(false)
+	close(a.stopping)
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -621,4 +622,76 @@ func TestTokenMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", line)
 		}
 	}
+}
+
+// TestRevocationEvents: the feed as server-sent events, resumable with
+// Last-Event-ID; open streams end when the server shuts down.
+func TestRevocationEvents(t *testing.T) {
+	t.Parallel()
+	s := start(t, backends[0])
+	o := setupOAuth(t, s, "shop")
+	revoke := func() {
+		tok := want(t, o.form(t, "token", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials"}}), 200).str("access_token")
+		want(t, o.form(t, "revoke", "svc", o.svcSecret, url.Values{"token": {tok}}), 200)
+	}
+	revoke()
+	open := func(lastID string) (*bufio.Reader, func()) {
+		req, _ := http.NewRequest("GET", s.URL+"/t/shop/revocations", nil)
+		req.SetBasicAuth("svc", o.svcSecret)
+		req.Header.Set("Accept", "text/event-stream")
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		return bufio.NewReader(resp.Body), func() { resp.Body.Close() }
+	}
+	// next reads one event: its id and data.
+	next := func(rd *bufio.Reader) (string, string) {
+		var id, data string
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				t.Fatalf("stream ended: %v", err)
+			}
+			line = strings.TrimRight(line, "\n")
+			switch {
+			case strings.HasPrefix(line, "id: "):
+				id = line[4:]
+			case strings.HasPrefix(line, "data: "):
+				data = line[6:]
+			case line == "" && data != "":
+				return id, data
+			}
+		}
+	}
+	rd, closeStream := open("")
+	id1, data1 := next(rd)
+	if !strings.Contains(data1, `"scope":"token"`) {
+		t.Fatalf("first event %s", data1)
+	}
+	done := make(chan string, 1)
+	go func() { id, _ := next(rd); done <- id }()
+	revoke()
+	var id2 string
+	select {
+	case id2 = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event for a new revocation")
+	}
+	closeStream()
+	if id2 <= id1 && len(id2) <= len(id1) {
+		t.Fatalf("event ids %s then %s", id1, id2)
+	}
+	// Resuming after the first event starts at the second.
+	rd2, _ := open(id1)
+	if id, _ := next(rd2); id != id2 {
+		t.Fatalf("resumed at %s, want %s", id, id2)
+	}
+	// The stream stays open; the server's shutdown (test cleanup) ends it.
 }

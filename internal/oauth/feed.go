@@ -1,9 +1,14 @@
 package oauth
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tokend/tokend/internal/fault"
@@ -66,6 +71,14 @@ func (ta *TokenAdmin) serveFeed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		if v := r.Header.Get("Last-Event-ID"); v != "" {
+			if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+				return fault.InvalidRequest("Last-Event-ID must be a revocation seq")
+			}
+		}
+		return ta.stream(w, r, ten, after)
+	}
 	items, err := ta.Revoke.Feed(r.Context(), ten, after, int(limit), time.Duration(wait)*time.Second)
 	if err != nil {
 		return err
@@ -89,4 +102,51 @@ func intParam(q url.Values, name string, def, lo, hi int64) (int64, error) {
 		return 0, fault.InvalidRequest("%s must be an integer from %d to %d", name, lo, hi).WithField(name)
 	}
 	return n, nil
+}
+
+// MaxStream bounds one server-sent-events connection; the follower
+// reconnects with Last-Event-ID and loses nothing.
+const MaxStream = 5 * time.Minute
+
+// stream serves the feed as server-sent events: one "revocation" event per
+// entry, its id the seq (so EventSource resumes with Last-Event-ID), and a
+// comment every MaxFeedWait to keep idle connections open. It ends after
+// MaxStream, when the client leaves, or when the server shuts down.
+func (ta *TokenAdmin) stream(w http.ResponseWriter, r *http.Request, ten string, after int64) error {
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-ta.Stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	end := time.Now().Add(MaxStream)
+	for time.Now().Before(end) {
+		_ = rc.SetWriteDeadline(time.Now().Add(MaxFeedWait + 10*time.Second))
+		items, err := ta.Revoke.Feed(ctx, ten, after, 1000, MaxFeedWait)
+		if err != nil {
+			return nil // headers are sent; the client reconnects
+		}
+		if len(items) == 0 {
+			_, err = io.WriteString(w, ": idle\n\n")
+		}
+		for _, e := range items {
+			b, _ := json.Marshal(e)
+			if _, err = fmt.Fprintf(w, "id: %d\nevent: revocation\ndata: %s\n\n", e.Seq, b); err != nil {
+				break
+			}
+			after = e.Seq
+		}
+		if err != nil || rc.Flush() != nil {
+			return nil
+		}
+	}
+	return nil
 }

@@ -27,6 +27,8 @@ type TokenAdmin struct {
 	Store    store.Store
 	MaxBody  int64
 	Log      *slog.Logger
+	// Stopping is closed when the server shuts down: event streams end.
+	Stopping <-chan struct{}
 }
 
 // Register adds both endpoints to mux.
