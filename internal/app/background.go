@@ -37,6 +37,7 @@ func (a *App) applyChange(c store.Change) {
 	switch c.Entity {
 	case store.EntityKey, store.EntityTenant:
 		a.keys.Invalidate(c.Tenant)
+		a.verifier.Invalidate(c.Tenant)
 	case store.EntityRevocation:
 		if err := a.revoke.Sync(context.Background()); err != nil {
 			a.log.Warn("revocation sync failed", "error", err)

@@ -45,6 +45,7 @@ type Options struct {
 type Verifier struct {
 	o      Options
 	prefix string
+	seen   *verified
 }
 
 // New returns a Verifier.
@@ -55,8 +56,12 @@ func New(o Options) (*Verifier, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Verifier{o: o, prefix: tenant.Issuer(o.PublicURL, "")}, nil
+	return &Verifier{o: o, prefix: tenant.Issuer(o.PublicURL, ""), seen: newVerified()}, nil
 }
+
+// Invalidate forgets the verified signatures of a tenant whose keys or
+// existence changed.
+func (v *Verifier) Invalidate(tenant string) { v.seen.forget(tenant) }
 
 // Identity is a verified, active token.
 type Identity struct {
@@ -73,17 +78,21 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 	if token.IsOpaque(raw) {
 		return v.opaque(ctx, raw, false)
 	}
-	iss, err := v.o.Peek(raw)
-	if err != nil {
-		return nil, fault.InvalidToken("malformed token")
-	}
-	ten, ok := strings.CutPrefix(iss, v.prefix)
-	if !ok || ten == "" || strings.Contains(ten, "/") {
-		return nil, fault.InvalidToken("unknown issuer")
-	}
-	c, err := v.o.Keys.Verify(ctx, ten, raw)
-	if err != nil {
-		return nil, err
+	ten, c, ok := v.seen.get(raw, v.o.Now())
+	if !ok {
+		iss, err := v.o.Peek(raw)
+		if err != nil {
+			return nil, fault.InvalidToken("malformed token")
+		}
+		var found bool
+		ten, found = strings.CutPrefix(iss, v.prefix)
+		if !found || ten == "" || strings.Contains(ten, "/") {
+			return nil, fault.InvalidToken("unknown issuer")
+		}
+		if c, err = v.o.Keys.Verify(ctx, ten, raw); err != nil {
+			return nil, err
+		}
+		v.seen.put(raw, ten, c)
 	}
 	// A signed token is checked against the in-memory deny-list only: no
 	// I/O on this path.
