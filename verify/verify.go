@@ -12,6 +12,7 @@ package verify
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,7 +62,12 @@ type Verifier struct {
 	keys      map[string]jose.JSONWebKey
 	refreshed time.Time
 
-	deny   *revocation.DenyList
+	deny *revocation.DenyList
+	// seen caches tokens whose signature, issuer and audience checked out,
+	// by the SHA-256 of the token; expiry and revocation are checked on
+	// every use.
+	seenMu sync.Mutex
+	seen   map[[32]byte]*claims.Claims
 	cursor int64
 	synced chan struct{} // closed after the first feed page was applied
 	stop   context.CancelFunc
@@ -99,7 +105,8 @@ func New(ctx context.Context, o Options) (*Verifier, error) {
 	if i < 0 {
 		return nil, fmt.Errorf("verify: %q is not a tokend issuer ({public_url}/t/{tenant})", o.Issuer)
 	}
-	v := &Verifier{o: o, tenant: o.Issuer[i+3:], deny: revocation.NewDenyList(), synced: make(chan struct{}), done: make(chan struct{})}
+	v := &Verifier{o: o, tenant: o.Issuer[i+3:], deny: revocation.NewDenyList(), synced: make(chan struct{}), done: make(chan struct{}),
+		seen: map[[32]byte]*claims.Claims{}}
 	v.parser = jwt.NewParser(jwt.WithValidMethods(o.Algorithms), jwt.WithIssuer(o.Issuer), jwt.WithAudience(o.Audience),
 		jwt.WithLeeway(o.Leeway), jwt.WithIssuedAt())
 	if err := v.getJSON(ctx, o.Issuer+"/.well-known/openid-configuration", &v.meta); err != nil {
@@ -196,6 +203,20 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*claims.Claims, erro
 	if strings.HasPrefix(raw, "tkd_") {
 		return v.introspect(ctx, raw)
 	}
+	key := sha256.Sum256([]byte(raw))
+	v.seenMu.Lock()
+	hit := v.seen[key]
+	v.seenMu.Unlock()
+	if hit != nil {
+		if hit.ExpiresAt != 0 && time.Now().Add(-v.o.Leeway).Unix() >= hit.ExpiresAt {
+			return nil, invalid("token expired")
+		}
+		if why := v.revoked(hit); why != "" {
+			return nil, invalid("%s", why)
+		}
+		out := *hit
+		return &out, nil
+	}
 	var c jwtClaims
 	_, err := v.parser.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
 		if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, claims.JWTType) {
@@ -215,10 +236,25 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*claims.Claims, erro
 		return nil, invalid("%s", describe(err))
 	}
 	out := claims.Claims(c)
+	v.remember(key, &out)
 	if why := v.revoked(&out); why != "" {
 		return nil, invalid("%s", why)
 	}
 	return &out, nil
+}
+
+// remember caches a verified token, bounded to 65536 entries.
+func (v *Verifier) remember(key [32]byte, c *claims.Claims) {
+	cp := *c
+	v.seenMu.Lock()
+	defer v.seenMu.Unlock()
+	if len(v.seen) >= 65536 {
+		for k := range v.seen {
+			delete(v.seen, k)
+			break
+		}
+	}
+	v.seen[key] = &cp
 }
 
 func (v *Verifier) revoked(c *claims.Claims) string {
