@@ -3,13 +3,10 @@ package verify_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,66 +14,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokend/tokend/internal/app"
-	"github.com/tokend/tokend/internal/config"
+	"github.com/tokend/tokend/internal/apptest"
 	"github.com/tokend/tokend/verify"
 )
 
-// tokend is a real server on loopback with a tenant "shop", an admin
-// client "ops" and a service client "svc".
+// tokend is a real server on loopback with a tenant "shop" and a service
+// client "svc".
 type tokend struct {
+	*apptest.Server
 	url, admin, svcSecret string
 }
 
 func startTokend(t *testing.T) *tokend {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	k := make([]byte, 32)
-	_, _ = rand.Read(k)
-	cfg.MasterKey = base64.StdEncoding.EncodeToString(k)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Addr, cfg.PublicURL = ln.Addr().String(), "http://"+ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	boot, err := a.Bootstrap(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done; a.Close() })
-	s := &tokend{url: cfg.PublicURL, admin: boot.Token}
-	s.call(t, "POST", "/v1/tenants", map[string]any{"id": "shop"}, 201)
-	s.svcSecret = s.call(t, "POST", "/v1/tenants/shop/clients", map[string]any{"id": "svc", "grant_types": []string{"client_credentials"},
-		"scopes": []string{"read", "write"}, "audiences": []string{"api"}}, 201)["client_secret"].(string)
-	return s
+	s, secret := apptest.StartShop(t)
+	return &tokend{Server: s, url: s.URL, admin: s.Admin, svcSecret: secret}
 }
 
+// call sends an admin API request with the bootstrap key.
 func (s *tokend) call(t *testing.T, method, path string, body any, status int) map[string]any {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, s.url+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.admin)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != status {
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
-	}
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return m
+	return s.Call(t, method, path, s.admin, body, status)
 }
 
 func (s *tokend) token(t *testing.T, scope string) string {

@@ -2,19 +2,17 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tokend/tokend/internal/app"
+	"github.com/tokend/tokend/internal/apptest"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/store/postgres/pgtest"
 )
@@ -56,35 +54,8 @@ func masterKey() string {
 // start runs a server on a fresh database of backend b and bootstraps it.
 func start(t *testing.T, b backend) *server {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.DatabaseURL = b.url(t)
-	cfg.MasterKey = masterKey()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Addr = ln.Addr().String()
-	cfg.PublicURL = "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	boot, err := a.Bootstrap(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		a.Close()
-	})
-	return &server{URL: cfg.PublicURL, Admin: boot.Token, App: a, Cfg: cfg}
+	s := apptest.Start(t, b.url(t))
+	return &server{URL: s.URL, Admin: s.Admin, App: s.App, Cfg: s.Cfg}
 }
 
 // response is a decoded HTTP response.

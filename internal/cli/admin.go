@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 const defaultEndpoint = "http://127.0.0.1:8080"
@@ -778,11 +779,30 @@ func (r resource) rotateCommand(o *adminOptions) *cobra.Command {
 const accessTokenNote = "the access token is shown only this once; tokend keeps only its ledger row."
 
 // checkFormat checks a --format value.
-func checkFormat(format string) error {
+// setFormat puts --format in body when it was given, after checking it.
+func setFormat(fs *pflag.FlagSet, body map[string]any, format string) error {
+	if !fs.Changed("format") {
+		return nil
+	}
 	if format != "jwt" && format != "opaque" {
 		return fmt.Errorf("invalid --format %q: want jwt or opaque", format)
 	}
+	body["format"] = format
 	return nil
+}
+
+// postIssued posts body to the /tokens endpoint of one resource and prints
+// the token it answers with, shown once.
+func (o *adminOptions) postIssued(cmd *cobra.Command, r resource, id string, body map[string]any, fields, unixKeys []string, valueKey, note string) error {
+	s, err := o.connect(cmd, r.tenantScoped)
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := s.c.do(http.MethodPost, r.path(s, id)+"/tokens", nil, body, &raw); err != nil {
+		return err
+	}
+	return s.printIssued(raw, fields, unixKeys, valueKey, note)
 }
 
 // printIssued prints an answer that carries a token or secret shown once. In
@@ -890,21 +910,10 @@ func (r resource) subjectTokenCommand(o *adminOptions) *cobra.Command {
 			if fs.Changed("audience") {
 				body["audience"] = audience
 			}
-			if fs.Changed("format") {
-				if err := checkFormat(format); err != nil {
-					return err
-				}
-				body["format"] = format
-			}
-			s, err := o.connect(cmd, r.tenantScoped)
-			if err != nil {
+			if err := setFormat(fs, body, format); err != nil {
 				return err
 			}
-			var raw json.RawMessage
-			if err := s.c.do(http.MethodPost, r.path(s, args[0])+"/tokens", nil, body, &raw); err != nil {
-				return err
-			}
-			return s.printIssued(raw, []string{"id", "token_type", "expires_in", "lifetime_end", "scope"},
+			return o.postIssued(cmd, r, args[0], body, []string{"id", "token_type", "expires_in", "lifetime_end", "scope"},
 				[]string{"lifetime_end"}, "access_token", accessTokenNote)
 		},
 	}
@@ -968,21 +977,10 @@ func (r resource) kindTokenCommand(o *adminOptions) *cobra.Command {
 				}
 				body["allowed_cors_origins"] = origins
 			}
-			if fs.Changed("format") {
-				if err := checkFormat(format); err != nil {
-					return err
-				}
-				body["format"] = format
-			}
-			s, err := o.connect(cmd, r.tenantScoped)
-			if err != nil {
+			if err := setFormat(fs, body, format); err != nil {
 				return err
 			}
-			var raw json.RawMessage
-			if err := s.c.do(http.MethodPost, r.path(s, args[0])+"/tokens", nil, body, &raw); err != nil {
-				return err
-			}
-			return s.printIssued(raw, []string{"id", "kind", "expires_at"}, []string{"expires_at"}, "token",
+			return o.postIssued(cmd, r, args[0], body, []string{"id", "kind", "expires_at"}, []string{"expires_at"}, "token",
 				"the token is shown only this once; tokend keeps only its ledger row.")
 		},
 	}
@@ -1362,11 +1360,8 @@ func tokensCommand() *cobra.Command {
 				}
 				body["expires_in"] = expiresIn
 			}
-			if fs.Changed("format") {
-				if err := checkFormat(format); err != nil {
-					return err
-				}
-				body["format"] = format
+			if err := setFormat(fs, body, format); err != nil {
+				return err
 			}
 			var raw json.RawMessage
 			if err := s.c.do(http.MethodPost, s.tenantPath("tokens"), nil, body, &raw); err != nil {

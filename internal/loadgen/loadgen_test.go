@@ -1,14 +1,10 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,8 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokend/tokend/internal/app"
-	"github.com/tokend/tokend/internal/config"
+	"github.com/tokend/tokend/internal/apptest"
 )
 
 func TestPercentile(t *testing.T) {
@@ -714,78 +709,16 @@ func TestBackground(t *testing.T) {
 }
 
 // realTokend is a tokend server started in-process on loopback, with a
-// tenant "shop" and a client_credentials client "svc" (scope read,
-// audience api).
+// tenant "shop" and a client_credentials client "svc" (audience api).
 type realTokend struct {
-	url, admin, svcSecret string
+	url, svcSecret string
 }
 
-// startTokend starts a real tokend (as verify's tests do) and stops it when
-// the test ends.
+// startTokend starts a real tokend and stops it when the test ends.
 func startTokend(t *testing.T) *realTokend {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	k := make([]byte, 32)
-	_, _ = rand.Read(k)
-	cfg.MasterKey = base64.StdEncoding.EncodeToString(k)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Addr, cfg.PublicURL = ln.Addr().String(), "http://"+ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		cancel()
-		_ = ln.Close()
-		t.Fatal(err)
-	}
-	boot, err := a.Bootstrap(ctx)
-	if err != nil {
-		cancel()
-		_ = ln.Close()
-		a.Close()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done; a.Close() })
-	s := &realTokend{url: cfg.PublicURL, admin: boot.Token}
-	s.call(t, "POST", "/v1/tenants", map[string]any{"id": "shop"}, http.StatusCreated)
-	secret, _ := s.call(t, "POST", "/v1/tenants/shop/clients", map[string]any{"id": "svc",
-		"grant_types": []string{"client_credentials"}, "scopes": []string{"read"}, "audiences": []string{"api"}},
-		http.StatusCreated)["client_secret"].(string)
-	if secret == "" {
-		t.Fatal("client svc created without a client_secret")
-	}
-	s.svcSecret = secret
-	return s
-}
-
-// call sends an admin API request with the bootstrap token and checks its
-// status.
-func (s *realTokend) call(t *testing.T, method, path string, body any, status int) map[string]any {
-	t.Helper()
-	b, _ := json.Marshal(body)
-	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.admin)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != status {
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
-	}
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return m
+	s, secret := apptest.StartShop(t)
+	return &realTokend{url: s.URL, svcSecret: secret}
 }
 
 // config returns a run of mode against s as client svc.
