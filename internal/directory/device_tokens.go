@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/introspect"
 	"github.com/tokend/tokend/internal/issue"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
@@ -289,27 +290,7 @@ func (s *Service) RenewFor(ctx context.Context, by Actor, ten, id string) (issue
 	case row.ExpiresAt != nil && !now.Before(*row.ExpiresAt):
 		return issue.Result{}, fault.InvalidRequest("the token has expired; mint a new one")
 	}
-	c := introspectClaims(row)
+	c := introspect.ClaimsOf("", row) // the issuer is not used by renewal
 	c.Act = &claims.Actor{Subject: by.String(), ClientID: by.ClientID}
 	return s.Renew(ctx, ten, c, row.Format)
-}
-
-// introspectClaims renders a ledger row as the claims renewal needs.
-func introspectClaims(row store.Token) claims.Claims {
-	c := claims.Claims{Subject: row.Subject, SubjectType: row.SubjectType, Kind: row.Kind, ID: row.ID,
-		ClientID: row.ClientID, SessionID: row.SessionID, Audience: row.Audience, Scope: strings.Join(row.Scope, " "),
-		IssuedAt: row.IssuedAt.Unix(), Origins: row.Origins, Channels: row.Channels, ServerSide: row.ServerSide}
-	if row.ExpiresAt != nil {
-		c.ExpiresAt = row.ExpiresAt.Unix()
-	}
-	if row.LifetimeEnd != nil {
-		c.LifetimeEnd = row.LifetimeEnd.Unix()
-	}
-	if len(c.Origins) == 0 {
-		c.Origins = nil
-	}
-	if len(c.Channels) == 0 {
-		c.Channels = nil
-	}
-	return c
 }
