@@ -109,7 +109,7 @@ func New(ctx context.Context, o Options) (*Verifier, error) {
 		seen: map[[32]byte]*claims.Claims{}}
 	v.parser = jwt.NewParser(jwt.WithValidMethods(o.Algorithms), jwt.WithIssuer(o.Issuer), jwt.WithAudience(o.Audience),
 		jwt.WithLeeway(o.Leeway), jwt.WithIssuedAt())
-	if err := v.getJSON(ctx, o.Issuer+"/.well-known/openid-configuration", &v.meta); err != nil {
+	if err := v.getJSON(ctx, o.Issuer+"/.well-known/openid-configuration", false, &v.meta); err != nil {
 		return nil, fmt.Errorf("verify: discovery: %w", err)
 	}
 	if v.meta.Issuer != o.Issuer || v.meta.JWKSURI == "" {
@@ -138,12 +138,13 @@ func (v *Verifier) Close() {
 // Synced is closed once the revocations known at start have been loaded.
 func (v *Verifier) Synced() <-chan struct{} { return v.synced }
 
-func (v *Verifier) getJSON(ctx context.Context, u string, out any) error {
+// getJSON fetches u into out, authenticated as the client when auth is set.
+func (v *Verifier) getJSON(ctx context.Context, u string, auth bool, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
-	if strings.Contains(u, "/revocations?") {
+	if auth {
 		req.SetBasicAuth(url.QueryEscape(v.o.ClientID), url.QueryEscape(v.o.ClientSecret))
 	}
 	resp, err := v.o.HTTPClient.Do(req)
@@ -161,7 +162,7 @@ func (v *Verifier) getJSON(ctx context.Context, u string, out any) error {
 // refresh reloads the JWKS.
 func (v *Verifier) refresh(ctx context.Context) error {
 	var set jose.JSONWebKeySet
-	if err := v.getJSON(ctx, v.meta.JWKSURI, &set); err != nil {
+	if err := v.getJSON(ctx, v.meta.JWKSURI, false, &set); err != nil {
 		return fmt.Errorf("verify: jwks: %w", err)
 	}
 	keys := make(map[string]jose.JSONWebKey, len(set.Keys))
@@ -314,7 +315,7 @@ func (v *Verifier) follow(ctx context.Context) {
 			wait = 0
 		}
 		u := fmt.Sprintf("%s/revocations?after=%d&wait=%d", v.o.Issuer, v.cursor, wait)
-		if err := v.getJSON(ctx, u, &page); err != nil {
+		if err := v.getJSON(ctx, u, true, &page); err != nil {
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
