@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -28,6 +30,7 @@ type benchOptions struct {
 	requests     int64
 	warmup       time.Duration
 	output       string
+	baseline     string
 
 	bgMode         string
 	bgConcurrency  int
@@ -91,8 +94,8 @@ settings):
                       "aud" claim, the first if several)
   refresh             refresh_token grants, each worker rotating its own chain
                       (started by a password grant with --username/--password)
-  baseline-sign       a bare in-process net/http server that only signs one
-                      ES256 JWT per request (no tokend involved)
+  baseline-sign       a bare net/http server that only signs one ES256 JWT
+                      per request (no tokend involved)
   baseline-verify     the same, only verifying one pre-signed ES256 JWT
   bad-password        password grants with a wrong password for a unique
                       unknown username each; 400 invalid_grant and 429
@@ -105,7 +108,14 @@ settings):
 
 The baselines are the cryptographic floor: the same workers and requests
 against a server that does nothing but the signature work, to compare
-issue and introspect with.
+issue and introspect with. By default (--baseline process) bench runs the
+baseline server as a child process, "tokend bench baseline-server KIND",
+so that it runs like tokend does: its own process and Go runtime, with the
+same GC setting as tokend serve, competing with the load generator for the
+CPUs. --baseline in-process serves it from bench's own process instead;
+sharing the load generator's runtime makes it faster (1.4-1.6 times on a
+2-core machine), so it is not the floor of a separate server, but it is the
+fair floor for verify-lib, whose resource server runs inside bench too.
 
 --background-mode runs a second load with its own workers
 (--background-concurrency, default 50) alongside every measured mode, over
@@ -146,12 +156,59 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 	fs.Int64Var(&o.requests, "requests", 0, "stop a mode after this many measured requests (0: no cap)")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured time before each mode's measurement")
 	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	fs.StringVar(&o.baseline, "baseline", baselineProcess, "where baseline modes run their server: process (a child process) or in-process")
 	fs.StringVar(&o.bgMode, "background-mode", "", "mode of a load run alongside each measured mode (one of "+strings.Join(loadgen.Modes, ", ")+")")
 	fs.IntVar(&o.bgConcurrency, "background-concurrency", defaultBackgroundConcurrency, "workers of the background load")
 	fs.StringVar(&o.bgClientID, "background-client-id", "", "client id of the background load (default: --client-id)")
 	fs.StringVar(&o.bgClientSecret, "background-client-secret", "", "client secret of the background load (default: --client-secret)")
 	_ = cmd.MarkFlagRequired("mode")
+	cmd.AddCommand(baselineServerCmd())
 	return cmd
+}
+
+// --baseline values.
+const (
+	baselineProcess   = "process"
+	baselineInProcess = "in-process"
+)
+
+// baselineServerCmd returns `tokend bench baseline-server`, the child
+// process of the baseline modes.
+func baselineServerCmd() *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "baseline-server sign|verify",
+		Short: "Serve a bare ES256 sign or verify handler, the floor bench compares tokend with",
+		Long: `Serve the baseline of bench's baseline-sign or baseline-verify mode: a bare
+net/http server whose only work per request is to sign one ES256 JWT
+(POST /sign) or to verify one (POST /verify with token=<JWT>; GET /token
+hands out the token it verifies). It prints its base URL as the first line
+of standard output and serves until standard input ends or it gets SIGINT
+or SIGTERM. bench starts it by itself; run it directly to drive the same
+floor with another load generator.`,
+		Example: `  tokend bench baseline-server sign --addr 127.0.0.1:9090 < /dev/tty`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind := args[0]
+			if kind != loadgen.BaselineSign && kind != loadgen.BaselineVerify {
+				return fmt.Errorf("baseline %q: want %s or %s", kind, loadgen.BaselineSign, loadgen.BaselineVerify)
+			}
+			tuneGC()
+			return loadgen.ServeBaseline(cmd.Context(), addr, kind, cmd.InOrStdin(), cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "loopback address to listen on (port 0: a free port)")
+	return cmd
+}
+
+// startBaseline starts the baseline server of mode as a child process
+// (tokend bench baseline-server) and returns its URL and stop function.
+func startBaseline(ctx context.Context, mode string) (string, func(), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", nil, fmt.Errorf("baseline process: %w", err)
+	}
+	return loadgen.StartBaselineProcess(ctx, exe, "bench", "baseline-server", strings.TrimPrefix(mode, "baseline-"))
 }
 
 // runBench validates the options, runs every mode and prints the results.
@@ -160,6 +217,9 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 	o.clientSecret = flagOrEnv(cmd, "client-secret", o.clientSecret, "TOKEND_BENCH_CLIENT_SECRET")
 	if o.output != "table" && o.output != "json" {
 		return fmt.Errorf("--output %q: want table or json", o.output)
+	}
+	if o.baseline != baselineProcess && o.baseline != baselineInProcess {
+		return fmt.Errorf("--baseline %q: want %s or %s", o.baseline, baselineProcess, baselineInProcess)
 	}
 	var modes []string
 	needsEndpoint := false
@@ -216,6 +276,14 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 		}
 		if loadgen.IsBaseline(o.bgMode) {
 			bg.Endpoint = "" // Run starts its own baseline server
+			if o.baseline == baselineProcess {
+				url, stop, err := startBaseline(cmd.Context(), o.bgMode)
+				if err != nil {
+					return err
+				}
+				defer stop()
+				bg.Endpoint = url
+			}
 		} else {
 			if err := loadgen.CheckLoopback(o.endpoint); err != nil {
 				return fmt.Errorf("--endpoint: %w", err)
@@ -255,14 +323,26 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			Warmup:       o.warmup,
 			Background:   bg,
 		}
+		stop := func() {}
 		if loadgen.IsBaseline(m) {
 			cfg.Endpoint = "" // Run starts its own baseline server
+			if o.baseline == baselineProcess {
+				url, stopBaseline, err := startBaseline(ctx, m)
+				if err != nil {
+					if len(results) > 0 {
+						_ = printBench(cmd.OutOrStdout(), o.output, results)
+					}
+					return err
+				}
+				cfg.Endpoint, stop = url, stopBaseline
+			}
 		}
 		fmt.Fprintf(errOut, "bench: %s, concurrency %d, warmup %s, duration %s\n", m, o.concurrency, o.warmup, o.duration)
 		if bg != nil {
 			fmt.Fprintf(errOut, "bench: background %s, concurrency %d, alongside %s\n", bg.Mode, bg.Concurrency, m)
 		}
 		res, err := loadgen.Run(ctx, cfg)
+		stop()
 		if err != nil {
 			if len(results) > 0 {
 				_ = printBench(cmd.OutOrStdout(), o.output, results)

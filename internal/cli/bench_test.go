@@ -1,39 +1,117 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestBenchBaselineJSON(t *testing.T) {
+	for _, where := range []string{"process", "in-process"} {
+		t.Run(where, func(t *testing.T) {
+			root := newRoot()
+			var out, errOut bytes.Buffer
+			root.SetArgs([]string{"bench", "--mode", "baseline-sign,baseline-verify", "--baseline", where,
+				"--duration", "300ms", "--concurrency", "2", "--warmup", "50ms", "-o", "json"})
+			root.SetOut(&out)
+			root.SetErr(&errOut)
+			if err := root.ExecuteContext(context.Background()); err != nil {
+				t.Fatalf("bench: %v\n%s", err, errOut.String())
+			}
+			var res []struct {
+				Mode     string  `json:"mode"`
+				Requests int64   `json:"requests"`
+				Errors   int64   `json:"errors"`
+				P50      float64 `json:"p50_ms"`
+				Max      float64 `json:"max_ms"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+			}
+			if len(res) != 2 || res[0].Mode != "baseline-sign" || res[1].Mode != "baseline-verify" {
+				t.Fatalf("unexpected result: %s", out.String())
+			}
+			for _, r := range res {
+				if r.Requests <= 0 || r.Errors != 0 || r.P50 > r.Max {
+					t.Errorf("unexpected result: %s", out.String())
+				}
+			}
+		})
+	}
+}
+
+// TestBaselineServer runs the child command directly: it prints its URL,
+// signs tokens there, and ends when its standard input does.
+func TestBaselineServer(t *testing.T) {
+	stdinR, stdinW := io.Pipe()
+	outR, outW := io.Pipe()
 	root := newRoot()
-	var out, errOut bytes.Buffer
-	root.SetArgs([]string{"bench", "--mode", "baseline-sign", "--duration", "300ms", "--concurrency", "2", "--warmup", "50ms", "-o", "json"})
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		t.Fatalf("bench: %v\n%s", err, errOut.String())
+	root.SetArgs([]string{"bench", "baseline-server", "sign", "--addr", "127.0.0.1:0"})
+	root.SetIn(stdinR)
+	root.SetOut(outW)
+	root.SetErr(io.Discard)
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(context.Background()) }()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
 	}
-	var res []struct {
-		Mode     string  `json:"mode"`
-		Requests int64   `json:"requests"`
-		Errors   int64   `json:"errors"`
-		P50      float64 `json:"p50_ms"`
-		Max      float64 `json:"max_ms"`
+	base := strings.TrimSpace(line)
+	if !strings.HasPrefix(base, "http://127.0.0.1:") {
+		t.Fatalf("first line %q is not the server's URL", line)
 	}
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	resp, err := http.PostForm(base+"/sign", nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(res) != 1 || res[0].Mode != "baseline-sign" || res[0].Requests <= 0 || res[0].Errors != 0 || res[0].P50 > res[0].Max {
-		t.Fatalf("unexpected result: %s", out.String())
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || strings.Count(body.AccessToken, ".") != 2 {
+		t.Fatalf("POST /sign: %d %+v %v", resp.StatusCode, body, err)
+	}
+	stdinW.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("baseline-server did not end when its standard input did")
+	}
+	if _, err := http.PostForm(base+"/sign", nil); err == nil {
+		t.Error("the server still answers after the command ended")
+	}
+}
+
+func TestBaselineServerErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "baseline-server", "hash"},
+		{"bench", "baseline-server"},
+		{"bench", "baseline-server", "sign", "--addr", "0.0.0.0:0"},
+		{"bench", "baseline-server", "sign", "--addr", "localhost"},
+		{"bench", "--mode", "baseline-sign", "--baseline", "remote"},
+	} {
+		root := newRoot()
+		root.SetArgs(args)
+		root.SetIn(strings.NewReader(""))
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		if err := root.ExecuteContext(context.Background()); err == nil {
+			t.Errorf("%v: no error", args)
+		}
 	}
 }
 

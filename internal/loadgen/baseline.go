@@ -64,6 +64,19 @@ type baseline struct {
 // {"active":false}. Together they are the cost floor of issuing and
 // introspecting a self-contained token over HTTP on this machine.
 func StartBaseline(kind string) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("loadgen: baseline listen: %w", err)
+	}
+	url, stop, err = startBaselineOn(ln, kind)
+	if err != nil {
+		_ = ln.Close()
+	}
+	return url, stop, err
+}
+
+// startBaselineOn serves a baseline of kind on ln (see StartBaseline).
+func startBaselineOn(ln net.Listener, kind string) (url string, stop func(), err error) {
 	kind = strings.TrimPrefix(kind, "baseline-")
 	if kind != BaselineSign && kind != BaselineVerify {
 		return "", nil, fmt.Errorf("loadgen: unknown baseline kind %q (want %q or %q)", kind, BaselineSign, BaselineVerify)
@@ -71,10 +84,6 @@ func StartBaseline(kind string) (url string, stop func(), err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", nil, fmt.Errorf("loadgen: baseline key: %w", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, fmt.Errorf("loadgen: baseline listen: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
 	b := &baseline{key: key, issuer: base}
@@ -84,7 +93,6 @@ func StartBaseline(kind string) (url string, stop func(), err error) {
 		mux.HandleFunc("POST "+baselineSignPath, b.serveSign)
 	case BaselineVerify:
 		if b.token, err = b.sign(); err != nil {
-			_ = ln.Close()
 			return "", nil, err
 		}
 		mux.HandleFunc("POST "+baselineVerifyPath, b.serveVerify)

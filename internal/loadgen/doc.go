@@ -19,10 +19,13 @@
 //   - background loads (Config.Background): a second set of workers in
 //     another mode over the same window, to measure one endpoint (say
 //     introspection) while another (say a login flood) loads the server;
-//   - the baselines (StartBaseline): a bare net/http server on 127.0.0.1 that
-//     only signs or only verifies one ES256 JWT per request. Driving it with
-//     the same workers gives the "cryptographic floor" that tokend's own
-//     numbers are compared against.
+//   - the baselines: a bare net/http server on 127.0.0.1 that only signs or
+//     only verifies one ES256 JWT per request, in this process
+//     (StartBaseline) or in a child process (StartBaselineProcess running
+//     ServeBaseline, as tokend bench does by default). Driving it with the
+//     same workers gives the "cryptographic floor" that tokend's own numbers
+//     are compared against; in a child process it runs as tokend does, with
+//     its own Go runtime competing for the CPUs.
 //
 // loadgen is a tool for measuring your own machine: it refuses any endpoint
 // whose host is not a loopback address (CheckLoopback), never follows

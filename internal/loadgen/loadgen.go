@@ -96,8 +96,9 @@ type Config struct {
 	Mode string
 	// Endpoint is tokend's base URL, e.g. http://127.0.0.1:8080. Its host
 	// must be a loopback address. For the baseline modes an empty Endpoint
-	// makes Run start (and stop) its own baseline server; a non-empty one
-	// must be the URL StartBaseline returned for that kind.
+	// makes Run start (and stop) its own baseline server in this process; a
+	// non-empty one must be the URL StartBaseline or StartBaselineProcess
+	// returned for that kind.
 	Endpoint string
 	// Tenant is the tenant whose OAuth endpoints are driven
 	// ({Endpoint}/t/{Tenant}/oauth2/...).
