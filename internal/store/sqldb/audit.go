@@ -51,7 +51,7 @@ func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...sto
 				_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditCols+`)
 					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 					e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
-					e.UserAgent, e.RequestID, jsonText(e.Detail), e.PrevHash, e.Hash)
+					e.UserAgent, e.RequestID, detailText(e.Detail), e.PrevHash, e.Hash)
 				if err != nil {
 					return s.db.wrap(err)
 				}

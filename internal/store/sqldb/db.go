@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,9 @@ type DB struct {
 	tx     *sql.Tx
 	d      *Dialect
 	wc, rc *stmtCache // nil unless d.CacheStatements
+	// txStmts are the cached statements bound to tx, made once per
+	// transaction and query (nil unless tx and wc are set).
+	txStmts map[string]*sql.Stmt
 }
 
 // New returns a DB writing through w and reading through r.
@@ -129,7 +133,11 @@ func (db *DB) inTx(ctx context.Context, fn func(*DB) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&DB{w: db.w, r: db.r, tx: tx, d: db.d, wc: db.wc, rc: db.rc}); err != nil {
+	txdb := &DB{w: db.w, r: db.r, tx: tx, d: db.d, wc: db.wc, rc: db.rc}
+	if db.wc != nil {
+		txdb.txStmts = map[string]*sql.Stmt{}
+	}
+	if err := fn(txdb); err != nil {
 		return err
 	}
 	done = true
@@ -182,7 +190,7 @@ func (db *DB) reader() querier {
 
 func (db *DB) txQuerier() querier {
 	if db.wc != nil {
-		return cachedTx{db.tx, db.wc}
+		return cachedTx{db.tx, db.wc, db.txStmts}
 	}
 	return db.tx
 }
@@ -372,12 +380,68 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// listText encodes a string list, nil as [].
+// listText encodes a string list as a JSON array, nil as [], the same as
+// encoding/json but without reflection for plain strings.
 func listText(l []string) string {
-	if l == nil {
+	if len(l) == 0 {
 		return "[]"
 	}
-	return jsonText(l)
+	b := make([]byte, 0, 64)
+	b = append(b, '[')
+	for i, s := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var ok bool
+		if b, ok = appendPlainJSON(b, s); !ok {
+			return jsonText(l)
+		}
+	}
+	return string(append(b, ']'))
+}
+
+// detailText encodes an audit event's detail as a JSON object, the same as
+// encoding/json (keys sorted) but without reflection for plain strings.
+func detailText(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, 128)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var ok bool
+		if b, ok = appendPlainJSON(b, k); !ok {
+			return jsonText(m)
+		}
+		b = append(b, ':')
+		if b, ok = appendPlainJSON(b, m[k]); !ok {
+			return jsonText(m)
+		}
+	}
+	return string(append(b, '}'))
+}
+
+// appendPlainJSON appends s as a JSON string if it needs no escaping (ASCII
+// from space to tilde, but for quote, backslash and the characters
+// encoding/json escapes for HTML: < > &), and reports whether it did.
+func appendPlainJSON(b []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c > '~' || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return b, false
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), true
 }
 
 func nonNil(l []string) []string {

@@ -89,21 +89,40 @@ func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
 	}
 	return s.db.write(ctx, func(tx querier) error {
 		for _, t := range ts {
-			var hash any
-			if len(t.Hash) > 0 {
-				hash = t.Hash
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`)
+			var err error
+			if plainToken(&t) {
+				// Most rows (access tokens) leave the columns below at
+				// their defaults: binding 11 values instead of 23 makes
+				// the hot-path insert markedly cheaper.
+				_, err = tx.ExecContext(ctx, `INSERT INTO tokens (tenant, id, kind, format, subject_type, subject, client_id,
+					audience, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+					t.Tenant, t.ID, t.Kind, t.Format, t.SubjectType, t.Subject, t.ClientID,
+					listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt))
+			} else {
+				var hash any
+				if len(t.Hash) > 0 {
+					hash = t.Hash
+				}
+				_, err = tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
-				t.Tenant, t.ID, t.Kind, t.Format, hash, t.SubjectType, t.Subject, t.ClientID, t.SessionID, t.FamilyID, t.Actor,
-				listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt), nullMicros(t.LifetimeEnd),
-				nullMicros(t.RevokedAt), nullMicros(t.UsedAt), t.ReplacedBy, t.GraceUsed, listText(t.Origins), listText(t.Channels), t.ServerSide)
+					t.Tenant, t.ID, t.Kind, t.Format, hash, t.SubjectType, t.Subject, t.ClientID, t.SessionID, t.FamilyID, t.Actor,
+					listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt), nullMicros(t.LifetimeEnd),
+					nullMicros(t.RevokedAt), nullMicros(t.UsedAt), t.ReplacedBy, t.GraceUsed, listText(t.Origins), listText(t.Channels), t.ServerSide)
+			}
 			if err != nil {
 				return s.db.wrap(err)
 			}
 		}
 		return nil
 	})
+}
+
+// plainToken reports whether every column outside the short insert has
+// its default value in t.
+func plainToken(t *store.Token) bool {
+	return len(t.Hash) == 0 && t.SessionID == "" && t.FamilyID == "" && t.Actor == "" && t.LifetimeEnd == nil &&
+		t.RevokedAt == nil && t.UsedAt == nil && t.ReplacedBy == "" && !t.GraceUsed && len(t.Origins) == 0 &&
+		len(t.Channels) == 0 && !t.ServerSide
 }
 
 func (s tokens) one(ctx context.Context, where string, args ...any) (store.Token, error) {

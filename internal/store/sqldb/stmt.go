@@ -110,29 +110,48 @@ func (p cachedPool) QueryRowContext(ctx context.Context, query string, args ...a
 
 // cachedTx runs a transaction's queries through the writer's statement
 // cache: a statement prepared on the writer connection is reused by the
-// transaction on that connection without parsing again.
+// transaction on that connection without parsing again, and bound to the
+// transaction once however often the transaction runs it.
 type cachedTx struct {
-	tx *sql.Tx
-	c  *stmtCache
+	tx    *sql.Tx
+	c     *stmtCache
+	stmts map[string]*sql.Stmt
+}
+
+// stmt returns the transaction's statement for query, nil if query is not
+// prepared yet.
+func (t cachedTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if s := t.stmts[query]; s != nil {
+		return s
+	}
+	s := t.c.lookup(query)
+	if s == nil {
+		return nil
+	}
+	ts := t.tx.StmtContext(ctx, s)
+	if t.stmts != nil {
+		t.stmts[query] = ts
+	}
+	return ts
 }
 
 func (t cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if s := t.c.lookup(query); s != nil {
-		return t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	if s := t.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
 	}
 	return t.tx.ExecContext(ctx, query, args...)
 }
 
 func (t cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s := t.c.lookup(query); s != nil {
-		return t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	if s := t.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
 	}
 	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if s := t.c.lookup(query); s != nil {
-		return t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	if s := t.stmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, query, args...)
 }

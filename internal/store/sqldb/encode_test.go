@@ -1,0 +1,53 @@
+package sqldb
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// listText must encode exactly as encoding/json does (rows written before
+// and after it was added must read back the same).
+func TestListTextMatchesJSON(t *testing.T) {
+	for _, l := range [][]string{
+		nil, {}, {""}, {"read"}, {"read", "write"}, {"a b", "x:y/z"}, {`q"uote`}, {`back\slash`},
+		{"<html>", "a&b"}, {"tab\t"}, {"é"}, {"\u2028"}, {"ok", "\x00"}, {"~"}, {"\x7f"},
+	} {
+		want := "[]"
+		if len(l) > 0 {
+			b, _ := json.Marshal(l)
+			want = string(b)
+		}
+		if got := listText(l); got != want {
+			t.Errorf("listText(%q) = %s, want %s", l, got, want)
+		}
+	}
+}
+
+func FuzzListText(f *testing.F) {
+	for _, s := range []string{"", "read", `a"b`, "<", "\u00e9", "\x00"} {
+		f.Add(s, "write")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		l := []string{a, b}
+		want, _ := json.Marshal(l)
+		if got := listText(l); got != string(want) {
+			t.Fatalf("listText(%q) = %s, want %s", l, got, want)
+		}
+	})
+}
+
+func TestDetailTextMatchesJSON(t *testing.T) {
+	for _, m := range []map[string]string{
+		nil, {}, {"jti": "abc", "kind": "access", "format": "jwt", "scope": "read write"},
+		{"b": "1", "a": "2"}, {"k": `"quoted"`}, {"<": ">"}, {"é": "x"}, {"": ""},
+	} {
+		want := "{}"
+		if len(m) > 0 {
+			b, _ := json.Marshal(m)
+			want = string(b)
+		}
+		if got := detailText(m); got != want {
+			t.Errorf("detailText(%q) = %s, want %s", m, got, want)
+		}
+	}
+}
