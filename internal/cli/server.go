@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokend/tokend/internal/app"
 	"github.com/tokend/tokend/internal/config"
+	"github.com/tokend/tokend/internal/logsink"
 )
 
 // serverCommands returns serve, migrate and bootstrap.
@@ -35,13 +36,25 @@ func loadConfig(cmd *cobra.Command) (config.Config, error) {
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	return slog.New(newHandler(cfg, w))
+}
+
+func newHandler(cfg config.Config, w io.Writer) slog.Handler {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: lvl}
 	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.NewJSONHandler(w, opts)
+}
+
+// newServerLogger is the logger of a serving process: its records (an
+// access log line per request among them) are written in batches; see
+// package logsink. Close the sink when the server ends.
+func newServerLogger(cfg config.Config, w io.Writer) (*slog.Logger, *logsink.Sink) {
+	sink := logsink.New(w)
+	return slog.New(sink.Handler(newHandler(cfg, sink))), sink
 }
 
 func serveCmd() *cobra.Command {
@@ -77,7 +90,8 @@ from TOKEND_MASTER_KEY (or TOKEND_MASTER_KEY_FILE), else from
 			if cfg.Dev && !app.IsLoopback(cfg.Addr) {
 				return fmt.Errorf("--dev listens on loopback only; %q is not a loopback address (use 127.0.0.1:PORT)", cfg.Addr)
 			}
-			log := newLogger(cfg, cmd.ErrOrStderr())
+			log, sink := newServerLogger(cfg, cmd.ErrOrStderr())
+			defer sink.Close()
 			tuneGC()
 			ctx := cmd.Context()
 			a, err := app.New(ctx, cfg, log)
@@ -99,6 +113,7 @@ from TOKEND_MASTER_KEY (or TOKEND_MASTER_KEY_FILE), else from
 			}
 			log.Info("tokend ready", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 				"database", databaseKind(cfg), "startup_ms", time.Since(start).Milliseconds())
+			_ = sink.Flush()
 			return a.Serve(ctx, ln)
 		},
 	}
