@@ -3,7 +3,10 @@ package sqlite_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"testing"
+
+	msqlite "modernc.org/sqlite"
 
 	"github.com/tokend/tokend/internal/store/sqlite"
 	"github.com/tokend/tokend/internal/store/storetest"
@@ -35,4 +38,13 @@ func TestMigrations(t *testing.T) {
 	}
 	// Separate handles act like separate processes on one file.
 	storetest.RunMigrations(t, len(ms), open(t, path), open(t, path), open(t, path))
+}
+
+// TestFdatasync: on Linux, commits are synced with fdatasync once a
+// database is open.
+func TestFdatasync(t *testing.T) {
+	open(t, filepath.Join(t.TempDir(), "t.db"))
+	if runtime.GOOS == "linux" && !msqlite.FdatasyncEnabled() {
+		t.Fatal("commits are not synced with fdatasync")
+	}
 }
