@@ -10,13 +10,27 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/tokend/tokend/internal/store"
 )
 
 // MaxBatch bounds the rows of one group commit.
 const MaxBatch = 256
+
+// A group commit waits, up to MaxLinger, until it holds as many requests
+// as the largest of the last lingerWindow commits. Under steady load from
+// C concurrent callers commits then carry close to C requests each, and
+// per-commit costs (the WAL frames and sync on SQLite) are shared by more
+// rows; with C callers or fewer queued it commits at once, so a lone
+// request never waits. After a burst, commits wait at most MaxLinger for
+// the next lingerWindow commits.
+const (
+	MaxLinger    = 2 * time.Millisecond
+	lingerWindow = 32
+)
 
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("ledger: writer closed")
@@ -56,6 +70,11 @@ func New(st store.Store, seal store.SealFunc, log *slog.Logger) *Writer {
 func (w *Writer) Write(ctx context.Context, tokens []store.Token, events []store.AuditEvent) error {
 	r := &request{tokens: tokens, events: events, err: make(chan error, 1)}
 	select {
+	case <-w.stop:
+		return ErrClosed
+	default:
+	}
+	select {
 	case w.reqs <- r:
 	case <-w.stop:
 		return ErrClosed
@@ -65,6 +84,14 @@ func (w *Writer) Write(ctx context.Context, tokens []store.Token, events []store
 	select {
 	case err := <-r.err:
 		return err
+	case <-w.done:
+		// Queued as the committer stopped: committed if it was drained.
+		select {
+		case err := <-r.err:
+			return err
+		default:
+			return ErrClosed
+		}
 	case <-ctx.Done():
 		// The rows may still commit; the caller has gone either way.
 		return ctx.Err()
@@ -80,6 +107,7 @@ func (w *Writer) Close() {
 func (w *Writer) run() {
 	defer close(w.done)
 	batch := make([]*request, 0, MaxBatch)
+	var recent recentSizes
 	for {
 		select {
 		case r := <-w.reqs:
@@ -105,9 +133,37 @@ func (w *Writer) run() {
 				break fill
 			}
 		}
+		if target := recent.max(); len(batch) < target && rows < MaxBatch {
+			t := time.NewTimer(MaxLinger)
+		linger:
+			for len(batch) < target && rows < MaxBatch {
+				select {
+				case r := <-w.reqs:
+					batch = append(batch, r)
+					rows += len(r.tokens) + len(r.events)
+				case <-t.C:
+					break linger
+				}
+			}
+			t.Stop()
+		}
+		recent.add(len(batch))
 		w.commit(batch)
 	}
 }
+
+// recentSizes are the sizes of the last lingerWindow commits.
+type recentSizes struct {
+	n    [lingerWindow]int
+	next int
+}
+
+func (r *recentSizes) add(n int) {
+	r.n[r.next] = n
+	r.next = (r.next + 1) % lingerWindow
+}
+
+func (r *recentSizes) max() int { return slices.Max(r.n[:]) }
 
 // commit writes a batch in one transaction. If it fails and holds more
 // than one request, each request is retried alone, so one bad row (say a
