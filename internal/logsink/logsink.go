@@ -108,6 +108,10 @@ func (f flushing) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
-func (f flushing) WithAttrs(as []slog.Attr) slog.Handler { return flushing{f.Handler.WithAttrs(as), f.s} }
+func (f flushing) WithAttrs(as []slog.Attr) slog.Handler {
+	return flushing{f.Handler.WithAttrs(as), f.s}
+}
 
-func (f flushing) WithGroup(name string) slog.Handler { return flushing{f.Handler.WithGroup(name), f.s} }
+func (f flushing) WithGroup(name string) slog.Handler {
+	return flushing{f.Handler.WithGroup(name), f.s}
+}
