@@ -32,7 +32,6 @@ type Store interface {
 	Revocations() Revocations
 	Throttle() Throttle
 	Nonces() Nonces
-	Cursors() Cursors
 
 	// Tx runs fn with a Store bound to one transaction; the transaction
 	// commits when fn returns nil and rolls back otherwise. Calling Tx on a
@@ -237,16 +236,6 @@ type Throttle interface {
 	Reset(ctx context.Context, key string) error
 	// DeleteBefore forgets keys whose last failure is before cutoff.
 	DeleteBefore(ctx context.Context, cutoff time.Time) (int, error)
-}
-
-// Cursors keeps named positions with the data, so that a position and the
-// rows it accounts for commit in one transaction (for instance how far the
-// ledger journal has been applied).
-type Cursors interface {
-	// Get returns the named cursor, 0 if it was never set.
-	Get(ctx context.Context, name string) (int64, error)
-	// Set stores the named cursor.
-	Set(ctx context.Context, name string, value int64) error
 }
 
 // Nonces remembers values that may be used once (signatures of signed

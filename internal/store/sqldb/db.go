@@ -108,9 +108,6 @@ func (db *DB) Revocations() store.Revocations { return revocations{db} }
 // Nonces implements store.Store.
 func (db *DB) Nonces() store.Nonces { return nonces{db} }
 
-// Cursors implements store.Store.
-func (db *DB) Cursors() store.Cursors { return cursors{db} }
-
 // Throttle implements store.Store.
 func (db *DB) Throttle() store.Throttle { return throttle{db} }
 

@@ -2,8 +2,6 @@ package sqldb
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/tokend/tokend/internal/store"
@@ -131,23 +129,4 @@ func (s nonces) Use(ctx context.Context, key string, expiresAt time.Time) error 
 
 func (s nonces) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	return s.db.deleteCount(ctx, `DELETE FROM nonces WHERE expires_at < $1`, micros(now))
-}
-
-type cursors struct{ db *DB }
-
-func (s cursors) Get(ctx context.Context, name string) (int64, error) {
-	var v int64
-	err := s.db.reader().QueryRowContext(ctx, `SELECT value FROM cursors WHERE name = $1`, name).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return v, s.db.wrap(err)
-}
-
-func (s cursors) Set(ctx context.Context, name string, value int64) error {
-	return s.db.write(ctx, func(tx querier) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO cursors (name, value) VALUES ($1, $2)
-			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
-		return s.db.wrap(err)
-	})
 }

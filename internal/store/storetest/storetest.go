@@ -38,7 +38,6 @@ func Run(t *testing.T, st store.Store) {
 	t.Run("Revocations", s.revocations)
 	t.Run("Throttle", s.throttle)
 	t.Run("Nonces", s.nonces)
-	t.Run("Cursors", s.cursors)
 }
 
 type suite struct{ st store.Store }
@@ -971,36 +970,5 @@ func (s *suite) nonces(t *testing.T) {
 	must(t, err)
 	if u.SigningSecret != nil {
 		t.Fatalf("user without a signing secret has %q", u.SigningSecret)
-	}
-}
-
-func (s *suite) cursors(t *testing.T) {
-	t.Parallel()
-	name := uniq("cursor")
-	v, err := s.st.Cursors().Get(ctx, name)
-	must(t, err)
-	if v != 0 {
-		t.Fatalf("unset cursor = %d, want 0", v)
-	}
-	must(t, s.st.Cursors().Set(ctx, name, 41))
-	must(t, s.st.Cursors().Set(ctx, name, 1<<40))
-	if v, err = s.st.Cursors().Get(ctx, name); err != nil || v != 1<<40 {
-		t.Fatalf("cursor = %d, %v; want %d", v, err, int64(1)<<40)
-	}
-	// A cursor set in a transaction that rolls back keeps its old value;
-	// inside the transaction the new value is visible.
-	boom := errors.New("boom")
-	err = s.st.Tx(ctx, func(tx store.Store) error {
-		must(t, tx.Cursors().Set(ctx, name, 7))
-		if v, err := tx.Cursors().Get(ctx, name); err != nil || v != 7 {
-			t.Errorf("in the transaction: cursor = %d, %v", v, err)
-		}
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("Tx = %v", err)
-	}
-	if v, err = s.st.Cursors().Get(ctx, name); err != nil || v != 1<<40 {
-		t.Fatalf("after rollback: cursor = %d, %v", v, err)
 	}
 }
