@@ -3,7 +3,8 @@
 // committer, which writes everything queued in one transaction and then
 // answers each request. A request is answered only after its rows are
 // durable, yet a burst of N requests costs one commit (one fsync on
-// SQLite) instead of N.
+// SQLite) instead of N. Under steady load a commit also waits briefly for
+// as many requests as recent commits held (see MaxLinger).
 package ledger
 
 import (
@@ -21,12 +22,12 @@ import (
 const MaxBatch = 256
 
 // A group commit waits, up to MaxLinger, until it holds as many requests
-// as the largest of the last lingerWindow commits. Under steady load from
-// C concurrent callers commits then carry close to C requests each, and
-// per-commit costs (the WAL frames and sync on SQLite) are shared by more
-// rows; with C callers or fewer queued it commits at once, so a lone
-// request never waits. After a burst, commits wait at most MaxLinger for
-// the next lingerWindow commits.
+// as the largest of the last lingerWindow commits. Under steady load from C
+// concurrent callers, commits then carry close to C requests each and the
+// per-commit cost (on SQLite the WAL frames and their sync) is shared by
+// more rows. A commit that already holds that many goes at once: a lone
+// caller's requests, one per commit, never wait. After a burst, the next
+// lingerWindow commits wait at most MaxLinger each.
 const (
 	MaxLinger    = 2 * time.Millisecond
 	lingerWindow = 32
