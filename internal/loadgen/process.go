@@ -125,16 +125,14 @@ func StartBaselineProcess(ctx context.Context, name string, args ...string) (url
 	}
 }
 
-// limitedWriter keeps the first n bytes written to it.
+// limitedWriter keeps the first n bytes written to it. exec writes to it
+// from one goroutine, and Wait returns only once that goroutine is done.
 type limitedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-	n  int
+	w io.Writer
+	n int
 }
 
 func (l *limitedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.n > 0 {
 		k := min(len(p), l.n)
 		_, _ = l.w.Write(p[:k])

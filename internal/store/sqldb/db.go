@@ -383,18 +383,12 @@ func listText(l []string) string {
 	if len(l) == 0 {
 		return "[]"
 	}
-	b := make([]byte, 0, 64)
-	b = append(b, '[')
-	for i, s := range l {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		var ok bool
-		if b, ok = appendPlainJSON(b, s); !ok {
-			return jsonText(l)
-		}
+	if s, ok := plainJSON('[', ']', len(l), func(b []byte, i int) ([]byte, bool) {
+		return appendPlainJSON(b, l[i])
+	}); ok {
+		return s
 	}
-	return string(append(b, ']'))
+	return jsonText(l)
 }
 
 // detailText encodes an audit event's detail as a JSON object, the same as
@@ -408,22 +402,33 @@ func detailText(m map[string]string) string {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	if s, ok := plainJSON('{', '}', len(keys), func(b []byte, i int) ([]byte, bool) {
+		b, ok := appendPlainJSON(b, keys[i])
+		if !ok {
+			return b, false
+		}
+		return appendPlainJSON(append(b, ':'), m[keys[i]])
+	}); ok {
+		return s
+	}
+	return jsonText(m)
+}
+
+// plainJSON encodes n comma-separated items between open and close, each
+// appended by item; it reports false as soon as an item is not plain.
+func plainJSON(open, close byte, n int, item func(b []byte, i int) ([]byte, bool)) (string, bool) {
 	b := make([]byte, 0, 128)
-	b = append(b, '{')
-	for i, k := range keys {
+	b = append(b, open)
+	for i := range n {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		var ok bool
-		if b, ok = appendPlainJSON(b, k); !ok {
-			return jsonText(m)
-		}
-		b = append(b, ':')
-		if b, ok = appendPlainJSON(b, m[k]); !ok {
-			return jsonText(m)
+		if b, ok = item(b, i); !ok {
+			return "", false
 		}
 	}
-	return string(append(b, '}'))
+	return string(append(b, close)), true
 }
 
 // appendPlainJSON appends s as a JSON string if it needs no escaping (ASCII

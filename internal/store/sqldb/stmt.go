@@ -129,9 +129,7 @@ func (t cachedTx) stmt(ctx context.Context, query string) *sql.Stmt {
 		return nil
 	}
 	ts := t.tx.StmtContext(ctx, s)
-	if t.stmts != nil {
-		t.stmts[query] = ts
-	}
+	t.stmts[query] = ts
 	return ts
 }
 
