@@ -35,7 +35,9 @@ type Store interface {
 
 	// Tx runs fn with a Store bound to one transaction; the transaction
 	// commits when fn returns nil and rolls back otherwise. Calling Tx on a
-	// transaction-bound Store runs fn in the same transaction.
+	// transaction-bound Store runs fn in a savepoint of that transaction:
+	// if fn fails, only its own writes are undone and the transaction may
+	// go on.
 	Tx(ctx context.Context, fn func(Store) error) error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

@@ -58,6 +58,8 @@ type DB struct {
 	// txStmts are the cached statements bound to tx, made once per
 	// transaction and query (nil unless tx and wc are set).
 	txStmts map[string]*sql.Stmt
+	// depth counts the savepoints open around this transaction-bound DB.
+	depth int
 }
 
 // New returns a DB writing through w and reading through r.
@@ -111,12 +113,39 @@ func (db *DB) Nonces() store.Nonces { return nonces{db} }
 // Throttle implements store.Store.
 func (db *DB) Throttle() store.Throttle { return throttle{db} }
 
-// Tx implements store.Store.
+// Tx implements store.Store. Inside a transaction it opens a savepoint.
 func (db *DB) Tx(ctx context.Context, fn func(store.Store) error) error {
 	if db.tx != nil {
-		return fn(db)
+		return db.savepoint(ctx, fn)
 	}
 	return db.inTx(ctx, func(b *DB) error { return fn(b) })
+}
+
+// savepoint runs fn in a savepoint of the bound transaction: if fn fails,
+// its writes are undone and the transaction goes on (also on PostgreSQL,
+// where a failed statement would otherwise doom the whole transaction).
+func (db *DB) savepoint(ctx context.Context, fn func(store.Store) error) error {
+	inner := *db
+	inner.depth++
+	name := "tokend_sp" + strconv.Itoa(inner.depth)
+	q := db.txQuerier()
+	if _, err := q.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return db.wrap(err)
+	}
+	if err := fn(&inner); err != nil {
+		// ROLLBACK TO keeps the savepoint open; RELEASE closes it.
+		bg := context.WithoutCancel(ctx)
+		for _, undo := range []string{"ROLLBACK TO SAVEPOINT " + name, "RELEASE SAVEPOINT " + name} {
+			if _, rerr := q.ExecContext(bg, undo); rerr != nil {
+				return errors.Join(err, db.wrap(rerr))
+			}
+		}
+		return err
+	}
+	if _, err := q.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return db.wrap(err)
+	}
+	return nil
 }
 
 func (db *DB) inTx(ctx context.Context, fn func(*DB) error) (err error) {

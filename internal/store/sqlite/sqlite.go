@@ -80,7 +80,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	syncOnce.Do(func() { _, _ = sqlite.Fdatasync(true) }) // unavailable: fsync stays
 	base := "file:" + (&url.URL{Path: path}).EscapedPath()
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"
-	w, err := sql.Open("sqlite", base+"?"+common+"&_pragma=synchronous(FULL)&_txlock=immediate")
+	// Savepoints (store.Store.Tx inside a transaction) keep their undo
+	// pages in memory rather than in a temporary file.
+	w, err := sql.Open("sqlite", base+"?"+common+"&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}

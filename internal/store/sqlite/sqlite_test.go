@@ -48,3 +48,18 @@ func TestFdatasync(t *testing.T) {
 		t.Fatal("commits are not synced with fdatasync")
 	}
 }
+
+// TestWriterPragmas: the writing connection syncs every commit fully and
+// keeps savepoint journals in memory.
+func TestWriterPragmas(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "t.db"))
+	for pragma, want := range map[string]int{"synchronous": 2, "temp_store": 2} {
+		var got int
+		if err := db.Writer().QueryRowContext(context.Background(), "PRAGMA "+pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %d, want %d", pragma, got, want)
+		}
+	}
+}

@@ -320,6 +320,37 @@ func (s *suite) transactions(t *testing.T) {
 	_, err = s.st.Users().Get(ctx, ten, "u")
 	must(t, err)
 
+	// A nested Tx that fails undoes only its own writes, even after a
+	// failed statement (which on PostgreSQL dooms a transaction without a
+	// savepoint); the outer transaction goes on and commits.
+	must(t, s.st.Tx(ctx, func(tx store.Store) error {
+		must(t, tx.Clients().Create(ctx, store.Client{Tenant: ten, ID: "c4", CreatedAt: n, UpdatedAt: n}))
+		err := tx.Tx(ctx, func(inner store.Store) error {
+			must(t, inner.Users().Create(ctx, store.User{Tenant: ten, ID: "u2", Login: "y", CreatedAt: n, UpdatedAt: n}))
+			return inner.Tx(ctx, func(deeper store.Store) error {
+				must(t, deeper.Users().Create(ctx, store.User{Tenant: ten, ID: "u3", Login: "z", CreatedAt: n, UpdatedAt: n}))
+				return deeper.Clients().Create(ctx, store.Client{Tenant: ten, ID: "c2", CreatedAt: n, UpdatedAt: n})
+			})
+		})
+		wantErr(t, err, store.ErrConflict)
+		err = tx.Tx(ctx, func(inner store.Store) error {
+			must(t, inner.Users().Create(ctx, store.User{Tenant: ten, ID: "u4", Login: "w", CreatedAt: n, UpdatedAt: n}))
+			return boom
+		})
+		wantErr(t, err, boom)
+		return tx.Tx(ctx, func(inner store.Store) error {
+			return inner.Users().Create(ctx, store.User{Tenant: ten, ID: "u5", Login: "v", CreatedAt: n, UpdatedAt: n})
+		})
+	}))
+	for id, want := range map[string]error{"u2": store.ErrNotFound, "u3": store.ErrNotFound, "u4": store.ErrNotFound, "u5": nil} {
+		_, err := s.st.Users().Get(ctx, ten, id)
+		if !errors.Is(err, want) {
+			t.Errorf("user %s after the savepoints: %v, want %v", id, err, want)
+		}
+	}
+	_, err = s.st.Clients().Get(ctx, ten, "c4")
+	must(t, err)
+
 	// A failing statement inside a transaction rolls back the earlier ones.
 	err = s.st.Tx(ctx, func(tx store.Store) error {
 		if err := tx.Clients().Create(ctx, store.Client{Tenant: ten, ID: "c3", CreatedAt: n, UpdatedAt: n}); err != nil {
