@@ -8,6 +8,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -50,7 +51,23 @@ type Writer struct {
 type request struct {
 	tokens []store.Token
 	events []store.AuditEvent
-	err    chan error
+	// apply, when set, runs in the commit's transaction (see Apply);
+	// applied is what it returned in the last transaction that ran it.
+	apply   func(context.Context, store.Store) error
+	applied error
+	err     chan error
+}
+
+// applyRows is what one Apply counts for in a batch's MaxBatch rows: a
+// refresh rotation reads and writes a few rows.
+const applyRows = 4
+
+func (r *request) rows() int {
+	n := len(r.tokens) + len(r.events)
+	if r.apply != nil {
+		n += applyRows
+	}
+	return n
 }
 
 // New starts a Writer committing to st; seal completes audit events (see
@@ -69,7 +86,23 @@ func New(st store.Store, seal store.SealFunc, log *slog.Logger) *Writer {
 // requests are queued, and returns once they are committed. The rows of
 // one call commit atomically.
 func (w *Writer) Write(ctx context.Context, tokens []store.Token, events []store.AuditEvent) error {
-	r := &request{tokens: tokens, events: events, err: make(chan error, 1)}
+	return w.send(ctx, &request{tokens: tokens, events: events, err: make(chan error, 1)})
+}
+
+// Apply runs fn in the transaction of a group commit, under a savepoint,
+// and returns once that transaction has committed: fn's writes are then
+// durable, at the cost of a share of one commit. If fn returns an error,
+// its writes are undone, the rest of the commit goes on, and Apply
+// returns that error. fn must use the context and Store it is given, and
+// may run more than once: if the shared commit fails, fn runs again in a
+// transaction of its own, so whatever it reports to its caller must be
+// set afresh on every run. Commits run one at a time, so fn's reads see
+// every earlier Write and Apply.
+func (w *Writer) Apply(ctx context.Context, fn func(ctx context.Context, tx store.Store) error) error {
+	return w.send(ctx, &request{apply: fn, err: make(chan error, 1)})
+}
+
+func (w *Writer) send(ctx context.Context, r *request) error {
 	select {
 	case <-w.stop:
 		return ErrClosed
@@ -123,13 +156,13 @@ func (w *Writer) run() {
 				}
 			}
 		}
-		rows := len(batch[0].tokens) + len(batch[0].events)
+		rows := batch[0].rows()
 	fill:
 		for rows < MaxBatch {
 			select {
 			case r := <-w.reqs:
 				batch = append(batch, r)
-				rows += len(r.tokens) + len(r.events)
+				rows += r.rows()
 			default:
 				break fill
 			}
@@ -141,7 +174,7 @@ func (w *Writer) run() {
 				select {
 				case r := <-w.reqs:
 					batch = append(batch, r)
-					rows += len(r.tokens) + len(r.events)
+					rows += r.rows()
 				case <-t.C:
 					break linger
 				}
@@ -173,7 +206,7 @@ func (w *Writer) commit(batch []*request) {
 	err := w.write(batch)
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
-			r.err <- w.write([]*request{r})
+			r.err <- cmp.Or(w.write([]*request{r}), r.applied)
 		}
 		return
 	}
@@ -181,21 +214,33 @@ func (w *Writer) commit(batch []*request) {
 		w.log.Error("ledger commit failed", "error", err)
 	}
 	for _, r := range batch {
-		r.err <- err
+		r.err <- cmp.Or(err, r.applied)
 	}
 }
 
 func (w *Writer) write(batch []*request) error {
+	ctx := context.Background()
 	var tokens []store.Token
 	var events []store.AuditEvent
 	for _, r := range batch {
 		tokens = append(tokens, r.tokens...)
 		events = append(events, r.events...)
 	}
-	return w.st.Tx(context.Background(), func(tx store.Store) error {
-		if err := tx.Tokens().Insert(context.Background(), tokens...); err != nil {
+	return w.st.Tx(ctx, func(tx store.Store) error {
+		// Applied work first, so that the batch's own events do not take
+		// the audit chain's head lock before it locks ledger rows (the
+		// order revoke.Service keeps). On PostgreSQL two applied functions
+		// can still cross another replica's revocation; PostgreSQL then
+		// aborts one transaction and a failed batch is retried request
+		// by request.
+		for _, r := range batch {
+			if r.apply != nil {
+				r.applied = tx.Tx(ctx, func(sp store.Store) error { return r.apply(ctx, sp) })
+			}
+		}
+		if err := tx.Tokens().Insert(ctx, tokens...); err != nil {
 			return err
 		}
-		return tx.Audit().Append(context.Background(), w.seal, events...)
+		return tx.Audit().Append(ctx, w.seal, events...)
 	})
 }

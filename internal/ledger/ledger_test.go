@@ -102,3 +102,112 @@ func TestWriterCanceled(t *testing.T) {
 		t.Fatalf("Write with a canceled context = %v", err)
 	}
 }
+
+// TestApply: applied functions run one at a time inside group commits
+// shared with plain writes, so a read-decide-write in one never races
+// another; a failing function undoes only its own writes; a function in a
+// commit that fails for another request runs again on its own.
+func TestApply(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	w := ledger.New(db, audit.Seal, nil)
+	defer w.Close()
+
+	// Each function counts the rows of subject "seq" and inserts the next
+	// one: a lost update would insert a duplicate id and fail.
+	const n = 60
+	next := func(ctx context.Context, tx store.Store) error {
+		rows, err := tx.Tokens().List(ctx, "t0", store.TokenFilter{Subject: "seq", Page: store.Page{Limit: 1000}})
+		if err != nil {
+			return err
+		}
+		r := row(fmt.Sprintf("seq-%03d", len(rows)))
+		r.Subject = "seq"
+		return tx.Tokens().Insert(ctx, r)
+	}
+	boom := errors.New("boom")
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		wg.Go(func() { errs <- w.Apply(ctx, next) })
+		wg.Go(func() {
+			id := fmt.Sprintf("plain-%03d", i)
+			errs <- w.Write(ctx, []store.Token{row(id)}, []store.AuditEvent{event(id)})
+		})
+	}
+	// A function that fails after writing: its row is undone, Apply
+	// returns its error, and the commit it shared goes on.
+	failed := w.Apply(ctx, func(ctx context.Context, tx store.Store) error {
+		if err := tx.Tokens().Insert(ctx, row("undone")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(failed, boom) {
+		t.Errorf("Apply of a failing function = %v, want boom", failed)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	seq, err := db.Tokens().List(ctx, "t0", store.TokenFilter{Subject: "seq", Page: store.Page{Limit: 1000}})
+	if err != nil || len(seq) != n {
+		t.Fatalf("%d rows from applied functions, %v; want %d", len(seq), err, n)
+	}
+	if _, err := db.Tokens().Get(ctx, "t0", "undone"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the failing function's row: %v, want ErrNotFound", err)
+	}
+
+	// A duplicate id fails its commit; the function queued with it runs
+	// again alone, and what it reports comes from that run.
+	if err := w.Write(ctx, []store.Token{row("dup")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	started, hold := make(chan struct{}), make(chan struct{})
+	blocker := make(chan error, 1)
+	go func() {
+		blocker <- w.Apply(ctx, func(context.Context, store.Store) error { close(started); <-hold; return nil })
+	}()
+	<-started
+	runs := 0
+	var results [2]error
+	var qwg sync.WaitGroup
+	qwg.Go(func() {
+		results[0] = w.Apply(ctx, func(ctx context.Context, tx store.Store) error {
+			runs++
+			r := row(fmt.Sprintf("retry-%d", runs))
+			return tx.Tokens().Insert(ctx, r)
+		})
+	})
+	qwg.Go(func() { results[1] = w.Write(ctx, []store.Token{row("dup")}, nil) })
+	// Both are queued behind the blocked commit, so they share the next one.
+	for deadline := time.Now().Add(10 * time.Second); ledger.Queued(w) < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the two requests were never queued")
+		}
+	}
+	close(hold)
+	if err := <-blocker; err != nil {
+		t.Fatal(err)
+	}
+	qwg.Wait()
+	if results[0] != nil || !errors.Is(results[1], store.ErrConflict) {
+		t.Fatalf("Apply = %v, duplicate Write = %v; want nil and a conflict", results[0], results[1])
+	}
+	if runs != 2 {
+		t.Fatalf("the function ran %d times, want 2 (shared commit, then alone)", runs)
+	}
+	if _, err := db.Tokens().Get(ctx, "t0", "retry-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("row of the failed shared commit: %v, want ErrNotFound", err)
+	}
+	if _, err := db.Tokens().Get(ctx, "t0", "retry-2"); err != nil {
+		t.Fatalf("row of the function's own commit: %v", err)
+	}
+	res, err := audit.Verify(ctx, db, "t0")
+	if err != nil || !res.OK || res.Events != n {
+		t.Fatalf("audit chain %+v, %v; want %d events and OK", res, err, n)
+	}
+}
