@@ -26,9 +26,10 @@ const DefaultRefreshGrace = 10 * time.Second
 // other replay is treated as theft and revokes the whole family (the
 // login's session: every refresh and access token descended from it).
 //
-// The decision runs in one transaction holding the old token's row lock,
-// so concurrent refreshes with one token leave at most one valid refresh
-// token in the family.
+// The decision runs in the ledger's group commit, holding the old token's
+// row lock (and on SQLite the single writer), so concurrent refreshes with
+// one token leave at most one valid refresh token in the family, while
+// concurrent refreshes of different families share one durable commit.
 type refreshGrant struct {
 	grace  time.Duration
 	revoke *revoke.Service
@@ -84,7 +85,9 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 	}
 	var minted issue.Result
 	var reused bool
-	err = e.st.Tx(ctx, func(tx store.Store) error {
+	err = e.issuer.Apply(ctx, func(ctx context.Context, tx store.Store) error {
+		// This may run twice (see ledger.Writer.Apply): start afresh.
+		minted, reused = issue.Result{}, false
 		cur, err := tx.Tokens().Lock(ctx, r.Tenant, row.ID)
 		if err != nil {
 			return err

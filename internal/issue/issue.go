@@ -26,6 +26,9 @@ type Signer interface {
 // group committer implements it.
 type Ledger interface {
 	Write(ctx context.Context, tokens []store.Token, events []store.AuditEvent) error
+	// Apply runs fn in a group commit's transaction, under a savepoint,
+	// and returns once it is durable; fn may run more than once.
+	Apply(ctx context.Context, fn func(ctx context.Context, tx store.Store) error) error
 }
 
 // Options configure an Issuer. Store, Signer, Audit, Ledger and PublicURL
@@ -100,6 +103,12 @@ type Result struct {
 	// caller must write.
 	Row   store.Token
 	Event store.AuditEvent
+}
+
+// Apply runs fn in the ledger's next group commit (see Ledger): a
+// read-decide-write on ledger rows that costs a share of one commit.
+func (i *Issuer) Apply(ctx context.Context, fn func(ctx context.Context, tx store.Store) error) error {
+	return i.o.Ledger.Apply(ctx, fn)
 }
 
 // ExpiresIn returns the seconds until expiry, 0 for eternal tokens.
