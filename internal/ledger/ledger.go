@@ -39,13 +39,14 @@ var ErrClosed = errors.New("ledger: writer closed")
 
 // Writer is the group committer. Safe for concurrent use.
 type Writer struct {
-	st   store.Store
-	seal store.SealFunc
-	log  *slog.Logger
-	reqs chan *request
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	st       store.Store
+	seal     store.SealFunc
+	log      *slog.Logger
+	parallel bool
+	reqs     chan *request
+	stop     chan struct{}
+	done     chan struct{}
+	once     sync.Once
 }
 
 type request struct {
@@ -70,14 +71,27 @@ func (r *request) rows() int {
 	return n
 }
 
-// New starts a Writer committing to st; seal completes audit events (see
-// store.Audit.Append).
-func New(st store.Store, seal store.SealFunc, log *slog.Logger) *Writer {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// Options configure a Writer. Store and Seal are required.
+type Options struct {
+	Store store.Store
+	// Seal completes audit events (see store.Audit.Append).
+	Seal store.SealFunc
+	Log  *slog.Logger
+	// ParallelApply runs each Apply in a transaction of its own, at once,
+	// instead of one after another inside the group commit. It suits a
+	// database that runs concurrent write transactions and shares one log
+	// flush among their commits by itself (PostgreSQL); on SQLite, whose
+	// writers take turns and sync every commit, the group commit is faster.
+	ParallelApply bool
+}
+
+// New starts a Writer.
+func New(o Options) *Writer {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
 	}
-	w := &Writer{st: st, seal: seal, log: log, reqs: make(chan *request, MaxBatch),
-		stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Writer{st: o.Store, seal: o.Seal, log: o.Log, parallel: o.ParallelApply,
+		reqs: make(chan *request, MaxBatch), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -97,8 +111,18 @@ func (w *Writer) Write(ctx context.Context, tokens []store.Token, events []store
 // may run more than once: if the shared commit fails, fn runs again in a
 // transaction of its own, so whatever it reports to its caller must be
 // set afresh on every run. Commits run one at a time, so fn's reads see
-// every earlier Write and Apply.
+// every earlier Write and Apply. With Options.ParallelApply, fn runs in a
+// transaction of its own instead, and must lock the rows it decides on
+// (store.Tokens.Lock) as any concurrent transaction would.
 func (w *Writer) Apply(ctx context.Context, fn func(ctx context.Context, tx store.Store) error) error {
+	if w.parallel {
+		select {
+		case <-w.stop:
+			return ErrClosed
+		default:
+		}
+		return w.st.Tx(ctx, func(tx store.Store) error { return fn(ctx, tx) })
+	}
 	return w.send(ctx, &request{apply: fn, err: make(chan error, 1)})
 }
 
@@ -227,12 +251,6 @@ func (w *Writer) write(batch []*request) error {
 		events = append(events, r.events...)
 	}
 	return w.st.Tx(ctx, func(tx store.Store) error {
-		// Applied work first, so that the batch's own events do not take
-		// the audit chain's head lock before it locks ledger rows (the
-		// order revoke.Service keeps). On PostgreSQL two applied functions
-		// can still cross another replica's revocation; PostgreSQL then
-		// aborts one transaction and a failed batch is retried request
-		// by request.
 		for _, r := range batch {
 			if r.apply != nil {
 				r.applied = tx.Tx(ctx, func(sp store.Store) error { return r.apply(ctx, sp) })

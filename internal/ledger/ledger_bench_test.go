@@ -19,7 +19,7 @@ import (
 func BenchmarkWriter(b *testing.B) {
 	ctx := context.Background()
 	db := openDB(b)
-	w := ledger.New(db, audit.Seal, nil)
+	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
 	defer w.Close()
 	var n atomic.Int64
 	cpu0 := cpuTime()

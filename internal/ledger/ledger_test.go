@@ -51,7 +51,7 @@ func event(id string) store.AuditEvent {
 func TestWriter(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	w := ledger.New(db, audit.Seal, nil)
+	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
 	const n = 200
 	var wg sync.WaitGroup
 	errs := make(chan error, n+1)
@@ -94,7 +94,7 @@ func TestWriter(t *testing.T) {
 // TestWriterCanceled: a writer whose context ends is answered at once.
 func TestWriterCanceled(t *testing.T) {
 	db := openDB(t)
-	w := ledger.New(db, audit.Seal, nil)
+	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
 	defer w.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -110,7 +110,7 @@ func TestWriterCanceled(t *testing.T) {
 func TestApply(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	w := ledger.New(db, audit.Seal, nil)
+	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
 	defer w.Close()
 
 	// Each function counts the rows of subject "seq" and inserts the next
@@ -209,5 +209,38 @@ func TestApply(t *testing.T) {
 	res, err := audit.Verify(ctx, db, "t0")
 	if err != nil || !res.OK || res.Events != n {
 		t.Fatalf("audit chain %+v, %v; want %d events and OK", res, err, n)
+	}
+}
+
+// TestApplyParallel: with ParallelApply a function runs in a transaction
+// of its own; a failing one still leaves nothing behind.
+func TestApplyParallel(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal, ParallelApply: true})
+	boom := errors.New("boom")
+	insert := func(id string, err error) func(context.Context, store.Store) error {
+		return func(ctx context.Context, tx store.Store) error {
+			if err := tx.Tokens().Insert(ctx, row(id)); err != nil {
+				return err
+			}
+			return err
+		}
+	}
+	if err := w.Apply(ctx, insert("kept", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Apply(ctx, insert("undone", boom)); !errors.Is(err, boom) {
+		t.Fatalf("Apply of a failing function = %v, want boom", err)
+	}
+	if _, err := db.Tokens().Get(ctx, "t0", "kept"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Tokens().Get(ctx, "t0", "undone"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the failing function's row: %v, want ErrNotFound", err)
+	}
+	w.Close()
+	if err := w.Apply(ctx, insert("late", nil)); !errors.Is(err, ledger.ErrClosed) {
+		t.Fatalf("Apply after Close = %v", err)
 	}
 }
