@@ -44,6 +44,7 @@ var dialect = &sqldb.Dialect{
 	Notify:          "SELECT pg_notify('" + Channel + "', '')",
 	MigrationLock:   fmt.Sprintf("SELECT pg_advisory_lock(%d)", migrationLock),
 	MigrationUnlock: fmt.Sprintf("SELECT pg_advisory_unlock(%d)", migrationLock),
+	MultiRowInsert:  true,
 }
 
 func hasCode(err error, code string) bool {

@@ -12,6 +12,11 @@ type auditLog struct{ db *DB }
 const auditCols = `tenant, seq, time, action, outcome, actor, subject, client_id, remote_addr, user_agent, request_id,
 	detail, prev_hash, hash`
 
+const (
+	auditInsert = "INSERT INTO audit_events (" + auditCols + ") VALUES "
+	auditWidth  = 14
+)
+
 // Append chains each event to its tenant's head. The head row is locked
 // (FOR UPDATE on PostgreSQL; SQLite has a single writer) until commit, so
 // concurrent appends to one tenant queue instead of forking the chain.
@@ -41,6 +46,7 @@ func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...sto
 			if err != nil {
 				return s.db.wrap(err)
 			}
+			var args []any
 			for _, e := range byTenant[ten] {
 				seq++
 				e.Seq, e.PrevHash = seq, prev
@@ -48,14 +54,17 @@ func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...sto
 					e.Detail = map[string]string{}
 				}
 				seal(&e)
-				_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (`+auditCols+`)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-					e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
-					e.UserAgent, e.RequestID, detailText(e.Detail), e.PrevHash, e.Hash)
-				if err != nil {
+				row := []any{e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
+					e.UserAgent, e.RequestID, detailText(e.Detail), e.PrevHash, e.Hash}
+				if s.db.d.MultiRowInsert {
+					args = append(args, row...)
+				} else if err := insertRows(ctx, tx, auditInsert, auditWidth, row); err != nil {
 					return s.db.wrap(err)
 				}
 				prev = e.Hash
+			}
+			if err := insertRows(ctx, tx, auditInsert, auditWidth, args); err != nil {
+				return s.db.wrap(err)
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant = $1`, ten, seq, prev); err != nil {
 				return s.db.wrap(err)

@@ -37,6 +37,11 @@ type Dialect struct {
 	// CacheStatements prepares hot statements once (for drivers that do
 	// not cache them themselves).
 	CacheStatements bool
+	// MultiRowInsert writes a batch of ledger rows or audit events with
+	// multi-row INSERTs, for a database where every statement costs a
+	// network round trip. (In SQLite, in process, one row per statement
+	// costs less CPU.)
+	MultiRowInsert bool
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.

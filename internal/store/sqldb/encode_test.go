@@ -51,3 +51,19 @@ func TestDetailTextMatchesJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestValuesSQL(t *testing.T) {
+	for _, tc := range []struct {
+		width, rows int
+		want        string
+	}{
+		{1, 1, "INSERT INTO t (a) VALUES ($1)"},
+		{2, 3, "INSERT INTO t (a) VALUES ($1, $2), ($3, $4), ($5, $6)"},
+	} {
+		for range 2 { // built, then cached
+			if got := valuesSQL("INSERT INTO t (a) VALUES ", tc.width, tc.rows); got != tc.want {
+				t.Errorf("valuesSQL(%d, %d) = %q, want %q", tc.width, tc.rows, got, tc.want)
+			}
+		}
+	}
+}

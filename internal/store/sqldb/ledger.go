@@ -83,11 +83,32 @@ func tokenDests(t *store.Token) []any {
 
 type tokens struct{ db *DB }
 
+// tokenWidth is the number of tokenCols.
+const tokenWidth = 23
+
+// tokenValues are the values of tokenCols for t.
+func tokenValues(t *store.Token) []any {
+	var hash any
+	if len(t.Hash) > 0 {
+		hash = t.Hash
+	}
+	return []any{t.Tenant, t.ID, t.Kind, t.Format, hash, t.SubjectType, t.Subject, t.ClientID, t.SessionID, t.FamilyID, t.Actor,
+		listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt), nullMicros(t.LifetimeEnd),
+		nullMicros(t.RevokedAt), nullMicros(t.UsedAt), t.ReplacedBy, t.GraceUsed, listText(t.Origins), listText(t.Channels), t.ServerSide}
+}
+
 func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
 	if len(ts) == 0 {
 		return nil
 	}
 	return s.db.write(ctx, func(tx querier) error {
+		if s.db.d.MultiRowInsert {
+			args := make([]any, 0, len(ts)*tokenWidth)
+			for i := range ts {
+				args = append(args, tokenValues(&ts[i])...)
+			}
+			return s.db.wrap(insertRows(ctx, tx, "INSERT INTO tokens ("+tokenCols+") VALUES ", tokenWidth, args))
+		}
 		for _, t := range ts {
 			var err error
 			if plainToken(&t) {
@@ -99,15 +120,7 @@ func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
 					t.Tenant, t.ID, t.Kind, t.Format, t.SubjectType, t.Subject, t.ClientID,
 					listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt))
 			} else {
-				var hash any
-				if len(t.Hash) > 0 {
-					hash = t.Hash
-				}
-				_, err = tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
-					t.Tenant, t.ID, t.Kind, t.Format, hash, t.SubjectType, t.Subject, t.ClientID, t.SessionID, t.FamilyID, t.Actor,
-					listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt), nullMicros(t.LifetimeEnd),
-					nullMicros(t.RevokedAt), nullMicros(t.UsedAt), t.ReplacedBy, t.GraceUsed, listText(t.Origins), listText(t.Channels), t.ServerSide)
+				err = insertRows(ctx, tx, "INSERT INTO tokens ("+tokenCols+") VALUES ", tokenWidth, tokenValues(&t))
 			}
 			if err != nil {
 				return s.db.wrap(err)

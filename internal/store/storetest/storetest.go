@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ func Run(t *testing.T, st store.Store) {
 	t.Run("TimePrecision", s.timePrecision)
 	t.Run("Pruning", s.pruning)
 	t.Run("AuditChain", s.auditChain)
+	t.Run("LargeBatches", s.largeBatches)
 	t.Run("ConcurrentAudit", s.concurrentAudit)
 	t.Run("ChangeLog", s.changeLog)
 	t.Run("ConcurrentChanges", s.concurrentChanges)
@@ -620,6 +622,61 @@ func (s *suite) auditChain(t *testing.T) {
 	if len(other) != 0 {
 		t.Fatalf("a new tenant has %d events", len(other))
 	}
+}
+
+// largeBatches: one Insert or Append of many rows (which a backend may
+// split into several statements) stores every row intact, all or nothing.
+func (s *suite) largeBatches(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	n := now()
+	exp := n.Add(time.Hour)
+	const count = 151 // not a power of two: several chunk sizes
+	var rows []store.Token
+	var events []store.AuditEvent
+	for i := range count {
+		r := store.Token{Tenant: ten, ID: fmt.Sprintf("b%03d", i), Kind: "access", Format: store.FormatJWT, Subject: fmt.Sprintf("s%d", i),
+			ClientID: "web", Scope: []string{"read", fmt.Sprint(i)}, IssuedAt: n.Add(time.Duration(i) * time.Microsecond), ExpiresAt: &exp}
+		if i%3 == 0 {
+			r.Kind, r.Format, r.Hash, r.FamilyID = "refresh", store.FormatOpaque, []byte(uniq("h")), "f"
+		}
+		rows = append(rows, r)
+		events = append(events, store.AuditEvent{Tenant: ten, Time: n, Action: "token.issue", Outcome: "success",
+			Subject: r.Subject, Detail: map[string]string{"jti": r.ID}})
+	}
+	must(t, s.st.Tokens().Insert(ctx, rows...))
+	must(t, s.st.Audit().Append(ctx, seal, events...))
+	got, err := s.st.Tokens().List(ctx, ten, store.TokenFilter{Page: store.Page{Limit: 1000}})
+	must(t, err)
+	if len(got) != count {
+		t.Fatalf("%d rows, want %d", len(got), count)
+	}
+	for i, g := range got {
+		w := rows[i]
+		if g.ID != w.ID || g.Subject != w.Subject || g.Kind != w.Kind || !bytes.Equal(g.Hash, w.Hash) || g.FamilyID != w.FamilyID ||
+			!g.IssuedAt.Equal(w.IssuedAt) || !slices.Equal(g.Scope, w.Scope) {
+			t.Fatalf("row %d = %+v, want %+v", i, g, w)
+		}
+	}
+	l, err := s.st.Audit().List(ctx, ten, store.AuditFilter{Limit: 1000})
+	must(t, err)
+	if len(l) != count {
+		t.Fatalf("%d events, want %d", len(l), count)
+	}
+	for i, e := range l {
+		if e.Seq != int64(i+1) || e.Detail["jti"] != rows[i].ID || (i > 0 && !bytes.Equal(e.PrevHash, l[i-1].Hash)) {
+			t.Fatalf("event %d = %+v", i, e)
+		}
+	}
+	// A duplicate in the last rows of a batch fails all of it.
+	var again []store.Token
+	for i := range count {
+		again = append(again, store.Token{Tenant: ten, ID: fmt.Sprintf("c%03d", i), Kind: "access", Format: store.FormatJWT, IssuedAt: n})
+	}
+	again[count-1].ID = "b000"
+	wantErr(t, s.st.Tokens().Insert(ctx, again...), store.ErrConflict)
+	_, err = s.st.Tokens().Get(ctx, ten, "c000")
+	wantErr(t, err, store.ErrNotFound)
 }
 
 func (s *suite) concurrentAudit(t *testing.T) {
