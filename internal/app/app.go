@@ -118,8 +118,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	a.audit = audit.New(st, log, nil)
-	_, pg := st.(*postgres.DB)
-	a.ledger = ledger.New(ledger.Options{Store: st, Seal: audit.Seal, Log: log, ParallelApply: pg})
+	a.ledger = ledger.New(ledger.Options{Store: st, Seal: audit.Seal, Log: log})
 	a.audit.SetWriter(a.ledger)
 	a.issuer, err = issue.New(issue.Options{Store: st, Signer: a.keys, Audit: a.audit, Ledger: a.ledger, PublicURL: cfg.PublicURL})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tokend/tokend/claims"
-	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/issue"
 	"github.com/tokend/tokend/internal/revoke"
@@ -85,15 +84,15 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 	}
 	var minted issue.Result
 	var reused bool
-	err = e.issuer.Apply(ctx, func(ctx context.Context, tx store.Store) error {
+	err = e.issuer.Apply(ctx, func(ctx context.Context, tx store.Store) ([]store.AuditEvent, error) {
 		// This may run twice (see ledger.Writer.Apply): start afresh.
 		minted, reused = issue.Result{}, false
 		cur, err := tx.Tokens().Lock(ctx, r.Tenant, row.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if cur.RevokedAt != nil {
-			return errRefresh
+			return nil, errRefresh
 		}
 		switch {
 		case cur.UsedAt == nil:
@@ -103,7 +102,7 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 			// invalidated and a new one issued instead.
 			if cur.ReplacedBy != "" {
 				if _, err := g.revoke.TokenIn(ctx, tx, revoke.Actor{Name: "client:" + c.ID, ClientID: c.ID}, r.Tenant, cur.ReplacedBy); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			cur.GraceUsed = true
@@ -111,11 +110,11 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 			reused = true
 			_, err := g.revoke.BeforeIn(ctx, tx, revoke.Actor{Name: "client:" + c.ID, ClientID: c.ID},
 				r.Tenant, store.RevokeSession, cur.SessionID, "token.reuse")
-			return err
+			return nil, err
 		}
 		cur.UsedAt, cur.ReplacedBy = &now, next
 		if err := tx.Tokens().MarkUsed(ctx, cur); err != nil {
-			return err
+			return nil, err
 		}
 		minted, err = e.issuer.Issue(ctx, issue.Request{
 			Tenant: r.Tenant, ID: next, Kind: claims.KindRefresh, Format: store.FormatOpaque,
@@ -124,12 +123,12 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 			TTL: exp.Sub(now), LifetimeEnd: derefTime(cur.LifetimeEnd), Action: "token.refresh", Defer: true,
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := tx.Tokens().Insert(ctx, minted.Row); err != nil {
-			return err
+			return nil, err
 		}
-		return tx.Audit().Append(ctx, audit.Seal, minted.Event)
+		return []store.AuditEvent{minted.Event}, nil
 	})
 	if err != nil {
 		if fault.As(err) != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/ledger"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
 	"github.com/tokend/tokend/internal/token"
@@ -27,8 +28,9 @@ type Signer interface {
 type Ledger interface {
 	Write(ctx context.Context, tokens []store.Token, events []store.AuditEvent) error
 	// Apply runs fn in a group commit's transaction, under a savepoint,
-	// and returns once it is durable; fn may run more than once.
-	Apply(ctx context.Context, fn func(ctx context.Context, tx store.Store) error) error
+	// appends the audit events it returns, and returns once all of it is
+	// durable; fn may run more than once.
+	Apply(ctx context.Context, fn ledger.ApplyFunc) error
 }
 
 // Options configure an Issuer. Store, Signer, Audit, Ledger and PublicURL
@@ -107,7 +109,7 @@ type Result struct {
 
 // Apply runs fn in the ledger's next group commit (see Ledger): a
 // read-decide-write on ledger rows that costs a share of one commit.
-func (i *Issuer) Apply(ctx context.Context, fn func(ctx context.Context, tx store.Store) error) error {
+func (i *Issuer) Apply(ctx context.Context, fn ledger.ApplyFunc) error {
 	return i.o.Ledger.Apply(ctx, fn)
 }
 

@@ -39,24 +39,25 @@ var ErrClosed = errors.New("ledger: writer closed")
 
 // Writer is the group committer. Safe for concurrent use.
 type Writer struct {
-	st       store.Store
-	seal     store.SealFunc
-	log      *slog.Logger
-	parallel bool
-	reqs     chan *request
-	stop     chan struct{}
-	done     chan struct{}
-	once     sync.Once
+	st   store.Store
+	seal store.SealFunc
+	log  *slog.Logger
+	reqs chan *request
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
 }
 
 type request struct {
 	tokens []store.Token
 	events []store.AuditEvent
 	// apply, when set, runs in the commit's transaction (see Apply);
-	// applied is what it returned in the last transaction that ran it.
-	apply   func(context.Context, store.Store) error
-	applied error
-	err     chan error
+	// applied and appliedEvents are what it returned in the last
+	// transaction that ran it.
+	apply         ApplyFunc
+	applied       error
+	appliedEvents []store.AuditEvent
+	err           chan error
 }
 
 // applyRows is what one Apply counts for in a batch's MaxBatch rows: a
@@ -77,12 +78,6 @@ type Options struct {
 	// Seal completes audit events (see store.Audit.Append).
 	Seal store.SealFunc
 	Log  *slog.Logger
-	// ParallelApply runs each Apply in a transaction of its own, at once,
-	// instead of one after another inside the group commit. It suits a
-	// database that runs concurrent write transactions and shares one log
-	// flush among their commits by itself (PostgreSQL); on SQLite, whose
-	// writers take turns and sync every commit, the group commit is faster.
-	ParallelApply bool
 }
 
 // New starts a Writer.
@@ -90,7 +85,7 @@ func New(o Options) *Writer {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	w := &Writer{st: o.Store, seal: o.Seal, log: o.Log, parallel: o.ParallelApply,
+	w := &Writer{st: o.Store, seal: o.Seal, log: o.Log,
 		reqs: make(chan *request, MaxBatch), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
@@ -103,26 +98,21 @@ func (w *Writer) Write(ctx context.Context, tokens []store.Token, events []store
 	return w.send(ctx, &request{tokens: tokens, events: events, err: make(chan error, 1)})
 }
 
+// An ApplyFunc is a read-decide-write run by Apply. It must use the
+// context and Store it is given. The audit events it returns are appended
+// with the commit's other events, after its own writes.
+type ApplyFunc func(ctx context.Context, tx store.Store) ([]store.AuditEvent, error)
+
 // Apply runs fn in the transaction of a group commit, under a savepoint,
-// and returns once that transaction has committed: fn's writes are then
-// durable, at the cost of a share of one commit. If fn returns an error,
-// its writes are undone, the rest of the commit goes on, and Apply
-// returns that error. fn must use the context and Store it is given, and
+// and returns once that transaction has committed: fn's writes and events
+// are then durable, at the cost of a share of one commit. If fn returns
+// an error, its writes are undone and its events dropped, the rest of the
+// commit goes on, and Apply returns that error. Commits run one at a time
+// and fn runs in one, so its reads see every earlier Write and Apply. fn
 // may run more than once: if the shared commit fails, fn runs again in a
 // transaction of its own, so whatever it reports to its caller must be
-// set afresh on every run. Commits run one at a time, so fn's reads see
-// every earlier Write and Apply. With Options.ParallelApply, fn runs in a
-// transaction of its own instead, and must lock the rows it decides on
-// (store.Tokens.Lock) as any concurrent transaction would.
-func (w *Writer) Apply(ctx context.Context, fn func(ctx context.Context, tx store.Store) error) error {
-	if w.parallel {
-		select {
-		case <-w.stop:
-			return ErrClosed
-		default:
-		}
-		return w.st.Tx(ctx, func(tx store.Store) error { return fn(ctx, tx) })
-	}
+// set afresh on every run.
+func (w *Writer) Apply(ctx context.Context, fn ApplyFunc) error {
 	return w.send(ctx, &request{apply: fn, err: make(chan error, 1)})
 }
 
@@ -251,9 +241,20 @@ func (w *Writer) write(batch []*request) error {
 		events = append(events, r.events...)
 	}
 	return w.st.Tx(ctx, func(tx store.Store) error {
+		// Applied functions first and the audit chain's head last: rows
+		// are locked before the head, the order revoke.Service keeps.
 		for _, r := range batch {
-			if r.apply != nil {
-				r.applied = tx.Tx(ctx, func(sp store.Store) error { return r.apply(ctx, sp) })
+			if r.apply == nil {
+				continue
+			}
+			r.appliedEvents = nil
+			r.applied = tx.Tx(ctx, func(sp store.Store) error {
+				var err error
+				r.appliedEvents, err = r.apply(ctx, sp)
+				return err
+			})
+			if r.applied == nil {
+				events = append(events, r.appliedEvents...)
 			}
 		}
 		if err := tx.Tokens().Insert(ctx, tokens...); err != nil {

@@ -105,8 +105,9 @@ func TestWriterCanceled(t *testing.T) {
 
 // TestApply: applied functions run one at a time inside group commits
 // shared with plain writes, so a read-decide-write in one never races
-// another; a failing function undoes only its own writes; a function in a
-// commit that fails for another request runs again on its own.
+// another, and their events join the commit's; a failing function undoes
+// only its own writes and events; a function in a commit that fails for
+// another request runs again on its own.
 func TestApply(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
@@ -116,14 +117,14 @@ func TestApply(t *testing.T) {
 	// Each function counts the rows of subject "seq" and inserts the next
 	// one: a lost update would insert a duplicate id and fail.
 	const n = 60
-	next := func(ctx context.Context, tx store.Store) error {
+	next := func(ctx context.Context, tx store.Store) ([]store.AuditEvent, error) {
 		rows, err := tx.Tokens().List(ctx, "t0", store.TokenFilter{Subject: "seq", Page: store.Page{Limit: 1000}})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		r := row(fmt.Sprintf("seq-%03d", len(rows)))
 		r.Subject = "seq"
-		return tx.Tokens().Insert(ctx, r)
+		return []store.AuditEvent{event(r.ID)}, tx.Tokens().Insert(ctx, r)
 	}
 	boom := errors.New("boom")
 	var wg sync.WaitGroup
@@ -137,11 +138,11 @@ func TestApply(t *testing.T) {
 	}
 	// A function that fails after writing: its row is undone, Apply
 	// returns its error, and the commit it shared goes on.
-	failed := w.Apply(ctx, func(ctx context.Context, tx store.Store) error {
+	failed := w.Apply(ctx, func(ctx context.Context, tx store.Store) ([]store.AuditEvent, error) {
 		if err := tx.Tokens().Insert(ctx, row("undone")); err != nil {
-			return err
+			return nil, err
 		}
-		return boom
+		return []store.AuditEvent{event("undone")}, boom
 	})
 	if !errors.Is(failed, boom) {
 		t.Errorf("Apply of a failing function = %v, want boom", failed)
@@ -169,17 +170,21 @@ func TestApply(t *testing.T) {
 	started, hold := make(chan struct{}), make(chan struct{})
 	blocker := make(chan error, 1)
 	go func() {
-		blocker <- w.Apply(ctx, func(context.Context, store.Store) error { close(started); <-hold; return nil })
+		blocker <- w.Apply(ctx, func(context.Context, store.Store) ([]store.AuditEvent, error) {
+			close(started)
+			<-hold
+			return nil, nil
+		})
 	}()
 	<-started
 	runs := 0
 	var results [2]error
 	var qwg sync.WaitGroup
 	qwg.Go(func() {
-		results[0] = w.Apply(ctx, func(ctx context.Context, tx store.Store) error {
+		results[0] = w.Apply(ctx, func(ctx context.Context, tx store.Store) ([]store.AuditEvent, error) {
 			runs++
-			r := row(fmt.Sprintf("retry-%d", runs))
-			return tx.Tokens().Insert(ctx, r)
+			id := fmt.Sprintf("retry-%d", runs)
+			return []store.AuditEvent{event(id)}, tx.Tokens().Insert(ctx, row(id))
 		})
 	})
 	qwg.Go(func() { results[1] = w.Write(ctx, []store.Token{row("dup")}, nil) })
@@ -206,41 +211,19 @@ func TestApply(t *testing.T) {
 	if _, err := db.Tokens().Get(ctx, "t0", "retry-2"); err != nil {
 		t.Fatalf("row of the function's own commit: %v", err)
 	}
+	// The plain writes' events, the applied functions' own, and one from
+	// the function that ran alone; none from failed runs.
 	res, err := audit.Verify(ctx, db, "t0")
-	if err != nil || !res.OK || res.Events != n {
-		t.Fatalf("audit chain %+v, %v; want %d events and OK", res, err, n)
+	if err != nil || !res.OK || res.Events != 2*n+1 {
+		t.Fatalf("audit chain %+v, %v; want %d events and OK", res, err, 2*n+1)
 	}
-}
-
-// TestApplyParallel: with ParallelApply a function runs in a transaction
-// of its own; a failing one still leaves nothing behind.
-func TestApplyParallel(t *testing.T) {
-	ctx := context.Background()
-	db := openDB(t)
-	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal, ParallelApply: true})
-	boom := errors.New("boom")
-	insert := func(id string, err error) func(context.Context, store.Store) error {
-		return func(ctx context.Context, tx store.Store) error {
-			if err := tx.Tokens().Insert(ctx, row(id)); err != nil {
-				return err
-			}
-			return err
+	l, err := db.Audit().List(ctx, "t0", store.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range l {
+		if id := e.Detail["jti"]; id == "undone" || id == "retry-1" {
+			t.Fatalf("the event of a failed run (%s) was kept", id)
 		}
-	}
-	if err := w.Apply(ctx, insert("kept", nil)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Apply(ctx, insert("undone", boom)); !errors.Is(err, boom) {
-		t.Fatalf("Apply of a failing function = %v, want boom", err)
-	}
-	if _, err := db.Tokens().Get(ctx, "t0", "kept"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Tokens().Get(ctx, "t0", "undone"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("the failing function's row: %v, want ErrNotFound", err)
-	}
-	w.Close()
-	if err := w.Apply(ctx, insert("late", nil)); !errors.Is(err, ledger.ErrClosed) {
-		t.Fatalf("Apply after Close = %v", err)
 	}
 }
