@@ -118,7 +118,8 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	a.audit = audit.New(st, log, nil)
-	a.ledger = ledger.New(ledger.Options{Store: st, Seal: audit.Seal, Log: log})
+	a.registry = prometheus.NewRegistry()
+	a.ledger = ledger.New(ledger.Options{Store: st, Seal: audit.Seal, Log: log, Observe: commitMetrics(a.registry)})
 	a.audit.SetWriter(a.ledger)
 	a.issuer, err = issue.New(issue.Options{Store: st, Signer: a.keys, Audit: a.audit, Ledger: a.ledger, PublicURL: cfg.PublicURL})
 	if err != nil {
@@ -139,7 +140,6 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpx.NewMetrics(a.registry)
 	a.observe(st)
@@ -266,6 +266,30 @@ func IsLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// commitMetrics registers the ledger's group-commit metrics and returns
+// the observer that feeds them.
+func commitMetrics(reg prometheus.Registerer) func(ledger.Commit) {
+	seconds := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "tokend_ledger_commit_seconds",
+		Help:    "Group commits of ledger rows and audit events by outcome (ok, error), sync included.",
+		Buckets: []float64{.0002, .0005, .001, .002, .005, .01, .02, .05, .1, .25, 1},
+	}, []string{"outcome"})
+	size := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "tokend_ledger_commit_requests", Help: "Requests (issuances, refreshes, audit writes) per group commit.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 9),
+	})
+	reg.MustRegister(seconds, size)
+	ok, failed := seconds.WithLabelValues("ok"), seconds.WithLabelValues("error")
+	return func(c ledger.Commit) {
+		size.Observe(float64(c.Requests))
+		if c.Err != nil {
+			failed.Observe(c.Duration.Seconds())
+			return
+		}
+		ok.Observe(c.Duration.Seconds())
+	}
 }
 
 // observe registers tokend's own metrics: every audited event by action and

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -620,6 +622,15 @@ func TestTokenMetrics(t *testing.T) {
 	} {
 		if !strings.Contains(m, line) {
 			t.Errorf("metrics lack %s", line)
+		}
+	}
+	// The issuance and the failed authentication were group-committed.
+	for _, re := range []string{`tokend_ledger_commit_seconds_count\{outcome="ok"\} ([0-9]+)`, `tokend_ledger_commit_requests_sum ([0-9]+)`} {
+		got := regexp.MustCompile(re).FindStringSubmatch(m)
+		if got == nil {
+			t.Errorf("metrics lack %s", re)
+		} else if n, _ := strconv.Atoi(got[1]); n < 2 {
+			t.Errorf("%s: %d, want at least 2", re, n)
 		}
 	}
 }

@@ -39,13 +39,14 @@ var ErrClosed = errors.New("ledger: writer closed")
 
 // Writer is the group committer. Safe for concurrent use.
 type Writer struct {
-	st   store.Store
-	seal store.SealFunc
-	log  *slog.Logger
-	reqs chan *request
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	st      store.Store
+	seal    store.SealFunc
+	log     *slog.Logger
+	observe func(Commit)
+	reqs    chan *request
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 type request struct {
@@ -78,6 +79,20 @@ type Options struct {
 	// Seal completes audit events (see store.Audit.Append).
 	Seal store.SealFunc
 	Log  *slog.Logger
+	// Observe, when set, is called by the committer after every commit
+	// (for metrics); it must not block.
+	Observe func(Commit)
+}
+
+// Commit describes one group commit to Options.Observe.
+type Commit struct {
+	// Requests is how many Write and Apply calls it held.
+	Requests int
+	// Duration is the transaction's run time, its sync included.
+	Duration time.Duration
+	// Err is nil if the transaction committed. A failed commit of several
+	// requests is followed by one commit per request.
+	Err error
 }
 
 // New starts a Writer.
@@ -85,7 +100,10 @@ func New(o Options) *Writer {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	w := &Writer{st: o.Store, seal: o.Seal, log: o.Log,
+	if o.Observe == nil {
+		o.Observe = func(Commit) {}
+	}
+	w := &Writer{st: o.Store, seal: o.Seal, log: o.Log, observe: o.Observe,
 		reqs: make(chan *request, MaxBatch), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
@@ -233,6 +251,13 @@ func (w *Writer) commit(batch []*request) {
 }
 
 func (w *Writer) write(batch []*request) error {
+	start := time.Now()
+	err := w.writeTx(batch)
+	w.observe(Commit{Requests: len(batch), Duration: time.Since(start), Err: err})
+	return err
+}
+
+func (w *Writer) writeTx(batch []*request) error {
 	ctx := context.Background()
 	var tokens []store.Token
 	var events []store.AuditEvent

@@ -47,11 +47,21 @@ func event(id string) store.AuditEvent {
 
 // TestWriter: concurrent writers are all committed, rows and events
 // alike, in a valid audit chain; a row that cannot be written fails only
-// its own writer; Write after Close is refused.
+// its own writer; Write after Close is refused. Every commit is observed.
 func TestWriter(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
+	var committed, failedCommits int
+	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal, Observe: func(c ledger.Commit) {
+		if c.Err != nil {
+			failedCommits++
+		} else {
+			committed += c.Requests
+		}
+		if c.Requests < 1 || c.Duration <= 0 {
+			t.Errorf("observed %+v", c)
+		}
+	}})
 	const n = 200
 	var wg sync.WaitGroup
 	errs := make(chan error, n+1)
@@ -88,6 +98,10 @@ func TestWriter(t *testing.T) {
 	w.Close()
 	if err := w.Write(ctx, []store.Token{row("late")}, nil); !errors.Is(err, ledger.ErrClosed) {
 		t.Fatalf("Write after Close = %v", err)
+	}
+	// The duplicate fails its commit (and, if it shared one, its own).
+	if committed != n+1 || failedCommits < 1 {
+		t.Fatalf("observed %d committed requests and %d failed commits; want %d and at least 1", committed, failedCommits, n+1)
 	}
 }
 
