@@ -117,8 +117,10 @@ func (w *Writer) Write(ctx context.Context, tokens []store.Token, events []store
 }
 
 // An ApplyFunc is a read-decide-write run by Apply. It must use the
-// context and Store it is given. The audit events it returns are appended
-// with the commit's other events, after its own writes.
+// context and Store it is given, and must not call Write or Apply (it
+// runs on the committer, which would wait for itself). The audit events
+// it returns are appended with the commit's other events, after its own
+// writes.
 type ApplyFunc func(ctx context.Context, tx store.Store) ([]store.AuditEvent, error)
 
 // Apply runs fn in the transaction of a group commit, under a savepoint,
