@@ -32,6 +32,7 @@ func Run(t *testing.T, st store.Store) {
 	t.Run("Pruning", s.pruning)
 	t.Run("AuditChain", s.auditChain)
 	t.Run("LargeBatches", s.largeBatches)
+	t.Run("AuditInTransaction", s.auditInTransaction)
 	t.Run("ConcurrentAudit", s.concurrentAudit)
 	t.Run("ChangeLog", s.changeLog)
 	t.Run("ConcurrentChanges", s.concurrentChanges)
@@ -677,6 +678,44 @@ func (s *suite) largeBatches(t *testing.T) {
 	wantErr(t, s.st.Tokens().Insert(ctx, again...), store.ErrConflict)
 	_, err = s.st.Tokens().Get(ctx, ten, "c000")
 	wantErr(t, err, store.ErrNotFound)
+}
+
+// auditInTransaction: appends within one transaction, some inside
+// savepoints that fail, leave one unbroken chain without the failed
+// savepoints' events, and the chain continues in the next transaction.
+func (s *suite) auditInTransaction(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	n := now()
+	ev := func(a string) store.AuditEvent {
+		return store.AuditEvent{Tenant: ten, Time: n, Action: a, Outcome: "success"}
+	}
+	boom := errors.New("boom")
+	must(t, s.st.Audit().Append(ctx, seal, ev("before")))
+	must(t, s.st.Tx(ctx, func(tx store.Store) error {
+		must(t, tx.Audit().Append(ctx, seal, ev("a1"), ev("a2")))
+		wantErr(t, tx.Tx(ctx, func(sp store.Store) error {
+			must(t, sp.Audit().Append(ctx, seal, ev("undone1")))
+			must(t, sp.Tx(ctx, func(deeper store.Store) error { return deeper.Audit().Append(ctx, seal, ev("undone2")) }))
+			return boom
+		}), boom)
+		must(t, tx.Audit().Append(ctx, seal, ev("a3")))
+		must(t, tx.Tx(ctx, func(sp store.Store) error { return sp.Audit().Append(ctx, seal, ev("kept")) }))
+		return tx.Audit().Append(ctx, seal, ev("a4"))
+	}))
+	must(t, s.st.Audit().Append(ctx, seal, ev("after")))
+	l, err := s.st.Audit().List(ctx, ten, store.AuditFilter{})
+	must(t, err)
+	var got []string
+	for i, e := range l {
+		got = append(got, e.Action)
+		if e.Seq != int64(i+1) || (i > 0 && !bytes.Equal(e.PrevHash, l[i-1].Hash)) {
+			t.Fatalf("event %d (%s) breaks the chain: seq %d", i, e.Action, e.Seq)
+		}
+	}
+	if want := []string{"before", "a1", "a2", "a3", "kept", "a4", "after"}; !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
 }
 
 func (s *suite) concurrentAudit(t *testing.T) {
