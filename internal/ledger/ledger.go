@@ -4,7 +4,8 @@
 // answers each request. A request is answered only after its rows are
 // durable, yet a burst of N requests costs one commit (one fsync on
 // SQLite) instead of N. Under steady load a commit also waits briefly for
-// as many requests as recent commits held (see MaxLinger).
+// as many requests as recent commits held (see MaxLinger). Apply brings a
+// read-decide-write (a refresh token's rotation) into the same commits.
 package ledger
 
 import (
@@ -269,7 +270,11 @@ func (w *Writer) writeTx(batch []*request) error {
 	}
 	return w.st.Tx(ctx, func(tx store.Store) error {
 		// Applied functions first and the audit chain's head last: rows
-		// are locked before the head, the order revoke.Service keeps.
+		// are locked before the head, the order revoke.Service keeps
+		// (only a function that records an event itself, a revocation,
+		// takes the head earlier; on PostgreSQL a deadlock with another
+		// replica then fails the batch, which is retried request by
+		// request).
 		for _, r := range batch {
 			if r.apply == nil {
 				continue
