@@ -12,7 +12,9 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -280,11 +282,7 @@ func (w *Writer) writeTx(batch []*request) error {
 				continue
 			}
 			r.appliedEvents = nil
-			r.applied = tx.Tx(ctx, func(sp store.Store) error {
-				var err error
-				r.appliedEvents, err = r.apply(ctx, sp)
-				return err
-			})
+			r.applied = tx.Tx(ctx, func(sp store.Store) error { return w.runApply(ctx, sp, r) })
 			if r.applied == nil {
 				events = append(events, r.appliedEvents...)
 			}
@@ -294,4 +292,18 @@ func (w *Writer) writeTx(batch []*request) error {
 		}
 		return tx.Audit().Append(ctx, w.seal, events...)
 	})
+}
+
+// runApply runs r's function. A panic in it fails that request alone (its
+// savepoint is rolled back) instead of the committer and every request
+// waiting on it.
+func (w *Writer) runApply(ctx context.Context, tx store.Store, r *request) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w.log.Error("ledger: applied function panicked", "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("ledger: applied function panicked: %v", p)
+		}
+	}()
+	r.appliedEvents, err = r.apply(ctx, tx)
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -239,5 +240,29 @@ func TestApply(t *testing.T) {
 		if id := e.Detail["jti"]; id == "undone" || id == "retry-1" {
 			t.Fatalf("the event of a failed run (%s) was kept", id)
 		}
+	}
+}
+
+// TestApplyPanic: a function that panics fails its own Apply, leaves
+// nothing behind, and the committer goes on.
+func TestApplyPanic(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
+	defer w.Close()
+	err := w.Apply(ctx, func(ctx context.Context, tx store.Store) ([]store.AuditEvent, error) {
+		if err := tx.Tokens().Insert(ctx, row("before-panic")); err != nil {
+			return nil, err
+		}
+		panic("boom")
+	})
+	if err == nil || !strings.Contains(err.Error(), "panicked: boom") {
+		t.Fatalf("Apply of a panicking function = %v", err)
+	}
+	if _, err := db.Tokens().Get(ctx, "t0", "before-panic"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the panicking function's row: %v, want ErrNotFound", err)
+	}
+	if err := w.Write(ctx, []store.Token{row("after")}, []store.AuditEvent{event("after")}); err != nil {
+		t.Fatalf("Write after the panic: %v", err)
 	}
 }
