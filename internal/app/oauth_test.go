@@ -265,6 +265,12 @@ func TestRefreshRotation(t *testing.T) {
 			if !o.active(t, r2) || !o.active(t, at2) {
 				t.Fatal("the retry's tokens are not active")
 			}
+			// A refresh's access token is in the ledger, committed with the
+			// rotation.
+			row := want(t, o.s.call(t, "GET", "/v1/tenants/shop/tokens/"+payload(t, at2)["jti"].(string), o.s.Admin, nil), 200)
+			if row.str("kind") != "access" || row.str("session_id") == "" {
+				t.Fatalf("ledger row of the refresh's access token: %s", row.Raw)
+			}
 			// Any further replay of r0 is theft: the whole family goes.
 			r := o.refresh(t, r0)
 			if r.Status != 400 || r.str("error") != "invalid_grant" {
@@ -282,6 +288,26 @@ func TestRefreshRotation(t *testing.T) {
 			if len(ev) != 1 {
 				t.Fatalf("reuse audit events: %v", ev)
 			}
+		})
+
+		t.Run("a refused refresh spends nothing", func(t *testing.T) {
+			_, rt := o.login(t)
+			for name, extra := range map[string]url.Values{
+				"scope beyond the grant": {"scope": {"admin:everything"}},
+				"unknown audience":       {"audience": {"https://nowhere.example"}},
+			} {
+				form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
+				for k, v := range extra {
+					form[k] = v
+				}
+				if r := o.form(t, "token", "app", o.appSecret, form); r.Status != 400 {
+					t.Fatalf("%s: %d %s", name, r.Status, r.Raw)
+				}
+			}
+			// Had a refused request spent rt, this first use would be the
+			// grace retry and the second a reuse revoking the family.
+			want(t, o.refresh(t, rt), 200)
+			want(t, o.refresh(t, rt), 200)
 		})
 
 		t.Run("another client", func(t *testing.T) {

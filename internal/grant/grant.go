@@ -77,10 +77,11 @@ type Subject struct {
 	FamilyID string
 	// LifetimeEnd bounds the refresh-token family.
 	LifetimeEnd time.Time
-	// RefreshToken is a refresh token the grant already minted (rotation).
-	RefreshToken string
 	// Audience, when set, is the audience of the original grant.
 	Audience []string
+	// rotation, when set, is a checked refresh token to rotate in the
+	// access token's commit.
+	rotation *rotation
 }
 
 // Grant authorizes one grant type. Authorize runs after the client has
@@ -199,12 +200,23 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 	if s.Authority != nil {
 		req.Roles, req.Groups, req.Resources = s.Authority.Roles, s.Authority.Groups, s.Authority.Resources
 	}
+	if s.rotation != nil {
+		req.Defer = true
+		res, err := e.issuer.Issue(ctx, req)
+		if err != nil {
+			return Response{}, err
+		}
+		rt, err := e.refresh.rotate(ctx, e, r, s.rotation, res)
+		if err != nil {
+			return Response{}, err
+		}
+		return Response{AccessToken: res.Value, TokenType: "Bearer", ExpiresIn: res.ExpiresIn(), Scope: scope, RefreshToken: rt}, nil
+	}
 	res, err := e.issuer.Issue(ctx, req)
 	if err != nil {
 		return Response{}, err
 	}
-	out := Response{AccessToken: res.Value, TokenType: "Bearer", ExpiresIn: res.ExpiresIn(), Scope: scope,
-		RefreshToken: s.RefreshToken}
+	out := Response{AccessToken: res.Value, TokenType: "Bearer", ExpiresIn: res.ExpiresIn(), Scope: scope}
 	if s.Refresh && allowsRefresh(c) {
 		rt, err := e.refresh.IssueRefresh(ctx, e, r, c, s, scope, aud, pol)
 		if err != nil {

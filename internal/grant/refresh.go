@@ -25,13 +25,23 @@ const DefaultRefreshGrace = 10 * time.Second
 // other replay is treated as theft and revokes the whole family (the
 // login's session: every refresh and access token descended from it).
 //
-// The decision runs in the ledger's group commit, holding the old token's
-// row lock (and on SQLite the single writer), so concurrent refreshes with
-// one token leave at most one valid refresh token in the family, while
-// concurrent refreshes of different families share one durable commit.
+// Authorize only checks the token; the rotation happens once the
+// request's scope and audience have passed too (a refused request spends
+// nothing), in the ledger's group commit together with the new access
+// token's row (see rotate). It holds the old token's row lock (and on
+// SQLite the single writer), so concurrent refreshes with one token leave
+// at most one valid refresh token in the family, while refreshes of
+// different families share one durable commit.
 type refreshGrant struct {
 	grace  time.Duration
 	revoke *revoke.Service
+}
+
+// rotation is a checked refresh token awaiting its rotation.
+type rotation struct {
+	row      store.Token
+	client   store.Client
+	now, exp time.Time
 }
 
 var errRefresh = fault.InvalidGrant("the refresh token is invalid, expired or revoked")
@@ -77,17 +87,31 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 		return nil, fault.Unavailable(err)
 	}
 
-	next := token.NewTimeID(now)
 	exp := now.Add(time.Duration(pol.RefreshTTL) * time.Second)
 	if row.LifetimeEnd != nil && row.LifetimeEnd.Before(exp) {
 		exp = *row.LifetimeEnd
 	}
+	if !exp.After(now) {
+		return nil, errRefresh
+	}
+	return &Subject{
+		Type: "user", ID: u.ID, Authority: &a, SessionID: row.SessionID, Granted: row.Scope,
+		FamilyID: row.FamilyID, LifetimeEnd: derefTime(row.LifetimeEnd), Audience: row.Audience,
+		rotation: &rotation{row: row, client: c, now: now, exp: exp},
+	}, nil
+}
+
+// rotate spends the checked refresh token and returns its successor, in
+// one group commit with access, the access token issued for this refresh
+// (made with issue.Request.Defer): both are recorded, or neither is.
+func (g *refreshGrant) rotate(ctx context.Context, e *Engine, r *Request, rot *rotation, access issue.Result) (string, error) {
+	c, now, next := rot.client, rot.now, token.NewTimeID(rot.now)
 	var minted issue.Result
 	var reused bool
-	err = e.issuer.Apply(ctx, func(ctx context.Context, tx store.Store) ([]store.AuditEvent, error) {
+	err := e.issuer.Apply(ctx, func(ctx context.Context, tx store.Store) ([]store.AuditEvent, error) {
 		// This may run twice (see ledger.Writer.Apply): start afresh.
 		minted, reused = issue.Result{}, false
-		cur, err := tx.Tokens().Lock(ctx, r.Tenant, row.ID)
+		cur, err := tx.Tokens().Lock(ctx, r.Tenant, rot.row.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -120,33 +144,26 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 			Tenant: r.Tenant, ID: next, Kind: claims.KindRefresh, Format: store.FormatOpaque,
 			SubjectType: cur.SubjectType, Subject: cur.Subject, ClientID: c.ID,
 			SessionID: cur.SessionID, FamilyID: cur.FamilyID, Scope: cur.Scope, Audience: cur.Audience,
-			TTL: exp.Sub(now), LifetimeEnd: derefTime(cur.LifetimeEnd), Action: "token.refresh", Defer: true,
+			TTL: rot.exp.Sub(now), LifetimeEnd: derefTime(cur.LifetimeEnd), Action: "token.refresh", Defer: true,
 		})
 		if err != nil {
 			return nil, err
 		}
-		if err := tx.Tokens().Insert(ctx, minted.Row); err != nil {
+		if err := tx.Tokens().Insert(ctx, minted.Row, access.Row); err != nil {
 			return nil, err
 		}
-		return []store.AuditEvent{minted.Event}, nil
+		return []store.AuditEvent{minted.Event, access.Event}, nil
 	})
 	if err != nil {
 		if fault.As(err) != nil {
-			return nil, err
+			return "", err
 		}
-		return nil, fault.Unavailable(err)
+		return "", fault.Unavailable(err)
 	}
 	if reused {
-		return nil, fault.InvalidGrant("the refresh token was already used; its family has been revoked")
+		return "", fault.InvalidGrant("the refresh token was already used; its family has been revoked")
 	}
-	if !exp.After(now) {
-		return nil, errRefresh
-	}
-	return &Subject{
-		Type: "user", ID: u.ID, Authority: &a, SessionID: row.SessionID, Granted: row.Scope,
-		FamilyID: row.FamilyID, LifetimeEnd: derefTime(row.LifetimeEnd), RefreshToken: minted.Value,
-		Audience: row.Audience,
-	}, nil
+	return minted.Value, nil
 }
 
 // IssueRefresh starts a family: the first refresh token of a login.
