@@ -650,6 +650,30 @@ func TestTokenMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", line)
 		}
 	}
+	// Only committed issuances count: a refresh refused as a reuse signs
+	// an access token, but never hands it out or records it.
+	_, r0 := o.login(t)
+	want(t, o.refresh(t, r0), 200)
+	want(t, o.refresh(t, r0), 200) // the grace retry
+	issued := func() int {
+		m := string(want(t, s.call(t, "GET", "/metrics", "", nil), 200).Raw)
+		got := regexp.MustCompile(`tokend_tokens_issued_total\{kind="access"\} ([0-9]+)`).FindStringSubmatch(m)
+		if got == nil {
+			t.Fatal("no issued access tokens in /metrics")
+		}
+		n, _ := strconv.Atoi(got[1])
+		return n
+	}
+	before := issued()
+	if r := o.refresh(t, r0); r.Status != 400 {
+		t.Fatalf("reuse: %d %s", r.Status, r.Raw)
+	}
+	if after := issued(); after != before {
+		t.Errorf("issued access tokens went from %d to %d on a refused refresh", before, after)
+	}
+	if before != 4 {
+		t.Errorf("%d issued access tokens, want 4 (client credentials, login, refresh, grace retry)", before)
+	}
 	// The issuance and the failed authentication were group-committed.
 	for _, re := range []string{`tokend_ledger_commit_seconds_count\{outcome="ok"\} ([0-9]+)`, `tokend_ledger_commit_requests_sum ([0-9]+)`} {
 		got := regexp.MustCompile(re).FindStringSubmatch(m)

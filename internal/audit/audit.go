@@ -76,7 +76,21 @@ func (r *Recorder) Record(ctx context.Context, st store.Store, e store.AuditEven
 		r.log.ErrorContext(ctx, "audit append failed", "tenant", e.Tenant, "action", e.Action, "error", err)
 		return fmt.Errorf("audit: %w", err)
 	}
+	r.Observe(e)
 	return nil
+}
+
+// Observe hands recorded events to the observer (see SetObserver). Record
+// does it itself; whoever writes prepared events another way calls it
+// once they are committed, so that an event whose write failed or was
+// abandoned is never counted.
+func (r *Recorder) Observe(events ...store.AuditEvent) {
+	if r.observe == nil {
+		return
+	}
+	for _, e := range events {
+		r.observe(e)
+	}
 }
 
 // Prepare fills an event's request details (remote address, user agent,
@@ -97,9 +111,6 @@ func (r *Recorder) Prepare(ctx context.Context, e store.AuditEvent) store.AuditE
 	}
 	if e.Outcome == "" {
 		e.Outcome = Success
-	}
-	if r.observe != nil {
-		r.observe(e)
 	}
 	return e
 }

@@ -163,6 +163,7 @@ func (g *refreshGrant) rotate(ctx context.Context, e *Engine, r *Request, rot *r
 	if reused {
 		return "", fault.InvalidGrant("the refresh token was already used; its family has been revoked")
 	}
+	e.audit.Observe(minted.Event, access.Event)
 	return minted.Value, nil
 }
 

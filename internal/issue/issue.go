@@ -90,7 +90,8 @@ type Request struct {
 	// ID, when set, is the token id to use (a NewTimeID).
 	ID string
 	// Defer leaves writing Result.Row and Result.Event to the caller, who
-	// writes them in its own transaction (a refresh, for instance).
+	// writes them in its own transaction (a refresh, for instance) and,
+	// once it has committed, hands the event to audit.Recorder.Observe.
 	Defer bool
 }
 
@@ -218,6 +219,7 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	if err := i.o.Ledger.Write(ctx, []store.Token{row}, []store.AuditEvent{ev}); err != nil {
 		return Result{}, fault.Unavailable(fmt.Errorf("ledger write: %w", err))
 	}
+	i.o.Audit.Observe(ev)
 	return res, nil
 }
 
