@@ -33,6 +33,15 @@ func openDB(t testing.TB) *sqlite.DB {
 	return db
 }
 
+// startWriter opens a database and a Writer on it, closed at the end of
+// the test.
+func startWriter(t *testing.T) (*sqlite.DB, *ledger.Writer) {
+	db := openDB(t)
+	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
+	t.Cleanup(w.Close)
+	return db, w
+}
+
 func row(id string) store.Token {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	exp := now.Add(time.Hour)
@@ -108,9 +117,7 @@ func TestWriter(t *testing.T) {
 
 // TestWriterCanceled: a writer whose context ends is answered at once.
 func TestWriterCanceled(t *testing.T) {
-	db := openDB(t)
-	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
-	defer w.Close()
+	_, w := startWriter(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := w.Write(ctx, []store.Token{row("x")}, nil); !errors.Is(err, context.Canceled) {
@@ -125,9 +132,7 @@ func TestWriterCanceled(t *testing.T) {
 // another request runs again on its own.
 func TestApply(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t)
-	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
-	defer w.Close()
+	db, w := startWriter(t)
 
 	// Each function counts the rows of subject "seq" and inserts the next
 	// one: a lost update would insert a duplicate id and fail.
@@ -247,9 +252,7 @@ func TestApply(t *testing.T) {
 // nothing behind, and the committer goes on.
 func TestApplyPanic(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t)
-	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
-	defer w.Close()
+	db, w := startWriter(t)
 	err := w.Apply(ctx, func(ctx context.Context, tx store.Store) ([]store.AuditEvent, error) {
 		if err := tx.Tokens().Insert(ctx, row("before-panic")); err != nil {
 			return nil, err

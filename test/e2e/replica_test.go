@@ -86,11 +86,17 @@ func (c rplClient) endpoint(name string) string {
 
 // issue runs the client_credentials grant and returns the access token.
 func (c rplClient) issue() (string, error) {
-	st, raw, m, err := rplForm(c.endpoint("token"), c.id, c.secret, url.Values{"grant_type": {"client_credentials"}})
+	return c.token(url.Values{"grant_type": {"client_credentials"}}, "access_token")
+}
+
+// token posts form to the token endpoint and returns the field (a token)
+// of its 200 answer.
+func (c rplClient) token(form url.Values, field string) (string, error) {
+	st, raw, m, err := rplForm(c.endpoint("token"), c.id, c.secret, form)
 	if err != nil {
 		return "", err
 	}
-	tok, _ := m["access_token"].(string)
+	tok, _ := m[field].(string)
 	if st != http.StatusOK || tok == "" {
 		return "", fmt.Errorf("token endpoint: %d %s", st, raw)
 	}
