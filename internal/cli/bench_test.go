@@ -16,18 +16,26 @@ import (
 	"time"
 )
 
+// benchCLI runs the CLI with args and returns what it wrote to standard
+// output and error; a failing command fails the test.
+func benchCLI(t *testing.T, args ...string) (stdout, stderr string) {
+	t.Helper()
+	root := newRoot()
+	var out, errOut bytes.Buffer
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut.String())
+	}
+	return out.String(), errOut.String()
+}
+
 func TestBenchBaselineJSON(t *testing.T) {
 	for _, where := range []string{"process", "in-process"} {
 		t.Run(where, func(t *testing.T) {
-			root := newRoot()
-			var out, errOut bytes.Buffer
-			root.SetArgs([]string{"bench", "--mode", "baseline-sign,baseline-verify", "--baseline", where,
-				"--duration", "300ms", "--concurrency", "2", "--warmup", "50ms", "-o", "json"})
-			root.SetOut(&out)
-			root.SetErr(&errOut)
-			if err := root.ExecuteContext(context.Background()); err != nil {
-				t.Fatalf("bench: %v\n%s", err, errOut.String())
-			}
+			out, _ := benchCLI(t, "bench", "--mode", "baseline-sign,baseline-verify", "--baseline", where,
+				"--duration", "300ms", "--concurrency", "2", "--warmup", "50ms", "-o", "json")
 			var res []struct {
 				Mode     string  `json:"mode"`
 				Requests int64   `json:"requests"`
@@ -35,15 +43,15 @@ func TestBenchBaselineJSON(t *testing.T) {
 				P50      float64 `json:"p50_ms"`
 				Max      float64 `json:"max_ms"`
 			}
-			if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-				t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, out)
 			}
 			if len(res) != 2 || res[0].Mode != "baseline-sign" || res[1].Mode != "baseline-verify" {
-				t.Fatalf("unexpected result: %s", out.String())
+				t.Fatalf("unexpected result: %s", out)
 			}
 			for _, r := range res {
 				if r.Requests <= 0 || r.Errors != 0 || r.P50 > r.Max {
-					t.Errorf("unexpected result: %s", out.String())
+					t.Errorf("unexpected result: %s", out)
 				}
 			}
 		})
@@ -196,37 +204,22 @@ func TestBenchBackground(t *testing.T) {
 		"--background-client-secret", "s", "--background-concurrency", "3",
 		"--duration", "300ms", "--concurrency", "2", "--warmup", "50ms"}
 
-	root := newRoot()
-	var out, errOut bytes.Buffer
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		t.Fatalf("bench: %v\n%s", err, errOut.String())
-	}
-	t.Log("\n" + out.String() + errOut.String())
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	out, errOut := benchCLI(t, args...)
+	t.Log("\n" + out + errOut)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 3 || !strings.Contains(lines[0], "429 THROTTLED") ||
 		!strings.HasPrefix(lines[1], "baseline-verify ") || !strings.HasPrefix(lines[2], "bad-password (background) ") {
-		t.Fatalf("want a header and two rows:\n%s", out.String())
+		t.Fatalf("want a header and two rows:\n%s", out)
 	}
 	if f := strings.Fields(lines[2]); len(f) != 12 || f[2] != "3" || f[4] != "0" || f[10] == "0" || f[11] == "0" {
 		t.Errorf("background row %q", lines[2])
 	}
-	if !strings.Contains(errOut.String(), "loopback source addresses") {
-		t.Errorf("stderr: %s", errOut.String())
+	if !strings.Contains(errOut, "loopback source addresses") {
+		t.Errorf("stderr: %s", errOut)
 	}
 
 	// The same as JSON: the background nested in its mode's result.
-	root = newRoot()
-	out.Reset()
-	errOut.Reset()
-	root.SetArgs(append(args, "-o", "json"))
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		t.Fatalf("bench: %v\n%s", err, errOut.String())
-	}
+	out, _ = benchCLI(t, append(args, "-o", "json")...)
 	var res []struct {
 		Mode       string `json:"mode"`
 		Requests   int64  `json:"requests"`
@@ -240,11 +233,11 @@ func TestBenchBackground(t *testing.T) {
 			SourceAddrs  int    `json:"source_addresses"`
 		} `json:"background"`
 	}
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
 	}
 	if len(res) != 1 || res[0].Mode != "baseline-verify" || res[0].Requests == 0 || res[0].Background == nil {
-		t.Fatalf("unexpected result: %s", out.String())
+		t.Fatalf("unexpected result: %s", out)
 	}
 	b := res[0].Background
 	if b.Mode != "bad-password" || b.Concurrency != 3 || b.Errors != 0 || b.Rejected400 == 0 || b.Throttled429 == 0 ||
