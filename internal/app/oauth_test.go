@@ -650,9 +650,23 @@ func TestTokenMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", line)
 		}
 	}
+	// A login's access and refresh tokens share one commit.
+	commits := func() int {
+		m := string(want(t, s.call(t, "GET", "/metrics", "", nil), 200).Raw)
+		got := regexp.MustCompile(`tokend_ledger_commit_requests_count ([0-9]+)`).FindStringSubmatch(m)
+		if got == nil {
+			t.Fatal("no ledger commits in /metrics")
+		}
+		n, _ := strconv.Atoi(got[1])
+		return n
+	}
+	c0 := commits()
 	// Only committed issuances count: a refresh refused as a reuse signs
 	// an access token, but never hands it out or records it.
 	_, r0 := o.login(t)
+	if c := commits(); c != c0+1 {
+		t.Errorf("a login took %d commits, want 1", c-c0)
+	}
 	want(t, o.refresh(t, r0), 200)
 	want(t, o.refresh(t, r0), 200) // the grace retry
 	issued := func() int {

@@ -212,17 +212,26 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 		}
 		return Response{AccessToken: res.Value, TokenType: "Bearer", ExpiresIn: res.ExpiresIn(), Scope: scope, RefreshToken: rt}, nil
 	}
+	// A login's access and refresh tokens are committed together: both
+	// are recorded, or neither.
+	req.Defer = true
 	res, err := e.issuer.Issue(ctx, req)
 	if err != nil {
 		return Response{}, err
 	}
 	out := Response{AccessToken: res.Value, TokenType: "Bearer", ExpiresIn: res.ExpiresIn(), Scope: scope}
+	made := []issue.Result{res}
 	if s.Refresh && allowsRefresh(c) {
-		rt, err := e.refresh.IssueRefresh(ctx, e, r, c, s, scope, aud, pol)
+		rt, ok, err := e.refresh.IssueRefresh(ctx, e, r, c, s, scope, aud, pol)
 		if err != nil {
 			return Response{}, err
 		}
-		out.RefreshToken = rt
+		if ok {
+			out.RefreshToken, made = rt.Value, append(made, rt)
+		}
+	}
+	if err := e.issuer.Commit(ctx, made...); err != nil {
+		return Response{}, err
 	}
 	return out, nil
 }

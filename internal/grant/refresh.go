@@ -167,24 +167,23 @@ func (g *refreshGrant) rotate(ctx context.Context, e *Engine, r *Request, rot *r
 	return minted.Value, nil
 }
 
-// IssueRefresh starts a family: the first refresh token of a login.
-func (g *refreshGrant) IssueRefresh(ctx context.Context, e *Engine, r *Request, c store.Client, s *Subject, scope, aud []string, pol store.Policy) (string, error) {
+// IssueRefresh makes the first refresh token of a login (a family), with
+// issue.Request.Defer: the caller commits it with the login's access
+// token. ok is false when the family's lifetime leaves no room for one.
+func (g *refreshGrant) IssueRefresh(ctx context.Context, e *Engine, r *Request, c store.Client, s *Subject, scope, aud []string, pol store.Policy) (res issue.Result, ok bool, err error) {
 	ttl := time.Duration(pol.RefreshTTL) * time.Second
 	if !s.LifetimeEnd.IsZero() {
 		ttl = min(ttl, time.Until(s.LifetimeEnd))
 	}
 	if ttl <= 0 {
-		return "", nil
+		return issue.Result{}, false, nil
 	}
-	res, err := e.issuer.Issue(ctx, issue.Request{
+	res, err = e.issuer.Issue(ctx, issue.Request{
 		Tenant: r.Tenant, Kind: claims.KindRefresh, Format: store.FormatOpaque,
 		SubjectType: s.Type, Subject: s.ID, ClientID: c.ID, SessionID: s.SessionID, FamilyID: s.SessionID,
-		Scope: scope, Audience: aud, TTL: ttl, LifetimeEnd: s.LifetimeEnd, Action: "token.issue_refresh",
+		Scope: scope, Audience: aud, TTL: ttl, LifetimeEnd: s.LifetimeEnd, Action: "token.issue_refresh", Defer: true,
 	})
-	if err != nil {
-		return "", err
-	}
-	return res.Value, nil
+	return res, err == nil, err
 }
 
 func derefTime(t *time.Time) time.Time {

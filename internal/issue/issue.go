@@ -89,9 +89,9 @@ type Request struct {
 	AuditActor string
 	// ID, when set, is the token id to use (a NewTimeID).
 	ID string
-	// Defer leaves writing Result.Row and Result.Event to the caller, who
-	// writes them in its own transaction (a refresh, for instance) and,
-	// once it has committed, hands the event to audit.Recorder.Observe.
+	// Defer leaves writing Result.Row and Result.Event to the caller:
+	// Commit, with other results, or its own transaction (a refresh
+	// rotation), after which it hands the event to audit.Recorder.Observe.
 	Defer bool
 }
 
@@ -214,13 +214,26 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	if r.Defer {
 		return res, nil
 	}
-	// The token is handed out only once its ledger row and audit event
-	// are durable (group-committed with concurrent requests).
-	if err := i.o.Ledger.Write(ctx, []store.Token{row}, []store.AuditEvent{ev}); err != nil {
-		return Result{}, fault.Unavailable(fmt.Errorf("ledger write: %w", err))
+	if err := i.Commit(ctx, res); err != nil {
+		return Result{}, err
 	}
-	i.o.Audit.Observe(ev)
 	return res, nil
+}
+
+// Commit makes the ledger rows and audit events of results made with
+// Request.Defer durable, all in one group commit (shared with concurrent
+// requests). A token is handed out only once that returns nil.
+func (i *Issuer) Commit(ctx context.Context, results ...Result) error {
+	rows := make([]store.Token, 0, len(results))
+	events := make([]store.AuditEvent, 0, len(results))
+	for _, r := range results {
+		rows, events = append(rows, r.Row), append(events, r.Event)
+	}
+	if err := i.o.Ledger.Write(ctx, rows, events); err != nil {
+		return fault.Unavailable(fmt.Errorf("ledger write: %w", err))
+	}
+	i.o.Audit.Observe(events...)
+	return nil
 }
 
 func nonNil(s []string) []string {
