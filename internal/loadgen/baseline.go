@@ -1,11 +1,13 @@
 package loadgen
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -185,4 +187,35 @@ func (b *baseline) serveVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, `{"active":true}`)
+}
+
+// prepareBaselineSign is ModeBaselineSign: the baseline server signs per request.
+func prepareBaselineSign(ctx context.Context, c Config, client *http.Client, auth string) (*target, error) {
+	return &target{url: strings.TrimRight(c.Endpoint, "/") + baselineSignPath, auth: auth,
+		body: c.issueBody(), check: expectStatus200}, nil
+}
+
+// prepareBaselineVerify is ModeBaselineVerify: one token from the baseline
+// server, verified by it per request.
+func prepareBaselineVerify(ctx context.Context, c Config, client *http.Client, auth string) (*target, error) {
+	base := strings.TrimRight(c.Endpoint, "/")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+baselineTokenPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("setup: baseline token: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("setup: baseline token: %w", err)
+	}
+	tr, err := parseToken(resp.StatusCode, body)
+	if err != nil || tr.AccessToken == "" {
+		return nil, fmt.Errorf("setup: baseline token: %v", err)
+	}
+	return &target{url: base + baselineVerifyPath, auth: auth, body: tokenBody(tr.AccessToken),
+		check: expectActive(true)}, nil
 }

@@ -177,3 +177,13 @@ func startVerifyLib(ctx context.Context, c Config, tok string) (*target, error) 
 	return &target{method: http.MethodGet, url: "http://" + ln.Addr().String() + verifyLibPath,
 		auth: "Bearer " + tok, check: expectStatus200, stop: stop}, nil
 }
+
+// prepareVerifyLib is ModeVerifyLib: one token presented to an in-process
+// resource server built on the verify package.
+func prepareVerifyLib(ctx context.Context, c Config, client *http.Client, auth string) (*target, error) {
+	tok, err := issueToken(ctx, c, client, auth)
+	if err != nil {
+		return nil, err
+	}
+	return startVerifyLib(ctx, c, tok)
+}
