@@ -13,7 +13,6 @@ import (
 // accessTokenNote is printed with an access token shown once.
 const accessTokenNote = "the access token is shown only this once; tokend keeps only its ledger row."
 
-// checkFormat checks a --format value.
 // setFormat puts --format in body when it was given, after checking it.
 func setFormat(fs *pflag.FlagSet, body map[string]any, format string) error {
 	if !fs.Changed("format") {
