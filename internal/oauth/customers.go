@@ -45,9 +45,14 @@ func (cs *Customers) Register(mux *http.ServeMux) {
 // customer, so that one logout can end them all with one cutoff.
 func customerSession(userID string) string { return "cust:" + userID }
 
-// fromBrowser reports whether a request carries browser signals.
-func fromBrowser(r *http.Request) bool {
-	return r.Header.Get("Origin") != "" || r.Header.Get("Sec-Fetch-Mode") != "" || r.Header.Get("Sec-Fetch-Site") != ""
+// fromBrowser reports whether a request carries browser signals. A
+// request with more than one Origin is refused.
+func fromBrowser(r *http.Request) (bool, error) {
+	o, err := verify.Origin(r.Header)
+	if err != nil {
+		return false, fault.InvalidRequest("the request carries more than one Origin")
+	}
+	return o != "" || r.Header.Get("Sec-Fetch-Mode") != "" || r.Header.Get("Sec-Fetch-Site") != "", nil
 }
 
 func (cs *Customers) login(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +62,10 @@ func (cs *Customers) login(w http.ResponseWriter, r *http.Request) {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
-	err := httpx.DecodeJSON(r, cs.MaxBody, &body)
+	browser, err := fromBrowser(r)
+	if err == nil {
+		err = httpx.DecodeJSON(r, cs.MaxBody, &body)
+	}
 	var t store.Tenant
 	if err == nil {
 		t, err = cs.Store.Tenants().Get(r.Context(), ten)
@@ -84,7 +92,7 @@ func (cs *Customers) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := map[string]any{"kind": claims.KindCustomer, "customer_id": userID, "expires_in": res.ExpiresIn()}
-	if fromBrowser(r) {
+	if browser {
 		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: res.Value, Path: "/", HttpOnly: true, Secure: true,
 			SameSite: http.SameSiteStrictMode, Expires: *res.ExpiresAt})
 	} else {
