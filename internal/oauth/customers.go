@@ -123,13 +123,13 @@ func (cs *Customers) login(w http.ResponseWriter, r *http.Request) {
 //     often less trusted (OWASP Fetch Metadata resource isolation);
 //   - Origin, when sent, must be tokend's public origin (a foreign or
 //     "null" origin is refused, and more than one Origin always is);
-//   - a request with neither is not a browser's: the cookie alone does
-//     not do; it must send the token as a bearer token.
+//   - a request with neither is not a browser's, and the cookie alone is
+//     not enough: it must send the token as a bearer token.
 func (cs *Customers) cookieRequestAllowed(r *http.Request) error {
 	refuse := fault.Forbidden("a request authenticated by the session cookie must come from this server's own origin; " +
 		"other callers send the token as a bearer token")
 	site := r.Header.Get("Sec-Fetch-Site")
-	if site != "" && site != "same-origin" && site != "none" {
+	if len(r.Header.Values("Sec-Fetch-Site")) > 1 || site != "" && site != "same-origin" && site != "none" {
 		return refuse
 	}
 	o, err := verify.Origin(r.Header)
