@@ -3,6 +3,7 @@ package verify_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/tokend/tokend/claims"
@@ -92,6 +93,22 @@ func TestCheckUseRefusesSeveralOrigins(t *testing.T) {
 	}
 	if _, ok := verify.RequestOrigin(http.Header{"Referer": {"https://app.example.com/a", "https://app.example.com/b"}}); ok {
 		t.Fatal("RequestOrigin chose one of two Referers")
+	}
+}
+
+// TestWriteErrorRetryAfter: a resource server that could not check a token
+// answers 503 with a Retry-After; a refused token gets none.
+func TestWriteErrorRetryAfter(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	verify.WriteError(w, errors.New("introspection: connection refused"))
+	if w.Code != 503 || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("unavailable: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	w = httptest.NewRecorder()
+	verify.WriteError(w, &verify.Error{Status: 401, Code: "invalid_token", Description: "expired"})
+	if w.Code != 401 || w.Header().Get("Retry-After") != "" {
+		t.Fatalf("refused token: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
 	}
 }
 
