@@ -77,6 +77,9 @@ func WriteError(w http.ResponseWriter, err error) {
 	w.Header().Set("WWW-Authenticate", challenge)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	if e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "2") // RFC 9110 §10.2.3
+	}
 	w.WriteHeader(e.Status)
 	code := e.Code
 	if code == "" {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/tokend/tokend/claims"
 )
@@ -39,13 +40,18 @@ func forbidden(format string, args ...any) *Error {
 //   - impersonation tokens need the acted-for customer in CustomerHeader
 //     (whether that customer exists only tokend's gateway check can say);
 //   - any other token bound to origins (a user token bound to its
-//     referrer) is accepted only from one of them (Referer, else Origin).
+//     referrer) is accepted only from one of them (Referer, else Origin);
+//   - a request with more than one Origin (see [Origin]) is refused.
 func CheckUse(c *claims.Claims, h http.Header) error {
-	switch c.Kind {
-	case claims.KindRefresh:
+	if c.Kind == claims.KindRefresh {
 		return invalid("a refresh token is not an access token")
+	}
+	o, err := Origin(h)
+	if err != nil {
+		return err
+	}
+	switch c.Kind {
 	case claims.KindStorefront:
-		o := h.Get("Origin")
 		if o == "" {
 			// Server-side use, where the tenant's policy allowed it at
 			// mint time; a browser always sends Origin or Sec-Fetch-*.
@@ -86,17 +92,47 @@ func CheckUse(c *claims.Claims, h http.Header) error {
 }
 
 // RequestOrigin is the origin a request comes from: its Referer's, else
-// its Origin header.
+// its Origin header. More than one Referer or Origin gives none.
 func RequestOrigin(h http.Header) (string, bool) {
-	if ref := h.Get("Referer"); ref != "" {
+	if ref, ok := single(h, "Referer"); !ok {
+		return "", false
+	} else if ref != "" {
 		u, err := url.Parse(ref)
 		if err != nil || u.Host == "" {
 			return "", false
 		}
 		return claims.NormalizeOrigin(u.Scheme + "://" + u.Host)
 	}
-	if o := h.Get("Origin"); o != "" {
-		return claims.NormalizeOrigin(o)
+	o, err := Origin(h)
+	if err != nil || o == "" {
+		return "", false
+	}
+	return claims.NormalizeOrigin(o)
+}
+
+// Origin returns the request's Origin header, "" when it has none. A
+// browser sends exactly one origin (RFC 6454 §7.3, Fetch §3.2.5): two
+// Origin headers, or one holding a list (space-separated as in RFC 6454
+// §7.1, or comma-joined by a proxy merging repeated headers), mean the
+// request was forged or mangled, and reading only the first would let a
+// sender choose which one a check sees. Such a request is refused (403).
+func Origin(h http.Header) (string, error) {
+	o, ok := single(h, "Origin")
+	if !ok || strings.ContainsAny(o, ", \t") {
+		return "", forbidden("the request carries more than one Origin")
+	}
+	return o, nil
+}
+
+// single returns the one value of header k ("" when absent); ok is false
+// when k appears more than once.
+func single(h http.Header, k string) (v string, ok bool) {
+	vs := h.Values(k)
+	switch len(vs) {
+	case 0:
+		return "", true
+	case 1:
+		return strings.TrimSpace(vs[0]), true
 	}
 	return "", false
 }

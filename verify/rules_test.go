@@ -3,6 +3,7 @@ package verify_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/tokend/tokend/claims"
@@ -52,6 +53,62 @@ func TestCheckUse(t *testing.T) {
 				t.Fatalf("CheckUse = %v, want status %d", err, tc.status)
 			}
 		})
+	}
+}
+
+// TestCheckUseRefusesSeveralOrigins: which of two origins a check reads
+// must not be the sender's choice, so a request with more than one is
+// refused whatever their order.
+func TestCheckUseRefusesSeveralOrigins(t *testing.T) {
+	t.Parallel()
+	store := &claims.Claims{Kind: claims.KindStorefront, Origins: []string{"https://shop.example.com"}}
+	bound := &claims.Claims{Kind: claims.KindAccess, Origins: []string{"https://app.example.com"}}
+	for _, tc := range []struct {
+		name string
+		c    *claims.Claims
+		h    http.Header
+	}{
+		{"storefront, allowed origin first", store, http.Header{"Origin": {"https://shop.example.com", "https://evil.example.com"}}},
+		{"storefront, allowed origin second", store, http.Header{"Origin": {"https://evil.example.com", "https://shop.example.com"}}},
+		{"storefront, the same origin twice", store, http.Header{"Origin": {"https://shop.example.com", "https://shop.example.com"}}},
+		{"storefront, comma list", store, http.Header{"Origin": {"https://shop.example.com, https://evil.example.com"}}},
+		{"storefront, comma list without space", store, http.Header{"Origin": {"https://shop.example.com,https://evil.example.com"}}},
+		{"storefront, space list (RFC 6454 origin-list)", store, http.Header{"Origin": {"https://shop.example.com https://evil.example.com"}}},
+		{"access token, two origins", &claims.Claims{Kind: claims.KindAccess}, http.Header{"Origin": {"https://a.example", "https://b.example"}}},
+		{"referrer-bound, two referers", bound, http.Header{"Referer": {"https://app.example.com/a", "https://evil.example.com/b"}}},
+		{"referrer-bound, two origins", bound, http.Header{"Origin": {"https://app.example.com", "https://evil.example.com"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var e *verify.Error
+			if err := verify.CheckUse(tc.c, tc.h); !errors.As(err, &e) || e.Status != 403 {
+				t.Fatalf("CheckUse = %v, want 403", err)
+			}
+		})
+	}
+	if o, err := verify.Origin(http.Header{"Origin": {"https://shop.example.com"}}); err != nil || o != "https://shop.example.com" {
+		t.Fatalf("Origin of one header = %q, %v", o, err)
+	}
+	if o, err := verify.Origin(http.Header{}); err != nil || o != "" {
+		t.Fatalf("Origin without the header = %q, %v", o, err)
+	}
+	if _, ok := verify.RequestOrigin(http.Header{"Referer": {"https://app.example.com/a", "https://app.example.com/b"}}); ok {
+		t.Fatal("RequestOrigin chose one of two Referers")
+	}
+}
+
+// TestWriteErrorRetryAfter: a resource server that could not check a token
+// answers 503 with a Retry-After; a refused token gets none.
+func TestWriteErrorRetryAfter(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	verify.WriteError(w, errors.New("introspection: connection refused"))
+	if w.Code != 503 || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("unavailable: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	w = httptest.NewRecorder()
+	verify.WriteError(w, &verify.Error{Status: 401, Code: "invalid_token", Description: "expired"})
+	if w.Code != 401 || w.Header().Get("Retry-After") != "" {
+		t.Fatalf("refused token: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
 	}
 }
 

@@ -257,12 +257,15 @@ func TestVerifierKindRules(t *testing.T) {
 		{"storefront without origin", storefront, "", "", 403},
 		{"private server to server", private, "", "", 204},
 		{"private from a browser", private, "Sec-Fetch-Site", "cross-site", 403},
+		{"storefront with two origins", storefront, "Origin", "https://shop.example.com\nhttps://evil.example.com", 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest("GET", "/api", nil)
 			req.Header.Set("Authorization", "Bearer "+tc.tok)
 			if tc.hdr != "" {
-				req.Header.Set(tc.hdr, tc.val)
+				for _, v := range strings.Split(tc.val, "\n") { // one header line each
+					req.Header.Add(tc.hdr, v)
+				}
 			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)

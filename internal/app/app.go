@@ -158,7 +158,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	(&oauth.Check{Verifier: a.verifier, Store: st, Log: log}).Register(mux)
 	(&oauth.Mint{Verifier: a.verifier, Dir: a.dir, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Customers{Engine: a.engine, Issuer: a.issuer, Revoke: a.revoke, Verifier: a.verifier, Store: st,
-		MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+		PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Generate{Dir: a.dir, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log, Now: time.Now}).Register(mux)
 	(&oauth.Renew{Verifier: a.verifier, Dir: a.dir, Log: log}).Register(mux)
 	(&oauth.Discovery{

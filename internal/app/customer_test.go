@@ -55,6 +55,7 @@ func TestCustomerSessions(t *testing.T) {
 
 		req, _ := http.NewRequest("POST", s.URL+"/t/shop/customers/logout", nil)
 		req.Header.Set("Cookie", "tokend_session="+cookieTok)
+		req.Header.Set("Origin", s.URL) // a page of tokend's own origin
 		out := want(t, send(t, req), 204)
 		if !strings.Contains(out.Header.Get("Set-Cookie"), "Max-Age=0") {
 			t.Fatalf("logout does not clear the cookie: %q", out.Header.Get("Set-Cookie"))
@@ -67,5 +68,97 @@ func TestCustomerSessions(t *testing.T) {
 		}
 		// A new login after the logout works.
 		want(t, login(nil, creds), 200)
+	})
+}
+
+// TestCustomerLogoutCSRF: a logout authenticated by the session cookie
+// alone is refused unless it comes from tokend's own origin, and then
+// changes nothing; a same-origin page and a bearer caller log out.
+func TestCustomerLogoutCSRF(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := start(t, b)
+		setupOAuth(t, s, "shop")
+		creds := `{"email":"alice@example.com","password":"` + userPassword + `"}`
+		// login returns a session as cookie (browser) or bearer token.
+		login := func(browser bool) string {
+			t.Helper()
+			req, _ := http.NewRequest("POST", s.URL+"/t/shop/customers/login", strings.NewReader(creds))
+			req.Header.Set("Content-Type", "application/json")
+			if browser {
+				req.Header.Set("Origin", s.URL)
+				req.Header.Set("Sec-Fetch-Site", "same-origin")
+				ck := want(t, send(t, req), 200).Header.Get("Set-Cookie")
+				return strings.TrimPrefix(strings.Split(ck, ";")[0], "tokend_session=")
+			}
+			return want(t, send(t, req), 200).str("token")
+		}
+		alive := func(tok string) bool {
+			t.Helper()
+			req, _ := http.NewRequest("GET", s.URL+"/t/shop/check", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			return send(t, req).Status == 200
+		}
+		// logout posts with the cookie (or, with bearer, the Authorization
+		// header) and each header line of hdr.
+		logout := func(tok string, bearer bool, hdr http.Header) response {
+			t.Helper()
+			req, _ := http.NewRequest("POST", s.URL+"/t/shop/customers/logout", strings.NewReader("x=1"))
+			if bearer {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			} else {
+				req.Header.Set("Cookie", "tokend_session="+tok)
+			}
+			for k, vs := range hdr {
+				for _, v := range vs {
+					req.Header.Add(k, v)
+				}
+			}
+			return send(t, req)
+		}
+		const evil = "https://evil.example.com"
+		own := s.URL
+		sess := login(true)
+		for name, hdr := range map[string]http.Header{
+			"foreign origin, text/plain":           {"Origin": {evil}, "Content-Type": {"text/plain"}},
+			"foreign origin, cross-site":           {"Origin": {evil}, "Sec-Fetch-Site": {"cross-site"}, "Sec-Fetch-Mode": {"no-cors"}},
+			"cross-site without origin":            {"Sec-Fetch-Site": {"cross-site"}},
+			"same-site sibling":                    {"Origin": {"http://shop.127.0.0.1.nip.io"}, "Sec-Fetch-Site": {"same-site"}},
+			"opaque origin":                        {"Origin": {"null"}},
+			"own origin but cross-site":            {"Origin": {own}, "Sec-Fetch-Site": {"cross-site"}},
+			"own and foreign origin":               {"Origin": {own, evil}},
+			"own origin on another port":           {"Origin": {strings.TrimSuffix(own, own[strings.LastIndex(own, ":"):]) + ":1"}},
+			"the cookie alone, no browser signals": {"Content-Type": {"application/json"}},
+		} {
+			r := logout(sess, false, hdr)
+			if r.Status != 403 || r.str("error") != "forbidden" || r.Header.Get("Set-Cookie") != "" {
+				t.Errorf("%s: logout answered %d %s %q", name, r.Status, r.Raw, r.Header.Get("Set-Cookie"))
+			}
+			if !alive(sess) {
+				t.Fatalf("%s: a refused logout ended the session", name)
+			}
+		}
+
+		// A page of tokend's own origin logs out with the cookie, with fetch
+		// metadata or (older browsers) Origin alone.
+		for name, hdr := range map[string]http.Header{
+			"same-origin":                   {"Origin": {own}, "Sec-Fetch-Site": {"same-origin"}, "Content-Type": {"text/plain"}},
+			"origin without fetch metadata": {"Origin": {own}},
+		} {
+			sess := login(true)
+			want(t, logout(sess, false, hdr), 204)
+			if alive(sess) {
+				t.Fatalf("%s: the session survived its logout", name)
+			}
+		}
+		// A server holding the token logs out with it as a bearer token,
+		// with or without browser signals: no page can attach it.
+		for _, hdr := range []http.Header{nil, {"Origin": {evil}, "Sec-Fetch-Site": {"cross-site"}}} {
+			tok := login(false)
+			want(t, logout(tok, true, hdr), 204)
+			if alive(tok) {
+				t.Fatalf("bearer logout %v: the session survived", hdr)
+			}
+		}
 	})
 }

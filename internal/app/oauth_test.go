@@ -21,11 +21,12 @@ import (
 )
 
 // oauthTenant is a tenant with a service client, a password client that
-// may refresh, a user with roles and groups, and a project.
+// may refresh, a client allowed to introspect the tenant's tokens, a user
+// with roles and groups, and a project.
 type oauthTenant struct {
-	s                    *server
-	ten                  string
-	svcSecret, appSecret string
+	s                              *server
+	ten                            string
+	svcSecret, appSecret, rsSecret string
 }
 
 const userPassword = "correct horse battery"
@@ -44,7 +45,8 @@ func setupOAuth(t *testing.T, s *server, ten string) oauthTenant {
 		"scopes": []string{"read", "write"}, "audiences": []string{"https://orders.example.com"}}), 201).str("client_secret")
 	app := want(t, s.call(t, "POST", p+"/clients", a, map[string]any{"id": "app", "grant_types": []string{"password", "refresh_token"},
 		"scopes": []string{"read", "write", "admin"}, "policy": map[string]any{"password_grant": true}}), 201).str("client_secret")
-	return oauthTenant{s: s, ten: ten, svcSecret: svc, appSecret: app}
+	rs := want(t, s.call(t, "POST", p+"/clients", a, map[string]any{"id": "rs", "scopes": []string{"tokend:introspect"}}), 201).str("client_secret")
+	return oauthTenant{s: s, ten: ten, svcSecret: svc, appSecret: app, rsSecret: rs}
 }
 
 func (o oauthTenant) tokenURL() string { return o.s.URL + "/t/" + o.ten + "/oauth2/token" }
@@ -63,9 +65,15 @@ func (o oauthTenant) form(t *testing.T, endpoint, id, secret string, v url.Value
 	return send(t, req)
 }
 
+// introspect introspects tok as a client that may see it: a refresh token
+// (only ever visible to its own client) as app, anything else as rs.
 func (o oauthTenant) introspect(t *testing.T, tok string) response {
 	t.Helper()
-	return want(t, o.form(t, "introspect", "svc", o.svcSecret, url.Values{"token": {tok}}), 200)
+	id, secret := "rs", o.rsSecret
+	if strings.HasPrefix(tok, "tkd_rt_") {
+		id, secret = "app", o.appSecret
+	}
+	return want(t, o.form(t, "introspect", id, secret, url.Values{"token": {tok}}), 200)
 }
 
 func (o oauthTenant) active(t *testing.T, tok string) bool {

@@ -3,6 +3,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable error code.
@@ -43,6 +44,9 @@ type Error struct {
 	// Field names the offending input for validation errors, if any.
 	Field string
 	Cause error
+	// RetryAfter, when positive, is how long the caller should wait before
+	// trying again (the Retry-After of a 429 or 503 answer).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -184,5 +188,12 @@ func Internal(cause error) *Error {
 func (e *Error) WithField(field string) *Error {
 	c := *e
 	c.Field = field
+	return &c
+}
+
+// WithRetryAfter returns a copy of e telling the caller to retry after d.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	c := *e
+	c.RetryAfter = d
 	return &c
 }

@@ -60,7 +60,7 @@ func (e *Engine) throttleCheck(ctx context.Context, tenant, login string) error 
 		}
 		if until.After(now) {
 			wait := int(math.Ceil(until.Sub(now).Seconds()))
-			return fault.RateLimited("too many failed logins; retry in %d s", wait)
+			return fault.RateLimited("too many failed logins; retry in %d s", wait).WithRetryAfter(until.Sub(now))
 		}
 	}
 	return nil

@@ -93,6 +93,7 @@ type recorder struct {
 func (r *recorder) WriteHeader(code int) {
 	if !r.wrote {
 		r.status, r.wrote = code, true
+		defaultRetryAfter(r.Header(), code)
 	}
 	r.ResponseWriter.WriteHeader(code)
 }

@@ -85,6 +85,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case fault.CodeUnauthenticated:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tokend"`)
 	}
+	setRetryAfter(w.Header(), f.RetryAfter)
 	WriteJSON(w, status, ErrorBody{Error: string(f.Code), Description: f.Description, Field: f.Field})
 }
 

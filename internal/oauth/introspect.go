@@ -19,7 +19,8 @@ import (
 // POST /t/{tenant}/oauth2/introspect, revocation (RFC 7009) at
 // POST /t/{tenant}/oauth2/revoke and the revocation feed at
 // GET /t/{tenant}/revocations, all for authenticated confidential clients
-// of the tenant.
+// of the tenant. Introspection shows a client only the tokens
+// [introspect.Visible] lets it see.
 type TokenAdmin struct {
 	Engine   *grant.Engine
 	Verifier *introspect.Verifier
@@ -65,7 +66,7 @@ var inactive = []byte(`{"active":false}` + "\n")
 
 func (ta *TokenAdmin) introspect(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	_, raw, err := ta.client(r)
+	caller, raw, err := ta.client(r)
 	if err != nil {
 		httpx.WriteError(w, r, ta.Log, err)
 		return
@@ -75,7 +76,8 @@ func (ta *TokenAdmin) introspect(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, ta.Log, err)
 		return
 	}
-	if err != nil || id.Tenant != r.PathValue("tenant") {
+	// A token the caller may not see is answered like an unknown one.
+	if err != nil || id.Tenant != r.PathValue("tenant") || !introspect.Visible(caller, &id.Claims) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(inactive)
 		return
