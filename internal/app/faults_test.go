@@ -151,9 +151,7 @@ func (o oauthTenant) issueConcurrently(n int) []outcome {
 }
 
 // wantUnavailableInTime fails unless every outcome is an answered 503
-// temporarily_unavailable within the deadline and the margin, and returns
-// the token ids of any 200 (none is wanted, but each must be in the
-// ledger).
+// temporarily_unavailable within the deadline and the margin.
 func wantUnavailableInTime(t *testing.T, what string, outs []outcome) {
 	t.Helper()
 	for i, r := range outs {
@@ -195,6 +193,17 @@ func (o oauthTenant) issueUntilOK(t *testing.T) outcome {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// wantRecovered fails unless, once the fault is gone, issuance works
+// again, every token handed out during it (outs) or after is in the
+// ledger, and every answer was logged with the status the client got.
+func (o oauthTenant) wantRecovered(t *testing.T, outs []outcome, logs *logBuffer, flush func()) {
+	t.Helper()
+	ok := o.issueUntilOK(t)
+	wantInLedger(t, o.s, delivered(t, append(outs, ok)))
+	flush()
+	wantAccessLogged(t, logs.lines(t), outs)
 }
 
 // wantInLedger fails unless every delivered token has its ledger row.
@@ -272,11 +281,8 @@ func TestLockedSQLiteAnswersInTime(t *testing.T) {
 	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
-	ok := o.issueUntilOK(t)
-	wantInLedger(t, srv, delivered(t, append(all, ok)))
+	o.wantRecovered(t, all, logs, flush)
 	want(t, readyz(t, srv), 200)
-	flush()
-	wantAccessLogged(t, logs.lines(t), all)
 }
 
 // TestFullDiskSQLite: with the data directory's file system full, writes
@@ -339,22 +345,12 @@ func TestFullDiskSQLite(t *testing.T) {
 }
 
 // pgThroughProxy starts a server on a fresh PostgreSQL database reached
-// through a loopback proxy the test controls, and returns the database's
-// real URL too.
-func pgThroughProxy(t *testing.T, staleFor time.Duration) (*server, *faulttest.Proxy, string, *logBuffer, func()) {
+// through a loopback proxy the test controls.
+func pgThroughProxy(t *testing.T, staleFor time.Duration) (*server, *faulttest.Proxy, *logBuffer, func()) {
 	t.Helper()
-	direct := pgtest.NewDatabase(t)
-	u, err := url.Parse(direct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := faulttest.Start(t, u.Host)
-	proxied, err := p.URL(direct)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, proxied := faulttest.StartFor(t, pgtest.NewDatabase(t))
 	srv, logs, flush := faultServer(t, proxied, "", staleFor)
-	return srv, p, direct, logs, flush
+	return srv, p, logs, flush
 }
 
 // TestFrozenPostgresAnswersInTime: with PostgreSQL frozen (the proxy stops
@@ -365,7 +361,7 @@ func pgThroughProxy(t *testing.T, staleFor time.Duration) (*server, *faulttest.P
 // again once the database answers.
 func TestFrozenPostgresAnswersInTime(t *testing.T) {
 	t.Parallel()
-	srv, p, _, logs, flush := pgThroughProxy(t, time.Minute)
+	srv, p, logs, flush := pgThroughProxy(t, time.Minute)
 	o := setupOAuth(t, srv, "shop")
 	o.issueUntilOK(t)
 
@@ -377,10 +373,7 @@ func TestFrozenPostgresAnswersInTime(t *testing.T) {
 		t.Errorf("readyz with the database frozen: %d %s", r.Status, r.Raw)
 	}
 	p.Resume()
-	ok := o.issueUntilOK(t)
-	wantInLedger(t, srv, delivered(t, append(outs, ok)))
-	flush()
-	wantAccessLogged(t, logs.lines(t), outs)
+	o.wantRecovered(t, outs, logs, flush)
 }
 
 // TestLockedPostgresAnswersInTime: with another session holding an
@@ -430,10 +423,7 @@ func TestLockedPostgresAnswersInTime(t *testing.T) {
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ok := o.issueUntilOK(t)
-	wantInLedger(t, srv, delivered(t, append(outs, ok)))
-	flush()
-	wantAccessLogged(t, logs.lines(t), outs)
+	o.wantRecovered(t, outs, logs, flush)
 }
 
 // TestPostgresOutageServesLastKnownState: when the connection to
@@ -447,7 +437,7 @@ func TestPostgresOutageServesLastKnownState(t *testing.T) {
 	t.Parallel()
 	// Longer than the 2 s the client record is cached for.
 	const staleFor = 4 * time.Second
-	srv, p, _, logs, flush := pgThroughProxy(t, staleFor)
+	srv, p, logs, flush := pgThroughProxy(t, staleFor)
 	o := setupOAuth(t, srv, "shop")
 	tok := o.issueUntilOK(t).body["access_token"].(string)
 	p0 := "/v1/tenants/shop/clients"

@@ -60,6 +60,22 @@ func Start(t testing.TB, target string) *Proxy {
 	return p
 }
 
+// StartFor is Start for the server a URL names (say a postgres:// URL):
+// it returns the proxy and the same URL through it.
+func StartFor(t testing.TB, rawURL string) (*Proxy, string) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Start(t, u.Host)
+	proxied, err := p.URL(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, proxied
+}
+
 // Addr is the proxy's host:port.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 

@@ -40,7 +40,7 @@ func TestAccessLogRecordsStatusSent(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/late", func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done()                // the request deadline
+		<-r.Context().Done()               // the request deadline
 		time.Sleep(300 * time.Millisecond) // and past the write timeout
 		w.WriteHeader(http.StatusTeapot)
 	})

@@ -2,7 +2,6 @@ package keys_test
 
 import (
 	"context"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -33,16 +32,7 @@ func (c *clock) add(d time.Duration) {
 func TestStaleKeysWhileDatabaseUnavailable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	direct := pgtest.NewDatabase(t)
-	u, err := url.Parse(direct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := faulttest.Start(t, u.Host)
-	proxied, err := p.URL(direct)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, proxied := faulttest.StartFor(t, pgtest.NewDatabase(t))
 	db, err := postgres.Open(ctx, proxied)
 	if err != nil {
 		t.Fatal(err)
