@@ -21,6 +21,7 @@ import (
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/admin"
 	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/changes"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/grant"
@@ -56,18 +57,26 @@ type App struct {
 	// stopping is closed when shutdown starts, to end event streams.
 	stopping chan struct{}
 	pg       *postgres.DB
+	writes   writeHealth
+	// startSync is when the revocations were first loaded; follower, once
+	// running, says how current they are since.
+	startSync time.Time
+	follower  atomic.Pointer[changes.Follower]
 }
 
 // OpenStore opens the configured database: PostgreSQL when a database URL
 // is set, else SQLite in the data directory (created with mode 0700).
 func OpenStore(ctx context.Context, cfg config.Config) (Migrator, error) {
 	if cfg.DatabaseURL != "" {
-		return postgres.Open(ctx, cfg.DatabaseURL)
+		return postgres.OpenWith(ctx, cfg.DatabaseURL, postgres.Options{Timeout: cfg.RequestTimeout})
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "tokend.db"))
+	// Half the request's time for another process's lock, so that a
+	// request queued behind a commit waiting for it still gets its answer
+	// in time.
+	return sqlite.OpenWith(ctx, filepath.Join(cfg.DataDir, "tokend.db"), sqlite.Options{BusyTimeout: cfg.RequestTimeout / 2})
 }
 
 // Migrator is a store that can apply its schema migrations.
@@ -113,13 +122,15 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	a := &App{cfg: cfg, log: log, st: st}
 	issuerOf := func(t string) string { return tenant.Issuer(cfg.PublicURL, t) }
 	var err error
-	a.keys, err = keys.New(keys.Options{Store: st, Master: master, Issuer: issuerOf})
+	a.keys, err = keys.New(keys.Options{Store: st, Master: master, Issuer: issuerOf, StaleFor: cfg.StaleFor})
 	if err != nil {
 		return nil, err
 	}
 	a.audit = audit.New(st, log, nil)
 	a.registry = prometheus.NewRegistry()
-	a.ledger = ledger.New(ledger.Options{Store: st, Seal: audit.Seal, Log: log, Observe: commitMetrics(a.registry)})
+	metricsOf := commitMetrics(a.registry)
+	a.ledger = ledger.New(ledger.Options{Store: st, Seal: audit.Seal, Log: log, Timeout: cfg.RequestTimeout,
+		Observe: func(c ledger.Commit) { metricsOf(c); a.writes.observe(c) }})
 	a.audit.SetWriter(a.ledger)
 	a.issuer, err = issue.New(issue.Options{Store: st, Signer: a.keys, Audit: a.audit, Ledger: a.ledger, PublicURL: cfg.PublicURL})
 	if err != nil {
@@ -129,6 +140,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	a.startSync = time.Now()
 	if err := a.revoke.Sync(context.Background()); err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
@@ -136,7 +148,8 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	a.verifier, err = introspect.New(introspect.Options{Store: st, Keys: a.keys, Peek: keys.PeekIssuer, Revocations: a.revoke, PublicURL: cfg.PublicURL})
+	a.verifier, err = introspect.New(introspect.Options{Store: st, Keys: a.keys, Peek: keys.PeekIssuer, Revocations: a.revoke,
+		PublicURL: cfg.PublicURL, Current: a.revocationsCurrent})
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +160,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	mux := http.NewServeMux()
 	admin.New(a.dir, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
 	a.engine, err = grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log,
-		RefreshGrace: cfg.RefreshGrace, PublicURL: cfg.PublicURL, Secrets: a.dir})
+		RefreshGrace: cfg.RefreshGrace, PublicURL: cfg.PublicURL, Secrets: a.dir, StaleFor: cfg.StaleFor})
 	if err != nil {
 		return nil, err
 	}
@@ -174,8 +187,21 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	a.handler = httpx.Wrap(httpx.JSONMux(mux, log), log, metrics, cfg.MaxBodyBytes)
+	a.handler = httpx.Deadline(httpx.Wrap(httpx.JSONMux(mux, log), log, metrics, cfg.MaxBodyBytes), a.requestTimeout)
 	return a, nil
+}
+
+// requestTimeout is a request's deadline: Config.RequestTimeout, but for
+// the revocation feed, whose long polls wait up to oauth.MaxFeedWait on
+// top, and whose event streams bound each of their steps themselves.
+func (a *App) requestTimeout(r *http.Request) time.Duration {
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/t/") && strings.HasSuffix(r.URL.Path, "/revocations") {
+		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			return 0
+		}
+		return a.cfg.RequestTimeout + oauth.MaxFeedWait
+	}
+	return a.cfg.RequestTimeout
 }
 
 // Handler returns the server's root handler.
@@ -187,15 +213,19 @@ func (a *App) Store() store.Store { return a.st }
 // Directory returns the directory core.
 func (a *App) Directory() *directory.Service { return a.dir }
 
-// readyz reports ready once start-up finished, the database answers and
-// the signing keys open (keys load lazily per tenant, so they are checked
-// on the system tenant when it exists).
+// readyz reports ready once start-up finished, the database answers, no
+// write failed for the storage's sake lately (since the last one that
+// succeeded) and the signing keys open (keys load lazily per tenant, so
+// they are checked on the system tenant when it exists).
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	problems := map[string]string{}
 	if !a.ready.Load() {
 		problems["server"] = "starting"
+	}
+	if p := a.writes.problem(); p != "" {
+		problems["writes"] = p
 	}
 	if err := a.st.Ping(ctx); err != nil {
 		problems["database"] = "unreachable"

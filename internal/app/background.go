@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/tokend/tokend/internal/changes"
@@ -16,33 +17,71 @@ const (
 	pruneGrace = 24 * time.Hour
 )
 
+// revocationLag is how far behind the revocation log this replica may be
+// before its revocation state counts as stale (see Config.StaleFor).
+const revocationLag = 2 * time.Second
+
 // startBackground starts the change-log follower and the pruner.
 func (a *App) startBackground(ctx context.Context) {
-	f, err := changes.New(ctx, a.st, changePoll, a.log, a.applyChange)
-	if err != nil {
+	go a.follow(ctx)
+	go a.prune(ctx)
+}
+
+// follow starts the change-log follower, trying again every second while
+// the database cannot be read, and runs it until ctx is done.
+func (a *App) follow(ctx context.Context) {
+	for ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, changes.PollTimeout)
+		f, err := changes.New(pctx, a.st, changePoll, a.log, a.applyChange)
+		if err == nil {
+			// Revocations made since start-up, before the log was followed.
+			err = a.revoke.Sync(pctx)
+		}
+		cancel()
+		if err == nil {
+			a.follower.Store(f)
+			if a.pg != nil {
+				go func() { _ = a.pg.Listen(ctx, f.Wake) }()
+			}
+			f.Run(ctx)
+			return
+		}
 		a.log.Error("change log follower not started", "error", err)
-	} else {
-		go f.Run(ctx)
-		if a.pg != nil {
-			go func() { _ = a.pg.Listen(ctx, f.Wake) }()
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
 		}
 	}
-	go a.prune(ctx)
 }
 
 // applyChange drops caches another replica made stale and applies new
 // revocations to the deny-list.
-func (a *App) applyChange(c store.Change) {
+func (a *App) applyChange(ctx context.Context, c store.Change) error {
 	a.engine.Invalidate(c)
 	switch c.Entity {
 	case store.EntityKey, store.EntityTenant:
 		a.keys.Invalidate(c.Tenant)
 		a.verifier.Invalidate(c.Tenant)
 	case store.EntityRevocation:
-		if err := a.revoke.Sync(context.Background()); err != nil {
-			a.log.Warn("revocation sync failed", "error", err)
+		if err := a.revoke.Sync(ctx); err != nil {
+			return fmt.Errorf("revocation sync: %w", err)
 		}
 	}
+	return nil
+}
+
+// revocationsCurrent reports when the deny-list may be missing revocations
+// for longer than the stale window allows: the revocation log has not been
+// read since.
+func (a *App) revocationsCurrent() error {
+	synced := a.startSync
+	if f := a.follower.Load(); f != nil {
+		synced = f.Synced()
+	}
+	if lag := time.Since(synced); lag > revocationLag+a.cfg.StaleFor {
+		return fmt.Errorf("revocation log not read for %s", lag.Round(time.Millisecond))
+	}
+	return nil
 }
 
 // prune deletes expired ledger rows and old change-log entries.

@@ -31,6 +31,21 @@ type Server struct {
 // empty) until the test ends.
 func Start(t testing.TB, databaseURL string) *Server {
 	t.Helper()
+	return StartWith(t, databaseURL, Options{})
+}
+
+// Options tune StartWith.
+type Options struct {
+	// Config, when set, changes the configuration before the server
+	// starts (address, data directory, database and master key are set).
+	Config func(*config.Config)
+	// Log receives the server's logs; nil discards them.
+	Log *slog.Logger
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, databaseURL string, o Options) *Server {
+	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.DatabaseURL = databaseURL
@@ -42,8 +57,19 @@ func Start(t testing.TB, databaseURL string) *Server {
 		t.Fatal(err)
 	}
 	cfg.Addr, cfg.PublicURL = ln.Addr().String(), "http://"+ln.Addr().String()
+	if o.Config != nil {
+		o.Config(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		cancel()
 		ln.Close()

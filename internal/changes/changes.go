@@ -7,29 +7,40 @@ package changes
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokend/tokend/internal/store"
 )
+
+// PollTimeout bounds one poll, so that a database that stopped answering
+// shows as a failed poll instead of a follower stuck in it.
+const PollTimeout = 5 * time.Second
 
 // Follower polls the change log from the position it started at.
 type Follower struct {
 	st       store.Store
 	log      *slog.Logger
 	interval time.Duration
-	apply    func(store.Change)
+	apply    func(context.Context, store.Change) error
 	wake     chan struct{}
 	cursor   int64
+	// synced is when the last complete poll started (Unix nanoseconds).
+	synced atomic.Int64
 }
 
 // New returns a Follower that calls apply for every change after the
-// current end of the log, polling every interval.
-func New(ctx context.Context, st store.Store, interval time.Duration, log *slog.Logger, apply func(store.Change)) (*Follower, error) {
+// current end of the log, polling every interval. A change whose apply
+// fails is applied again at the next poll, with those after it.
+func New(ctx context.Context, st store.Store, interval time.Duration, log *slog.Logger, apply func(context.Context, store.Change) error) (*Follower, error) {
+	start := time.Now()
 	last, err := st.Changes().Last(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &Follower{st: st, log: log, interval: interval, apply: apply, wake: make(chan struct{}, 1), cursor: last}, nil
+	f := &Follower{st: st, log: log, interval: interval, apply: apply, wake: make(chan struct{}, 1), cursor: last}
+	f.synced.Store(start.UnixNano())
+	return f, nil
 }
 
 // Wake makes the follower poll now; it never blocks.
@@ -39,6 +50,10 @@ func (f *Follower) Wake() {
 	default:
 	}
 }
+
+// Synced returns when the last complete poll started: every change
+// committed before then has been applied.
+func (f *Follower) Synced() time.Time { return time.Unix(0, f.synced.Load()) }
 
 // Run polls until ctx is done.
 func (f *Follower) Run(ctx context.Context) {
@@ -51,7 +66,10 @@ func (f *Follower) Run(ctx context.Context) {
 		case <-t.C:
 		case <-f.wake:
 		}
-		if err := f.Poll(ctx); err != nil && ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, PollTimeout)
+		err := f.Poll(pctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
 			f.log.WarnContext(ctx, "change log poll failed", "error", err)
 		}
 	}
@@ -59,16 +77,20 @@ func (f *Follower) Run(ctx context.Context) {
 
 // Poll applies every change after the cursor.
 func (f *Follower) Poll(ctx context.Context) error {
+	start := time.Now()
 	for {
 		cs, err := f.st.Changes().After(ctx, f.cursor, 500)
 		if err != nil {
 			return err
 		}
 		for _, c := range cs {
-			f.apply(c)
+			if err := f.apply(ctx, c); err != nil {
+				return err
+			}
 			f.cursor = c.Seq
 		}
 		if len(cs) < 500 {
+			f.synced.Store(start.UnixNano())
 			return nil
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -33,6 +34,13 @@ const (
 
 // MinMaxBodyBytes is the smallest accepted MaxBodyBytes.
 const MinMaxBodyBytes = 1024
+
+// DefaultRequestTimeout is the request deadline unless WriteTimeout asks
+// for a shorter one.
+const DefaultRequestTimeout = 5 * time.Second
+
+// unsetDuration marks a duration not set by the file, environment or flags.
+const unsetDuration = time.Duration(math.MinInt64)
 
 // Config is the configuration of the tokend server commands. Load builds it
 // from flags, the environment, an optional JSON file and Default.
@@ -69,6 +77,16 @@ type Config struct {
 	IdleTimeout time.Duration
 	// ShutdownTimeout bounds graceful shutdown (--shutdown-timeout).
 	ShutdownTimeout time.Duration
+	// RequestTimeout is every request's deadline, database calls included;
+	// past it the answer is 503 temporarily_unavailable. It must be below
+	// WriteTimeout; when not set, Load makes it DefaultRequestTimeout or
+	// two thirds of WriteTimeout, whichever is lower (--request-timeout).
+	RequestTimeout time.Duration
+	// StaleFor is how long, while the database is unreachable, the last
+	// known clients, keys and revocations keep serving introspection and
+	// the gateway check past their normal cache lifetime; 0 never serves
+	// stale state (--stale-for).
+	StaleFor time.Duration
 	// RefreshGrace is how long after a refresh the previous refresh token
 	// may be presented once more by the same client (--refresh-grace).
 	RefreshGrace time.Duration
@@ -93,6 +111,8 @@ func Default() Config {
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		ShutdownTimeout:   15 * time.Second,
+		RequestTimeout:    DefaultRequestTimeout,
+		StaleFor:          3 * time.Minute,
 		RefreshGrace:      10 * time.Second,
 		MaxBodyBytes:      1 << 20,
 	}
@@ -122,6 +142,8 @@ var fields = []field{
 	{name: "write-timeout", usage: "time allowed to write a response", ptr: func(c *Config) any { return &c.WriteTimeout }},
 	{name: "idle-timeout", usage: "time an idle keep-alive connection is kept open", ptr: func(c *Config) any { return &c.IdleTimeout }},
 	{name: "shutdown-timeout", usage: "time allowed for graceful shutdown", ptr: func(c *Config) any { return &c.ShutdownTimeout }},
+	{name: "request-timeout", usage: "deadline of every request, database calls included (503 past it); below --write-timeout (default 5s or 2/3 of --write-timeout, whichever is lower)", ptr: func(c *Config) any { return &c.RequestTimeout }},
+	{name: "stale-for", usage: "how long introspection and the gateway check keep answering from the last known clients, keys and revocations while the database is unreachable (0: never)", ptr: func(c *Config) any { return &c.StaleFor }},
 	{name: "refresh-grace", usage: "how long a spent refresh token may be retried once (a client that lost the response)", ptr: func(c *Config) any { return &c.RefreshGrace }},
 	{name: "max-body-bytes", usage: "maximum request body size in bytes (at least 1024)", ptr: func(c *Config) any { return &c.MaxBodyBytes }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
@@ -177,6 +199,7 @@ func Load(fs *pflag.FlagSet, environ []string) (Config, error) {
 	env := parseEnviron(environ)
 	cfg := Default()
 	cfg.PublicURL = ""
+	cfg.RequestTimeout = unsetDuration
 	var errs []error
 
 	// The configuration file's own location: flag, then environment.
@@ -226,6 +249,9 @@ func Load(fs *pflag.FlagSet, environ []string) (Config, error) {
 		cfg.MasterKey = mk
 	}
 
+	if cfg.RequestTimeout == unsetDuration {
+		cfg.RequestTimeout = min(DefaultRequestTimeout, cfg.WriteTimeout*2/3)
+	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL, _ = derivePublicURL(cfg.Addr) // a bad Addr is reported by Validate
 	} else {
@@ -298,10 +324,18 @@ func (c Config) Validate() error {
 		{"idle-timeout", c.IdleTimeout},
 		{"shutdown-timeout", c.ShutdownTimeout},
 		{"refresh-grace", c.RefreshGrace},
+		{"request-timeout", c.RequestTimeout},
 	} {
 		if t.d <= 0 {
 			add(t.name, "must be positive, got %s", t.d)
 		}
+	}
+	if c.RequestTimeout > 0 && c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
+		// The answer must be written before the connection's write deadline.
+		add("request-timeout", "must be below write-timeout (%s), got %s", c.WriteTimeout, c.RequestTimeout)
+	}
+	if c.StaleFor < 0 {
+		add("stale-for", "must not be negative, got %s", c.StaleFor)
 	}
 	if c.MaxBodyBytes < MinMaxBodyBytes {
 		add("max-body-bytes", "must be at least %d, got %d", MinMaxBodyBytes, c.MaxBodyBytes)

@@ -59,6 +59,8 @@ func TestDefault(t *testing.T) {
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		ShutdownTimeout:   15 * time.Second,
+		RequestTimeout:    5 * time.Second,
+		StaleFor:          3 * time.Minute,
 		RefreshGrace:      10 * time.Second,
 		MaxBodyBytes:      1 << 20,
 	}
@@ -107,6 +109,8 @@ func TestRegisterFlags(t *testing.T) {
 		"idle-timeout":        "1m0s",
 		"shutdown-timeout":    "15s",
 		"refresh-grace":       "10s",
+		"request-timeout":     "5s",
+		"stale-for":           "3m0s",
 		"max-body-bytes":      "1048576",
 		"config":              "",
 	}
@@ -262,7 +266,9 @@ func TestEnvNaming(t *testing.T) {
 		{"TOKEND_LOG_FORMAT=text", func(c Config) bool { return c.LogFormat == "text" }},
 		{"TOKEND_READ_HEADER_TIMEOUT=1s", func(c Config) bool { return c.ReadHeaderTimeout == time.Second }},
 		{"TOKEND_READ_TIMEOUT=2s", func(c Config) bool { return c.ReadTimeout == 2*time.Second }},
-		{"TOKEND_WRITE_TIMEOUT=3s", func(c Config) bool { return c.WriteTimeout == 3*time.Second }},
+		{"TOKEND_WRITE_TIMEOUT=3s", func(c Config) bool { return c.WriteTimeout == 3*time.Second && c.RequestTimeout == 2*time.Second }},
+		{"TOKEND_REQUEST_TIMEOUT=1500ms", func(c Config) bool { return c.RequestTimeout == 1500*time.Millisecond }},
+		{"TOKEND_STALE_FOR=30s", func(c Config) bool { return c.StaleFor == 30*time.Second }},
 		{"TOKEND_IDLE_TIMEOUT=4m", func(c Config) bool { return c.IdleTimeout == 4*time.Minute }},
 		{"TOKEND_SHUTDOWN_TIMEOUT=500ms", func(c Config) bool { return c.ShutdownTimeout == 500*time.Millisecond }},
 		{"TOKEND_MAX_BODY_BYTES=4096", func(c Config) bool { return c.MaxBodyBytes == 4096 }},
@@ -343,12 +349,13 @@ func TestConfigFile(t *testing.T) {
 	}{
 		{name: "every key", content: `{"addr": "127.0.0.1:7000", "public-url": "https://id.example.com/", "data": "/d", "database": "postgres://db/t",
 			"dev": true, "log-level": "error", "log-format": "text", "read-header-timeout": "1s", "read-timeout": "2s",
-			"write-timeout": "3s", "idle-timeout": "4s", "shutdown-timeout": "5s", "max-body-bytes": 2048}`,
+			"write-timeout": "3s", "idle-timeout": "4s", "shutdown-timeout": "5s", "request-timeout": "2s", "stale-for": "1m", "max-body-bytes": 2048}`,
 			want: func(c Config) bool {
 				return c.Addr == "127.0.0.1:7000" && c.PublicURL == "https://id.example.com" && c.DataDir == "/d" &&
 					c.DatabaseURL == "postgres://db/t" && c.Dev && c.LogLevel == "error" && c.LogFormat == "text" &&
 					c.ReadHeaderTimeout == time.Second && c.ReadTimeout == 2*time.Second && c.WriteTimeout == 3*time.Second &&
-					c.IdleTimeout == 4*time.Second && c.ShutdownTimeout == 5*time.Second && c.MaxBodyBytes == 2048
+					c.IdleTimeout == 4*time.Second && c.ShutdownTimeout == 5*time.Second && c.MaxBodyBytes == 2048 &&
+					c.RequestTimeout == 2*time.Second && c.StaleFor == time.Minute
 			}},
 		{name: "strings for bool and integer", content: `{"dev": "true", "max-body-bytes": "4096"}`,
 			want: func(c Config) bool { return c.Dev && c.MaxBodyBytes == 4096 }},
@@ -456,6 +463,10 @@ func TestValidate(t *testing.T) {
 		{name: "zero idle timeout", mutate: func(c *Config) { c.IdleTimeout = 0 }, wantErr: "idle-timeout: "},
 		{name: "zero shutdown timeout", mutate: func(c *Config) { c.ShutdownTimeout = 0 }, wantErr: "shutdown-timeout: "},
 		{name: "tiny body limit", mutate: func(c *Config) { c.MaxBodyBytes = 1023 }, wantErr: "max-body-bytes: "},
+		{name: "zero request timeout", mutate: func(c *Config) { c.RequestTimeout = 0 }, wantErr: "request-timeout: "},
+		{name: "request timeout not below write timeout", mutate: func(c *Config) { c.RequestTimeout = c.WriteTimeout }, wantErr: "request-timeout: must be below write-timeout"},
+		{name: "negative stale-for", mutate: func(c *Config) { c.StaleFor = -time.Second }, wantErr: "stale-for: "},
+		{name: "no stale state", mutate: func(c *Config) { c.StaleFor = 0 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -490,7 +501,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	err := c.Validate()
 	fields := []string{"addr: ", "public-url: ", "data: ", "database: ", "log-level: ", "log-format: ",
-		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "max-body-bytes: "}
+		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "max-body-bytes: "}
 	wantErrContains(t, err, fields...)
 	joined, ok := err.(interface{ Unwrap() []error })
 	if !ok {

@@ -110,7 +110,7 @@ func storeErr(err error) error {
 		return fault.NotFound("not found").WithCause(err)
 	case errors.Is(err, store.ErrConflict):
 		return fault.Conflict("already exists").WithCause(err)
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fault.Unavailable(err)
 	default:
 		return fault.Internal(err)

@@ -2,6 +2,7 @@ package grant
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -16,6 +17,16 @@ const cacheTTL = 2 * time.Second
 // cacheSize bounds each cache; when full, an arbitrary entry goes.
 const cacheSize = 10000
 
+// While the database is unavailable, an entry past cacheTTL is served for
+// up to Options.StaleFor more (the last known state). The read that would
+// refresh it is then bounded by staleProbe, and after one fails, such
+// entries are served for staleRetry without asking the database again, so
+// that a hung database does not cost every request a probe.
+const (
+	staleProbe = time.Second
+	staleRetry = time.Second
+)
+
 type cached[T any] struct {
 	v  T
 	at time.Time
@@ -24,68 +35,93 @@ type cached[T any] struct {
 // readCache keeps tenants and clients the token endpoint reads on every
 // request, so the hot path does not query the database for them.
 type readCache struct {
-	mu      sync.Mutex
-	tenants map[string]cached[store.Tenant]
-	clients map[[2]string]cached[store.Client]
+	staleFor time.Duration
+	mu       sync.Mutex
+	tenants  map[string]cached[store.Tenant]
+	clients  map[[2]string]cached[store.Client]
+	// downUntil is when the database may be asked again after a read
+	// that failed for unavailability.
+	downUntil time.Time
 }
 
-func newReadCache() *readCache {
-	return &readCache{tenants: map[string]cached[store.Tenant]{}, clients: map[[2]string]cached[store.Client]{}}
+func newReadCache(staleFor time.Duration) *readCache {
+	return &readCache{staleFor: staleFor, tenants: map[string]cached[store.Tenant]{}, clients: map[[2]string]cached[store.Client]{}}
 }
 
-func cacheGet[K comparable, T any](mu *sync.Mutex, m map[K]cached[T], k K, now time.Time) (T, bool) {
-	mu.Lock()
-	defer mu.Unlock()
+// lookup returns m[k] when fresh (and fresh is false), else reads it and
+// caches what it read. If the read fails because the database is
+// unavailable (never because it answered "not found"), an entry no older
+// than cacheTTL plus the stale window is returned instead. cachedAt is
+// zero when the record was just read.
+func lookup[K comparable, T any](ctx context.Context, c *readCache, m map[K]cached[T], k K, reread bool,
+	read func(context.Context) (T, error)) (v T, cachedAt time.Time, err error) {
+	now := time.Now()
+	c.mu.Lock()
 	e, ok := m[k]
-	if !ok || now.Sub(e.at) > cacheTTL {
-		var zero T
-		return zero, false
+	age := now.Sub(e.at)
+	switch {
+	case ok && !reread && age <= cacheTTL:
+		c.mu.Unlock()
+		return e.v, now, nil
+	case ok && age > cacheTTL+c.staleFor:
+		ok = false
+	case ok && now.Before(c.downUntil):
+		c.mu.Unlock()
+		return e.v, now, nil
 	}
-	return e.v, true
-}
-
-func cachePut[K comparable, T any](mu *sync.Mutex, m map[K]cached[T], k K, v T, at time.Time) {
-	mu.Lock()
-	defer mu.Unlock()
-	if len(m) >= cacheSize {
-		for old := range m {
-			delete(m, old)
-			break
+	c.mu.Unlock()
+	rctx := ctx
+	if ok {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(ctx, staleProbe)
+		defer cancel()
+	}
+	v, err = read(rctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err == nil:
+		if len(m) >= cacheSize {
+			for old := range m {
+				delete(m, old)
+				break
+			}
 		}
+		m[k] = cached[T]{v, now}
+		return v, time.Time{}, nil
+	case errors.Is(err, store.ErrNotFound):
+		delete(m, k)
+	case ok && errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil:
+		c.downUntil = time.Now().Add(staleRetry)
+		return e.v, now, nil
 	}
-	m[k] = cached[T]{v, at}
+	return v, time.Time{}, err
 }
 
 // tenant returns a tenant, from the cache when fresh.
 func (e *Engine) tenant(ctx context.Context, id string) (store.Tenant, error) {
-	now := time.Now()
-	if t, ok := cacheGet(&e.cache.mu, e.cache.tenants, id, now); ok {
-		return t, nil
-	}
-	t, err := e.st.Tenants().Get(ctx, id)
-	if err == nil {
-		cachePut(&e.cache.mu, e.cache.tenants, id, t, now)
-	}
+	t, _, err := lookup(ctx, e.cache, e.cache.tenants, id, false, func(ctx context.Context) (store.Tenant, error) {
+		return e.st.Tenants().Get(ctx, id)
+	})
 	return t, err
 }
 
 // client returns a client, from the cache when fresh; cachedAt is zero
 // when it was read from the store.
 func (e *Engine) client(ctx context.Context, tenant, id string) (store.Client, time.Time, error) {
-	if c, ok := cacheGet(&e.cache.mu, e.cache.clients, [2]string{tenant, id}, time.Now()); ok {
-		return c, time.Now(), nil
-	}
-	return e.clientFresh(ctx, tenant, id)
+	return e.lookupClient(ctx, tenant, id, false)
 }
 
-// clientFresh reads a client from the store and caches it.
+// clientFresh reads a client from the store and caches it (the last known
+// record while the database is unavailable).
 func (e *Engine) clientFresh(ctx context.Context, tenant, id string) (store.Client, time.Time, error) {
-	now := time.Now()
-	c, err := e.st.Clients().Get(ctx, tenant, id)
-	if err == nil {
-		cachePut(&e.cache.mu, e.cache.clients, [2]string{tenant, id}, c, now)
-	}
-	return c, time.Time{}, err
+	return e.lookupClient(ctx, tenant, id, true)
+}
+
+func (e *Engine) lookupClient(ctx context.Context, tenant, id string, reread bool) (store.Client, time.Time, error) {
+	return lookup(ctx, e.cache, e.cache.clients, [2]string{tenant, id}, reread, func(ctx context.Context) (store.Client, error) {
+		return e.st.Clients().Get(ctx, tenant, id)
+	})
 }
 
 // Invalidate drops cached records a change-log entry names.

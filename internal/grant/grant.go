@@ -109,6 +109,9 @@ type Options struct {
 	PublicURL string
 	// Secrets keys client_secret_jwt assertions; nil refuses them.
 	Secrets SecretKeys
+	// StaleFor is how long past their cache lifetime the last known
+	// tenants and clients are used while the database is unavailable.
+	StaleFor time.Duration
 }
 
 // Engine runs the token endpoint pipeline.
@@ -144,7 +147,7 @@ func New(o Options) (*Engine, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{st: o.Store, issuer: o.Issuer, audit: o.Audit, log: o.Log, now: o.Now, grants: map[string]Grant{},
-		throttle: o.Throttle, cache: newReadCache(), publicURL: o.PublicURL, secrets: o.Secrets}
+		throttle: o.Throttle, cache: newReadCache(o.StaleFor), publicURL: o.PublicURL, secrets: o.Secrets}
 	e.refresh = &refreshGrant{grace: o.RefreshGrace, revoke: o.Revoke}
 	e.grants[ClientCredentials] = clientCredentials{}
 	e.grants[Password] = password{}

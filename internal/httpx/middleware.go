@@ -1,8 +1,10 @@
 package httpx
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -56,28 +58,33 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64) http.Hand
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
+			p := recover()
+			if p != nil && p != http.ErrAbortHandler {
 				log.ErrorContext(ctx, "panic", "request_id", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if !rec.wrote {
 					WriteError(rec, r, nil, fault.Internal(fmt.Errorf("panic: %v", p)))
 				}
 			}
+			status, unsent := rec.sent(r.Context(), p == http.ErrAbortHandler)
 			d := time.Since(start)
 			route := r.Pattern
 			if route == "" {
 				route = "unmatched"
 			}
 			if m != nil {
-				m.Requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+				m.Requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 				m.Duration.WithLabelValues(route).Observe(d.Seconds())
 			}
-			log.LogAttrs(ctx, slog.LevelInfo, "request",
-				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
-				slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote_addr", remoteIP(r.RemoteAddr)))
+			attrs := []slog.Attr{slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", status), slog.Int64("bytes", rec.bytes),
+				slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote_addr", remoteIP(r.RemoteAddr))}
+			if unsent != nil {
+				attrs = append(attrs, slog.Int("unsent_status", rec.status), slog.String("error", unsent.Error()))
+			}
+			log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
 		}()
 		h.ServeHTTP(rec, r)
 	})
@@ -103,6 +110,23 @@ func (r *recorder) Write(b []byte) (int, error) {
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
 	return n, err
+}
+
+// sent returns the status the client actually got: 0, with the reason,
+// when the answer did not reach it. An answer made after the request's
+// deadline is flushed here to find out: past the server's write timeout
+// the connection no longer takes it.
+func (r *recorder) sent(ctx context.Context, aborted bool) (int, error) {
+	switch {
+	case aborted:
+		return 0, errors.New("response aborted")
+	case !errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return r.status, nil
+	}
+	if err := http.NewResponseController(r.ResponseWriter).Flush(); err != nil {
+		return 0, fmt.Errorf("response not sent: %w", err)
+	}
+	return r.status, nil
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -60,7 +61,9 @@ func AsFault(err error) *fault.Error {
 		return fault.NotFound("not found").WithCause(err)
 	case errors.Is(err, store.ErrConflict):
 		return fault.Conflict("already exists").WithCause(err)
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// Out of time (the request's deadline) is a dependency that did
+		// not answer in time, never an internal error.
 		return fault.Unavailable(err)
 	default:
 		return fault.Internal(err)

@@ -31,7 +31,8 @@ type Revocations interface {
 	RowReason(t store.Token) string
 }
 
-// Options configure a Verifier; every field but Now is required.
+// Options configure a Verifier; every field but Now and Current is
+// required.
 type Options struct {
 	Store       store.Store
 	Keys        KeyVerifier
@@ -39,6 +40,11 @@ type Options struct {
 	Revocations Revocations
 	PublicURL   string
 	Now         func() time.Time
+	// Current, when set, reports why the in-memory revocation state is
+	// too old to answer from (the revocation log unread for longer than
+	// the stale window allows), or nil; every token is then answered
+	// with an unavailable fault rather than from that state.
+	Current func() error
 }
 
 // Verifier checks presented tokens.
@@ -75,6 +81,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 	if raw == "" {
 		return nil, fault.InvalidToken("no token")
 	}
+	if err := v.current(); err != nil {
+		return nil, err
+	}
 	if token.IsOpaque(raw) {
 		return v.opaque(ctx, raw, false)
 	}
@@ -106,9 +115,22 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 // are accepted too (active while neither used, revoked nor expired).
 func (v *Verifier) Introspect(ctx context.Context, raw string) (*Identity, error) {
 	if token.IsOpaque(raw) {
+		if err := v.current(); err != nil {
+			return nil, err
+		}
 		return v.opaque(ctx, raw, true)
 	}
 	return v.Verify(ctx, raw)
+}
+
+func (v *Verifier) current() error {
+	if v.o.Current == nil {
+		return nil
+	}
+	if err := v.o.Current(); err != nil {
+		return fault.Unavailable(err)
+	}
+	return nil
 }
 
 func (v *Verifier) opaque(ctx context.Context, raw string, refresh bool) (*Identity, error) {

@@ -36,7 +36,18 @@ type Options struct {
 	TTL time.Duration
 	// ReloadEvery limits reloads on an unknown kid per tenant (default 1s).
 	ReloadEvery time.Duration
+	// StaleFor is how long past TTL a tenant's last loaded keys are used
+	// while the database is unavailable (default 0: not at all).
+	StaleFor time.Duration
 }
+
+// While the database is unavailable, the reload of keys kept for stale use
+// is bounded by staleProbe; after one fails, they are used for staleRetry
+// without asking again.
+const (
+	staleProbe = time.Second
+	staleRetry = time.Second
+)
 
 // Manager owns the signing keys of every tenant: it creates and rotates
 // them, loads them lazily per tenant into a bounded cache, signs and
@@ -63,6 +74,9 @@ type keySet struct {
 	byKID    map[string]*parsed // verifies: active and still-published keys
 	jwks     []byte             // public JWK Set (HS256 keys never appear)
 	loadedAt time.Time
+	// retryAt, on a set kept past TTL because a reload failed, is when
+	// to try again.
+	retryAt time.Time
 }
 
 // New returns a Manager.
@@ -186,14 +200,40 @@ func (m *Manager) Cached() int {
 
 func (m *Manager) now() time.Time { return m.o.Now().UTC().Truncate(time.Microsecond) }
 
-// set returns the tenant's key set, loading it when absent or stale.
+// set returns the tenant's key set, loading it when absent or past TTL.
+// While the database is unavailable, a set at most StaleFor past TTL is
+// used instead.
 func (m *Manager) set(ctx context.Context, tenant string) (*keySet, error) {
 	m.mu.Lock()
-	if s, ok := m.cache[tenant]; ok && m.o.Now().Sub(s.loadedAt) < m.o.TTL {
+	now := m.o.Now()
+	s, ok := m.cache[tenant]
+	if !ok {
+		return m.loadLocked(ctx, tenant)
+	}
+	switch age := now.Sub(s.loadedAt); {
+	case age < m.o.TTL:
+		m.mu.Unlock()
+		return s, nil
+	case age >= m.o.TTL+m.o.StaleFor:
+		return m.loadLocked(ctx, tenant)
+	case now.Before(s.retryAt):
 		m.mu.Unlock()
 		return s, nil
 	}
-	return m.loadLocked(ctx, tenant)
+	pctx, cancel := context.WithTimeout(ctx, staleProbe)
+	defer cancel()
+	fresh, err := m.loadLocked(pctx, tenant)
+	if err == nil || !errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
+		return fresh, err
+	}
+	kept := *s
+	kept.retryAt = m.o.Now().Add(staleRetry)
+	m.mu.Lock()
+	if m.cache[tenant] == s {
+		m.cache[tenant] = &kept
+	}
+	m.mu.Unlock()
+	return &kept, nil
 }
 
 // reload loads the tenant's keys again unless they were loaded within

@@ -6,6 +6,14 @@
 // SQLite) instead of N. Under steady load a commit also waits briefly for
 // as many requests as recent commits held (see MaxLinger). Apply brings a
 // read-decide-write (a refresh token's rotation) into the same commits.
+//
+// A request's context bounds its wait: a request whose context ends while
+// it is queued or its commit is in flight gets the context's error, never
+// success, whatever becomes of its rows (a request that left before its
+// commit began is not written at all; one that left during the commit may
+// still be). A commit runs until the last deadline of the requests it
+// holds, so a hung database fails the commit instead of holding every
+// later request.
 package ledger
 
 import (
@@ -46,6 +54,7 @@ type Writer struct {
 	seal    store.SealFunc
 	log     *slog.Logger
 	observe func(Commit)
+	timeout time.Duration
 	reqs    chan *request
 	stop    chan struct{}
 	done    chan struct{}
@@ -53,6 +62,7 @@ type Writer struct {
 }
 
 type request struct {
+	ctx    context.Context
 	tokens []store.Token
 	events []store.AuditEvent
 	// apply, when set, runs in the commit's transaction (see Apply);
@@ -85,7 +95,13 @@ type Options struct {
 	// Observe, when set, is called by the committer after every commit
 	// (for metrics); it must not block.
 	Observe func(Commit)
+	// Timeout bounds a commit holding a request whose context has no
+	// deadline (default DefaultTimeout).
+	Timeout time.Duration
 }
+
+// DefaultTimeout is the default Options.Timeout.
+const DefaultTimeout = 10 * time.Second
 
 // Commit describes one group commit to Options.Observe.
 type Commit struct {
@@ -106,7 +122,10 @@ func New(o Options) *Writer {
 	if o.Observe == nil {
 		o.Observe = func(Commit) {}
 	}
-	w := &Writer{st: o.Store, seal: o.Seal, log: o.Log, observe: o.Observe,
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	w := &Writer{st: o.Store, seal: o.Seal, log: o.Log, observe: o.Observe, timeout: o.Timeout,
 		reqs: make(chan *request, MaxBatch), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
@@ -116,7 +135,7 @@ func New(o Options) *Writer {
 // requests are queued, and returns once they are committed. The rows of
 // one call commit atomically.
 func (w *Writer) Write(ctx context.Context, tokens []store.Token, events []store.AuditEvent) error {
-	return w.send(ctx, &request{tokens: tokens, events: events, err: make(chan error, 1)})
+	return w.send(ctx, &request{ctx: ctx, tokens: tokens, events: events, err: make(chan error, 1)})
 }
 
 // An ApplyFunc is a read-decide-write run by Apply. It must use the
@@ -136,7 +155,7 @@ type ApplyFunc func(ctx context.Context, tx store.Store) ([]store.AuditEvent, er
 // transaction of its own, so whatever it reports to its caller must be
 // set afresh on every run.
 func (w *Writer) Apply(ctx context.Context, fn ApplyFunc) error {
-	return w.send(ctx, &request{apply: fn, err: make(chan error, 1)})
+	return w.send(ctx, &request{ctx: ctx, apply: fn, err: make(chan error, 1)})
 }
 
 func (w *Writer) send(ctx context.Context, r *request) error {
@@ -154,6 +173,11 @@ func (w *Writer) send(ctx context.Context, r *request) error {
 	}
 	select {
 	case err := <-r.err:
+		if err == nil && ctx.Err() != nil {
+			// Committed, but the caller is out of time: it must answer
+			// as if it had not been, so it hands nothing out.
+			return ctx.Err()
+		}
 		return err
 	case <-w.done:
 		// Queued as the committer stopped: committed if it was drained.
@@ -169,6 +193,16 @@ func (w *Writer) send(ctx context.Context, r *request) error {
 	}
 }
 
+// expired answers r if its caller is out of time, so that it is not
+// written.
+func expired(r *request) bool {
+	if err := r.ctx.Err(); err != nil {
+		r.err <- err
+		return true
+	}
+	return false
+}
+
 // Close commits what is queued and stops the committer.
 func (w *Writer) Close() {
 	w.once.Do(func() { close(w.stop) })
@@ -182,12 +216,17 @@ func (w *Writer) run() {
 	for {
 		select {
 		case r := <-w.reqs:
+			if expired(r) {
+				continue
+			}
 			batch = append(batch[:0], r)
 		case <-w.stop:
 			for { // drain what was queued before Close
 				select {
 				case r := <-w.reqs:
-					w.commit([]*request{r})
+					if !expired(r) {
+						w.commit([]*request{r})
+					}
 				default:
 					return
 				}
@@ -198,8 +237,10 @@ func (w *Writer) run() {
 		for rows < MaxBatch {
 			select {
 			case r := <-w.reqs:
-				batch = append(batch, r)
-				rows += r.rows()
+				if !expired(r) {
+					batch = append(batch, r)
+					rows += r.rows()
+				}
 			default:
 				break fill
 			}
@@ -210,8 +251,10 @@ func (w *Writer) run() {
 			for len(batch) < target && rows < MaxBatch {
 				select {
 				case r := <-w.reqs:
-					batch = append(batch, r)
-					rows += r.rows()
+					if !expired(r) {
+						batch = append(batch, r)
+						rows += r.rows()
+					}
 				case <-t.C:
 					break linger
 				}
@@ -238,12 +281,16 @@ func (r *recentSizes) max() int { return slices.Max(r.n[:]) }
 
 // commit writes a batch in one transaction. If it fails and holds more
 // than one request, each request is retried alone, so one bad row (say a
-// duplicate id) fails only its own request.
+// duplicate id) fails only its own request; but a database that is
+// unavailable, or did not answer in time, fails them all at once: retried
+// one by one, each would wait as long again.
 func (w *Writer) commit(batch []*request) {
 	err := w.write(batch)
-	if err != nil && len(batch) > 1 {
+	if err != nil && len(batch) > 1 && !unavailable(err) {
 		for _, r := range batch {
-			r.err <- cmp.Or(w.write([]*request{r}), r.applied)
+			if !expired(r) {
+				r.err <- cmp.Or(w.write([]*request{r}), r.applied)
+			}
 		}
 		return
 	}
@@ -255,15 +302,37 @@ func (w *Writer) commit(batch []*request) {
 	}
 }
 
+// unavailable reports an error of the database rather than of a row.
+func unavailable(err error) bool {
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
+}
+
 func (w *Writer) write(batch []*request) error {
 	start := time.Now()
-	err := w.writeTx(batch)
+	ctx, cancel := context.WithDeadline(context.Background(), w.deadline(batch, start))
+	err := w.writeTx(ctx, batch)
+	cancel()
 	w.observe(Commit{Requests: len(batch), Duration: time.Since(start), Err: err})
 	return err
 }
 
-func (w *Writer) writeTx(batch []*request) error {
-	ctx := context.Background()
+// deadline is the last deadline of batch's requests: the commit is of no
+// use to anyone after it.
+func (w *Writer) deadline(batch []*request, now time.Time) time.Time {
+	var last time.Time
+	for _, r := range batch {
+		d, ok := r.ctx.Deadline()
+		if !ok {
+			return now.Add(w.timeout)
+		}
+		if d.After(last) {
+			last = d
+		}
+	}
+	return last
+}
+
+func (w *Writer) writeTx(ctx context.Context, batch []*request) error {
 	var tokens []store.Token
 	var events []store.AuditEvent
 	for _, r := range batch {

@@ -16,9 +16,12 @@ import (
 	"github.com/tokend/tokend/internal/store/sqlite"
 )
 
-func openDB(t testing.TB) *sqlite.DB {
+func openDB(t testing.TB) *sqlite.DB { return openDBAt(t, filepath.Join(t.TempDir(), "t.db")) }
+
+// openDBAt opens the database at path, migrated and with tenant t0.
+func openDBAt(t testing.TB, path string) *sqlite.DB {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,5 +270,62 @@ func TestApplyPanic(t *testing.T) {
 	}
 	if err := w.Write(ctx, []store.Token{row("after")}, []store.AuditEvent{event("after")}); err != nil {
 		t.Fatalf("Write after the panic: %v", err)
+	}
+}
+
+// TestWriterLockedDatabase: while another connection holds the write
+// lock, concurrent writers each get an error once their context ends (a
+// failed commit of several is not retried one by one, each waiting as
+// long again), a writer out of time is never told its rows are written
+// and, once its commit has given up, they are not written later; writing
+// works again once the lock is released.
+func TestWriterLockedDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	db := openDBAt(t, path)
+	w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
+	t.Cleanup(w.Close)
+	ctx := context.Background()
+	other, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	hold, err := other.Writer().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	if _, err := hold.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer cancel()
+			errs[i] = w.Write(wctx, []store.Token{row(fmt.Sprintf("locked-%d", i))}, nil)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("write %d reported success with the database locked", i)
+		}
+	}
+	// A commit whose writers all left gives up too (a commit racing its
+	// writer's deadline may still land; give the last one time to end).
+	time.Sleep(500 * time.Millisecond)
+	if _, err := hold.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, []store.Token{row("after")}, nil); err != nil {
+		t.Fatalf("write after the lock is released: %v", err)
+	}
+	for i := range n {
+		if _, err := db.Tokens().Get(ctx, "t0", fmt.Sprintf("locked-%d", i)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("row of failed write %d: %v, want none", i, err)
+		}
 	}
 }

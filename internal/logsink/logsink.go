@@ -2,7 +2,8 @@
 // written in batches, so an access log line per request does not cost a
 // system call per request. Buffered records reach the output at most
 // FlushInterval later, at once when the buffer fills, and at once after
-// any record at level Warn or above; Close writes out the rest.
+// any record at level Warn or above; Close writes out the rest. Repeated
+// identical warnings and errors are collapsed (see CollapseEvery).
 package logsink
 
 import (
@@ -30,12 +31,13 @@ type Sink struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
+	c    *collapser
 }
 
 // New returns a Sink writing to out, flushed every FlushInterval until
 // Close.
 func New(out io.Writer) *Sink {
-	s := &Sink{out: out, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Sink{out: out, stop: make(chan struct{}), done: make(chan struct{}), c: newCollapser()}
 	go s.loop()
 	return s
 }
@@ -47,6 +49,7 @@ func (s *Sink) loop() {
 	for {
 		select {
 		case <-t.C:
+			s.c.sweep(false)
 			_ = s.Flush()
 		case <-s.stop:
 			return
@@ -84,16 +87,19 @@ func (s *Sink) flushLocked() {
 	s.buf.Reset()
 }
 
-// Close stops the periodic flush and writes out the rest.
+// Close stops the periodic flush and writes out the rest, the counts of
+// collapsed records included.
 func (s *Sink) Close() error {
 	s.once.Do(func() { close(s.stop) })
 	<-s.done
+	s.c.sweep(true)
 	return s.Flush()
 }
 
-// Handler returns h made to flush s after every record at level Warn or
-// above, so that warnings and errors are never held back.
-func (s *Sink) Handler(h slog.Handler) slog.Handler { return flushing{h, s} }
+// Handler returns h made to collapse repeated warnings and errors (see
+// CollapseEvery) and to flush s after every record at level Warn or above
+// it writes, so that warnings and errors are never held back.
+func (s *Sink) Handler(h slog.Handler) slog.Handler { return collapsing{flushing{h, s}, s.c} }
 
 type flushing struct {
 	slog.Handler

@@ -2,6 +2,7 @@ package logsink
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -97,5 +98,57 @@ func TestWriteErrorIsReported(t *testing.T) {
 	s.Write([]byte("x\n"))
 	if err := s.Close(); err == nil || !strings.Contains(err.Error(), "disk gone") {
 		t.Fatalf("Close = %v, want the write error", err)
+	}
+}
+
+// TestRepeatedErrorsCollapse: a burst of identical errors is written as its
+// first record and then at most one line per CollapseEvery counting the
+// ones not written; nothing is lost from the count, distinct errors and
+// info records are written as they come.
+func TestRepeatedErrorsCollapse(t *testing.T) {
+	var out syncBuffer
+	s := New(&out)
+	log := slog.New(s.Handler(slog.NewJSONHandler(s, nil)))
+	const n = 1000
+	start := time.Now()
+	for i := range n {
+		log.Error("request failed", "error", "database unreachable", "request_id", i)
+		log.Info("request", "status", 503)
+	}
+	log.Error("request failed", "error", "another error")
+	elapsed := time.Since(start)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var collapsed, represented, infos, other int
+	for _, l := range lines {
+		var rec struct {
+			Msg        string
+			Error      string
+			Suppressed int
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		switch {
+		case rec.Msg == "request":
+			infos++
+		case rec.Error == "database unreachable":
+			collapsed++
+			represented += 1 + rec.Suppressed
+		case rec.Error == "another error":
+			other++
+		}
+	}
+	if infos != n || other != 1 {
+		t.Errorf("%d info lines and %d of the other error, want %d and 1", infos, other, n)
+	}
+	if represented != n {
+		t.Errorf("the collapsed lines stand for %d records, want %d", represented, n)
+	}
+	// One line at once, then at most one per window (plus the final count).
+	if limit := 2 + int(elapsed/CollapseEvery); collapsed < 2 || collapsed > limit {
+		t.Errorf("%d lines for %d identical errors in %s, want 2 to %d:\n%s", collapsed, n, elapsed, limit, out.String())
 	}
 }

@@ -79,6 +79,10 @@ func (ta *TokenAdmin) serveFeed(w http.ResponseWriter, r *http.Request) error {
 		}
 		return ta.stream(w, r, ten, after)
 	}
+	if dl, ok := r.Context().Deadline(); ok {
+		// A long poll's deadline may pass the server's write timeout.
+		_ = http.NewResponseController(w).SetWriteDeadline(dl.Add(writeMargin))
+	}
 	items, err := ta.Revoke.Feed(r.Context(), ten, after, int(limit), time.Duration(wait)*time.Second)
 	if err != nil {
 		return err
@@ -108,6 +112,13 @@ func intParam(q url.Values, name string, def, lo, hi int64) (int64, error) {
 // reconnects with Last-Event-ID and loses nothing.
 const MaxStream = 5 * time.Minute
 
+// writeMargin is the time left to write an answer made at its deadline.
+const writeMargin = 5 * time.Second
+
+// streamStep bounds one step of an event stream: a wait of up to
+// MaxFeedWait and the read of what arrived.
+const streamStep = MaxFeedWait + 10*time.Second
+
 // stream serves the feed as server-sent events: one "revocation" event per
 // entry, its id the seq (so EventSource resumes with Last-Event-ID), and a
 // comment every MaxFeedWait to keep idle connections open. It ends after
@@ -129,8 +140,10 @@ func (ta *TokenAdmin) stream(w http.ResponseWriter, r *http.Request, ten string,
 	}()
 	end := time.Now().Add(MaxStream)
 	for time.Now().Before(end) {
-		_ = rc.SetWriteDeadline(time.Now().Add(MaxFeedWait + 10*time.Second))
-		items, err := ta.Revoke.Feed(ctx, ten, after, 1000, MaxFeedWait)
+		_ = rc.SetWriteDeadline(time.Now().Add(streamStep))
+		sctx, stop := context.WithTimeout(ctx, streamStep)
+		items, err := ta.Revoke.Feed(sctx, ten, after, 1000, MaxFeedWait)
+		stop()
 		if err != nil {
 			return nil // headers are sent; the client reconnects
 		}

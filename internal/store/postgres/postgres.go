@@ -11,7 +11,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,7 +47,11 @@ var dialect = &sqldb.Dialect{
 	Notify:          "SELECT pg_notify('" + Channel + "', '')",
 	MigrationLock:   fmt.Sprintf("SELECT pg_advisory_lock(%d)", migrationLock),
 	MigrationUnlock: fmt.Sprintf("SELECT pg_advisory_unlock(%d)", migrationLock),
-	MultiRowInsert:  true,
+	// A migration (and the wait for another replica's) may take longer
+	// than any request.
+	MigrationSession: "SET statement_timeout = 0",
+	MigrationEnd:     "RESET statement_timeout",
+	MultiRowInsert:   true,
 }
 
 func hasCode(err error, code string) bool {
@@ -52,7 +59,8 @@ func hasCode(err error, code string) bool {
 	return errors.As(err, &pe) && pe.Code == code
 }
 
-// isUnavailable reports connection failures and server shutdowns.
+// isUnavailable reports connection failures, lost connections and server
+// shutdowns.
 func isUnavailable(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -61,22 +69,58 @@ func isUnavailable(err error) bool {
 	}
 	var ce *pgconn.ConnectError
 	var ne net.Error
-	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err)
+	// A connection lost mid-query ends in EOF, or in a closed connection
+	// for the next call on it.
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, pgconn.ErrConnClosed) || pgconn.Timeout(err)
 }
 
 // DB is a PostgreSQL-backed store.Store.
 type DB struct {
 	*sqldb.DB
-	url string
+	cfg *pgx.ConnConfig
 }
 
-// Open connects to the database at url and checks that it answers. It does
-// not migrate; call Migrate.
+// Options configure Open.
+type Options struct {
+	// Timeout bounds, unless the URL sets them, connecting
+	// (connect_timeout) and, on the server, every statement
+	// (statement_timeout) and twice over every transaction left idle
+	// (idle_in_transaction_session_timeout), so that a session whose
+	// caller gave up, or can no longer be reached, does not hold its locks
+	// (default DefaultTimeout). Calls are bounded by their contexts too:
+	// a context that ends closes the connection, which a server that
+	// stopped answering needs.
+	Timeout time.Duration
+}
+
+// DefaultTimeout is the default Options.Timeout.
+const DefaultTimeout = 10 * time.Second
+
+// TCP keepalive probes find a server or network gone silent on an idle
+// connection in about keepIdle + keepCount*keepInterval.
+const (
+	keepIdle     = 10 * time.Second
+	keepInterval = 5 * time.Second
+	keepCount    = 3
+)
+
+// Open connects to the database at url with the default Options and checks
+// that it answers. It does not migrate; call Migrate.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
 	}
+	bound(cfg, o.Timeout)
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
@@ -87,7 +131,26 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("%w: postgres %s: %v", store.ErrUnavailable, cfg.Host, err)
 	}
-	return &DB{DB: sqldb.New(db, db, dialect), url: url}, nil
+	return &DB{DB: sqldb.New(db, db, dialect), cfg: cfg}, nil
+}
+
+// bound applies the timeouts and keepalives of Options to cfg, keeping
+// those the URL sets.
+func bound(cfg *pgx.ConnConfig, timeout time.Duration) {
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = timeout
+	}
+	d := &net.Dialer{KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: keepIdle, Interval: keepInterval, Count: keepCount}}
+	cfg.DialFunc = d.DialContext
+	options := cfg.RuntimeParams["options"]
+	for name, v := range map[string]time.Duration{
+		"statement_timeout":                   timeout,
+		"idle_in_transaction_session_timeout": 2 * timeout,
+	} {
+		if _, ok := cfg.RuntimeParams[name]; !ok && !strings.Contains(options, name) {
+			cfg.RuntimeParams[name] = strconv.FormatInt(v.Milliseconds(), 10)
+		}
+	}
 }
 
 // Migrate applies the embedded migrations under a session advisory lock,
@@ -124,7 +187,7 @@ func (db *DB) Listen(ctx context.Context, wake func()) error {
 }
 
 func (db *DB) listenOnce(ctx context.Context, wake func()) error {
-	conn, err := pgx.Connect(ctx, db.url)
+	conn, err := pgx.ConnectConfig(ctx, db.cfg.Copy())
 	if err != nil {
 		return err
 	}

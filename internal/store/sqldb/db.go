@@ -34,6 +34,9 @@ type Dialect struct {
 	Notify string
 	// MigrationLock and MigrationUnlock bracket Migrate on one connection.
 	MigrationLock, MigrationUnlock string
+	// MigrationSession, when set, runs on that connection first, and
+	// MigrationEnd last (lifting and restoring per-session limits).
+	MigrationSession, MigrationEnd string
 	// CacheStatements prepares hot statements once (for drivers that do
 	// not cache them themselves).
 	CacheStatements bool
@@ -262,7 +265,8 @@ func (db *DB) wrap(err error) error {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.ErrNotFound
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
+		// The caller's deadline passed before the database answered.
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	case db.d.IsConflict(err):
 		return fmt.Errorf("%w: %v", store.ErrConflict, err)
 	case db.d.IsMissingRef(err):

@@ -65,6 +65,12 @@ func (db *DB) Migrate(ctx context.Context, ms []Migration) ([]int, error) {
 		return nil, db.wrap(err)
 	}
 	defer conn.Close()
+	if db.d.MigrationSession != "" {
+		if _, err := conn.ExecContext(ctx, db.d.MigrationSession); err != nil {
+			return nil, db.wrap(err)
+		}
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), db.d.MigrationEnd) }()
+	}
 	if db.d.MigrationLock != "" {
 		if _, err := conn.ExecContext(ctx, db.d.MigrationLock); err != nil {
 			return nil, fmt.Errorf("migration lock: %w", db.wrap(err))

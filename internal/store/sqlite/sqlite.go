@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -74,12 +75,32 @@ func isUnavailable(err error) bool {
 
 var syncOnce sync.Once
 
-// Open opens (creating if needed) the database file at path. It does not
-// migrate; call Migrate.
+// Options configure Open.
+type Options struct {
+	// BusyTimeout bounds the wait for a lock another process holds (say a
+	// write transaction); past it the call fails with store.ErrUnavailable
+	// (default DefaultBusyTimeout). A call whose context ends stops
+	// waiting then.
+	BusyTimeout time.Duration
+}
+
+// DefaultBusyTimeout is the default Options.BusyTimeout.
+const DefaultBusyTimeout = 10 * time.Second
+
+// Open opens (creating if needed) the database file at path with the
+// default Options. It does not migrate; call Migrate.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
 	syncOnce.Do(func() { _, _ = sqlite.Fdatasync(true) }) // unavailable: fsync stays
 	base := "file:" + (&url.URL{Path: path}).EscapedPath()
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"
+	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)", o.BusyTimeout.Milliseconds())
 	// Savepoints (store.Store.Tx inside a transaction) keep their undo
 	// pages in memory rather than in a temporary file.
 	w, err := sql.Open("sqlite", base+"?"+common+"&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
