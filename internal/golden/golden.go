@@ -65,5 +65,5 @@ func check(t testing.TB, name string, got []byte, write bool) {
 		t.Logf("golden file %s rewritten", path)
 		return
 	}
-	t.Errorf("%s differs from the golden file (- want, + got; rewrite with -update or %s=1):\n%s", path, EnvUpdate, Diff(want, got))
+	t.Errorf("%s does not match (- golden file, + got; rewrite with -update or %s=1):\n%s", path, EnvUpdate, Diff(want, got))
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/tokend/tokend/internal/token"
 )
 
-// TestGolden pins every response of the RFC endpoints (token,
+// TestGolden pins the responses of the RFC endpoints (token,
 // introspection, revocation, discovery, JWKS), the gateway check and the
 // revocation feed, errors included, to testdata/*.golden. The golden files
 // are written from SQLite; the same cases on PostgreSQL must produce the
@@ -57,8 +57,8 @@ func (f *fixture) req(method, path string, body string, hdr ...string) *http.Req
 	return r
 }
 
-// form is a form POST to a tenant endpoint with HTTP Basic authentication
-// as client "tenant/id" (none when empty).
+// form is a form POST (form-encoded even when empty) to a tenant endpoint
+// with HTTP Basic authentication as client "tenant/id" (none when empty).
 func (f *fixture) form(tenant, endpoint, client string, v url.Values) *http.Request {
 	f.t.Helper()
 	r := f.req("POST", "/t/"+tenant+"/oauth2/"+endpoint, v.Encode())
@@ -254,7 +254,8 @@ func tokenEndpoint(f *fixture) issued {
 	f.golden("token.error.password_missing", f.form("shop", "token", "shop/app", url.Values{"grant_type": {"password"}, "username": {"alice@example.com"}}))
 	f.golden("token.error.password_wrong", f.form("shop", "token", "shop/app", url.Values{"grant_type": {"password"}, "username": {"alice@example.com"}, "password": {"wrong horse battery"}}))
 	f.golden("token.error.password_unknown_user", f.form("shop", "token", "shop/app", url.Values{"grant_type": {"password"}, "username": {"zed@example.com"}, "password": {password}}))
-	// Five failures are free, the sixth blocks the account for one second.
+	// Five failures are free, the sixth blocks the account for one second:
+	// the attempt made at once after it is refused.
 	bob := url.Values{"grant_type": {"password"}, "username": {"bob@example.com"}, "password": {"wrong horse battery"}}
 	for range 6 {
 		if got := golden.Fetch(f.t, f.form("shop", "token", "shop/app", bob)); !bytes.HasPrefix(got, []byte("HTTP/1.1 400 ")) {
@@ -295,19 +296,27 @@ func introspection(f *fixture, tk issued) {
 	f.golden("introspect.inactive_unknown_opaque", f.form("shop", "introspect", "shop/svc", in(token.NewOpaque(token.TagAccess))))
 	f.golden("introspect.inactive_other_tenant", f.form("shop", "introspect", "shop/svc", in(tk.svcOther)))
 
-	f.golden("introspect.error.get", f.req("GET", "/t/shop/oauth2/introspect", ""))
-	j := f.form("shop", "introspect", "shop/svc", in(tk.svc))
-	j.Header.Set("Content-Type", "application/json")
-	f.golden("introspect.error.content_type", j)
-	f.golden("introspect.error.too_large", tooLarge(f, "/t/shop/oauth2/introspect"))
-	f.golden("introspect.error.missing_token", f.form("shop", "introspect", "shop/svc", url.Values{}))
-	f.golden("introspect.error.repeated_token", f.form("shop", "introspect", "shop/svc", url.Values{"token": {"a", "b"}}))
-	f.golden("introspect.error.no_client_authentication", f.form("shop", "introspect", "", in(tk.svc)))
-	wrong := f.form("shop", "introspect", "", in(tk.svc))
+	clientErrors(f, "introspect", tk.svc)
+}
+
+// clientErrors pins the errors of an endpoint that takes a form with a
+// token from a confidential client: introspection and revocation.
+func clientErrors(f *fixture, endpoint, tok string) {
+	in := url.Values{"token": {tok}}
+	path := "/t/shop/oauth2/" + endpoint
+	f.golden(endpoint+".error.get", f.req("GET", path, ""))
+	ct := f.form("shop", endpoint, "shop/svc", in)
+	ct.Header.Set("Content-Type", "application/json")
+	f.golden(endpoint+".error.content_type", ct)
+	f.golden(endpoint+".error.too_large", tooLarge(f, path))
+	f.golden(endpoint+".error.missing_token", f.form("shop", endpoint, "shop/svc", url.Values{}))
+	f.golden(endpoint+".error.repeated_token", f.form("shop", endpoint, "shop/svc", url.Values{"token": {tok, tok}}))
+	f.golden(endpoint+".error.no_client_authentication", f.form("shop", endpoint, "", in))
+	wrong := f.form("shop", endpoint, "", in)
 	wrong.SetBasicAuth("svc", "nope")
-	f.golden("introspect.error.wrong_secret", wrong)
-	f.golden("introspect.error.public_client", f.form("shop", "introspect", "", url.Values{"token": {tk.svc}, "client_id": {"pub"}}))
-	f.golden("introspect.error.unknown_tenant", f.form("nope", "introspect", "shop/svc", in(tk.svc)))
+	f.golden(endpoint+".error.wrong_secret", wrong)
+	f.golden(endpoint+".error.public_client", f.form("shop", endpoint, "", url.Values{"token": {tok}, "client_id": {"pub"}}))
+	f.golden(endpoint+".error.unknown_tenant", f.form("nope", endpoint, "shop/svc", in))
 }
 
 func check(f *fixture, tk issued) {
@@ -357,18 +366,7 @@ func revocation(f *fixture, tk issued) {
 	f.golden("check.error.revoked", f.req("GET", "/t/shop/check", "", "Authorization", "Bearer "+tk.svc))
 
 	f.golden("revoke.error.not_issued_to_client", f.form("shop", "revoke", "shop/svc", in(tk.refresh)))
-	f.golden("revoke.error.get", f.req("GET", "/t/shop/oauth2/revoke", ""))
-	j := f.form("shop", "revoke", "shop/svc", in(tk.user))
-	j.Header.Set("Content-Type", "text/plain")
-	f.golden("revoke.error.content_type", j)
-	f.golden("revoke.error.too_large", tooLarge(f, "/t/shop/oauth2/revoke"))
-	f.golden("revoke.error.missing_token", f.form("shop", "revoke", "shop/svc", url.Values{}))
-	f.golden("revoke.error.no_client_authentication", f.form("shop", "revoke", "", in(tk.user)))
-	wrong := f.form("shop", "revoke", "", in(tk.user))
-	wrong.SetBasicAuth("svc", "nope")
-	f.golden("revoke.error.wrong_secret", wrong)
-	f.golden("revoke.error.public_client", f.form("shop", "revoke", "", url.Values{"token": {tk.user}, "client_id": {"pub"}}))
-	f.golden("revoke.error.unknown_tenant", f.form("nope", "revoke", "shop/svc", in(tk.user)))
+	clientErrors(f, "revoke", tk.user)
 }
 
 func feed(f *fixture) {
