@@ -92,3 +92,22 @@ func TestLayers(t *testing.T) {
 		}
 	}
 }
+
+// testSupport are imported only from _test.go files.
+var testSupport = []string{"internal/apptest", "internal/golden"}
+
+func TestTestSupportOnlyInTests(t *testing.T) {
+	pkgs := list(t)
+	for path, p := range pkgs {
+		for _, ts := range testSupport {
+			if has(p.Imports, mod+"/"+ts) {
+				t.Errorf("%s imports the test-support package %s outside its tests", path, ts)
+			}
+		}
+	}
+	for _, d := range pkgs[mod+"/internal/golden"].Deps {
+		if strings.HasPrefix(d, mod+"/") {
+			t.Errorf("internal/golden depends on %s; it must stay a leaf", d)
+		}
+	}
+}
