@@ -290,8 +290,11 @@ func tooLarge(f *fixture, path string) *http.Request {
 func introspection(f *fixture, tk issued) {
 	in := func(tok string) url.Values { return url.Values{"token": {tok}} }
 	f.golden("introspect.active_jwt", f.form("shop", "introspect", "shop/svc", in(tk.svc)))
-	f.golden("introspect.active_user_jwt", f.form("shop", "introspect", "shop/svc", in(tk.user)))
-	f.golden("introspect.active_refresh_token", f.form("shop", "introspect", "shop/svc", in(tk.refresh)))
+	f.golden("introspect.active_user_jwt", f.form("shop", "introspect", "shop/app", in(tk.user)))
+	f.golden("introspect.active_refresh_token", f.form("shop", "introspect", "shop/app", in(tk.refresh)))
+	// Another client of the tenant sees neither (RFC 7662 §4).
+	f.golden("introspect.inactive_other_client", f.form("shop", "introspect", "shop/svc", in(tk.user)))
+	f.golden("introspect.inactive_other_client_refresh", f.form("shop", "introspect", "shop/svc", in(tk.refresh)))
 	f.golden("introspect.inactive", f.form("shop", "introspect", "shop/svc", in("nope")))
 	f.golden("introspect.inactive_unknown_opaque", f.form("shop", "introspect", "shop/svc", in(token.NewOpaque(token.TagAccess))))
 	f.golden("introspect.inactive_other_tenant", f.form("shop", "introspect", "shop/svc", in(tk.svcOther)))
@@ -351,7 +354,8 @@ func check(f *fixture, tk issued) {
 	sf := mint("storefront", map[string]any{"allowed_cors_origins": []string{"https://shop.example.com"}})
 	f.golden("check.error.storefront_no_origin", get(sf))
 	f.golden("check.error.storefront_other_origin", get(sf, "Origin", "https://evil.example.com"))
-	f.golden("check.error.storefront_malformed_origin", get(sf, "Origin", "not an origin"))
+	f.golden("check.error.storefront_malformed_origin", get(sf, "Origin", "not-an-origin"))
+	f.golden("check.error.storefront_origin_list", get(sf, "Origin", "https://shop.example.com https://evil.example.com"))
 	f.golden("check.error.private_from_browser", get(mint("private", nil), "Sec-Fetch-Mode", "cors"))
 	imp := mint("impersonation", nil)
 	f.golden("check.error.impersonation_no_customer", get(imp))
