@@ -78,7 +78,7 @@ func TestDevMode(t *testing.T) {
 			t.Fatalf("device %+v", d)
 		}
 	}
-	if out := p.Output(); !strings.Contains(out, "curl") || !strings.Contains(out, c.AdminToken) {
+	if out := p.OutputWith("curl", c.AdminToken); !strings.Contains(out, "curl") || !strings.Contains(out, c.AdminToken) {
 		t.Fatalf("banner lacks the first-token command:\n%s", out)
 	}
 	for _, secret := range []string{c.Clients[0].ClientSecret, c.Users[0].Password, c.Devices[0].DeviceSecret} {

@@ -63,6 +63,24 @@ type proc struct {
 	waitEr error
 }
 
+// OutputWith waits up to 5 s for the output to contain every one of
+// subs (a process may still be writing when /readyz first answers) and
+// returns it as it is then.
+func (p *proc) OutputWith(subs ...string) string {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out := p.Output()
+		all := true
+		for _, s := range subs {
+			all = all && strings.Contains(out, s)
+		}
+		if all || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (p *proc) Output() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
