@@ -69,8 +69,9 @@ type Config struct {
 	IdleTimeout time.Duration
 	// ShutdownTimeout bounds graceful shutdown (--shutdown-timeout).
 	ShutdownTimeout time.Duration
-	// RefreshGrace is how long after a refresh the previous refresh token
-	// may be presented once more by the same client (--refresh-grace).
+	// RefreshGrace is how long after a rotation the spent refresh token
+	// still gets its successor again, for a client that lost the response
+	// (--refresh-grace).
 	RefreshGrace time.Duration
 	// MaxBodyBytes caps request bodies; at least MinMaxBodyBytes
 	// (--max-body-bytes).
@@ -122,7 +123,7 @@ var fields = []field{
 	{name: "write-timeout", usage: "time allowed to write a response", ptr: func(c *Config) any { return &c.WriteTimeout }},
 	{name: "idle-timeout", usage: "time an idle keep-alive connection is kept open", ptr: func(c *Config) any { return &c.IdleTimeout }},
 	{name: "shutdown-timeout", usage: "time allowed for graceful shutdown", ptr: func(c *Config) any { return &c.ShutdownTimeout }},
-	{name: "refresh-grace", usage: "how long a spent refresh token may be retried once (a client that lost the response)", ptr: func(c *Config) any { return &c.RefreshGrace }},
+	{name: "refresh-grace", usage: "how long after a refresh a client that lost the response may present the spent refresh token again and get the same new one (while that is unused); any other reuse of a spent refresh token revokes its whole login", ptr: func(c *Config) any { return &c.RefreshGrace }},
 	{name: "max-body-bytes", usage: "maximum request body size in bytes (at least 1024)", ptr: func(c *Config) any { return &c.MaxBodyBytes }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
 }
