@@ -251,14 +251,9 @@ func TestRefreshRotation(t *testing.T) {
 		o := setupOAuth(t, start(t, b), "shop")
 
 		t.Run("lost response retry then reuse", func(t *testing.T) {
-			at0, r0 := o.login(t)
-			r1 := want(t, o.refresh(t, r0), 200).str("refresh_token")
 			// The response was lost: the client retries r0 within the grace
 			// period and is given the same successor again.
-			retry := want(t, o.refresh(t, r0), 200)
-			if got := retry.str("refresh_token"); got != r1 {
-				t.Fatalf("the retry got refresh token %q, want the successor %q again", got, r1)
-			}
+			at0, r0, r1, retry := o.refreshTwice(t)
 			at1 := retry.str("access_token")
 			if !o.active(t, r1) || !o.active(t, at1) {
 				t.Fatal("the retry's tokens are not active")
@@ -282,12 +277,7 @@ func TestRefreshRotation(t *testing.T) {
 		// grace gets the same successor as the client, never a second one,
 		// and whichever of the two uses it second revokes the family.
 		t.Run("theft within the grace", func(t *testing.T) {
-			at0, r0 := o.login(t)
-			r1 := want(t, o.refresh(t, r0), 200).str("refresh_token")
-			stolen := want(t, o.refresh(t, r0), 200)
-			if got := stolen.str("refresh_token"); got != r1 {
-				t.Fatalf("a replay within the grace got refresh token %q, want the successor %q", got, r1)
-			}
+			at0, _, r1, stolen := o.refreshTwice(t)
 			first := want(t, o.refresh(t, r1), 200)
 			r2 := first.str("refresh_token")
 			if r2 == r1 || r2 == "" {
@@ -359,6 +349,21 @@ func TestRefreshRotation(t *testing.T) {
 			}
 		})
 	})
+}
+
+// refreshTwice logs in, refreshes the login's refresh token r0 and then
+// presents r0 again within the grace; it checks that both answers carry the
+// same successor r1 and returns the login's access token, r0, r1 and the
+// second answer.
+func (o oauthTenant) refreshTwice(t *testing.T) (at0, r0, r1 string, again response) {
+	t.Helper()
+	at0, r0 = o.login(t)
+	r1 = want(t, o.refresh(t, r0), 200).str("refresh_token")
+	again = want(t, o.refresh(t, r0), 200)
+	if got := again.str("refresh_token"); got != r1 {
+		t.Fatalf("presenting the spent token again within the grace got refresh token %q, want its successor %q", got, r1)
+	}
+	return at0, r0, r1, again
 }
 
 // wantReuse presents the superseded refresh token rt and checks that it is
