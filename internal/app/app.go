@@ -159,8 +159,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 
 	mux := http.NewServeMux()
 	admin.New(a.dir, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
+	refreshKey, err := a.keys.DeriveKey("refresh-successor")
+	if err != nil {
+		return nil, err
+	}
 	a.engine, err = grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log,
-		RefreshGrace: cfg.RefreshGrace, PublicURL: cfg.PublicURL, Secrets: a.dir, StaleFor: cfg.StaleFor})
+		RefreshGrace: cfg.RefreshGrace, RefreshKey: refreshKey, PublicURL: cfg.PublicURL, Secrets: a.dir, StaleFor: cfg.StaleFor})
 	if err != nil {
 		return nil, err
 	}

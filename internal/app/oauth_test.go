@@ -251,50 +251,81 @@ func TestTokenEndpointErrors(t *testing.T) {
 
 func s(o oauthTenant) *server { return o.s }
 
-// TestRefreshRotation covers rotation, the grace retry, reuse detection
-// and concurrent refreshes.
+// TestRefreshRotation covers rotation, the grace retry of a lost response,
+// theft within the grace, reuse detection and concurrent refreshes.
 func TestRefreshRotation(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
 		o := setupOAuth(t, start(t, b), "shop")
 
-		t.Run("grace retry then reuse", func(t *testing.T) {
-			at0, r0 := o.login(t)
-			r1 := want(t, o.refresh(t, r0), 200).str("refresh_token")
-			// The response was lost: the same client retries r0 within the grace period.
-			retry := want(t, o.refresh(t, r0), 200)
-			r2, at2 := retry.str("refresh_token"), retry.str("access_token")
-			if r2 == r1 || r2 == "" {
-				t.Fatal("the retry did not issue a new refresh token")
-			}
-			if o.active(t, r1) {
-				t.Fatal("the successor of the retried token is still valid")
-			}
-			if !o.active(t, r2) || !o.active(t, at2) {
+		t.Run("lost response retry then reuse", func(t *testing.T) {
+			// The response was lost: the client retries r0 within the grace
+			// period and is given the same successor again.
+			at0, r0, r1, retry := o.refreshTwice(t)
+			at1 := retry.str("access_token")
+			if !o.active(t, r1) || !o.active(t, at1) {
 				t.Fatal("the retry's tokens are not active")
 			}
 			// A refresh's access token is in the ledger, committed with the
 			// rotation.
-			row := want(t, o.s.call(t, "GET", "/v1/tenants/shop/tokens/"+payload(t, at2)["jti"].(string), o.s.Admin, nil), 200)
+			row := want(t, o.s.call(t, "GET", "/v1/tenants/shop/tokens/"+payload(t, at1)["jti"].(string), o.s.Admin, nil), 200)
 			if row.str("kind") != "access" || row.str("session_id") == "" {
 				t.Fatalf("ledger row of the refresh's access token: %s", row.Raw)
 			}
-			// Any further replay of r0 is theft: the whole family goes.
-			r := o.refresh(t, r0)
-			if r.Status != 400 || r.str("error") != "invalid_grant" {
-				t.Fatalf("reuse: %d %s", r.Status, r.Raw)
-			}
-			for name, tok := range map[string]string{"first access": at0, "newest access": at2, "newest refresh": r2} {
-				if o.active(t, tok) {
-					t.Fatalf("%s token survived reuse detection", name)
-				}
-			}
+			r2 := want(t, o.refresh(t, r1), 200).str("refresh_token")
+			// r1 has been used: r0 is no retry any more but theft, and the
+			// whole family goes.
+			o.wantReuse(t, r0, map[string]string{"first access": at0, "retry's access": at1, "newest refresh": r2})
 			if r := o.refresh(t, r2); r.Status != 400 {
 				t.Fatalf("refresh with a revoked family: %d", r.Status)
 			}
-			ev := want(t, o.s.call(t, "GET", "/v1/tenants/shop/audit?action=token.reuse", o.s.Admin, nil), 200).items()
-			if len(ev) != 1 {
-				t.Fatalf("reuse audit events: %v", ev)
+		})
+
+		// RFC 9700 §4.14.2: a thief replaying the spent token within the
+		// grace gets the same successor as the client, never a second one,
+		// and whichever of the two uses it second revokes the family.
+		t.Run("theft within the grace", func(t *testing.T) {
+			at0, _, r1, stolen := o.refreshTwice(t)
+			first := want(t, o.refresh(t, r1), 200)
+			r2 := first.str("refresh_token")
+			if r2 == r1 || r2 == "" {
+				t.Fatalf("the first use of the successor got refresh token %q", r2)
+			}
+			o.wantReuse(t, r1, map[string]string{"login's access": at0, "replay's access": stolen.str("access_token"),
+				"first user's access": first.str("access_token"), "first user's refresh": r2})
+		})
+
+		t.Run("concurrent", func(t *testing.T) {
+			_, rt := o.login(t)
+			const n = 50
+			var wg sync.WaitGroup
+			status, got, errs := make([]int, n), make([]string, n), make([]error, n)
+			for i := range n {
+				wg.Go(func() { status[i], got[i], errs[i] = o.tryRefresh(rt) })
+			}
+			wg.Wait()
+			distinct := map[string]bool{}
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatalf("refresh %d: %v", i, errs[i])
+				}
+				if status[i] != 200 {
+					t.Errorf("refresh %d: status %d, want 200 (a retry within the grace)", i, status[i])
+					continue
+				}
+				distinct[got[i]] = true
+			}
+			if len(distinct) != 1 {
+				t.Fatalf("%d distinct successors among the 200s of %d concurrent refreshes, want 1", len(distinct), n)
+			}
+			for r := range distinct {
+				if !o.active(t, r) {
+					t.Fatal("the one successor is not active")
+				}
+				want(t, o.refresh(t, r), 200)
+			}
+			if o.active(t, rt) {
+				t.Fatal("the spent refresh token is still active")
 			}
 		})
 
@@ -312,9 +343,9 @@ func TestRefreshRotation(t *testing.T) {
 					t.Fatalf("%s: %d %s", name, r.Status, r.Raw)
 				}
 			}
-			// Had a refused request spent rt, this first use would be the
-			// grace retry and the second a reuse revoking the family.
-			want(t, o.refresh(t, rt), 200)
+			if !o.active(t, rt) {
+				t.Fatal("a refused refresh spent the refresh token")
+			}
 			want(t, o.refresh(t, rt), 200)
 		})
 
@@ -325,33 +356,64 @@ func TestRefreshRotation(t *testing.T) {
 				t.Fatalf("refresh by another client: %d %s", r.Status, r.Raw)
 			}
 		})
-
-		t.Run("concurrent", func(t *testing.T) {
-			_, rt := o.login(t)
-			const n = 8
-			var wg sync.WaitGroup
-			got := make([]string, n)
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if r := o.refresh(t, rt); r.Status == 200 {
-						got[i] = r.str("refresh_token")
-					}
-				}()
-			}
-			wg.Wait()
-			valid := 0
-			for _, r := range got {
-				if r != "" && o.active(t, r) {
-					valid++
-				}
-			}
-			if valid > 1 {
-				t.Fatalf("%d valid refresh tokens in one family after concurrent refreshes", valid)
-			}
-		})
 	})
+}
+
+// refreshTwice logs in, refreshes the login's refresh token r0 and then
+// presents r0 again within the grace; it checks that both answers carry the
+// same successor r1 and returns the login's access token, r0, r1 and the
+// second answer.
+func (o oauthTenant) refreshTwice(t *testing.T) (at0, r0, r1 string, again response) {
+	t.Helper()
+	at0, r0 = o.login(t)
+	r1 = want(t, o.refresh(t, r0), 200).str("refresh_token")
+	again = want(t, o.refresh(t, r0), 200)
+	if got := again.str("refresh_token"); got != r1 {
+		t.Fatalf("presenting the spent token again within the grace got refresh token %q, want its successor %q", got, r1)
+	}
+	return at0, r0, r1, again
+}
+
+// wantReuse presents the superseded refresh token rt and checks that it is
+// refused as a reuse, that the family's tokens are then all inactive and
+// that a token.reuse event was audited.
+func (o oauthTenant) wantReuse(t *testing.T, rt string, family map[string]string) {
+	t.Helper()
+	before := len(want(t, o.s.call(t, "GET", "/v1/tenants/"+o.ten+"/audit?action=token.reuse", o.s.Admin, nil), 200).items())
+	r := o.refresh(t, rt)
+	if r.Status != 400 || r.str("error") != "invalid_grant" {
+		t.Fatalf("reuse: %d %s", r.Status, r.Raw)
+	}
+	for name, tok := range family {
+		if o.active(t, tok) {
+			t.Errorf("%s token survived reuse detection", name)
+		}
+	}
+	if n := len(want(t, o.s.call(t, "GET", "/v1/tenants/"+o.ten+"/audit?action=token.reuse", o.s.Admin, nil), 200).items()); n != before+1 {
+		t.Errorf("%d token.reuse audit events after the reuse, want %d", n, before+1)
+	}
+}
+
+// tryRefresh is refresh for goroutines other than the test's: it returns
+// the status, the refresh token of a 200 and any transport error.
+func (o oauthTenant) tryRefresh(rt string) (int, string, error) {
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
+	req, err := http.NewRequest("POST", o.tokenURL(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("app", url.QueryEscape(o.appSecret))
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body.RefreshToken, nil
 }
 
 // TestIntrospectionAndRevocation covers RFC 7662 and RFC 7009.
@@ -675,8 +737,8 @@ func TestTokenMetrics(t *testing.T) {
 	if c := commits(); c != c0+1 {
 		t.Errorf("a login took %d commits, want 1", c-c0)
 	}
-	want(t, o.refresh(t, r0), 200)
-	want(t, o.refresh(t, r0), 200) // the grace retry
+	r1 := want(t, o.refresh(t, r0), 200).str("refresh_token")
+	want(t, o.refresh(t, r1), 200) // r0 is now superseded by a used token
 	issued := func() int {
 		m := string(want(t, s.call(t, "GET", "/metrics", "", nil), 200).Raw)
 		got := regexp.MustCompile(`tokend_tokens_issued_total\{kind="access"\} ([0-9]+)`).FindStringSubmatch(m)
@@ -694,7 +756,7 @@ func TestTokenMetrics(t *testing.T) {
 		t.Errorf("issued access tokens went from %d to %d on a refused refresh", before, after)
 	}
 	if before != 4 {
-		t.Errorf("%d issued access tokens, want 4 (client credentials, login, refresh, grace retry)", before)
+		t.Errorf("%d issued access tokens, want 4 (client credentials, login, two refreshes)", before)
 	}
 	// The issuance and the failed authentication were group-committed.
 	for _, re := range []string{`tokend_ledger_commit_seconds_count\{outcome="ok"\} ([0-9]+)`, `tokend_ledger_commit_requests_sum ([0-9]+)`} {

@@ -87,8 +87,9 @@ type Config struct {
 	// the gateway check past their normal cache lifetime; 0 never serves
 	// stale state (--stale-for).
 	StaleFor time.Duration
-	// RefreshGrace is how long after a refresh the previous refresh token
-	// may be presented once more by the same client (--refresh-grace).
+	// RefreshGrace is how long after a rotation the spent refresh token
+	// still gets its successor again, for a client that lost the response
+	// (--refresh-grace).
 	RefreshGrace time.Duration
 	// MaxBodyBytes caps request bodies; at least MinMaxBodyBytes
 	// (--max-body-bytes).
@@ -144,7 +145,7 @@ var fields = []field{
 	{name: "shutdown-timeout", usage: "time allowed for graceful shutdown", ptr: func(c *Config) any { return &c.ShutdownTimeout }},
 	{name: "request-timeout", usage: "deadline of every request, database calls included (503 past it); below --write-timeout (default 5s or 2/3 of --write-timeout, whichever is lower)", ptr: func(c *Config) any { return &c.RequestTimeout }},
 	{name: "stale-for", usage: "how long introspection and the gateway check keep answering from the last known clients, keys and revocations while the database is unreachable (0: never)", ptr: func(c *Config) any { return &c.StaleFor }},
-	{name: "refresh-grace", usage: "how long a spent refresh token may be retried once (a client that lost the response)", ptr: func(c *Config) any { return &c.RefreshGrace }},
+	{name: "refresh-grace", usage: "how long after a refresh a client that lost the response may present the spent refresh token again and get the same new one (while that is unused); any other reuse of a spent refresh token revokes its whole login", ptr: func(c *Config) any { return &c.RefreshGrace }},
 	{name: "max-body-bytes", usage: "maximum request body size in bytes (at least 1024)", ptr: func(c *Config) any { return &c.MaxBodyBytes }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
 }

@@ -99,9 +99,12 @@ type Options struct {
 	Revoke *revoke.Service
 	Log    *slog.Logger
 	Now    func() time.Time
-	// RefreshGrace is how long a spent refresh token may be retried once
-	// (default DefaultRefreshGrace).
+	// RefreshGrace is how long a spent refresh token may be retried for
+	// its successor (default DefaultRefreshGrace).
 	RefreshGrace time.Duration
+	// RefreshKey, a secret of at least 32 bytes shared by all replicas,
+	// derives refresh-token successors.
+	RefreshKey []byte
 	// Throttle slows down password guessing; nil uses DefaultThrottle.
 	Throttle *Throttle
 	// PublicURL is the server's public URL: client assertions must be
@@ -134,6 +137,9 @@ func New(o Options) (*Engine, error) {
 	if o.Store == nil || o.Issuer == nil || o.Audit == nil || o.Revoke == nil {
 		return nil, errors.New("grant: Store, Issuer, Audit and Revoke are required")
 	}
+	if len(o.RefreshKey) < 32 {
+		return nil, errors.New("grant: RefreshKey of at least 32 bytes is required")
+	}
 	if o.RefreshGrace <= 0 {
 		o.RefreshGrace = DefaultRefreshGrace
 	}
@@ -148,7 +154,7 @@ func New(o Options) (*Engine, error) {
 	}
 	e := &Engine{st: o.Store, issuer: o.Issuer, audit: o.Audit, log: o.Log, now: o.Now, grants: map[string]Grant{},
 		throttle: o.Throttle, cache: newReadCache(o.StaleFor), publicURL: o.PublicURL, secrets: o.Secrets}
-	e.refresh = &refreshGrant{grace: o.RefreshGrace, revoke: o.Revoke}
+	e.refresh = &refreshGrant{grace: o.RefreshGrace, revoke: o.Revoke, key: o.RefreshKey}
 	e.grants[ClientCredentials] = clientCredentials{}
 	e.grants[Password] = password{}
 	e.grants[RefreshToken] = e.refresh

@@ -89,6 +89,10 @@ type Request struct {
 	AuditActor string
 	// ID, when set, is the token id to use (a NewTimeID).
 	ID string
+	// Value, when set, is the opaque value to hand out instead of a fresh
+	// random one (a value the caller derived, see token.DeriveOpaque).
+	// Only with Format store.FormatOpaque.
+	Value string
 	// Defer leaves writing Result.Row and Result.Event to the caller:
 	// Commit, with other results, or its own transaction (a refresh
 	// rotation), after which it hands the event to audit.Recorder.Observe.
@@ -161,16 +165,21 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	}
 	switch r.Format {
 	case store.FormatOpaque:
-		switch r.Kind {
-		case claims.KindAdmin:
+		switch {
+		case r.Value != "":
+			res.Value = r.Value
+		case r.Kind == claims.KindAdmin:
 			res.Value = token.NewOpaque(token.TagAdmin)
-		case claims.KindRefresh:
+		case r.Kind == claims.KindRefresh:
 			res.Value = token.NewOpaque(token.TagRefresh)
 		default:
 			res.Value = token.NewOpaque(token.TagAccess)
 		}
 		row.Hash = token.Hash(res.Value)
 	case "", store.FormatJWT:
+		if r.Value != "" {
+			return Result{}, fault.Internal(fmt.Errorf("issue: Value is only for opaque tokens"))
+		}
 		row.Format = store.FormatJWT
 		c := &claims.Claims{
 			Issuer: tenant.Issuer(i.o.PublicURL, r.Tenant), Subject: r.Subject,

@@ -388,3 +388,27 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// TestDeriveKey: replicas sharing a master key derive the same secret per
+// purpose; another purpose or master key gives another secret.
+func TestDeriveKey(t *testing.T) {
+	t.Parallel()
+	st, m := newStore(t), master(t)
+	derive := func(mgr *keys.Manager, purpose string) string {
+		k, err := mgr.DeriveKey(purpose)
+		if err != nil || len(k) != 32 {
+			t.Fatalf("DeriveKey(%q) = %d bytes, %v", purpose, len(k), err)
+		}
+		return string(k)
+	}
+	a := derive(newManager(t, st, m), "refresh-successor")
+	if derive(newManager(t, st, m), "refresh-successor") != a {
+		t.Fatal("two managers with one master key derived different secrets")
+	}
+	if derive(newManager(t, st, m), "another") == a || derive(newManager(t, st, master(t)), "refresh-successor") == a {
+		t.Fatal("another purpose or master key derived the same secret")
+	}
+	if a == string(m) {
+		t.Fatal("the derived secret is the master key")
+	}
+}

@@ -3,7 +3,9 @@ package keys
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 )
@@ -74,4 +76,12 @@ func open(master []byte, tenant, kid string, sealed []byte) ([]byte, error) {
 		return nil, errOpen
 	}
 	return plain, nil
+}
+
+// DeriveKey returns a 32-byte secret for purpose, derived from the master
+// key with HKDF-SHA256 (RFC 5869): replicas sharing the master key derive
+// the same secret, and a derived secret reveals neither the master key nor
+// the secret of another purpose.
+func (m *Manager) DeriveKey(purpose string) ([]byte, error) {
+	return hkdf.Key(sha256.New, m.o.Master, nil, "tokend-derived-v1:"+purpose, 32)
 }

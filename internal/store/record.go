@@ -183,8 +183,9 @@ type Token struct {
 	LifetimeEnd *time.Time
 	RevokedAt   *time.Time
 	// UsedAt is when a refresh token was exchanged; ReplacedBy names the
-	// refresh token that succeeded it; GraceUsed records that the one
-	// retry allowed within the grace period was spent.
+	// refresh token that succeeded it; GraceUsed records that the token
+	// was handed out more than once (again to a retry of its
+	// predecessor), so that once exchanged it allows no retry of its own.
 	UsedAt     *time.Time
 	ReplacedBy string
 	GraceUsed  bool

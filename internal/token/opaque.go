@@ -3,6 +3,7 @@ package token
 import (
 	"github.com/tokend/tokend/revocation"
 
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -41,6 +42,17 @@ func NewOpaque(tag string) string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	body := prefix + tag + "_" + base64.RawURLEncoding.EncodeToString(b[:])
+	return body + checksum(body)
+}
+
+// DeriveOpaque returns the opaque value with tag whose 256 bits are
+// HMAC-SHA256(key, from) instead of fresh randomness: the same key and
+// input always give the same value, and without key no one can compute it
+// from from. key must be a secret of at least 32 bytes.
+func DeriveOpaque(tag string, key []byte, from string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(from))
+	body := prefix + tag + "_" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 	return body + checksum(body)
 }
 

@@ -81,3 +81,25 @@ func TestTimeID(t *testing.T) {
 		}
 	}
 }
+
+func TestDeriveOpaque(t *testing.T) {
+	t.Parallel()
+	key, other := []byte(strings.Repeat("k", 32)), []byte(strings.Repeat("o", 32))
+	from := NewOpaque(TagRefresh)
+	v := DeriveOpaque(TagRefresh, key, from)
+	if tag, err := ParseOpaque(v); err != nil || tag != TagRefresh {
+		t.Fatalf("ParseOpaque(%q) = %q, %v", v, tag, err)
+	}
+	if DeriveOpaque(TagRefresh, key, from) != v {
+		t.Fatal("the same key and input derived two values")
+	}
+	for name, w := range map[string]string{
+		"another key":   DeriveOpaque(TagRefresh, other, from),
+		"another input": DeriveOpaque(TagRefresh, key, NewOpaque(TagRefresh)),
+		"the input":     from,
+	} {
+		if w == v {
+			t.Errorf("%s gives the same value", name)
+		}
+	}
+}
