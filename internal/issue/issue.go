@@ -114,6 +114,12 @@ func (i *Issuer) Apply(ctx context.Context, fn ledger.ApplyFunc) error {
 	return i.o.Ledger.Apply(ctx, fn)
 }
 
+// DefaultAudience is the audience of an access token of tenant id under
+// its effective policy pol when neither request nor client names one.
+func (i *Issuer) DefaultAudience(id string, pol store.Policy) []string {
+	return tenant.DefaultAudience(i.o.PublicURL, id, pol)
+}
+
 // ExpiresIn returns the seconds until expiry, 0 for eternal tokens.
 func (r Result) ExpiresIn() int64 {
 	if r.ExpiresAt == nil {
@@ -129,6 +135,10 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	}
 	if r.TTL < 0 {
 		return Result{}, fault.Invalid("expires_in", "must be positive")
+	}
+	if r.Kind == claims.KindAccess && len(r.Audience) == 0 {
+		// RFC 9068 §2.2: aud is required; callers fall back to DefaultAudience.
+		return Result{}, fault.Internal(fmt.Errorf("issue: an access token needs an audience"))
 	}
 	// Issue times keep microseconds (the ledger row and the jti carry
 	// them) so that a revocation cutoff is exact within a second; the JWT
