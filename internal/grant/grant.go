@@ -258,9 +258,10 @@ func (e *Engine) scope(r *Request, c store.Client, s *Subject) ([]string, error)
 	return sorted(r.Scope), nil
 }
 
-// audience resolves requested audiences: each must be one of the client's
-// audiences or, for a client without audiences, a project of the tenant or
-// the tenant's default audience. No request means the original grant's audience, else
+// audience resolves requested audiences (RFC 8707 §2): each must be one
+// of the client's audiences or, for a client without audiences, a project
+// of the tenant or the tenant's default audience; anything else is
+// invalid_target. No request means the original grant's audience, else
 // the client's, else the tenant's default: every access token has an
 // aud (RFC 9068 §2.2).
 func (e *Engine) audience(ctx context.Context, r *Request, c store.Client, s *Subject, pol store.Policy) ([]string, error) {
@@ -283,12 +284,12 @@ func (e *Engine) audience(ctx context.Context, r *Request, c store.Client, s *Su
 		}
 		if _, err := e.st.Projects().GetByAudience(ctx, r.Tenant, a); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, fault.InvalidRequest("audience %q is not known", a).WithField("audience")
+				return nil, fault.InvalidTarget("audience %q is not known", a).WithField("audience")
 			}
 			return nil, fault.Unavailable(err)
 		}
 		if len(c.Audiences) > 0 {
-			return nil, fault.InvalidRequest("audience %q is not allowed for this client", a).WithField("audience")
+			return nil, fault.InvalidTarget("audience %q is not allowed for this client", a).WithField("audience")
 		}
 	}
 	return sorted(r.Audience), nil

@@ -22,7 +22,7 @@ type ErrorBody struct {
 func Status(code fault.Code) int {
 	switch code {
 	case fault.CodeInvalidRequest, fault.CodeInvalidGrant, fault.CodeUnauthorizedClient,
-		fault.CodeUnsupportedGrantType, fault.CodeInvalidScope, fault.CodeUnsupportedTokenType:
+		fault.CodeUnsupportedGrantType, fault.CodeInvalidScope, fault.CodeUnsupportedTokenType, fault.CodeInvalidTarget:
 		return http.StatusBadRequest
 	case fault.CodeInvalidClient, fault.CodeInvalidToken, fault.CodeUnauthenticated:
 		return http.StatusUnauthorized
