@@ -39,6 +39,9 @@ type DeviceTokenSpec struct {
 	Cookie bool `json:"cookie"`
 	// BoundOrigin is the normalized Referer origin, set by the surface.
 	BoundOrigin string `json:"-"`
+	// CookieRoom, set by the surface with Cookie, bounds the token's
+	// length (issue.Request.CookieRoom).
+	CookieRoom int `json:"-"`
 }
 
 // MintDeviceToken issues a token for a device, within the scopes of the
@@ -154,6 +157,7 @@ func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subje
 	req := issue.Request{
 		Tenant: ten, Kind: kind, SubjectType: subjectType, Subject: subject,
 		Scope: scope, Audience: aud, TTL: ttl, Format: format, Action: "token.mint", AuditActor: by.String(),
+		CookieRoom: sp.CookieRoom,
 	}
 	if by.Subject != "" && by.Subject != subject {
 		req.Actor = &claims.Actor{Subject: by.String(), ClientID: by.ClientID}

@@ -87,6 +87,9 @@ type Request struct {
 	Action string
 	// AuditActor names who asked, when not the subject (e.g. an admin).
 	AuditActor string
+	// CookieRoom, when positive, is the room of the cookie that delivers
+	// the token: a longer token is refused before anything is recorded.
+	CookieRoom int
 	// ID, when set, is the token id to use (a NewTimeID).
 	ID string
 	// Defer leaves writing Result.Row and Result.Event to the caller:
@@ -204,6 +207,10 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		res.Value = v
 	default:
 		return Result{}, fault.Invalid("format", "must be jwt or opaque")
+	}
+	if r.CookieRoom > 0 && len(res.Value) > r.CookieRoom {
+		// RFC 6265 §6.1: a larger cookie may never reach the user agent.
+		return Result{}, fault.Invalid("cookie", "cookie: the token is %d bytes, more than the %d a cookie holds beside its name and attributes (RFC 6265 §6.1: 4096 in all); ask for it in the response body, or with fewer scopes", len(res.Value), r.CookieRoom)
 	}
 	action := r.Action
 	if action == "" {
