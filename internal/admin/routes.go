@@ -306,6 +306,9 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 			if sp.Cookie && !user {
 				return fault.Invalid("cookie", "cookie: device tokens cannot be delivered as cookies")
 			}
+			if sp.Cookie {
+				sp.CookieRoom = httpx.CookieRoom(httpx.SessionCookie)
+			}
 			if sp.BindReferer {
 				if !user {
 					return fault.Invalid("bind_referer", "bind_referer: device tokens cannot be bound to a referrer")
@@ -326,11 +329,7 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 				out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
 			}
 			if sp.Cookie {
-				ck := &http.Cookie{Name: "tokend_session", Value: res.Value, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode}
-				if res.ExpiresAt != nil {
-					ck.Expires = *res.ExpiresAt
-				}
-				http.SetCookie(w, ck)
+				http.SetCookie(w, httpx.TokenCookie(httpx.SessionCookie, res.Value, res.ExpiresAt))
 			} else {
 				out["access_token"] = res.Value
 			}

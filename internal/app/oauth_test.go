@@ -220,7 +220,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 			{"no client", "", "", cc, 401, "invalid_client", true},
 			{"grant not allowed", "app", o.appSecret, cc, 400, "unauthorized_client", false},
 			{"scope not allowed", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"admin"}}, 400, "invalid_scope", false},
-			{"unknown audience", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials"}, "audience": {"https://nope"}}, 400, "invalid_request", false},
+			{"unknown audience", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials"}, "audience": {"https://nope"}}, 400, "invalid_target", false},
 			{"bad password", "app", o.appSecret, url.Values{"grant_type": {"password"}, "username": {"alice@example.com"}, "password": {"nope"}}, 400, "invalid_grant", false},
 			{"unknown user", "app", o.appSecret, url.Values{"grant_type": {"password"}, "username": {"nobody@example.com"}, "password": {"nope"}}, 400, "invalid_grant", false},
 			{"bad refresh token", "app", o.appSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"tkd_rt_bogus"}}, 400, "invalid_grant", false},

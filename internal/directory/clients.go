@@ -72,6 +72,9 @@ func (sp *ClientSpec) apply(c *store.Client) error {
 		for field, msg := range tenant.Validate(*sp.Policy) {
 			return invalidf("policy."+field, "%s", msg)
 		}
+		if sp.Policy.DefaultAudience != "" {
+			return invalidf("policy.default_audience", "is a tenant setting; a client's default audiences are its audiences")
+		}
 		c.Policy = *sp.Policy
 	}
 	if sp.Disabled != nil {

@@ -39,6 +39,9 @@ type DeviceTokenSpec struct {
 	Cookie bool `json:"cookie"`
 	// BoundOrigin is the normalized Referer origin, set by the surface.
 	BoundOrigin string `json:"-"`
+	// CookieRoom, set by the surface with Cookie, bounds the token's
+	// length (issue.Request.CookieRoom).
+	CookieRoom int `json:"-"`
 }
 
 // MintDeviceToken issues a token for a device, within the scopes of the
@@ -148,9 +151,13 @@ func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subje
 	if subjectType == "device" {
 		kind = claims.KindDevice
 	}
+	if kind == claims.KindAccess && len(aud) == 0 {
+		aud = s.issuer.DefaultAudience(ten, pol) // RFC 9068 §2.2
+	}
 	req := issue.Request{
 		Tenant: ten, Kind: kind, SubjectType: subjectType, Subject: subject,
 		Scope: scope, Audience: aud, TTL: ttl, Format: format, Action: "token.mint", AuditActor: by.String(),
+		CookieRoom: sp.CookieRoom,
 	}
 	if by.Subject != "" && by.Subject != subject {
 		req.Actor = &claims.Actor{Subject: by.String(), ClientID: by.ClientID}
@@ -255,9 +262,19 @@ func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format
 	}
 	end := time.Unix(c.LifetimeEnd, 0).UTC()
 	ttl := min(time.Duration(c.ExpiresAt-c.IssuedAt)*time.Second, end.Sub(now))
+	aud := c.Audience
+	if c.Kind == claims.KindAccess && len(aud) == 0 {
+		// A token issued before every access token had an audience gets
+		// the tenant's default (RFC 9068 §2.2).
+		t, err := s.st.Tenants().Get(ctx, ten)
+		if err != nil {
+			return issue.Result{}, notFound(err, "tenant", ten)
+		}
+		aud = s.issuer.DefaultAudience(ten, tenant.Effective(t.Policy))
+	}
 	req := issue.Request{
 		Tenant: ten, Kind: c.Kind, SubjectType: c.SubjectType, Subject: c.Subject, ClientID: c.ClientID,
-		SessionID: c.SessionID, Actor: c.Act, Scope: c.Scopes(), Audience: c.Audience,
+		SessionID: c.SessionID, Actor: c.Act, Scope: c.Scopes(), Audience: aud,
 		Roles: c.Roles, Groups: c.Groups, Resources: c.Resources, Origins: c.Origins, Channels: c.Channels,
 		TTL: ttl, LifetimeEnd: end, Format: format, Action: "token.renew", AuditActor: c.SubjectType + ":" + c.Subject,
 	}

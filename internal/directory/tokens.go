@@ -65,6 +65,9 @@ func (s *Service) MintClientToken(ctx context.Context, by Actor, ten string, sp 
 		}
 		aud = []string{sp.Audience}
 	}
+	if len(aud) == 0 {
+		aud = s.issuer.DefaultAudience(ten, pol) // RFC 9068 §2.2
+	}
 	ttl := pol.AccessTTL
 	if sp.ExpiresIn != nil {
 		switch e := *sp.ExpiresIn; {

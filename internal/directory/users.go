@@ -50,16 +50,21 @@ func (s *Service) applyUser(ctx context.Context, st store.Store, sp *UserSpec, u
 	return nil
 }
 
-// hashPassword validates and hashes a chosen password outside any
-// transaction (argon2id is slow by design).
+// hashPassword validates and hashes a chosen password, prepared
+// (principal.PreparePassword), outside any transaction (argon2id is slow
+// by design).
 func hashPassword(ctx context.Context, p *string) (string, error) {
 	if p == nil {
 		return "", nil
 	}
-	if err := principal.ValidPassword(*p); err != nil {
+	prepared, err := principal.PreparePassword(*p)
+	if err != nil {
 		return "", invalidf("password", "%v", err)
 	}
-	h, err := principal.HashPassword(ctx, *p)
+	if err := principal.ValidPassword(prepared); err != nil {
+		return "", invalidf("password", "%v", err)
+	}
+	h, err := principal.HashPassword(ctx, prepared)
 	if err != nil {
 		return "", storeErr(err)
 	}

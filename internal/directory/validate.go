@@ -2,13 +2,13 @@ package directory
 
 import (
 	"context"
-	"net/url"
 	"slices"
 	"sort"
 
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/tenant"
 )
 
 // Grant types a client may be allowed.
@@ -84,16 +84,8 @@ func checkAudiences(field string, l []string) error {
 }
 
 func checkAudience(field, a string) error {
-	if a == "" || len(a) > 512 {
-		return invalidf(field, "an audience must be 1 to 512 characters")
-	}
-	if _, err := url.Parse(a); err != nil {
-		return invalidf(field, "%q is neither a name nor a URI", a)
-	}
-	for i := 0; i < len(a); i++ {
-		if a[i] <= 0x20 || a[i] == 0x7f {
-			return invalidf(field, "%q must not contain spaces or control characters", a)
-		}
+	if msg := tenant.CheckAudience(a); msg != "" {
+		return invalidf(field, "%s", msg)
 	}
 	return nil
 }

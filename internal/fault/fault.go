@@ -22,6 +22,9 @@ const (
 	CodeAccessDenied         Code = "access_denied"
 	CodeInsufficientScope    Code = "insufficient_scope"
 	CodeUnsupportedTokenType Code = "unsupported_token_type"
+	// CodeInvalidTarget is RFC 8707 §2: an unknown, malformed or refused
+	// audience or resource.
+	CodeInvalidTarget Code = "invalid_target"
 
 	CodeUnauthenticated      Code = "unauthenticated"
 	CodeForbidden            Code = "forbidden"
@@ -119,6 +122,12 @@ func UnsupportedGrantType(format string, args ...any) *Error {
 // InvalidScope reports a scope that is unknown or not allowed.
 func InvalidScope(format string, args ...any) *Error {
 	return newf(CodeInvalidScope, format, args...)
+}
+
+// InvalidTarget reports a requested audience or resource that is unknown,
+// malformed or not allowed (RFC 8707 §2).
+func InvalidTarget(format string, args ...any) *Error {
+	return newf(CodeInvalidTarget, format, args...)
 }
 
 // InvalidToken reports a bearer token that is missing, malformed, expired or

@@ -196,7 +196,7 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	aud, err := e.audience(ctx, r, c, s)
+	aud, err := e.audience(ctx, r, c, s, pol)
 	if err != nil {
 		return Response{}, err
 	}
@@ -267,27 +267,38 @@ func (e *Engine) scope(r *Request, c store.Client, s *Subject) ([]string, error)
 	return sorted(r.Scope), nil
 }
 
-// audience resolves requested audiences: each must be one of the client's
-// audiences or a project of the tenant. No request means the client's.
-func (e *Engine) audience(ctx context.Context, r *Request, c store.Client, s *Subject) ([]string, error) {
+// audience resolves requested audiences (RFC 8707 §2): each must be one
+// of the client's audiences or, for a client without audiences, a project
+// of the tenant or the tenant's default audience; anything else is
+// invalid_target. No request means the original grant's audience, else
+// the client's, else the tenant's default: every access token has an
+// aud (RFC 9068 §2.2).
+func (e *Engine) audience(ctx context.Context, r *Request, c store.Client, s *Subject, pol store.Policy) ([]string, error) {
+	def := e.issuer.DefaultAudience(r.Tenant, pol)
 	if len(r.Audience) == 0 {
-		if s.Audience != nil {
+		switch {
+		case len(s.Audience) > 0:
 			return s.Audience, nil
+		case len(c.Audiences) > 0:
+			return c.Audiences, nil
 		}
-		return c.Audiences, nil
+		return def, nil
 	}
 	for _, a := range r.Audience {
 		if slices.Contains(c.Audiences, a) {
 			continue
 		}
+		if len(c.Audiences) == 0 && slices.Contains(def, a) {
+			continue
+		}
 		if _, err := e.st.Projects().GetByAudience(ctx, r.Tenant, a); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, fault.InvalidRequest("audience %q is not known", a).WithField("audience")
+				return nil, fault.InvalidTarget("audience %q is not known", a).WithField("audience")
 			}
 			return nil, fault.Unavailable(err)
 		}
 		if len(c.Audiences) > 0 {
-			return nil, fault.InvalidRequest("audience %q is not allowed for this client", a).WithField("audience")
+			return nil, fault.InvalidTarget("audience %q is not allowed for this client", a).WithField("audience")
 		}
 	}
 	return sorted(r.Audience), nil

@@ -75,7 +75,7 @@ func (password) check(ctx context.Context, e *Engine, r *Request, c store.Client
 		principal.CheckDummy(ctx, r.Password)
 		return nil, e.fail(ctx, r.Tenant, "auth.user", "user:"+u.ID, c.ID, "no password set", errLogin)
 	}
-	ok, err := principal.CheckPassword(ctx, u.PasswordHash, r.Password)
+	ok, err := principal.VerifyPassword(ctx, u.PasswordHash, r.Password)
 	if err != nil && ctx.Err() != nil {
 		return nil, fault.Unavailable(ctx.Err())
 	}

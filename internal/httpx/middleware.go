@@ -41,7 +41,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 // Wrap applies, outermost first: request id and request info, panic
-// recovery, the body size limit, metrics and the access log.
+// recovery, the body size limit, metrics and the access log; it refuses
+// chunked requests (see below).
 func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64) http.Handler {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
@@ -86,6 +87,17 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64) http.Hand
 				panic(p)
 			}
 		}()
+		if len(r.TransferEncoding) > 0 {
+			// RFC 9112 §6.1: a request with both Content-Length and
+			// Transfer-Encoding may be smuggling, and the connection must
+			// close after it. net/http drops the Content-Length of a
+			// chunked request before any handler sees it, so every
+			// chunked request is refused unread; bodies here are small
+			// and every client can send them with a Content-Length.
+			rec.Header().Set("Connection", "close")
+			WriteError(rec, r, nil, fault.InvalidRequest("Transfer-Encoding is not accepted; send the body with a Content-Length"))
+			return
+		}
 		h.ServeHTTP(rec, r)
 	})
 }

@@ -23,7 +23,7 @@ type ErrorBody struct {
 func Status(code fault.Code) int {
 	switch code {
 	case fault.CodeInvalidRequest, fault.CodeInvalidGrant, fault.CodeUnauthorizedClient,
-		fault.CodeUnsupportedGrantType, fault.CodeInvalidScope, fault.CodeUnsupportedTokenType:
+		fault.CodeUnsupportedGrantType, fault.CodeInvalidScope, fault.CodeUnsupportedTokenType, fault.CodeInvalidTarget:
 		return http.StatusBadRequest
 	case fault.CodeInvalidClient, fault.CodeInvalidToken, fault.CodeUnauthenticated:
 		return http.StatusUnauthorized
@@ -89,7 +89,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tokend"`)
 	}
 	setRetryAfter(w.Header(), f.RetryAfter)
-	WriteJSON(w, status, ErrorBody{Error: string(f.Code), Description: f.Description, Field: f.Field})
+	// RFC 6749 §5.2: descriptions, which may quote caller input, hold only
+	// %x20-21 / %x23-5B / %x5D-7E.
+	WriteJSON(w, status, ErrorBody{Error: string(f.Code), Description: quoteSafe(f.Description), Field: f.Field})
 }
 
 // BearerChallenge returns the RFC 6750 §3 WWW-Authenticate value for f.
@@ -97,14 +99,21 @@ func BearerChallenge(f *fault.Error) string {
 	return `Bearer realm="tokend", error="` + string(f.Code) + `", error_description="` + quoteSafe(f.Description) + `"`
 }
 
+// quoteSafe maps s into the characters an error_description may hold
+// (RFC 6749 §5.2, RFC 6750 §3: %x20-21 / %x23-5B / %x5D-7E): a double
+// quote becomes a single one, any other character outside the set
+// (backslash, control, non-ASCII) a '?'.
 func quoteSafe(s string) string {
 	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '"' || c == '\\' || c < 0x20 || c > 0x7e {
-			continue // RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E
+	for _, c := range s {
+		switch {
+		case c == '"':
+			b = append(b, '\'')
+		case c == '\\' || c < 0x20 || c > 0x7e:
+			b = append(b, '?')
+		default:
+			b = append(b, byte(c))
 		}
-		b = append(b, c)
 	}
 	return string(b)
 }

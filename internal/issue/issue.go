@@ -87,6 +87,9 @@ type Request struct {
 	Action string
 	// AuditActor names who asked, when not the subject (e.g. an admin).
 	AuditActor string
+	// CookieRoom, when positive, is the room of the cookie that delivers
+	// the token: a longer token is refused before anything is recorded.
+	CookieRoom int
 	// ID, when set, is the token id to use (a NewTimeID).
 	ID string
 	// Value, when set, is the opaque value to hand out instead of a fresh
@@ -118,6 +121,12 @@ func (i *Issuer) Apply(ctx context.Context, fn ledger.ApplyFunc) error {
 	return i.o.Ledger.Apply(ctx, fn)
 }
 
+// DefaultAudience is the audience of an access token of tenant id under
+// its effective policy pol when neither request nor client names one.
+func (i *Issuer) DefaultAudience(id string, pol store.Policy) []string {
+	return tenant.DefaultAudience(i.o.PublicURL, id, pol)
+}
+
 // ExpiresIn returns the seconds until expiry, 0 for eternal tokens.
 func (r Result) ExpiresIn() int64 {
 	if r.ExpiresAt == nil {
@@ -133,6 +142,10 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	}
 	if r.TTL < 0 {
 		return Result{}, fault.Invalid("expires_in", "must be positive")
+	}
+	if r.Kind == claims.KindAccess && len(r.Audience) == 0 {
+		// RFC 9068 §2.2: aud is required; callers fall back to DefaultAudience.
+		return Result{}, fault.Internal(fmt.Errorf("issue: an access token needs an audience"))
 	}
 	// Issue times keep microseconds (the ledger row and the jti carry
 	// them) so that a revocation cutoff is exact within a second; the JWT
@@ -203,6 +216,10 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		res.Value = v
 	default:
 		return Result{}, fault.Invalid("format", "must be jwt or opaque")
+	}
+	if r.CookieRoom > 0 && len(res.Value) > r.CookieRoom {
+		// RFC 6265 §6.1: a larger cookie may never reach the user agent.
+		return Result{}, fault.Invalid("cookie", "cookie: the token is %d bytes, more than the %d a cookie holds beside its name and attributes (RFC 6265 §6.1: 4096 in all); ask for it in the response body, or with fewer scopes", len(res.Value), r.CookieRoom)
 	}
 	action := r.Action
 	if action == "" {

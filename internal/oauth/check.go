@@ -17,7 +17,7 @@ import (
 )
 
 // SessionCookie is the cookie a browser session token is delivered in.
-const SessionCookie = "tokend_session"
+const SessionCookie = httpx.SessionCookie
 
 // Check serves the gateway check at /t/{tenant}/check, for nginx
 // auth_request and forward-auth proxies: it reads the token from

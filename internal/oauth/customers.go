@@ -87,10 +87,14 @@ func (cs *Customers) login(w http.ResponseWriter, r *http.Request) {
 	var res issue.Result
 	if err == nil {
 		pol := tenant.Effective(t.Policy)
-		res, err = cs.Issuer.Issue(r.Context(), issue.Request{
+		req := issue.Request{
 			Tenant: ten, Kind: claims.KindCustomer, SubjectType: "customer", Subject: userID,
 			SessionID: customerSession(userID), TTL: time.Duration(pol.Lifetime) * time.Second, Action: "customer.login",
-		})
+		}
+		if browser {
+			req.CookieRoom = httpx.CookieRoom(SessionCookie)
+		}
+		res, err = cs.Issuer.Issue(r.Context(), req)
 	}
 	if err != nil {
 		httpx.WriteError(w, r, cs.Log, err)
@@ -98,8 +102,7 @@ func (cs *Customers) login(w http.ResponseWriter, r *http.Request) {
 	}
 	out := map[string]any{"kind": claims.KindCustomer, "customer_id": userID, "expires_in": res.ExpiresIn()}
 	if browser {
-		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: res.Value, Path: "/", HttpOnly: true, Secure: true,
-			SameSite: http.SameSiteStrictMode, Expires: *res.ExpiresAt})
+		http.SetCookie(w, httpx.TokenCookie(SessionCookie, res.Value, res.ExpiresAt))
 	} else {
 		out["token"] = res.Value
 	}

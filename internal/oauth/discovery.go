@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
@@ -26,7 +27,8 @@ type Discovery struct {
 	PublicURL string
 	Tenants   store.Tenants
 	Keys      KeySets
-	// GrantTypes are the grant types the token endpoint serves.
+	// GrantTypes are the grant types the token endpoint serves; each
+	// tenant's metadata lists those its policy allows.
 	GrantTypes []string
 	// Endpoints maps metadata names (e.g. "introspection_endpoint") to
 	// paths under the tenant, for the endpoints that are mounted.
@@ -46,7 +48,8 @@ var asymmetric = []string{"ES256", "EdDSA", "RS256"}
 
 func (d *Discovery) metadata(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("tenant")
-	if _, err := d.Tenants.Get(r.Context(), id); err != nil {
+	t, err := d.Tenants.Get(r.Context(), id)
+	if err != nil {
 		httpx.WriteError(w, r, d.Log, tenantErr(err, id))
 		return
 	}
@@ -55,7 +58,7 @@ func (d *Discovery) metadata(w http.ResponseWriter, r *http.Request) {
 		"issuer":                                iss,
 		"jwks_uri":                              iss + "/jwks.json",
 		"token_endpoint":                        iss + "/oauth2/token",
-		"grant_types_supported":                 d.GrantTypes,
+		"grant_types_supported":                 d.grantTypes(t),
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"},
 		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "ES256", "EdDSA", "HS256"},
 		"response_types_supported":                         []string{},
@@ -69,6 +72,20 @@ func (d *Discovery) metadata(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	httpx.WriteJSON(w, http.StatusOK, m)
+}
+
+// grantTypes are the grant types tenant t allows (RFC 8414 §2): the
+// password grant only where its policy enables it, and refresh_token only
+// with it, since only a password login issues refresh tokens.
+func (d *Discovery) grantTypes(t store.Tenant) []string {
+	out := []string{}
+	for _, g := range d.GrantTypes {
+		if (g == grant.Password || g == grant.RefreshToken) && !t.Policy.PasswordGrant {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 func (d *Discovery) jwks(w http.ResponseWriter, r *http.Request) {

@@ -118,6 +118,9 @@ func (g *Generate) generate(w http.ResponseWriter, r *http.Request) error {
 	if sp.Cookie && subjectKind != "user" {
 		return fault.Invalid("cookie", "cookie: only user tokens are delivered as cookies")
 	}
+	if sp.Cookie {
+		sp.CookieRoom = httpx.CookieRoom(SessionCookie)
+	}
 	mint := g.Dir.MintDeviceToken
 	if subjectKind == "user" {
 		mint = g.Dir.MintUserToken
@@ -131,11 +134,7 @@ func (g *Generate) generate(w http.ResponseWriter, r *http.Request) error {
 		out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
 	}
 	if sp.Cookie {
-		ck := &http.Cookie{Name: SessionCookie, Value: res.Value, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode}
-		if res.ExpiresAt != nil {
-			ck.Expires = *res.ExpiresAt
-		}
-		http.SetCookie(w, ck)
+		http.SetCookie(w, httpx.TokenCookie(SessionCookie, res.Value, res.ExpiresAt))
 	} else {
 		out["access_token"] = res.Value
 	}

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/tokend/tokend/internal/directory"
@@ -62,12 +63,19 @@ func (te *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // parse reads a form-encoded token request strictly: one value per
-// parameter (RFC 6749 §3.2) except audience and resource, and one client
+// parameter (RFC 6749 §3.2) except audience and resource, parameters sent
+// without a value treated as omitted (§3.1), and one client
 // authentication method (§2.3).
 func (te *TokenEndpoint) parse(r *http.Request) (*grant.Request, error) {
 	form, err := ParseForm(r, te.MaxBody, "audience", "resource", "channel_ids", "allowed_cors_origins")
 	if err != nil {
 		return nil, err
+	}
+	omitEmpty(form)
+	for _, res := range form["resource"] {
+		if err := checkResource(res); err != nil {
+			return nil, err
+		}
 	}
 	req := &grant.Request{
 		Tenant:       r.PathValue("tenant"),
@@ -77,17 +85,37 @@ func (te *TokenEndpoint) parse(r *http.Request) (*grant.Request, error) {
 		RefreshToken: form.Get("refresh_token"),
 		Audience:     append(form["audience"], form["resource"]...),
 	}
-	if form.Has("scope") {
-		req.Scope = strings.Fields(form.Get("scope"))
-		if req.Scope == nil {
-			req.Scope = []string{}
-		}
+	if req.Scope, err = grant.ParseScope(form.Get("scope")); err != nil {
+		return nil, err
 	}
 	req.Client, err = ClientAuth(r, form)
 	if k := form.Get("token_kind"); k != "" && err == nil {
 		req.TokenKind, req.KindForm = k, form
 	}
 	return req, err
+}
+
+// omitEmpty drops the values sent empty, and the parameters left without
+// one: RFC 6749 §3.1 treats them as omitted.
+func omitEmpty(form url.Values) {
+	for k, vs := range form {
+		vs = slices.DeleteFunc(vs, func(v string) bool { return v == "" })
+		if len(vs) == 0 {
+			delete(form, k)
+		} else {
+			form[k] = vs
+		}
+	}
+}
+
+// checkResource applies RFC 8707 §2: a resource is an absolute URI
+// without a fragment; anything else is invalid_target.
+func checkResource(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || !u.IsAbs() || strings.Contains(v, "#") {
+		return fault.InvalidTarget("resource %q is not an absolute URI without a fragment", v).WithField("resource")
+	}
+	return nil
 }
 
 // ParseForm parses an application/x-www-form-urlencoded body of at most

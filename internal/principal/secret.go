@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/secure/precis"
 
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/token"
@@ -93,6 +94,39 @@ func CheckPassword(ctx context.Context, encoded, password string) (bool, error) 
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
+// PreparePassword returns the form of a password that is hashed and
+// compared: RFC 8265 §4.2 OpaqueString (non-ASCII spaces mapped to U+0020,
+// NFC), so that "é" typed composed or decomposed is one password. It
+// fails for an empty password or one holding characters the profile
+// disallows (controls, unassigned code points).
+func PreparePassword(password string) (string, error) {
+	p, err := precis.OpaqueString.String(password)
+	if err != nil {
+		return "", fmt.Errorf("must not be empty or contain control or unassigned characters (RFC 8265 OpaqueString)")
+	}
+	return p, nil
+}
+
+// VerifyPassword reports whether password, as a person typed it, matches
+// the PHC string encoded, in constant time. The prepared form is compared
+// (PreparePassword); when the typed form differs from it, that is compared
+// too, because hashes made before passwords were prepared hold the bytes
+// as they were typed, which only the same bytes match. The second check
+// cannot admit a wrong password: a prepared hash never matches an
+// unprepared form, and a raw hash matches only the bytes it was made of.
+func VerifyPassword(ctx context.Context, encoded, password string) (bool, error) {
+	p, perr := PreparePassword(password)
+	if perr == nil {
+		if ok, err := CheckPassword(ctx, encoded, p); ok || err != nil {
+			return ok, err
+		}
+		if p == password {
+			return false, nil
+		}
+	}
+	return CheckPassword(ctx, encoded, password)
+}
+
 // dummyHash is checked when no account exists, so that the response time
 // does not reveal whether it does.
 var dummyHash = func() string {
@@ -103,9 +137,10 @@ var dummyHash = func() string {
 	return h
 }()
 
-// CheckDummy spends the time of one password check and returns false.
+// CheckDummy spends the time of VerifyPassword for password and returns
+// false.
 func CheckDummy(ctx context.Context, password string) {
-	_, _ = CheckPassword(ctx, dummyHash, password)
+	_, _ = VerifyPassword(ctx, dummyHash, password)
 }
 
 // NewSecret returns a generated secret with tag and its stored hash.

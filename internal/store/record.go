@@ -36,6 +36,10 @@ type Policy struct {
 	TokenLimit int `json:"token_limit,omitempty"`
 	// Format is "jwt" (default) or "opaque" for access tokens.
 	Format string `json:"format,omitempty"`
+	// DefaultAudience is the audience of access tokens whose request and
+	// client name none; empty means the tenant's issuer URL. A tenant
+	// setting only: a client's default is its Audiences.
+	DefaultAudience string `json:"default_audience,omitempty"`
 }
 
 // Project is an API of a tenant; its Audience is the token audience.

@@ -105,6 +105,11 @@ func Validate(p store.Policy) map[string]string {
 	if p.Format != "" && p.Format != store.FormatJWT && p.Format != store.FormatOpaque {
 		bad["format"] = "must be jwt or opaque"
 	}
+	if p.DefaultAudience != "" {
+		if msg := CheckAudience(p.DefaultAudience); msg != "" {
+			bad["default_audience"] = msg
+		}
+	}
 	return bad
 }
 
