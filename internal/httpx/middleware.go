@@ -95,6 +95,7 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64) http.Hand
 			// chunked request is refused unread; bodies here are small
 			// and every client can send them with a Content-Length.
 			rec.Header().Set("Connection", "close")
+			rec.Header().Set("Cache-Control", "no-store")
 			WriteError(rec, r, nil, fault.InvalidRequest("Transfer-Encoding is not accepted; send the body with a Content-Length"))
 			return
 		}

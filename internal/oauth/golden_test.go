@@ -194,8 +194,9 @@ func tokenEndpoint(f *fixture) issued {
 	// grace period, then replayed.
 	q0 := str(f.token("shop", "shop/app", login), "refresh_token")
 	refreshQ0 := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {q0}}
-	f.token("shop", "shop/app", refreshQ0)
-	f.token("shop", "shop/app", refreshQ0)
+	q1 := str(f.token("shop", "shop/app", refreshQ0), "refresh_token")
+	f.token("shop", "shop/app", refreshQ0) // the retry gets q1 again
+	f.token("shop", "shop/app", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {q1}})
 	f.golden("token.error.refresh_reused", f.form("shop", "token", "shop/app", refreshQ0))
 	f.golden("token.error.refresh_other_client", f.form("shop", "token", "shop/app2", refreshQ0))
 	f.golden("token.error.refresh_missing", f.form("shop", "token", "shop/app", url.Values{"grant_type": {"refresh_token"}}))
@@ -207,8 +208,7 @@ func tokenEndpoint(f *fixture) issued {
 
 	// The request itself.
 	f.golden("token.error.get", f.req("GET", "/t/shop/oauth2/token", ""))
-	asJSON := f.req("POST", "/t/shop/oauth2/token", "", "Content-Type", "application/json")
-	asJSON.Body = io.NopCloser(strings.NewReader(`{"grant_type":"client_credentials"}`))
+	asJSON := f.req("POST", "/t/shop/oauth2/token", `{"grant_type":"client_credentials"}`, "Content-Type", "application/json")
 	f.golden("token.error.content_type", asJSON)
 	f.golden("token.error.too_large", tooLarge(f, "/t/shop/oauth2/token"))
 	f.golden("token.error.malformed_form", f.req("POST", "/t/shop/oauth2/token", "grant_type=%zz"))
@@ -280,9 +280,7 @@ func tokenEndpoint(f *fixture) issued {
 // tooLarge is a form POST one byte over the server's body limit, sent
 // without a Content-Length so that the server reads up to its limit.
 func tooLarge(f *fixture, path string) *http.Request {
-	r := f.req("POST", path, "x")
-	r.Body = io.NopCloser(io.MultiReader(strings.NewReader("grant_type="), strings.NewReader(strings.Repeat("a", int(f.s.Cfg.MaxBodyBytes)+1-len("grant_type=")))))
-	r.ContentLength = -1
+	r := f.req("POST", path, "grant_type="+strings.Repeat("a", int(f.s.Cfg.MaxBodyBytes)+1-len("grant_type=")))
 	r.SetBasicAuth("svc", f.secret["shop/svc"])
 	return r
 }
