@@ -14,13 +14,17 @@ import (
 
 // Presented is what the deny-list needs to know of a presented token.
 type Presented struct {
-	Tenant    string
-	ID        string
-	IssuedAt  time.Time // microsecond precision
-	Subject   string
-	SessionID string
-	ClientID  string
-	FamilyID  string
+	Tenant   string
+	ID       string
+	IssuedAt time.Time // microsecond precision
+	// SubjectType and Subject name the token's subject (claims sub_type
+	// and sub): subject entries match both. A token without SubjectType
+	// matches a subject entry of any type.
+	SubjectType string
+	Subject     string
+	SessionID   string
+	ClientID    string
+	FamilyID    string
 }
 
 // Scopes of revocation entries. A Token entry names one token id; the
@@ -38,11 +42,18 @@ const (
 // Entry is one entry of the ordered revocation log, as the feed
 // /t/{tenant}/revocations serves it.
 type Entry struct {
-	Seq    int64     `json:"seq"`
-	Tenant string    `json:"tenant"`
-	Scope  string    `json:"scope"`
-	Key    string    `json:"key,omitempty"`
-	Cutoff time.Time `json:"cutoff"` // microsecond precision
+	Seq    int64  `json:"seq"`
+	Tenant string `json:"tenant"`
+	Scope  string `json:"scope"`
+	// SubjectType is the type of the subject a Subject entry names (user,
+	// client, device, customer): subjects of different types may share an
+	// id, and an entry revokes only the one of its type. A Subject entry
+	// without it (logged before subject types were recorded, or read by an
+	// older consumer that ignores the field) revokes every subject with
+	// the id: it errs on the side of revoking.
+	SubjectType string    `json:"subject_type,omitempty"`
+	Key         string    `json:"key,omitempty"`
+	Cutoff      time.Time `json:"cutoff"` // microsecond precision
 	// Until is when the entry stops mattering (every token it can match
 	// has expired); nil keeps it.
 	Until *time.Time `json:"until,omitempty"`
@@ -78,9 +89,28 @@ type DenyList struct {
 
 type tenantDeny struct {
 	tokens  map[string]time.Time            // token id → when its revocation takes effect
-	cutoffs map[string]map[string]time.Time // scope → key → cutoff
-	all     time.Time
-	until   map[string]time.Time // "scope\x00key" → prune time
+	cutoffs map[string]map[string]time.Time // scope (not Subject) → key → cutoff
+	// subjects holds the Subject cutoffs: id → subject type → cutoff, ""
+	// for an entry of every type.
+	subjects map[string]map[string]time.Time
+	all      time.Time
+	until    map[string]time.Time // untilKey → prune time
+}
+
+// untilKey names an entry for pruning: "scope\x00key", and for a Subject
+// entry "subject\x00type\x00id".
+func untilKey(r Entry) string {
+	if r.Scope == Subject {
+		return Subject + "\x00" + r.SubjectType + "\x00" + r.Key
+	}
+	return r.Scope + "\x00" + r.Key
+}
+
+// later records cut for key in m unless m holds a later cutoff already.
+func later(m map[string]time.Time, key string, cut time.Time) {
+	if cut.After(m[key]) {
+		m[key] = cut
+	}
 }
 
 // NewDenyList returns an empty deny-list.
@@ -101,33 +131,40 @@ func (d *DenyList) Apply(rs ...Entry) {
 		}
 		t := d.tenants[r.Tenant]
 		if t == nil {
-			t = &tenantDeny{tokens: map[string]time.Time{}, cutoffs: map[string]map[string]time.Time{}, until: map[string]time.Time{}}
+			t = &tenantDeny{tokens: map[string]time.Time{}, cutoffs: map[string]map[string]time.Time{},
+				subjects: map[string]map[string]time.Time{}, until: map[string]time.Time{}}
 			d.tenants[r.Tenant] = t
 		}
 		switch r.Scope {
 		case Token:
 			// A token entry takes effect at its Cutoff: now for a revocation,
-			// a few seconds ahead for a token replaced by renewal.
-			t.tokens[r.Key] = r.Cutoff
+			// a few seconds ahead for a token replaced by renewal. A token
+			// revoked during that grace has two entries; the earlier wins,
+			// whichever order they arrive in.
+			if at, ok := t.tokens[r.Key]; !ok || r.Cutoff.Before(at) {
+				t.tokens[r.Key] = r.Cutoff
+			}
 		case Tenant:
 			if r.Cutoff.After(t.all) {
 				t.all = r.Cutoff
 			}
+		case Subject:
+			m := t.subjects[r.Key]
+			if m == nil {
+				m = map[string]time.Time{}
+				t.subjects[r.Key] = m
+			}
+			later(m, r.SubjectType, r.Cutoff)
 		default:
 			m := t.cutoffs[r.Scope]
 			if m == nil {
 				m = map[string]time.Time{}
 				t.cutoffs[r.Scope] = m
 			}
-			if r.Cutoff.After(m[r.Key]) {
-				m[r.Key] = r.Cutoff
-			}
+			later(m, r.Key, r.Cutoff)
 		}
 		if r.Until != nil {
-			k := r.Scope + "\x00" + r.Key
-			if r.Until.After(t.until[k]) {
-				t.until[k] = *r.Until
-			}
+			later(t.until, untilKey(r), *r.Until)
 		}
 	}
 }
@@ -153,8 +190,10 @@ func (d *DenyList) Reason(tok Presented) string {
 	if tok.IssuedAt.Before(t.all) {
 		return "every token of the tenant was revoked"
 	}
+	if t.subjectRevoked(tok) {
+		return "every token of the subject was revoked"
+	}
 	for _, c := range []struct{ scope, key, reason string }{
-		{Subject, tok.Subject, "every token of the subject was revoked"},
 		{Session, tok.SessionID, "the session was revoked"},
 		{Client, tok.ClientID, "every token of the client was revoked"},
 		{Family, tok.FamilyID, "the refresh token family was revoked"},
@@ -167,6 +206,29 @@ func (d *DenyList) Reason(tok Presented) string {
 		}
 	}
 	return ""
+}
+
+// subjectRevoked reports whether a Subject entry for tok's subject (of its
+// type, or of every type) has a cutoff after tok's issue time.
+func (t *tenantDeny) subjectRevoked(tok Presented) bool {
+	if tok.Subject == "" {
+		return false
+	}
+	m := t.subjects[tok.Subject]
+	if tok.SubjectType == "" {
+		for _, cut := range m {
+			if tok.IssuedAt.Before(cut) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, typ := range []string{tok.SubjectType, ""} {
+		if cut, ok := m[typ]; ok && tok.IssuedAt.Before(cut) {
+			return true
+		}
+	}
+	return false
 }
 
 // Prune forgets entries whose Until is before now and returns how many.
@@ -185,6 +247,12 @@ func (d *DenyList) Prune(now time.Time) int {
 				delete(t.tokens, key)
 			case Tenant:
 				t.all = time.Time{}
+			case Subject:
+				typ, id := splitKey(key)
+				delete(t.subjects[id], typ)
+				if len(t.subjects[id]) == 0 {
+					delete(t.subjects, id)
+				}
 			default:
 				delete(t.cutoffs[scope], key)
 			}
@@ -203,6 +271,9 @@ func (d *DenyList) Size() int {
 	for _, t := range d.tenants {
 		n += len(t.tokens)
 		for _, m := range t.cutoffs {
+			n += len(m)
+		}
+		for _, m := range t.subjects {
 			n += len(m)
 		}
 		if !t.all.IsZero() {

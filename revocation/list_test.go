@@ -76,3 +76,61 @@ func TestTokenEntryTakesEffectAtCutoff(t *testing.T) {
 		t.Fatal("not revoked after its cutoff")
 	}
 }
+
+// TestDenyListSubjectTypes: a subject entry revokes the subject of its
+// type only (device kiosk-1 is not client kiosk-1); an entry without a
+// type, from an older log, revokes every subject with the id, and a token
+// without a type is revoked by an entry of any type.
+func TestDenyListSubjectTypes(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tok := func(typ string) Presented {
+		return Presented{Tenant: "a", ID: "t-" + typ, IssuedAt: base, SubjectType: typ, Subject: "kiosk-1"}
+	}
+	cases := []struct {
+		name    string
+		entry   string // the entry's subject type
+		revoked map[string]bool
+	}{
+		{"typed", "device", map[string]bool{"device": true, "client": false, "": true}},
+		{"untyped", "", map[string]bool{"device": true, "client": true, "": true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := NewDenyList()
+			until := base.Add(time.Hour)
+			d.Apply(Entry{Seq: 1, Tenant: "a", Scope: Subject, SubjectType: c.entry, Key: "kiosk-1", Cutoff: base.Add(time.Microsecond), Until: &until})
+			for typ, want := range c.revoked {
+				if got := d.Reason(tok(typ)) != ""; got != want {
+					t.Errorf("token of a %q subject: revoked %v, want %v", typ, got, want)
+				}
+			}
+			if d.Reason(Presented{Tenant: "a", ID: "x", IssuedAt: base, SubjectType: "device", Subject: "kiosk-2"}) != "" {
+				t.Error("another id revoked")
+			}
+			if n := d.Prune(until.Add(time.Second)); n != 1 || d.Size() != 0 || d.Reason(tok("device")) != "" {
+				t.Errorf("prune: %d, size %d", n, d.Size())
+			}
+		})
+	}
+}
+
+// TestTokenEntryEarliestWins: a token replaced by renewal (an entry ahead)
+// and then revoked (an entry now) is revoked now, in whichever order the
+// two entries are applied.
+func TestTokenEntryEarliestWins(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	ahead := Entry{Seq: 1, Tenant: "a", Scope: Token, Key: "t1", Cutoff: now.Add(time.Hour)}
+	at := Entry{Seq: 2, Tenant: "a", Scope: Token, Key: "t1", Cutoff: now}
+	for name, order := range map[string][]Entry{"log order": {ahead, at}, "applied ahead of the log": {at, ahead}} {
+		d := NewDenyList()
+		for _, e := range order {
+			e.Seq = 0
+			d.Apply(e)
+		}
+		if d.Reason(Presented{Tenant: "a", ID: "t1"}) == "" {
+			t.Errorf("%s: a token revoked within its renewal grace is still valid", name)
+		}
+	}
+}
