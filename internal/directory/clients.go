@@ -118,10 +118,10 @@ func (s *Service) CreateClient(ctx context.Context, by Actor, ten string, sp Cli
 		secret, c.SecretHash = principal.NewSecret(token.TagClientSecret)
 		c.SecretAlg = store.SecretSHA256
 	}
-	if err := s.tenantExists(ctx, ten); err != nil {
-		return store.Client{}, "", err
-	}
 	err := s.change(ctx, by, ten, "client.create", c.ID, nil, func(st store.Store) error {
+		if err := policyWithin(ctx, st, ten, sp.Policy); err != nil {
+			return err
+		}
 		return conflict(st.Clients().Create(ctx, c), "client %q already exists", c.ID)
 	})
 	if err != nil {
@@ -165,11 +165,34 @@ func (s *Service) UpdateClient(ctx context.Context, by Actor, tenant, id string,
 		if err := sp.apply(&c); err != nil {
 			return err
 		}
+		if err := policyWithin(ctx, st, tenant, sp.Policy); err != nil {
+			return err
+		}
 		c.UpdatedAt = s.stamp()
 		out = c
 		return st.Clients().Update(ctx, c)
 	})
 	return out, err
+}
+
+// policyWithin refuses a client policy that would loosen the tenant's (a
+// longer expiry or lifetime, a higher limit): a client may only tighten
+// it. Tokens are clamped to the tenant's maxima at issue time anyway
+// (tenant.Effective), also when the tenant's policy tightens later.
+func policyWithin(ctx context.Context, st store.Store, ten string, p *store.Policy) error {
+	t, err := st.Tenants().Get(ctx, ten)
+	if err != nil {
+		return notFound(err, "tenant", ten)
+	}
+	if p == nil {
+		return nil
+	}
+	for _, field := range []string{"access_ttl", "max_access_ttl", "lifetime", "max_lifetime", "refresh_ttl", "token_limit"} {
+		if msg, bad := tenant.Within(t.Policy, *p)[field]; bad {
+			return invalidf("policy."+field, "%s", msg)
+		}
+	}
+	return nil
 }
 
 // RotateClientSecret replaces a client's secret with a generated one.

@@ -27,10 +27,20 @@ func Issuer(publicURL, id string) string {
 	return strings.TrimRight(publicURL, "/") + "/t/" + id
 }
 
-// Effective returns p with every zero field replaced by its default, and
-// with the overrides of client applied on top (zero fields of override do not
-// override).
+// Effective returns the policy in force: p with every zero field replaced
+// by its default, tightened by overrides (a client's policy): an override
+// may shorten a maximum or the refresh-token lifetime, lower the token
+// limit, turn a permission off, or pick defaults within the maxima, but
+// never loosen the tenant's policy. Zero fields of an override do not
+// override. The defaults it yields (access_ttl, lifetime) never exceed
+// their maxima, whatever the override asked for.
 func Effective(p store.Policy, overrides ...store.Policy) store.Policy {
+	p = withDefaults(p)
+	tighten := func(v *int64, o int64) {
+		if o != 0 && o < *v {
+			*v = o
+		}
+	}
 	for _, o := range overrides {
 		if o.SigningAlg != "" {
 			p.SigningAlg = o.SigningAlg
@@ -38,18 +48,12 @@ func Effective(p store.Policy, overrides ...store.Policy) store.Policy {
 		if o.AccessTTL != 0 {
 			p.AccessTTL = o.AccessTTL
 		}
-		if o.MaxAccessTTL != 0 && (p.MaxAccessTTL == 0 || o.MaxAccessTTL < p.MaxAccessTTL) {
-			p.MaxAccessTTL = o.MaxAccessTTL // a client may only tighten a maximum
-		}
-		if o.RefreshTTL != 0 {
-			p.RefreshTTL = o.RefreshTTL
-		}
 		if o.Lifetime != 0 {
 			p.Lifetime = o.Lifetime
 		}
-		if o.MaxLifetime != 0 && (p.MaxLifetime == 0 || o.MaxLifetime < p.MaxLifetime) {
-			p.MaxLifetime = o.MaxLifetime
-		}
+		tighten(&p.MaxAccessTTL, o.MaxAccessTTL)
+		tighten(&p.MaxLifetime, o.MaxLifetime)
+		tighten(&p.RefreshTTL, o.RefreshTTL)
 		if o.TokenLimit != 0 && (p.TokenLimit == 0 || o.TokenLimit < p.TokenLimit) {
 			p.TokenLimit = o.TokenLimit
 		}
@@ -61,6 +65,13 @@ func Effective(p store.Policy, overrides ...store.Policy) store.Policy {
 		p.PasswordGrant = p.PasswordGrant && o.PasswordGrant
 		p.StorefrontServerSide = p.StorefrontServerSide && o.StorefrontServerSide
 	}
+	p.AccessTTL = min(p.AccessTTL, p.MaxAccessTTL)
+	p.Lifetime = min(p.Lifetime, p.MaxLifetime)
+	return p
+}
+
+// withDefaults returns p with every zero field replaced by its default.
+func withDefaults(p store.Policy) store.Policy {
 	def := func(v *int64, d int64) {
 		if *v == 0 {
 			*v = d
@@ -80,6 +91,29 @@ func Effective(p store.Policy, overrides ...store.Policy) store.Policy {
 	return p
 }
 
+// Within reports, as field → message, what of a client's policy o would
+// loosen the tenant's policy p: a duration or limit beyond the tenant's
+// maximum. Effective ignores such values (it clamps them); the admin API
+// refuses them, so that what a client's policy says is what it gets.
+func Within(p, o store.Policy) map[string]string {
+	e := withDefaults(p)
+	bad := map[string]string{}
+	over := func(field string, v int64, maxName string, maxV int64) {
+		if v > maxV {
+			bad[field] = fmt.Sprintf("must not exceed the tenant's %s (%d)", maxName, maxV)
+		}
+	}
+	over("access_ttl", o.AccessTTL, "max_access_ttl", e.MaxAccessTTL)
+	over("max_access_ttl", o.MaxAccessTTL, "max_access_ttl", e.MaxAccessTTL)
+	over("lifetime", o.Lifetime, "max_lifetime", e.MaxLifetime)
+	over("max_lifetime", o.MaxLifetime, "max_lifetime", e.MaxLifetime)
+	over("refresh_ttl", o.RefreshTTL, "refresh_ttl", e.RefreshTTL)
+	if p.TokenLimit > 0 {
+		over("token_limit", int64(o.TokenLimit), "token_limit", int64(p.TokenLimit))
+	}
+	return bad
+}
+
 // Validate reports every problem of a policy as it was given (before
 // defaults), as field → message.
 func Validate(p store.Policy) map[string]string {
@@ -92,7 +126,7 @@ func Validate(p store.Policy) map[string]string {
 			bad[name] = "must not be negative"
 		}
 	}
-	e := Effective(p)
+	e := withDefaults(p)
 	if _, ok := bad["access_ttl"]; !ok && e.AccessTTL > e.MaxAccessTTL {
 		bad["access_ttl"] = fmt.Sprintf("must not exceed max_access_ttl (%d)", e.MaxAccessTTL)
 	}
