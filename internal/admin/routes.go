@@ -11,6 +11,7 @@ import (
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/verify"
 )
@@ -267,7 +268,7 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 			return err
 		}
 		q := r.URL.Query()
-		f := store.TokenFilter{Subject: q.Get("subject"), ClientID: q.Get("client_id"), Kind: q.Get("kind"), Page: p}
+		f := store.TokenFilter{SubjectType: q.Get("subject_type"), Subject: q.Get("subject"), ClientID: q.Get("client_id"), Kind: q.Get("kind"), Page: p}
 		switch q.Get("active") {
 		case "", "false":
 		case "true":
@@ -398,8 +399,9 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 	})
 	a.handle(mux, "POST /v1/tenants/{tenant}/revocations", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
 		var body struct {
-			Scope *string `json:"scope"`
-			Key   string  `json:"key"`
+			Scope       *string `json:"scope"`
+			SubjectType string  `json:"subject_type"`
+			Key         string  `json:"key"`
 		}
 		if err := a.decode(r, &body); err != nil {
 			return err
@@ -407,7 +409,11 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		if body.Scope == nil {
 			return fault.Invalid("scope", "scope: is required (subject, session, client or tenant)")
 		}
-		rev, err := d.RevokeBefore(r.Context(), by.actor(), r.PathValue("tenant"), *body.Scope, body.Key)
+		if body.SubjectType != "" && *body.Scope != store.RevokeSubject {
+			return fault.Invalid("subject_type", "subject_type: only a subject revocation has one")
+		}
+		rev, err := d.RevokeBefore(r.Context(), by.actor(), r.PathValue("tenant"),
+			revoke.Target{Scope: *body.Scope, SubjectType: body.SubjectType, Key: body.Key})
 		if err != nil {
 			return err
 		}

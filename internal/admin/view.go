@@ -189,15 +189,16 @@ func auditOf(e store.AuditEvent) auditView {
 
 // revocationView is a revocation-log entry.
 type revocationView struct {
-	Seq    int64   `json:"seq"`
-	Scope  string  `json:"scope"`
-	Key    string  `json:"key,omitempty"`
-	Cutoff string  `json:"cutoff"`
-	Until  *string `json:"until"`
+	Seq         int64   `json:"seq"`
+	Scope       string  `json:"scope"`
+	SubjectType string  `json:"subject_type,omitempty"`
+	Key         string  `json:"key,omitempty"`
+	Cutoff      string  `json:"cutoff"`
+	Until       *string `json:"until"`
 }
 
 func revocationOf(r store.Revocation) revocationView {
-	v := revocationView{Seq: r.Seq, Scope: r.Scope, Key: r.Key, Cutoff: r.Cutoff.Format(time.RFC3339Nano)}
+	v := revocationView{Seq: r.Seq, Scope: r.Scope, SubjectType: r.SubjectType, Key: r.Key, Cutoff: r.Cutoff.Format(time.RFC3339Nano)}
 	if r.Until != nil {
 		u := r.Until.Format(time.RFC3339Nano)
 		v.Until = &u

@@ -495,13 +495,13 @@ func TestRevokeAllCutoff(t *testing.T) {
 		cc := url.Values{"grant_type": {"client_credentials"}}
 		mint := func() string { return want(t, o.form(t, "token", "svc", o.svcSecret, cc), 200).str("access_token") }
 		for _, tc := range []struct {
-			scope, key string
-			login      bool
+			scope, subjectType, key string
+			login                   bool
 		}{
-			{"client", "svc", false},
-			{"subject", "svc", false},
-			{"tenant", "", false},
-			{"session", "", true},
+			{"client", "", "svc", false},
+			{"subject", "client", "svc", false},
+			{"tenant", "", "", false},
+			{"session", "", "", true},
 		} {
 			t.Run(tc.scope, func(t *testing.T) {
 				before, key := mint(), tc.key
@@ -510,7 +510,11 @@ func TestRevokeAllCutoff(t *testing.T) {
 					key = payload(t, before)["sid"].(string)
 				}
 				issued := time.Unix(int64(payload(t, before)["iat"].(float64)), 0)
-				rev := want(t, o.s.call(t, "POST", "/v1/tenants/shop/revocations", o.s.Admin, map[string]any{"scope": tc.scope, "key": key}), 201)
+				body := map[string]any{"scope": tc.scope, "key": key}
+				if tc.subjectType != "" {
+					body["subject_type"] = tc.subjectType
+				}
+				rev := want(t, o.s.call(t, "POST", "/v1/tenants/shop/revocations", o.s.Admin, body), 201)
 				after := mint()
 				if tc.login {
 					after, _ = o.login(t)
@@ -530,7 +534,7 @@ func TestRevokeAllCutoff(t *testing.T) {
 		if r.Status != 422 || r.str("field") != "scope" {
 			t.Fatalf("bad scope: %d %s", r.Status, r.Raw)
 		}
-		if r := o.s.call(t, "POST", "/v1/tenants/shop/revocations", o.s.Admin, map[string]any{"scope": "subject"}); r.Status != 422 {
+		if r := o.s.call(t, "POST", "/v1/tenants/shop/revocations", o.s.Admin, map[string]any{"scope": "subject", "subject_type": "client"}); r.Status != 422 {
 			t.Fatalf("subject without key: %d %s", r.Status, r.Raw)
 		}
 	})
@@ -601,7 +605,7 @@ func TestRevocationFeed(t *testing.T) {
 			want(t, o.form(t, "revoke", "svc", o.svcSecret, url.Values{"token": {tok}}), 200)
 		}
 		want(t, other.s.call(t, "POST", "/v1/tenants/other/revocations", srv.Admin, map[string]any{"scope": "client", "key": "svc"}), 201)
-		want(t, srv.call(t, "POST", "/v1/tenants/shop/revocations", srv.Admin, map[string]any{"scope": "subject", "key": "alice"}), 201)
+		want(t, srv.call(t, "POST", "/v1/tenants/shop/revocations", srv.Admin, map[string]any{"scope": "subject", "subject_type": "user", "key": "alice"}), 201)
 
 		page := want(t, o.feed(t, "after=0&limit=2"), 200)
 		items := page.items()
@@ -610,7 +614,7 @@ func TestRevocationFeed(t *testing.T) {
 			t.Fatalf("first page %s", page.Raw)
 		}
 		rest := want(t, o.feed(t, "after="+page.str("next")), 200).items()
-		if len(rest) != 2 || rest[0]["key"] != jtis[2] || rest[1]["scope"] != "subject" {
+		if len(rest) != 2 || rest[0]["key"] != jtis[2] || rest[1]["scope"] != "subject" || rest[1]["subject_type"] != "user" {
 			t.Fatalf("second page %v", rest)
 		}
 		last := want(t, o.feed(t, "after=0"), 200).str("next")

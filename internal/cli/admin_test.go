@@ -232,6 +232,22 @@ updated_at:    2024-05-01T10:00:00Z
 			wantStdout: clientDetail,
 		},
 		{
+			name: "revoke-all names a subject by type and id",
+			args: []string{"tokens", "revoke-all", "-t", "acme", "--subject", "kiosk-1", "--subject-type", "device"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/revocations": {201,
+				`{"seq":7,"scope":"subject","subject_type":"device","key":"kiosk-1","cutoff":"2024-05-01T10:00:00.000001Z","until":null}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/revocations",
+				Body: `{"key":"kiosk-1","scope":"subject","subject_type":"device"}`}},
+			wantStdout: "seq:           7\nscope:         subject\nsubject_type:  device\nkey:           kiosk-1\n" +
+				"cutoff:        2024-05-01T10:00:00.000001Z\nuntil:         -\n",
+		},
+		{
+			name:       "revoke-all --subject without --subject-type fails before any request",
+			args:       []string{"tokens", "revoke-all", "-t", "acme", "--subject", "kiosk-1"},
+			wantCode:   1,
+			wantStderr: "error: --subject and --subject-type go together (user, client, device or customer)\n",
+		},
+		{
 			name:       "update without flags fails before any request",
 			args:       []string{"groups", "update", "finance", "-t", "acme"},
 			wantCode:   1,

@@ -91,7 +91,7 @@ func tokensCommand() *cobra.Command {
 	cf.StringVar(&format, "format", "", "jwt or opaque (default: the tenant's policy)")
 	_ = create.MarkFlagRequired("client-id")
 
-	var bySubject, bySession, byClient string
+	var bySubject, subjectType, bySession, byClient string
 	var wholeTenant bool
 	revokeBefore := &cobra.Command{
 		Use:   "revoke-all",
@@ -99,10 +99,15 @@ func tokensCommand() *cobra.Command {
 		Long: "Revoke, in one step, every token issued before this instant to one subject,\n" +
 			"one session (a login and its refresh family), one client, or the whole\n" +
 			"tenant. Tokens issued after the instant stay valid, even within the same\n" +
-			"second. Give exactly one of the flags.\n\n" + tenantHelp,
-		Example: "  tokend tokens revoke-all -t acme --subject usr_123\n  tokend tokens revoke-all -t acme --client billing\n  tokend tokens revoke-all -t acme --tenant-wide",
-		Args:    cobra.NoArgs,
+			"second. Give exactly one of the flags; a subject is named by its type and\n" +
+			"id (device kiosk-1 and client kiosk-1 are two subjects).\n\n" + tenantHelp,
+		Example: "  tokend tokens revoke-all -t acme --subject-type user --subject usr_123\n" +
+			"  tokend tokens revoke-all -t acme --client billing\n  tokend tokens revoke-all -t acme --tenant-wide",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (bySubject != "") != (subjectType != "") {
+				return fmt.Errorf("--subject and --subject-type go together (user, client, device or customer)")
+			}
 			var body []map[string]any
 			for _, c := range []struct {
 				scope, key string
@@ -118,6 +123,9 @@ func tokensCommand() *cobra.Command {
 			if len(body) != 1 {
 				return fmt.Errorf("give exactly one of --subject, --session, --client or --tenant-wide")
 			}
+			if bySubject != "" {
+				body[0]["subject_type"] = subjectType
+			}
 			s, err := o.connect(cmd, true)
 			if err != nil {
 				return err
@@ -126,11 +134,12 @@ func tokensCommand() *cobra.Command {
 			if err := s.c.do(http.MethodPost, s.tenantPath("revocations"), nil, body[0], &raw); err != nil {
 				return err
 			}
-			return s.printObject(raw, []string{"seq", "scope", "key", "cutoff", "until"}, "", "")
+			return s.printObject(raw, []string{"seq", "scope", "subject_type", "key", "cutoff", "until"}, "", "")
 		},
 	}
 	rf := revokeBefore.Flags()
-	rf.StringVar(&bySubject, "subject", "", "revoke every token of this subject (user, client or device id)")
+	rf.StringVar(&bySubject, "subject", "", "revoke every token of this subject (a user, client, device or customer id; with --subject-type)")
+	rf.StringVar(&subjectType, "subject-type", "", "type of the --subject: user, client, device or customer")
 	rf.StringVar(&bySession, "session", "", "revoke every token of this session (sid)")
 	rf.StringVar(&byClient, "client", "", "revoke every token issued to this client")
 	rf.BoolVar(&wholeTenant, "tenant-wide", false, "revoke every token of the tenant")
@@ -144,6 +153,7 @@ func tokensCommand() *cobra.Command {
 				{"SCOPE", "scope"}, {"EXPIRES", "expires_at"}, {"REVOKED", "revoked_at"}},
 			filters: []filter{
 				{flag: "subject", param: "subject", usage: "only tokens of this subject"},
+				{flag: "subject-type", param: "subject_type", usage: "only tokens of subjects of this type (user, client, device, customer)"},
 				{flag: "client-id", param: "client_id", usage: "only tokens of this client"},
 				{flag: "kind", param: "kind", usage: "only tokens of this kind (e.g. access, refresh)"},
 				{flag: "active", param: "active", kind: filterBool, usage: "only tokens neither expired nor revoked"},

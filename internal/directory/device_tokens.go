@@ -13,6 +13,7 @@ import (
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
+	"github.com/tokend/tokend/internal/token"
 )
 
 // DeviceTokenSpec asks for a device token (seeds 000 and 004). Zero
@@ -131,22 +132,6 @@ func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subje
 		}
 		format = sp.Format
 	}
-	if sp.Rotate {
-		// Every earlier token of the device is revoked before the new one
-		// is issued: the cutoff separates them exactly.
-		if _, err := s.revoker.Before(ctx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, ten, store.RevokeSubject, subject); err != nil {
-			return issue.Result{}, err
-		}
-	}
-	if pol.TokenLimit > 0 {
-		n, err := s.st.Tokens().CountActive(ctx, ten, subject, s.now())
-		if err != nil {
-			return issue.Result{}, storeErr(err)
-		}
-		if n >= pol.TokenLimit {
-			return issue.Result{}, fault.Conflict("token limit reached: %s %q has %d active tokens (token_limit %d); revoke one or mint with rotate", subjectType, subject, n, pol.TokenLimit)
-		}
-	}
 	kind := claims.KindAccess
 	if subjectType == "device" {
 		kind = claims.KindDevice
@@ -157,7 +142,7 @@ func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subje
 	req := issue.Request{
 		Tenant: ten, Kind: kind, SubjectType: subjectType, Subject: subject,
 		Scope: scope, Audience: aud, TTL: ttl, Format: format, Action: "token.mint", AuditActor: by.String(),
-		CookieRoom: sp.CookieRoom,
+		CookieRoom: sp.CookieRoom, Defer: true,
 	}
 	if by.Subject != "" && by.Subject != subject {
 		req.Actor = &claims.Actor{Subject: by.String(), ClientID: by.ClientID}
@@ -168,7 +153,24 @@ func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subje
 	if life > 0 {
 		req.LifetimeEnd = s.now().Add(life)
 	}
-	return s.issuer.Issue(ctx, req)
+	return s.subjectIssue(ctx, ten, subjectType, subject, func(tx store.Store, active int) (issue.Result, error) {
+		req := req
+		if sp.Rotate {
+			// Every earlier token of the subject is revoked, and the new
+			// one issued at the cutoff instant: the cutoff separates them
+			// exactly (a cutoff revokes what was issued before it).
+			rev, err := s.revoker.TargetIn(ctx, tx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, ten,
+				revoke.Subject(subjectType, subject), "")
+			if err != nil {
+				return issue.Result{}, err
+			}
+			req.ID, active = token.NewTimeID(rev.Cutoff), 0
+		}
+		if pol.TokenLimit > 0 && active >= pol.TokenLimit {
+			return issue.Result{}, fault.Conflict("token limit reached: %s %q has %d active tokens (token_limit %d); revoke one or mint with rotate", subjectType, subject, active, pol.TokenLimit)
+		}
+		return s.issuer.Issue(ctx, req)
+	})
 }
 
 // expiryAndLifetime applies seed 004's rules: an expiry and a lifetime,
@@ -246,8 +248,11 @@ const RenewGrace = 5 * time.Second
 // Renew replaces a live token (seed 004): the new token has the same
 // subject, kind, scope and audience, an expiry as long as the old one's
 // but never past the lifetime end, which stays unchanged. The old token
-// keeps working for RenewGrace. Eternal tokens, tokens without a lifetime
-// and tokens whose lifetime is over are not renewed.
+// keeps working for RenewGrace (unless revoked meanwhile). A token is
+// renewed once: renewing it again, even within the grace, is refused, so
+// renewals never add to the subject's active tokens (the token limit).
+// Eternal tokens, tokens without a lifetime and tokens whose lifetime is
+// over are not renewed.
 func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format string) (issue.Result, error) {
 	now := s.now()
 	switch {
@@ -276,17 +281,26 @@ func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format
 		Tenant: ten, Kind: c.Kind, SubjectType: c.SubjectType, Subject: c.Subject, ClientID: c.ClientID,
 		SessionID: c.SessionID, Actor: c.Act, Scope: c.Scopes(), Audience: aud,
 		Roles: c.Roles, Groups: c.Groups, Resources: c.Resources, Origins: c.Origins, Channels: c.Channels,
-		TTL: ttl, LifetimeEnd: end, Format: format, Action: "token.renew", AuditActor: c.SubjectType + ":" + c.Subject,
-	}
-	res, err := s.issuer.Issue(ctx, req)
-	if err != nil {
-		return issue.Result{}, err
+		TTL: ttl, LifetimeEnd: end, Format: format, Action: "token.renew", AuditActor: c.SubjectType + ":" + c.Subject, Defer: true,
 	}
 	by := revoke.Actor{Name: c.SubjectType + ":" + c.Subject, ClientID: c.ClientID}
-	if err := s.revoker.Replaced(ctx, s.st, by, ten, c.ID, RenewGrace); err != nil && fault.CodeOf(err) != fault.CodeNotFound {
-		return issue.Result{}, err
-	}
-	return res, nil
+	return s.subjectIssue(ctx, ten, c.SubjectType, c.Subject, func(tx store.Store, _ int) (issue.Result, error) {
+		old, err := tx.Tokens().Lock(ctx, ten, c.ID)
+		if isNotFound(err) {
+			return issue.Result{}, fault.InvalidRequest("the token is not in the ledger and cannot be renewed")
+		}
+		if err != nil {
+			return issue.Result{}, err
+		}
+		if old.RevokedAt != nil {
+			return issue.Result{}, fault.InvalidRequest("the token was already renewed or revoked; renew its successor")
+		}
+		res, err := s.issuer.Issue(ctx, req)
+		if err != nil {
+			return issue.Result{}, err
+		}
+		return res, s.revoker.Replaced(ctx, tx, by, ten, c.ID, RenewGrace)
+	})
 }
 
 // RenewFor renews, on an admin's behalf (seed 004 runAs), a live user or

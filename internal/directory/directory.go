@@ -31,7 +31,8 @@ type KeyAdmin interface {
 // Revoker revokes tokens durably.
 type Revoker interface {
 	Token(ctx context.Context, by revoke.Actor, tenant, id string) (store.Token, error)
-	Before(ctx context.Context, by revoke.Actor, tenant, scope, key string) (store.Revocation, error)
+	Before(ctx context.Context, by revoke.Actor, tenant string, target revoke.Target) (store.Revocation, error)
+	TargetIn(ctx context.Context, st store.Store, by revoke.Actor, tenant string, target revoke.Target, action string) (store.Revocation, error)
 	Replaced(ctx context.Context, st store.Store, by revoke.Actor, tenant, id string, grace time.Duration) error
 }
 
@@ -55,6 +56,9 @@ type Service struct {
 	issuer  *issue.Issuer
 	log     *slog.Logger
 	now     func() time.Time
+	// subjects queues this replica's read-decide-writes per subject (see
+	// subjectIssue).
+	subjects subjectLocks
 }
 
 // New returns a Service.

@@ -99,15 +99,6 @@ func (s *Service) MintKind(ctx context.Context, by Actor, ten, clientID string, 
 		}
 		format = sp.Format
 	}
-	if pol.TokenLimit > 0 {
-		n, err := s.st.Tokens().CountActive(ctx, ten, c.ID, now)
-		if err != nil {
-			return issue.Result{}, storeErr(err)
-		}
-		if n >= pol.TokenLimit {
-			return issue.Result{}, fault.Conflict("token limit reached: client %q has %d active tokens (token_limit %d)", c.ID, n, pol.TokenLimit)
-		}
-	}
 	// A kind token carries the client's scopes but none of tokend's own
 	// (tokend:admin, tokend:mint:*): a storefront token lives in browsers.
 	var scope []string
@@ -126,5 +117,14 @@ func (s *Service) MintKind(ctx context.Context, by Actor, ten, clientID string, 
 		// The acting client is recorded; the customer comes with each request.
 		req.Actor = &claims.Actor{Subject: "client:" + c.ID, ClientID: c.ID}
 	}
-	return s.issuer.Issue(ctx, req)
+	if pol.TokenLimit == 0 {
+		return s.issuer.Issue(ctx, req)
+	}
+	req.Defer = true
+	return s.subjectIssue(ctx, ten, "client", c.ID, func(_ store.Store, active int) (issue.Result, error) {
+		if active >= pol.TokenLimit {
+			return issue.Result{}, fault.Conflict("token limit reached: client %q has %d active tokens (token_limit %d)", c.ID, active, pol.TokenLimit)
+		}
+		return s.issuer.Issue(ctx, req)
+	})
 }

@@ -120,13 +120,14 @@ func (s *Service) RevokeToken(ctx context.Context, by Actor, tenant, id string) 
 	return s.revoker.Token(ctx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, tenant, id)
 }
 
-// RevokeBefore revokes every token of the tenant matching scope (subject,
-// session, client, family or tenant) and key issued before now.
-func (s *Service) RevokeBefore(ctx context.Context, by Actor, tenant, scope, key string) (store.Revocation, error) {
+// RevokeBefore revokes every token of the tenant matching target (a
+// subject of one type, a session, client, family or the tenant) issued
+// before now.
+func (s *Service) RevokeBefore(ctx context.Context, by Actor, tenant string, target revoke.Target) (store.Revocation, error) {
 	if err := s.tenantExists(ctx, tenant); err != nil {
 		return store.Revocation{}, err
 	}
-	return s.revoker.Before(ctx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, tenant, scope, key)
+	return s.revoker.Before(ctx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, tenant, target)
 }
 
 // Keys lists a tenant's signing keys (metadata only).

@@ -168,8 +168,8 @@ func (ta *TokenAdmin) revokeToken(r *http.Request, c store.Client, raw string) e
 		}
 		row = t
 	}
-	if row.Tenant != ten || row.RevokedAt != nil {
-		return nil
+	if row.Tenant != ten || (row.RevokedAt != nil && ta.Revoke.RowReason(row) != "") {
+		return nil // a revocation still ahead (renewal's grace) is brought forward below
 	}
 	if row.ClientID != c.ID {
 		return fault.UnauthorizedClient("the token was not issued to this client")

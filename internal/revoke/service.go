@@ -19,7 +19,7 @@ import (
 
 // entry converts a log row to the deny-list's entry.
 func entry(r store.Revocation) revocation.Entry {
-	return revocation.Entry{Seq: r.Seq, Tenant: r.Tenant, Scope: r.Scope, Key: r.Key, Cutoff: r.Cutoff, Until: r.Until}
+	return revocation.Entry{Seq: r.Seq, Tenant: r.Tenant, Scope: r.Scope, SubjectType: r.SubjectType, Key: r.Key, Cutoff: r.Cutoff, Until: r.Until}
 }
 
 // Options configure a Service; Store and Audit are required.
@@ -108,14 +108,14 @@ func (s *Service) Reason(tenantID string, c *claims.Claims) string {
 	if !ok {
 		issued = time.Unix(c.IssuedAt, 0)
 	}
-	return s.deny.Reason(revocation.Presented{Tenant: tenantID, ID: c.ID, IssuedAt: issued, Subject: c.Subject,
-		SessionID: c.SessionID, ClientID: c.ClientID})
+	return s.deny.Reason(revocation.Presented{Tenant: tenantID, ID: c.ID, IssuedAt: issued, SubjectType: c.SubjectType,
+		Subject: c.Subject, SessionID: c.SessionID, ClientID: c.ClientID})
 }
 
 // RowReason is Reason for a ledger row.
 func (s *Service) RowReason(t store.Token) string {
-	return s.deny.Reason(revocation.Presented{Tenant: t.Tenant, ID: t.ID, IssuedAt: t.IssuedAt, Subject: t.Subject,
-		SessionID: t.SessionID, ClientID: t.ClientID, FamilyID: t.FamilyID})
+	return s.deny.Reason(revocation.Presented{Tenant: t.Tenant, ID: t.ID, IssuedAt: t.IssuedAt, SubjectType: t.SubjectType,
+		Subject: t.Subject, SessionID: t.SessionID, ClientID: t.ClientID, FamilyID: t.FamilyID})
 }
 
 // Actor is who revokes, for the audit log.
@@ -138,7 +138,8 @@ func (s *Service) TokenIn(ctx context.Context, st store.Store, by Actor, tenantI
 
 // Replaced revokes a token that renewal has replaced, effective after
 // grace: the old token keeps working that long, so requests already in
-// flight with it do not fail.
+// flight with it do not fail. A revocation of it in the meantime (Token,
+// or a cutoff) still takes effect at once.
 func (s *Service) Replaced(ctx context.Context, st store.Store, by Actor, tenantID, id string, grace time.Duration) error {
 	_, err := s.tokenAt(ctx, st, by, tenantID, id, s.stamp().Add(grace), "token.replace")
 	return err
@@ -155,10 +156,12 @@ func (s *Service) tokenAt(ctx context.Context, st store.Store, by Actor, tenantI
 		if err != nil {
 			return err
 		}
-		if t.RevokedAt != nil {
-			out = t
+		if t.RevokedAt != nil && !t.RevokedAt.After(at) {
+			out = t // revoked by then already
 			return nil
 		}
+		// Not revoked, or revoked only ahead (a renewed token in its
+		// grace): revoked at at.
 		if err := tx.Tokens().Revoke(ctx, tenantID, id, at); err != nil {
 			return err
 		}
@@ -184,17 +187,46 @@ func (s *Service) tokenAt(ctx context.Context, st store.Store, by Actor, tenantI
 // Scopes that Before accepts.
 var cutoffScopes = []string{store.RevokeSubject, store.RevokeSession, store.RevokeClient, store.RevokeFamily, store.RevokeTenant}
 
-// Before revokes every token of the tenant matching scope and key issued
-// before now — and none issued after, even within the same second (issue
-// times have microsecond precision). The ledger rows are marked revoked in
-// the same transaction.
-func (s *Service) Before(ctx context.Context, by Actor, tenantID, scope, key string) (store.Revocation, error) {
-	return s.BeforeIn(ctx, s.st, by, tenantID, scope, key, "")
+// SubjectTypes are the types of subject a token can have. Ids are unique
+// only within a type: device "kiosk-1" and client "kiosk-1" are two
+// subjects, and a subject cutoff names one of them.
+var SubjectTypes = []string{"user", "client", "device", "customer"}
+
+// Target is what a cutoff revocation matches: every token of Scope and Key
+// (one of cutoffScopes; no Key for the tenant), and for RevokeSubject the
+// subject's type.
+type Target struct {
+	Scope       string
+	SubjectType string
+	Key         string
 }
 
-// BeforeIn is Before inside the caller's transaction st, with an audit
-// action other than the default when action is set.
+// Subject is the Target of every token of one subject.
+func Subject(subjectType, id string) Target {
+	return Target{Scope: store.RevokeSubject, SubjectType: subjectType, Key: id}
+}
+
+// Before revokes every token of the tenant matching target issued before
+// now — and none issued after, even within the same second (issue times
+// have microsecond precision). The ledger rows are marked revoked in the
+// same transaction.
+func (s *Service) Before(ctx context.Context, by Actor, tenantID string, target Target) (store.Revocation, error) {
+	return s.TargetIn(ctx, s.st, by, tenantID, target, "")
+}
+
+// BeforeIn is Before inside the caller's transaction st, for the scopes
+// other than RevokeSubject (see TargetIn), with an audit action other than
+// the default when action is set.
 func (s *Service) BeforeIn(ctx context.Context, st store.Store, by Actor, tenantID, scope, key, action string) (store.Revocation, error) {
+	return s.TargetIn(ctx, st, by, tenantID, Target{Scope: scope, Key: key}, action)
+}
+
+// TargetIn is Before inside the caller's transaction st, with an audit
+// action other than the default when action is set. The revocation is
+// applied to this replica's deny-list at once, so the caller must not roll
+// back after success.
+func (s *Service) TargetIn(ctx context.Context, st store.Store, by Actor, tenantID string, target Target, action string) (store.Revocation, error) {
+	scope, key := target.Scope, target.Key
 	if !contains(cutoffScopes, scope) {
 		return store.Revocation{}, fault.Invalid("scope", "scope: must be one of %s", strings.Join(cutoffScopes, ", "))
 	}
@@ -202,6 +234,13 @@ func (s *Service) BeforeIn(ctx context.Context, st store.Store, by Actor, tenant
 		key = ""
 	} else if key == "" {
 		return store.Revocation{}, fault.Invalid("key", "key: is required for scope %s", scope)
+	}
+	var subjectType string
+	if scope == store.RevokeSubject {
+		if subjectType = target.SubjectType; !contains(SubjectTypes, subjectType) {
+			return store.Revocation{}, fault.Invalid("subject_type", "subject_type: is required for scope subject and must be one of %s",
+				strings.Join(SubjectTypes, ", "))
+		}
 	}
 	if action == "" {
 		action = "token.revoke_" + scope
@@ -216,7 +255,7 @@ func (s *Service) BeforeIn(ctx context.Context, st store.Store, by Actor, tenant
 			return err
 		}
 		cut := s.stamp()
-		r := store.Revocation{Tenant: tenantID, Scope: scope, Key: key, Cutoff: cut}
+		r := store.Revocation{Tenant: tenantID, Scope: scope, SubjectType: subjectType, Key: key, Cutoff: cut}
 		if pol := tenant.Effective(t.Policy); !pol.AllowEternal {
 			// Every token this entry can match has expired by then.
 			life := max(pol.MaxAccessTTL, pol.RefreshTTL, pol.MaxLifetime)
@@ -226,15 +265,19 @@ func (s *Service) BeforeIn(ctx context.Context, st store.Store, by Actor, tenant
 		// Rows first, then the log entry: the log's ordering lock is always
 		// taken last, so a transaction holding a token row lock (a refresh)
 		// and one marking rows revoked never wait for each other in a cycle.
-		n, err := tx.Tokens().RevokeBefore(ctx, tenantID, scope, key, cut, cut)
+		n, err := tx.Tokens().RevokeBefore(ctx, r, cut)
 		if err != nil {
 			return err
 		}
 		if rev, err = tx.Revocations().Append(ctx, r); err != nil {
 			return err
 		}
+		detail := map[string]string{"scope": scope, "cutoff": cut.Format(time.RFC3339Nano), "ledger_rows": fmt.Sprint(n)}
+		if subjectType != "" {
+			detail["subject_type"] = subjectType
+		}
 		return s.aud.Record(ctx, tx, store.AuditEvent{Tenant: tenantID, Action: action, Actor: by.Name,
-			Subject: key, ClientID: by.ClientID, Detail: map[string]string{"scope": scope, "cutoff": cut.Format(time.RFC3339Nano), "ledger_rows": fmt.Sprint(n)}})
+			Subject: key, ClientID: by.ClientID, Detail: detail})
 	})
 	if err != nil {
 		return store.Revocation{}, unavailable(err)

@@ -20,7 +20,11 @@ type Revocation struct {
 	Seq    int64
 	Tenant string
 	Scope  string // one of the Revoke* constants
-	Key    string // token id, subject, session id, client id, family id; "" for tenant
+	// SubjectType is, for RevokeSubject, the type of the subject (user,
+	// client, device, customer): ids are unique only within a type. ""
+	// (entries logged before schema 7) matches a subject of every type.
+	SubjectType string
+	Key         string // token id, subject id, session id, client id, family id; "" for tenant
 	// Cutoff is the instant before which matching tokens are revoked
 	// (microsecond precision). For a token revocation, when it was revoked.
 	Cutoff time.Time

@@ -140,12 +140,18 @@ type Tokens interface {
 	GetByHash(ctx context.Context, hash []byte) (Token, error)
 	// List returns ledger rows of a tenant matching f, ordered by id.
 	List(ctx context.Context, tenant string, f TokenFilter) ([]Token, error)
-	// Revoke sets RevokedAt on one token if it is not already revoked.
-	// It reports ErrNotFound for an unknown token.
+	// Revoke sets RevokedAt to at on one token unless it is revoked by at
+	// already (a revocation still ahead is brought forward). It reports
+	// ErrNotFound for an unknown token.
 	Revoke(ctx context.Context, tenant, id string, at time.Time) error
-	// CountActive counts tokens of subject that are neither revoked nor
-	// expired at now.
-	CountActive(ctx context.Context, tenant, subject string, now time.Time) (int, error)
+	// LockSubject serialises read-decide-writes on the tokens of one
+	// subject (token limits, rotation, renewal) across replicas: inside a
+	// transaction it takes the subject's lock row, which a concurrent
+	// LockSubject of the same subject waits for until this transaction
+	// ends. It returns how many tokens of the subject (of that type and
+	// id) are neither revoked nor expired at now. Outside a transaction it
+	// only counts.
+	LockSubject(ctx context.Context, tenant, subjectType, subject string, now time.Time) (active int, err error)
 	// DeleteExpired removes rows that expired before cutoff, at most limit
 	// of them, and returns how many it removed.
 	DeleteExpired(ctx context.Context, cutoff time.Time, limit int) (int, error)
@@ -155,17 +161,21 @@ type Tokens interface {
 	// MarkUsed records the exchange of a refresh token: UsedAt, ReplacedBy
 	// and GraceUsed are replaced.
 	MarkUsed(ctx context.Context, t Token) error
-	// RevokeBefore sets RevokedAt to at on every unrevoked token of the
-	// tenant matching scope and key (a Revoke* cutoff scope) issued before
-	// cutoff, and returns how many it revoked.
-	RevokeBefore(ctx context.Context, tenant, scope, key string, cutoff, at time.Time) (int, error)
+	// RevokeBefore sets RevokedAt to at on every token of r.Tenant
+	// matching r (a Revoke* cutoff scope with its key, and for
+	// RevokeSubject its SubjectType) issued before r.Cutoff that is not
+	// revoked by at already (a token whose revocation is still ahead, a
+	// renewed one in its grace, is revoked at at), and returns how many it
+	// changed.
+	RevokeBefore(ctx context.Context, r Revocation, at time.Time) (int, error)
 }
 
 // TokenFilter narrows a ledger listing. Empty fields do not filter.
 type TokenFilter struct {
-	Subject  string
-	ClientID string
-	Kind     string
+	SubjectType string
+	Subject     string
+	ClientID    string
+	Kind        string
 	// ActiveAt, when set, keeps tokens neither revoked nor expired then.
 	ActiveAt *time.Time
 	Page     Page

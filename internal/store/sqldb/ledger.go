@@ -167,18 +167,21 @@ var cutoffColumn = map[string]string{
 	store.RevokeFamily:  "family_id",
 }
 
-func (s tokens) RevokeBefore(ctx context.Context, tenant, scope, key string, cutoff, at time.Time) (int, error) {
+func (s tokens) RevokeBefore(ctx context.Context, r store.Revocation, at time.Time) (int, error) {
 	var c conds
-	c.add("tenant = ?", tenant)
-	if scope != store.RevokeTenant {
-		col, ok := cutoffColumn[scope]
+	c.add("tenant = ?", r.Tenant)
+	if r.Scope != store.RevokeTenant {
+		col, ok := cutoffColumn[r.Scope]
 		if !ok {
-			return 0, fmt.Errorf("store: %q is not a cutoff scope", scope)
+			return 0, fmt.Errorf("store: %q is not a cutoff scope", r.Scope)
 		}
-		c.add(col+" = ?", key)
+		c.add(col+" = ?", r.Key)
 	}
-	c.add("issued_at < ?", micros(cutoff))
-	c.parts = append(c.parts, "revoked_at IS NULL")
+	if r.Scope == store.RevokeSubject && r.SubjectType != "" {
+		c.add("subject_type = ?", r.SubjectType)
+	}
+	c.add("issued_at < ?", micros(r.Cutoff))
+	c.add("(revoked_at IS NULL OR revoked_at > ?)", micros(at))
 	q := "UPDATE tokens SET revoked_at = " + c.next(micros(at)) + c.where()
 	var n int64
 	err := s.db.write(ctx, func(tx querier) error {
@@ -204,6 +207,9 @@ func (s tokens) List(ctx context.Context, tenant string, f store.TokenFilter) ([
 	c.add("tenant = ?", tenant)
 	if f.Subject != "" {
 		c.add("subject = ?", f.Subject)
+	}
+	if f.SubjectType != "" {
+		c.add("subject_type = ?", f.SubjectType)
 	}
 	if f.ClientID != "" {
 		c.add("client_id = ?", f.ClientID)
@@ -236,8 +242,8 @@ func (s tokens) List(ctx context.Context, tenant string, f store.TokenFilter) ([
 
 func (s tokens) Revoke(ctx context.Context, tenant, id string, at time.Time) error {
 	return s.db.write(ctx, func(tx querier) error {
-		err := s.db.affected(tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = $3 WHERE tenant = $1 AND id = $2 AND revoked_at IS NULL`,
-			tenant, id, micros(at)))
+		err := s.db.affected(tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = $3 WHERE tenant = $1 AND id = $2
+			AND (revoked_at IS NULL OR revoked_at > $3)`, tenant, id, micros(at)))
 		if errors.Is(err, store.ErrNotFound) {
 			var one int
 			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM tokens WHERE tenant = $1 AND id = $2`, tenant, id).Scan(&one); err != nil {
@@ -252,10 +258,21 @@ func (s tokens) Revoke(ctx context.Context, tenant, id string, at time.Time) err
 	})
 }
 
-func (s tokens) CountActive(ctx context.Context, tenant, subject string, now time.Time) (int, error) {
+func (s tokens) LockSubject(ctx context.Context, tenant, subjectType, subject string, now time.Time) (int, error) {
+	if s.db.tx != nil {
+		// Taking the row (inserting it, or updating it when it exists)
+		// makes a concurrent LockSubject of the subject wait until this
+		// transaction ends; its count then sees what this one wrote.
+		_, err := s.db.txQuerier().ExecContext(ctx, `INSERT INTO subject_locks (tenant, subject_type, subject, locked_at)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, subject_type, subject) DO UPDATE SET locked_at = excluded.locked_at`,
+			tenant, subjectType, subject, micros(now))
+		if err != nil {
+			return 0, s.db.wrap(err)
+		}
+	}
 	var n int
-	err := s.db.reader().QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE tenant = $1 AND subject = $2
-		AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)`, tenant, subject, micros(now)).Scan(&n)
+	err := s.db.reader().QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE tenant = $1 AND subject = $2 AND subject_type = $3
+		AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $4)`, tenant, subject, subjectType, micros(now)).Scan(&n)
 	return n, s.db.wrap(err)
 }
 

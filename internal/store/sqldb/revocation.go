@@ -19,9 +19,9 @@ func (s revocations) Append(ctx context.Context, r store.Revocation) (store.Revo
 				return s.db.wrap(err)
 			}
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO revocations (tenant, scope, key, cutoff, until, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
-			r.Tenant, r.Scope, r.Key, micros(r.Cutoff), nullMicros(r.Until), micros(r.CreatedAt)).Scan(&r.Seq)
+		err := tx.QueryRowContext(ctx, `INSERT INTO revocations (tenant, scope, subject_type, key, cutoff, until, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`,
+			r.Tenant, r.Scope, r.SubjectType, r.Key, micros(r.Cutoff), nullMicros(r.Until), micros(r.CreatedAt)).Scan(&r.Seq)
 		if err != nil {
 			return s.db.wrap(err)
 		}
@@ -39,7 +39,7 @@ func (s revocations) After(ctx context.Context, tenant string, after int64, limi
 	if tenant != "" {
 		c.add("tenant = ?", tenant)
 	}
-	rows, err := s.db.reader().QueryContext(ctx, `SELECT seq, tenant, scope, key, cutoff, until, created_at FROM revocations`+
+	rows, err := s.db.reader().QueryContext(ctx, `SELECT seq, tenant, scope, subject_type, key, cutoff, until, created_at FROM revocations`+
 		c.where()+" ORDER BY seq LIMIT "+c.next(limit), c.args...)
 	if err != nil {
 		return nil, s.db.wrap(err)
@@ -48,7 +48,7 @@ func (s revocations) After(ctx context.Context, tenant string, after int64, limi
 	out := []store.Revocation{}
 	for rows.Next() {
 		var r store.Revocation
-		if err := rows.Scan(&r.Seq, &r.Tenant, &r.Scope, &r.Key, timeCol{&r.Cutoff}, nullTimeCol{&r.Until}, timeCol{&r.CreatedAt}); err != nil {
+		if err := rows.Scan(&r.Seq, &r.Tenant, &r.Scope, &r.SubjectType, &r.Key, timeCol{&r.Cutoff}, nullTimeCol{&r.Until}, timeCol{&r.CreatedAt}); err != nil {
 			return nil, s.db.wrap(err)
 		}
 		out = append(out, r)

@@ -38,6 +38,7 @@ func Run(t *testing.T, st store.Store) {
 	t.Run("ConcurrentChanges", s.concurrentChanges)
 	t.Run("RefreshState", s.refreshState)
 	t.Run("RevokeBefore", s.revokeBefore)
+	t.Run("SubjectLocks", s.subjectLocks)
 	t.Run("Revocations", s.revocations)
 	t.Run("Throttle", s.throttle)
 	t.Run("Nonces", s.nonces)
@@ -414,10 +415,12 @@ func (s *suite) tokens(t *testing.T) {
 		{Tenant: ten, ID: "a1", Kind: "access", Format: store.FormatJWT, SubjectType: "user", Subject: "alice", ClientID: "web",
 			Audience: []string{"api"}, Scope: []string{"read"}, IssuedAt: n, ExpiresAt: &exp,
 			Origins: []string{"https://shop.example.com"}, Channels: []string{"1", "2"}, ServerSide: true},
-		{Tenant: ten, ID: "a2", Kind: "refresh", Format: store.FormatOpaque, Hash: hash, Subject: "alice", ClientID: "web", FamilyID: "f1",
+		{Tenant: ten, ID: "a2", Kind: "refresh", Format: store.FormatOpaque, Hash: hash, SubjectType: "user", Subject: "alice", ClientID: "web", FamilyID: "f1",
 			IssuedAt: n, ExpiresAt: &exp, LifetimeEnd: &exp},
-		{Tenant: ten, ID: "a3", Kind: "access", Format: store.FormatJWT, Subject: "alice", ClientID: "cli", IssuedAt: past, ExpiresAt: &past},
-		{Tenant: ten, ID: "a4", Kind: "device", Format: store.FormatJWT, Subject: "kiosk", IssuedAt: n},
+		{Tenant: ten, ID: "a3", Kind: "access", Format: store.FormatJWT, SubjectType: "user", Subject: "alice", ClientID: "cli", IssuedAt: past, ExpiresAt: &past},
+		{Tenant: ten, ID: "a4", Kind: "device", Format: store.FormatJWT, SubjectType: "device", Subject: "kiosk", IssuedAt: n},
+		// A device with a user's id: another subject.
+		{Tenant: ten, ID: "a6", Kind: "device", Format: store.FormatJWT, SubjectType: "device", Subject: "alice", IssuedAt: n},
 	}
 	must(t, s.st.Tokens().Insert(ctx, rows...))
 	wantErr(t, s.st.Tokens().Insert(ctx, store.Token{Tenant: ten, ID: "a5", Kind: "access", Format: store.FormatJWT, IssuedAt: n},
@@ -444,10 +447,13 @@ func (s *suite) tokens(t *testing.T) {
 		t.Fatalf("eternal token = %+v", eternal)
 	}
 
-	count, err := s.st.Tokens().CountActive(ctx, ten, "alice", n)
+	count, err := s.st.Tokens().LockSubject(ctx, ten, "user", "alice", n)
 	must(t, err)
 	if count != 2 {
-		t.Fatalf("CountActive = %d, want 2", count)
+		t.Fatalf("LockSubject(user alice) = %d active, want 2", count)
+	}
+	if count, err = s.st.Tokens().LockSubject(ctx, ten, "device", "alice", n); err != nil || count != 1 {
+		t.Fatalf("LockSubject(device alice) = %d active, %v; want 1", count, err)
 	}
 	at := n.Add(time.Second)
 	must(t, s.st.Tokens().Revoke(ctx, ten, "a1", at))
@@ -458,10 +464,17 @@ func (s *suite) tokens(t *testing.T) {
 		t.Fatalf("RevokedAt = %v, want %v", got.RevokedAt, at)
 	}
 	wantErr(t, s.st.Tokens().Revoke(ctx, ten, "nope", at), store.ErrNotFound)
-	count, err = s.st.Tokens().CountActive(ctx, ten, "alice", n)
+	count, err = s.st.Tokens().LockSubject(ctx, ten, "user", "alice", n)
 	must(t, err)
 	if count != 1 {
-		t.Fatalf("CountActive after revoke = %d, want 1", count)
+		t.Fatalf("LockSubject after revoke = %d active, want 1", count)
+	}
+	// A revocation still ahead (a renewed token in its grace) is brought
+	// forward by a revocation now; one now is never pushed back.
+	must(t, s.st.Tokens().Revoke(ctx, ten, "a4", at.Add(time.Hour)))
+	must(t, s.st.Tokens().Revoke(ctx, ten, "a4", at))
+	if got, err = s.st.Tokens().Get(ctx, ten, "a4"); err != nil || got.RevokedAt == nil || !got.RevokedAt.Equal(at) {
+		t.Fatalf("revocation ahead brought forward: RevokedAt = %v, %v; want %v", got.RevokedAt, err, at)
 	}
 
 	for _, tc := range []struct {
@@ -469,11 +482,13 @@ func (s *suite) tokens(t *testing.T) {
 		f    store.TokenFilter
 		want []string
 	}{
-		{"all", store.TokenFilter{}, []string{"a1", "a2", "a3", "a4"}},
-		{"subject", store.TokenFilter{Subject: "alice"}, []string{"a1", "a2", "a3"}},
+		{"all", store.TokenFilter{}, []string{"a1", "a2", "a3", "a4", "a6"}},
+		{"subject", store.TokenFilter{Subject: "alice"}, []string{"a1", "a2", "a3", "a6"}},
+		{"subject and type", store.TokenFilter{SubjectType: "user", Subject: "alice"}, []string{"a1", "a2", "a3"}},
+		{"subject type", store.TokenFilter{SubjectType: "device"}, []string{"a4", "a6"}},
 		{"client", store.TokenFilter{ClientID: "cli"}, []string{"a3"}},
-		{"kind", store.TokenFilter{Kind: "device"}, []string{"a4"}},
-		{"active", store.TokenFilter{ActiveAt: &n}, []string{"a2", "a4"}},
+		{"kind", store.TokenFilter{Kind: "device"}, []string{"a4", "a6"}},
+		{"active", store.TokenFilter{ActiveAt: &n}, []string{"a2", "a6"}},
 		{"page", store.TokenFilter{Page: store.Page{After: "a1", Limit: 2}}, []string{"a2", "a3"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -936,24 +951,34 @@ func (s *suite) revokeBefore(t *testing.T) {
 	ten := s.newTenant(t)
 	cut := now()
 	before, after := cut.Add(-time.Microsecond), cut
-	must(t, s.st.Tokens().Insert(ctx,
-		store.Token{Tenant: ten, ID: "b", Kind: "access", Format: store.FormatJWT, Subject: "alice", SessionID: "s1", ClientID: "c", IssuedAt: before},
-		store.Token{Tenant: ten, ID: "a", Kind: "access", Format: store.FormatJWT, Subject: "alice", SessionID: "s1", ClientID: "c", IssuedAt: after},
-		store.Token{Tenant: ten, ID: "o", Kind: "access", Format: store.FormatJWT, Subject: "bob", SessionID: "s2", ClientID: "d", IssuedAt: before}))
 	at := cut.Add(time.Second)
+	ahead := at.Add(time.Hour) // a renewed token's revocation, still ahead
+	tok := func(id, typ, sub, sid, client string, issued time.Time) store.Token {
+		return store.Token{Tenant: ten, ID: id, Kind: "access", Format: store.FormatJWT, SubjectType: typ, Subject: sub,
+			SessionID: sid, ClientID: client, IssuedAt: issued}
+	}
+	renewed := tok("r", "user", "alice", "s3", "e", before)
+	renewed.RevokedAt = &ahead
+	must(t, s.st.Tokens().Insert(ctx,
+		tok("b", "user", "alice", "s1", "c", before),
+		tok("a", "user", "alice", "s1", "c", after),
+		tok("k", "device", "alice", "", "", before), // same id, another type
+		tok("o", "user", "bob", "s2", "d", before),
+		renewed))
 	for _, tc := range []struct {
-		scope, key string
-		want       int
+		r    store.Revocation
+		want int
 	}{
-		{store.RevokeSubject, "alice", 1},
-		{store.RevokeSession, "s1", 0}, // already revoked by the subject cutoff
-		{store.RevokeClient, "d", 1},
-		{store.RevokeTenant, "", 0},
+		{store.Revocation{Scope: store.RevokeSubject, SubjectType: "user", Key: "alice"}, 2}, // b, and r brought forward
+		{store.Revocation{Scope: store.RevokeSession, Key: "s1"}, 0},                         // already revoked by the subject cutoff
+		{store.Revocation{Scope: store.RevokeClient, Key: "d"}, 1},
+		{store.Revocation{Scope: store.RevokeTenant}, 1}, // k: the subject cutoff left the device alone
 	} {
-		n, err := s.st.Tokens().RevokeBefore(ctx, ten, tc.scope, tc.key, cut, at)
+		tc.r.Tenant, tc.r.Cutoff = ten, cut
+		n, err := s.st.Tokens().RevokeBefore(ctx, tc.r, at)
 		must(t, err)
 		if n != tc.want {
-			t.Fatalf("RevokeBefore(%s %s) = %d, want %d", tc.scope, tc.key, n, tc.want)
+			t.Fatalf("RevokeBefore(%s %s %s) = %d, want %d", tc.r.Scope, tc.r.SubjectType, tc.r.Key, n, tc.want)
 		}
 	}
 	a, err := s.st.Tokens().Get(ctx, ten, "a")
@@ -961,13 +986,60 @@ func (s *suite) revokeBefore(t *testing.T) {
 	if a.RevokedAt != nil {
 		t.Fatal("a token issued at the cutoff instant was revoked")
 	}
-	b, err := s.st.Tokens().Get(ctx, ten, "b")
-	must(t, err)
-	if b.RevokedAt == nil || !b.RevokedAt.Equal(at) {
-		t.Fatalf("token issued 1µs before the cutoff: RevokedAt = %v", b.RevokedAt)
+	for _, id := range []string{"b", "r", "k"} {
+		row, err := s.st.Tokens().Get(ctx, ten, id)
+		must(t, err)
+		if row.RevokedAt == nil || !row.RevokedAt.Equal(at) {
+			t.Fatalf("token %s issued 1µs before the cutoff: RevokedAt = %v, want %v", id, row.RevokedAt, at)
+		}
 	}
-	if _, err := s.st.Tokens().RevokeBefore(ctx, ten, "bogus", "x", cut, at); err == nil {
+	if _, err := s.st.Tokens().RevokeBefore(ctx, store.Revocation{Tenant: ten, Scope: "bogus", Key: "x", Cutoff: cut}, at); err == nil {
 		t.Fatal("RevokeBefore accepted an unknown scope")
+	}
+}
+
+// subjectLocks runs concurrent read-decide-writes under LockSubject: each
+// transaction counts the subject's active tokens and adds one only below
+// a limit, so exactly limit are added, whatever the interleaving. Another
+// subject with the same id (another type) is counted apart.
+func (s *suite) subjectLocks(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	const limit, tries = 3, 12
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	added := map[string]int{}
+	for i := range tries {
+		typ := []string{"device", "client"}[i%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.st.Tx(ctx, func(tx store.Store) error {
+				n, err := tx.Tokens().LockSubject(ctx, ten, typ, "kiosk", now())
+				if err != nil || n >= limit {
+					return err
+				}
+				if err := tx.Tokens().Insert(ctx, store.Token{Tenant: ten, ID: fmt.Sprint(typ, "-", i), Kind: "device",
+					Format: store.FormatJWT, SubjectType: typ, Subject: "kiosk", IssuedAt: now()}); err != nil {
+					return err
+				}
+				mu.Lock()
+				added[typ]++
+				mu.Unlock()
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, typ := range []string{"device", "client"} {
+		n, err := s.st.Tokens().LockSubject(ctx, ten, typ, "kiosk", now())
+		must(t, err)
+		if added[typ] != limit || n != limit {
+			t.Errorf("%s kiosk: %d transactions added a token, %d active; want %d", typ, added[typ], n, limit)
+		}
 	}
 }
 
@@ -980,7 +1052,7 @@ func (s *suite) revocations(t *testing.T) {
 	for i, r := range []store.Revocation{
 		{Tenant: ten, Scope: store.RevokeToken, Key: "jti-1", Cutoff: cut, Until: &past},
 		{Tenant: other, Scope: store.RevokeTenant, Cutoff: cut},
-		{Tenant: ten, Scope: store.RevokeSubject, Key: "alice", Cutoff: cut.Add(time.Microsecond)},
+		{Tenant: ten, Scope: store.RevokeSubject, SubjectType: "user", Key: "alice", Cutoff: cut.Add(time.Microsecond)},
 	} {
 		got, err := s.st.Revocations().Append(ctx, r)
 		must(t, err)
@@ -991,7 +1063,7 @@ func (s *suite) revocations(t *testing.T) {
 	}
 	l, err := s.st.Revocations().After(ctx, ten, seqs[0]-1, 100)
 	must(t, err)
-	if len(l) != 2 || l[0].Key != "jti-1" || l[1].Key != "alice" || !l[1].Cutoff.Equal(cut.Add(time.Microsecond)) || l[1].Until != nil {
+	if len(l) != 2 || l[0].Key != "jti-1" || l[1].Key != "alice" || l[1].SubjectType != "user" || !l[1].Cutoff.Equal(cut.Add(time.Microsecond)) || l[1].Until != nil {
 		t.Fatalf("After(tenant) = %+v", l)
 	}
 	all, err := s.st.Revocations().After(ctx, "", seqs[0], 100)
