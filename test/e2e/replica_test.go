@@ -297,7 +297,7 @@ func TestTwoReplicasRevocation(t *testing.T) {
 	if active, m, err := onA.introspect(tok); err != nil || !active {
 		t.Fatalf("cutoff round: introspection on A before the cutoff: active=%v %v %v", active, m, err)
 	}
-	st, raw, _, err := rplJSON("POST", b.URL+"/v1/tenants/acme/revocations", admin, map[string]any{"scope": "subject", "key": "svc"})
+	st, raw, _, err := rplJSON("POST", b.URL+"/v1/tenants/acme/revocations", admin, map[string]any{"scope": "subject", "subject_type": "client", "key": "svc"})
 	if err != nil || st != http.StatusCreated {
 		t.Fatalf("cutoff on B: %d %v %s", st, err, raw)
 	}
