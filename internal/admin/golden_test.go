@@ -120,6 +120,7 @@ func goldenErrors(t *testing.T, s *apptest.Server, assert func(testing.TB, strin
 	send("admin.error.audit_after", "GET", "/v1/tenants/shop/audit?after=-1", sys, "")
 	send("admin.error.revocation_no_scope", "POST", "/v1/tenants/shop/revocations", sys, `{}`)
 	send("admin.error.revocation_unknown_scope", "POST", "/v1/tenants/shop/revocations", sys, `{"scope":"planet"}`)
+	send("admin.error.revocation_no_subject_type", "POST", "/v1/tenants/shop/revocations", sys, `{"scope":"subject","key":"kiosk-1"}`)
 	send("admin.error.mint_no_client", "POST", "/v1/tenants/shop/tokens", sys, `{}`)
 	send("admin.error.mint_scope", "POST", "/v1/tenants/shop/tokens", sys, `{"client_id":"svc","scope":"write"}`)
 	send("admin.error.mint_kind_unknown", "POST", "/v1/tenants/shop/clients/ops/tokens", sys, `{"kind":"magic"}`)
