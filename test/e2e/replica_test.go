@@ -220,21 +220,28 @@ func waitInactive(c rplClient, tok string, since time.Time, limit time.Duration)
 	}
 }
 
-// TestTwoReplicasRevocation runs two servers on one PostgreSQL database and
-// measures how long a revocation acknowledged by one takes to be seen by
-// the other's introspection endpoint.
-func TestTwoReplicasRevocation(t *testing.T) {
+// twoReplicas starts two bootstrapped servers on one fresh PostgreSQL
+// database (skipping the test without one) and returns them, the admin
+// token and the environment of processes on that database.
+func twoReplicas(t *testing.T) (a, b *proc, admin string, env []string) {
+	t.Helper()
 	if os.Getenv(pgtest.EnvURL) == "" {
 		t.Skip(pgtest.EnvURL + " is not set: PostgreSQL tests need a server (.ci/run sets it)")
 	}
 	t.Parallel()
-	env := pgReplicaEnv(t)
-	admin := pgBootstrap(t, env)
+	env = pgReplicaEnv(t)
+	admin = pgBootstrap(t, env)
 	// Replicas behind one address share their public URL, hence the
 	// issuer of their tokens; none is ever reached at it here.
 	pub := "http://" + freeAddr(t)
-	a := serve(t, t.TempDir(), env, "--public-url", pub)
-	b := serve(t, t.TempDir(), env, "--public-url", pub)
+	return serve(t, t.TempDir(), env, "--public-url", pub), serve(t, t.TempDir(), env, "--public-url", pub), admin, env
+}
+
+// TestTwoReplicasRevocation runs two servers on one PostgreSQL database and
+// measures how long a revocation acknowledged by one takes to be seen by
+// the other's introspection endpoint.
+func TestTwoReplicasRevocation(t *testing.T) {
+	a, b, admin, _ := twoReplicas(t)
 
 	onA := createTenantClient(t, a.URL, admin, "acme")
 	onB := onA.at(b.URL)

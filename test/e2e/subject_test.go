@@ -3,13 +3,10 @@ package e2e
 import (
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/tokend/tokend/internal/store/postgres/pgtest"
 )
 
 // rplResult is one answer of a concurrent request.
@@ -61,15 +58,7 @@ func rplStatuses(rs []rplResult) map[int]int {
 // none. Then `tokend tokens revoke-all` through one replica revokes the
 // device kiosk-1, as the other sees it, and not the client kiosk-1.
 func TestTwoReplicasSubjectSerialization(t *testing.T) {
-	if os.Getenv(pgtest.EnvURL) == "" {
-		t.Skip(pgtest.EnvURL + " is not set: PostgreSQL tests need a server (.ci/run sets it)")
-	}
-	t.Parallel()
-	env := pgReplicaEnv(t)
-	admin := pgBootstrap(t, env)
-	pub := "http://" + freeAddr(t)
-	a := serve(t, t.TempDir(), env, "--public-url", pub)
-	b := serve(t, t.TempDir(), env, "--public-url", pub)
+	a, b, admin, env := twoReplicas(t)
 	replicas := []string{a.URL, b.URL}
 
 	createTenantClient(t, a.URL, admin, "acme")
