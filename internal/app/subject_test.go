@@ -183,7 +183,7 @@ func TestSubjectNamespaces(t *testing.T) {
 		cl2, cl3 := clientToken(), clientToken() // client kiosk-1 holds 3 active tokens
 		second := deviceToken(map[string]any{})
 		if r := s.call(t, "POST", "/v1/tenants/shop/devices/kiosk-1/tokens", a, map[string]any{}); r.Status != 409 ||
-			!strings.Contains(r.str("error_description"), `device "kiosk-1" has 2 active tokens`) {
+			!strings.Contains(r.str("error_description"), "device 'kiosk-1' has 2 active tokens") {
 			t.Fatalf("third device token with token_limit 2: %d %s", r.Status, r.Raw)
 		}
 
