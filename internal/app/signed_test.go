@@ -60,6 +60,23 @@ func TestSignedTokenRequests(t *testing.T) {
 		if r := send2(p, nil); r.Status != 401 || !strings.Contains(r.str("error_description"), "already used") {
 			t.Fatalf("replay: %d %s", r.Status, r.Raw)
 		}
+		// The same signature in other letter cases is the same signature.
+		for _, recase := range []func(string) string{strings.ToUpper, func(s string) string {
+			i := strings.IndexAny(s, "abcdef") // one letter only
+			return s[:i] + strings.ToUpper(s[i:i+1]) + s[i+1:]
+		}} {
+			again := url.Values{}
+			for k, v := range p {
+				again[k] = v
+			}
+			again.Set("sig", recase(p.Get("sig")))
+			if again.Get("sig") == p.Get("sig") {
+				t.Fatalf("signature %q has no letter to re-case", p.Get("sig"))
+			}
+			if r := send2(again, nil); r.Status != 401 || !strings.Contains(r.str("error_description"), "already used") {
+				t.Fatalf("replay with the signature re-cased: %d %s", r.Status, r.Raw)
+			}
+		}
 
 		bad := signed(devSecret, "device:kiosk-1", nil, time.Now())
 		bad.Set("sig", strings.Repeat("0", 64))

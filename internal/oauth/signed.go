@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -78,8 +79,10 @@ func (g *Generate) generate(w http.ResponseWriter, r *http.Request) error {
 	if !signing.Valid(signer.Secret, r.Method, r.URL.Path, form, sig) {
 		return errSignature
 	}
-	// Each signature once, across replicas, for as long as its ts is valid.
-	if err := g.Store.Nonces().Use(r.Context(), ten+"|"+kind+":"+id+"|"+sig, time.Unix(ts, 0).Add(SignatureWindow)); err != nil {
+	// Each signature once, across replicas, for as long as its ts is valid;
+	// keyed on its bytes, so that re-casing the hex is the same signature.
+	raw, _ := hex.DecodeString(sig) // Valid decoded it already
+	if err := g.Store.Nonces().Use(r.Context(), ten+"|"+kind+":"+id+"|"+hex.EncodeToString(raw), time.Unix(ts, 0).Add(SignatureWindow)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return fault.InvalidClient("signature already used")
 		}
