@@ -34,3 +34,29 @@ func TestScopes(t *testing.T) {
 		t.Fatalf("scopes: %v", c.Scopes())
 	}
 }
+
+func TestCheckHeader(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		header string
+		ok     bool
+	}{
+		{`{"alg":"ES256","typ":"at+jwt","kid":"k"}`, true},
+		{`{"alg":"ES256","crit":["exp"]}`, false},
+		{`{"alg":"ES256","crit":["unknown"],"unknown":1}`, false},
+		{`{"alg":"ES256","crit":"b64"}`, false},
+		{`{"alg":"ES256","crit":[]}`, false},
+		{`{"alg":"ES256","crit":null}`, false},
+		{`{"alg":"ES256","b64":false,"crit":["b64"]}`, false},
+		{`{"alg":"ES256","b64":false}`, false},
+		{`{"alg":"ES256","b64":true}`, false},
+	} {
+		var h map[string]any
+		if err := json.Unmarshal([]byte(tc.header), &h); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckHeader(h); (err == nil) != tc.ok {
+			t.Errorf("CheckHeader(%s) = %v, want ok %v", tc.header, err, tc.ok)
+		}
+	}
+}

@@ -108,7 +108,7 @@ func New(ctx context.Context, o Options) (*Verifier, error) {
 	v := &Verifier{o: o, tenant: o.Issuer[i+3:], deny: revocation.NewDenyList(), synced: make(chan struct{}), done: make(chan struct{}),
 		seen: map[[32]byte]*claims.Claims{}}
 	v.parser = jwt.NewParser(jwt.WithValidMethods(o.Algorithms), jwt.WithIssuer(o.Issuer), jwt.WithAudience(o.Audience),
-		jwt.WithLeeway(o.Leeway), jwt.WithIssuedAt())
+		jwt.WithLeeway(o.Leeway), jwt.WithIssuedAt(), jwt.WithStrictDecoding())
 	if err := v.getJSON(ctx, o.Issuer+"/.well-known/openid-configuration", false, &v.meta); err != nil {
 		return nil, fmt.Errorf("verify: discovery: %w", err)
 	}
@@ -222,6 +222,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*claims.Claims, erro
 	_, err := v.parser.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
 		if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, claims.JWTType) {
 			return nil, errors.New("typ is not at+jwt")
+		}
+		if err := claims.CheckHeader(t.Header); err != nil {
+			return nil, err
 		}
 		kid, _ := t.Header["kid"].(string)
 		k, ok := v.key(ctx, kid)
@@ -351,6 +354,8 @@ func describe(err error) string {
 		return "bad signature"
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "malformed token"
+	case errors.Is(err, claims.ErrCritical):
+		return "unsupported critical header"
 	}
 	return "invalid token"
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
@@ -34,9 +35,12 @@ var assertionAlgs = []string{"RS256", "ES256", "EdDSA", "HS256"}
 // secret (client_secret_jwt).
 func (e *Engine) authenticateAssertion(ctx context.Context, r *Request) (store.Client, error) {
 	var peek jwt.RegisteredClaims
-	tok, _, err := jwt.NewParser().ParseUnverified(r.Client.Assertion, &peek)
+	tok, _, err := jwt.NewParser(jwt.WithStrictDecoding()).ParseUnverified(r.Client.Assertion, &peek)
 	if err != nil || peek.Subject == "" || peek.Issuer != peek.Subject || (r.Client.ID != "" && r.Client.ID != peek.Subject) {
 		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+r.Client.ID, r.Client.ID, "malformed client assertion", errClient)
+	}
+	if err := claims.CheckHeader(tok.Header); err != nil {
+		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+peek.Subject, peek.Subject, "client assertion with a critical header", errClient)
 	}
 	id := peek.Subject
 	c, _, err := e.client(ctx, r.Tenant, id)
@@ -80,7 +84,7 @@ func (e *Engine) authenticateAssertion(ctx context.Context, r *Request) (store.C
 	}
 	var cl jwt.RegisteredClaims
 	_, err = jwt.NewParser(jwt.WithValidMethods([]string{alg}), jwt.WithExpirationRequired(), jwt.WithIssuer(id),
-		jwt.WithSubject(id), jwt.WithLeeway(30*time.Second)).ParseWithClaims(r.Client.Assertion, &cl, func(*jwt.Token) (any, error) { return key, nil })
+		jwt.WithSubject(id), jwt.WithLeeway(30*time.Second), jwt.WithStrictDecoding()).ParseWithClaims(r.Client.Assertion, &cl, func(*jwt.Token) (any, error) { return key, nil })
 	if err != nil {
 		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+id, id, "client assertion: "+err.Error(), errClient)
 	}

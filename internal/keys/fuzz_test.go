@@ -1,7 +1,10 @@
 package keys_test
 
 import (
+	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokend/tokend/internal/keys"
 )
@@ -15,6 +18,39 @@ func FuzzPeekIssuer(f *testing.F) {
 		iss, err := keys.PeekIssuer(s)
 		if err == nil && iss == "" {
 			t.Fatalf("PeekIssuer(%q) returned no issuer and no error", s)
+		}
+	})
+}
+
+// FuzzVerify: of every string, only the exact tokens tokend signed verify;
+// any other spelling of them (a flipped unused bit, padding, a re-encoded
+// header) is refused.
+func FuzzVerify(f *testing.F) {
+	ctx := context.Background()
+	st := newStore(f)
+	mgr := newManager(f, st, master(f))
+	signed := map[string]bool{}
+	var tenants []string
+	for _, alg := range []string{keys.ES256, keys.EdDSA, keys.RS256, keys.HS256} {
+		ten := strings.ToLower(alg)
+		addTenant(f, st, ten)
+		if err := mgr.Ensure(ctx, ten, alg); err != nil {
+			f.Fatal(err)
+		}
+		raw, err := mgr.Sign(ctx, ten, claimsFor(ten, time.Hour))
+		if err != nil {
+			f.Fatal(err)
+		}
+		signed[raw], tenants = true, append(tenants, ten)
+		f.Add(raw)
+		f.Add(FlipLastBit(raw))
+		f.Add(raw + "=")
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, ten := range tenants {
+			if _, err := mgr.Verify(ctx, ten, s); err == nil && !signed[s] {
+				t.Fatalf("Verify(%s, %q) accepted a token tokend did not sign", ten, s)
+			}
 		}
 	})
 }

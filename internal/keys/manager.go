@@ -387,12 +387,17 @@ func (m *Manager) Verify(ctx context.Context, tenant, raw string) (*claims.Claim
 		}
 		// The allow-list is every algorithm tokend signs with; the key
 		// named by kid then pins the one algorithm it accepts.
+		// Strict decoding: a segment whose unused trailing bits are set is
+		// not the token that was signed (RFC 4648 §3.5).
 		p := jwt.NewParser(jwt.WithValidMethods(supported), jwt.WithIssuer(m.o.Issuer(tenant)),
-			jwt.WithLeeway(m.o.Leeway), jwt.WithIssuedAt(), jwt.WithTimeFunc(m.o.Now))
+			jwt.WithLeeway(m.o.Leeway), jwt.WithIssuedAt(), jwt.WithTimeFunc(m.o.Now), jwt.WithStrictDecoding())
 		c = jwtClaims{}
 		_, err := p.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
 			if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, claims.JWTType) {
 				return nil, errors.New("typ is not at+jwt")
+			}
+			if err := claims.CheckHeader(t.Header); err != nil {
+				return nil, err
 			}
 			kid, _ := t.Header["kid"].(string)
 			k, ok := s.byKID[kid]
@@ -438,6 +443,8 @@ func describe(err error) string {
 		return "bad signature"
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "malformed token"
+	case errors.Is(err, claims.ErrCritical):
+		return "unsupported critical header"
 	}
 	return "invalid token"
 }

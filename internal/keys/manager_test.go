@@ -168,6 +168,13 @@ func TestVerifyRejects(t *testing.T) {
 		t.Fatalf("control token: %v", err)
 	}
 	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"`+issuerOf("a")+`","sub":"root","jti":"x","iat":1}`)) + "." + parts[2]
+	crit := func(extra map[string]any) string {
+		h := map[string]any{"alg": "ES256", "kid": kid, "typ": "at+jwt"}
+		for k, v := range extra {
+			h[k] = v
+		}
+		return keys.SignRaw(ctx, mgr, "a", h, parts[1])
+	}
 
 	for _, tc := range []struct {
 		name, tenant, raw string
@@ -181,6 +188,12 @@ func TestVerifyRejects(t *testing.T) {
 		{"unknown kid", "a", otherKID},
 		{"HS256 with a public key", "a", hsConfusion},
 		{"tampered payload", "a", tampered},
+		{"crit naming an unknown extension", "a", crit(map[string]any{"crit": []string{"unknown"}, "unknown": true})},
+		{"crit not an array", "a", crit(map[string]any{"crit": "unknown"})},
+		{"crit empty", "a", crit(map[string]any{"crit": []string{}})},
+		{"b64 false", "a", crit(map[string]any{"b64": false, "crit": []string{"b64"}})},
+		{"b64 false without crit", "a", crit(map[string]any{"b64": false})},
+		{"unused bit of the signature set", "a", FlipLastBit(good)},
 		{"garbage", "a", "not.a.jwt"},
 		{"unknown tenant", "ghost", good},
 	} {
@@ -191,6 +204,15 @@ func TestVerifyRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FlipLastBit flips the lowest bit of the last base64url character of s:
+// for every signature length tokend uses that bit is padding the decoded
+// bytes do not hold, so a lax decoder reads the same signature.
+func FlipLastBit(s string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, s[len(s)-1])
+	return s[:len(s)-1] + string(alphabet[i^1])
 }
 
 func TestRotationAndReplicas(t *testing.T) {
