@@ -164,7 +164,8 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	a.engine, err = grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log,
-		RefreshGrace: cfg.RefreshGrace, RefreshKey: refreshKey, PublicURL: cfg.PublicURL, Secrets: a.dir, StaleFor: cfg.StaleFor})
+		RefreshGrace: cfg.RefreshGrace, RefreshKey: refreshKey, PublicURL: cfg.PublicURL, Secrets: a.dir, StaleFor: cfg.StaleFor,
+		SecretCheck: a.secretChecks()})
 	if err != nil {
 		return nil, err
 	}
@@ -349,4 +350,15 @@ func (a *App) observe(st store.Store) {
 	if db, ok := st.(interface{ Writer() *sql.DB }); ok {
 		a.registry.MustRegister(collectors.NewDBStatsCollector(db.Writer(), "tokend"))
 	}
+}
+
+// secretChecks registers the count of client secret comparisons by the
+// hash they spent and returns the function that feeds it.
+func (a *App) secretChecks() func(hash string) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokend_client_secret_checks_total",
+		Help: "Client secret comparisons by the hash spent (sha256, argon2id); an unknown client spends what a wrong secret does.",
+	}, []string{"hash"})
+	a.registry.MustRegister(c)
+	return func(hash string) { c.WithLabelValues(hash).Inc() }
 }

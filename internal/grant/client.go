@@ -1,6 +1,7 @@
 package grant
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,28 +26,43 @@ func (e *Engine) authenticate(ctx context.Context, r *Request) (store.Client, er
 		return store.Client{}, fault.InvalidClient("client authentication is required")
 	}
 	c, cachedAt, err := e.client(ctx, r.Tenant, r.Client.ID)
-	if err == nil && !cachedAt.IsZero() && !e.secretMatches(ctx, c, r.Client.Secret) {
-		// The secret may have been rotated since the client was cached.
-		c, _, err = e.clientFresh(ctx, r.Tenant, r.Client.ID)
-	}
 	if errors.Is(err, store.ErrNotFound) {
+		// The work of a wrong secret, so that an unknown client is not
+		// answered faster than a known one.
+		if _, err := e.checkSecret(ctx, store.Client{}, r.Client.Secret); err != nil {
+			return store.Client{}, err
+		}
 		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+r.Client.ID, r.Client.ID, "unknown client", errClient)
 	}
 	if err != nil {
 		return store.Client{}, fault.Unavailable(err)
 	}
-	if len(c.SecretHash) == 0 {
-		if r.Client.Secret != "" {
-			return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+c.ID, c.ID, "secret sent for a public client", errClient)
+	ok, err := e.checkSecret(ctx, c, r.Client.Secret)
+	if err != nil {
+		return store.Client{}, err
+	}
+	if !ok && !cachedAt.IsZero() {
+		// The secret may have been rotated since the client was cached:
+		// read it again, and check again only if its secret changed.
+		fresh, _, err := e.clientFresh(ctx, r.Tenant, r.Client.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+r.Client.ID, r.Client.ID, "unknown client", errClient)
+		case err != nil:
+			return store.Client{}, fault.Unavailable(err)
+		case !bytes.Equal(fresh.SecretHash, c.SecretHash) || fresh.SecretAlg != c.SecretAlg:
+			if ok, err = e.checkSecret(ctx, fresh, r.Client.Secret); err != nil {
+				return store.Client{}, err
+			}
 		}
-	} else {
-		ok, err := principal.CheckSecret(ctx, c.SecretHash, c.SecretAlg, r.Client.Secret)
-		if err != nil && ctx.Err() != nil {
-			return store.Client{}, fault.Unavailable(ctx.Err())
+		c = fresh
+	}
+	if !ok {
+		reason := "wrong secret"
+		if len(c.SecretHash) == 0 {
+			reason = "secret sent for a public client"
 		}
-		if !ok || r.Client.Secret == "" {
-			return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+c.ID, c.ID, "wrong secret", errClient)
-		}
+		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+c.ID, c.ID, reason, errClient)
 	}
 	if c.Disabled {
 		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+c.ID, c.ID, "client disabled", errClient)
@@ -73,13 +89,23 @@ func (e *Engine) Client(ctx context.Context, tenantID string, ca ClientAuth) (st
 	return c, nil
 }
 
-// secretMatches checks a presented secret without recording anything.
-func (e *Engine) secretMatches(ctx context.Context, c store.Client, secret string) bool {
-	if len(c.SecretHash) == 0 {
-		return secret == ""
+// checkSecret reports whether secret authenticates c (the zero Client for
+// one that does not exist). A public client authenticates with no secret;
+// a secret sent to it is checked against nothing, at the cost of a wrong
+// one. The hash work spent is the same for every client (see
+// [principal.CheckSecret]) and is reported to Options.SecretCheck.
+func (e *Engine) checkSecret(ctx context.Context, c store.Client, secret string) (bool, error) {
+	if c.ID != "" && len(c.SecretHash) == 0 && secret == "" {
+		return true, nil
 	}
-	ok, _ := principal.CheckSecret(ctx, c.SecretHash, c.SecretAlg, secret)
-	return ok && secret != ""
+	ok, work, err := principal.CheckSecret(ctx, c.SecretHash, c.SecretAlg, secret)
+	if work != "" && e.secretCheck != nil {
+		e.secretCheck(work)
+	}
+	if err != nil && ctx.Err() != nil {
+		return false, fault.Unavailable(ctx.Err())
+	}
+	return ok, nil
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -115,6 +115,9 @@ type Options struct {
 	// StaleFor is how long past their cache lifetime the last known
 	// tenants and clients are used while the database is unavailable.
 	StaleFor time.Duration
+	// SecretCheck, when set, is called with the hash (store.SecretSHA256
+	// or store.SecretArgon2id) of every client secret comparison.
+	SecretCheck func(hash string)
 }
 
 // Engine runs the token endpoint pipeline.
@@ -130,6 +133,8 @@ type Engine struct {
 	cache     *readCache
 	publicURL string
 	secrets   SecretKeys
+	// secretCheck sees the hash work of each client secret comparison.
+	secretCheck func(hash string)
 }
 
 // New returns an Engine with the built-in grants registered.
@@ -153,7 +158,7 @@ func New(o Options) (*Engine, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{st: o.Store, issuer: o.Issuer, audit: o.Audit, log: o.Log, now: o.Now, grants: map[string]Grant{},
-		throttle: o.Throttle, cache: newReadCache(o.StaleFor), publicURL: o.PublicURL, secrets: o.Secrets}
+		throttle: o.Throttle, cache: newReadCache(o.StaleFor), publicURL: o.PublicURL, secrets: o.Secrets, secretCheck: o.SecretCheck}
 	e.refresh = &refreshGrant{grace: o.RefreshGrace, revoke: o.Revoke, key: o.RefreshKey}
 	e.grants[ClientCredentials] = clientCredentials{}
 	e.grants[Password] = password{}

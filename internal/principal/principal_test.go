@@ -31,22 +31,39 @@ func TestPassword(t *testing.T) {
 func TestSecret(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, h := NewSecret(token.TagClientSecret)
-	if ok, _ := CheckSecret(ctx, h, store.SecretSHA256, s); !ok {
-		t.Fatal("generated secret rejected")
-	}
-	if ok, _ := CheckSecret(ctx, h, store.SecretSHA256, s+"x"); ok {
-		t.Fatal("altered secret accepted")
-	}
-	hh, alg, err := HashSecret(ctx, "a person chose this")
+	gen, genHash := NewSecret(token.TagClientSecret)
+	other, _ := NewSecret(token.TagClientSecret)
+	chosenHash, alg, err := HashSecret(ctx, "a person chose this")
 	if err != nil || alg != store.SecretArgon2id {
 		t.Fatalf("HashSecret: %v %v", alg, err)
 	}
-	if ok, _ := CheckSecret(ctx, hh, alg, "a person chose this"); !ok {
-		t.Fatal("chosen secret rejected")
-	}
-	if ok, _ := CheckSecret(ctx, nil, store.SecretSHA256, ""); ok {
-		t.Fatal("empty hash accepted")
+	// The work spent depends on the presented secret only: the same for a
+	// client that does not exist (nil hash) and for either stored kind.
+	for _, tc := range []struct {
+		name   string
+		hash   []byte
+		alg    string
+		secret string
+		ok     bool
+		work   string
+	}{
+		{"generated, right", genHash, store.SecretSHA256, gen, true, store.SecretSHA256},
+		{"generated, wrong", genHash, store.SecretSHA256, other, false, store.SecretSHA256},
+		{"generated, altered", genHash, store.SecretSHA256, gen + "x", false, store.SecretArgon2id},
+		{"generated stored, chosen presented", genHash, store.SecretSHA256, "a person chose this", false, store.SecretArgon2id},
+		{"chosen, right", chosenHash, store.SecretArgon2id, "a person chose this", true, store.SecretArgon2id},
+		{"chosen, wrong", chosenHash, store.SecretArgon2id, "a person chose that", false, store.SecretArgon2id},
+		{"chosen stored, generated presented", chosenHash, store.SecretArgon2id, gen, false, store.SecretSHA256},
+		{"unknown client, generated presented", nil, "", gen, false, store.SecretSHA256},
+		{"unknown client, chosen presented", nil, "", "a person chose this", false, store.SecretArgon2id},
+		{"corrupt stored hash", []byte("$argon2id$"), store.SecretArgon2id, "a person chose this", false, store.SecretArgon2id},
+		{"empty secret", genHash, store.SecretSHA256, "", false, ""},
+		{"empty secret, unknown client", nil, "", "", false, ""},
+	} {
+		ok, work, err := CheckSecret(ctx, tc.hash, tc.alg, tc.secret)
+		if ok != tc.ok || work != tc.work || err != nil {
+			t.Errorf("%s: CheckSecret = %v, %q, %v; want %v, %q", tc.name, ok, work, err, tc.ok, tc.work)
+		}
 	}
 }
 

@@ -159,17 +159,45 @@ func HashSecret(ctx context.Context, secret string) (hash []byte, alg string, er
 	return []byte(h), store.SecretArgon2id, err
 }
 
-// CheckSecret compares secret with a stored hash in constant time.
-func CheckSecret(ctx context.Context, hash []byte, alg, secret string) (bool, error) {
-	switch alg {
-	case store.SecretSHA256:
-		if len(hash) == 0 {
-			return false, nil
-		}
-		return subtle.ConstantTimeCompare(token.Hash(secret), hash) == 1, nil
-	case store.SecretArgon2id:
-		return CheckPassword(ctx, string(hash), secret)
-	default:
-		return false, ErrBadHash
+// dummySecretHash stands in for the SHA-256 of a client that does not exist.
+var dummySecretHash = token.Hash("tokend-dummy-secret")
+
+// CheckSecret compares a presented client secret with a stored hash in
+// constant time. hash is nil for a client that does not exist.
+//
+// The work it spends depends only on the presented secret, never on
+// whether the client exists nor on how its secret is stored, so that the
+// response time does not tell them apart: HashSecret stores a generated
+// secret (a well-formed opaque value) as SHA-256 and anything else as
+// argon2id, so a well-formed secret costs one SHA-256 and anything else one
+// argon2id check — against the stored hash when it is of that kind, and
+// against a dummy, where it cannot match, when it is not. An empty secret
+// matches nothing and costs nothing. work is the hash spent
+// (store.SecretSHA256, store.SecretArgon2id, or "" for none).
+func CheckSecret(ctx context.Context, hash []byte, alg, secret string) (ok bool, work string, err error) {
+	if secret == "" {
+		return false, "", nil
 	}
+	if _, err := token.ParseOpaque(secret); err == nil {
+		stored := alg == store.SecretSHA256 && len(hash) > 0
+		want := dummySecretHash
+		if stored {
+			want = hash
+		}
+		match := subtle.ConstantTimeCompare(token.Hash(secret), want) == 1
+		return match && stored, store.SecretSHA256, nil
+	}
+	stored := alg == store.SecretArgon2id
+	encoded := dummyHash
+	if stored {
+		encoded = string(hash)
+	}
+	match, err := CheckPassword(ctx, encoded, secret)
+	if errors.Is(err, ErrBadHash) {
+		// A stored hash that does not parse matches nothing; spend the
+		// dummy's work all the same.
+		_, err = CheckPassword(ctx, dummyHash, secret)
+		return false, store.SecretArgon2id, err
+	}
+	return match && stored, store.SecretArgon2id, err
 }
