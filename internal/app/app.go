@@ -192,7 +192,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	a.handler = httpx.Deadline(httpx.Wrap(httpx.JSONMux(mux, log), log, metrics, cfg.MaxBodyBytes), a.requestTimeout)
+	a.handler = httpx.Forwarded(httpx.Deadline(httpx.Wrap(httpx.JSONMux(mux, log), log, metrics, cfg.MaxBodyBytes), a.requestTimeout), cfg.Proxies())
 	return a, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"sort"
@@ -97,6 +98,11 @@ type Config struct {
 	// ConfigFile is the optional JSON configuration file that was read
 	// (--config, TOKEND_CONFIG).
 	ConfigFile string
+	// TrustedProxies is a comma-separated list of CIDR prefixes (or
+	// addresses) of the reverse proxies whose Forwarded and
+	// X-Forwarded-* headers are believed (--trusted-proxies,
+	// TOKEND_TRUSTED_PROXIES); empty believes none. See Proxies.
+	TrustedProxies string
 }
 
 // Default returns the default configuration. Its PublicURL is the one
@@ -147,6 +153,7 @@ var fields = []field{
 	{name: "stale-for", usage: "how long introspection and the gateway check keep answering from the last known clients, keys and revocations while the database is unreachable (0: never)", ptr: func(c *Config) any { return &c.StaleFor }},
 	{name: "refresh-grace", usage: "how long after a refresh a client that lost the response may present the spent refresh token again and get the same new one (while that is unused); any other reuse of a spent refresh token revokes its whole login", ptr: func(c *Config) any { return &c.RefreshGrace }},
 	{name: "max-body-bytes", usage: "maximum request body size in bytes (at least 1024)", ptr: func(c *Config) any { return &c.MaxBodyBytes }},
+	{name: "trusted-proxies", usage: "comma-separated CIDR prefixes of reverse proxies whose Forwarded / X-Forwarded-For headers name the client address (empty: none)", ptr: func(c *Config) any { return &c.TrustedProxies }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
 }
 
@@ -341,7 +348,43 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < MinMaxBodyBytes {
 		add("max-body-bytes", "must be at least %d, got %d", MinMaxBodyBytes, c.MaxBodyBytes)
 	}
+	if _, err := ParsePrefixes(c.TrustedProxies); err != nil {
+		add("trusted-proxies", "%v", err)
+	}
 	return errors.Join(errs...)
+}
+
+// Proxies returns TrustedProxies parsed; nil when it is empty or invalid
+// (Validate reports the latter).
+func (c Config) Proxies() []netip.Prefix {
+	p, _ := ParsePrefixes(c.TrustedProxies)
+	return p
+}
+
+// ParsePrefixes parses a comma-separated list of CIDR prefixes; a bare
+// address is the prefix of that one address. Blank entries are skipped.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			if p.Addr().Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("%q is not a CIDR prefix or an IP address", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // checkPublicURL returns what is wrong with a public URL, or "".

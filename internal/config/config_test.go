@@ -112,6 +112,7 @@ func TestRegisterFlags(t *testing.T) {
 		"request-timeout":     "5s",
 		"stale-for":           "3m0s",
 		"max-body-bytes":      "1048576",
+		"trusted-proxies":     "",
 		"config":              "",
 	}
 	n := 0
@@ -357,6 +358,8 @@ func TestConfigFile(t *testing.T) {
 					c.IdleTimeout == 4*time.Second && c.ShutdownTimeout == 5*time.Second && c.MaxBodyBytes == 2048 &&
 					c.RequestTimeout == 2*time.Second && c.StaleFor == time.Minute
 			}},
+		{name: "trusted proxies", content: `{"trusted-proxies": "10.1.0.0/16"}`,
+			want: func(c Config) bool { return c.TrustedProxies == "10.1.0.0/16" && len(c.Proxies()) == 1 }},
 		{name: "strings for bool and integer", content: `{"dev": "true", "max-body-bytes": "4096"}`,
 			want: func(c Config) bool { return c.Dev && c.MaxBodyBytes == 4096 }},
 		{name: "empty object", content: `{}`, want: func(c Config) bool { return c.Addr == Default().Addr }},
@@ -467,6 +470,9 @@ func TestValidate(t *testing.T) {
 		{name: "request timeout not below write timeout", mutate: func(c *Config) { c.RequestTimeout = c.WriteTimeout }, wantErr: "request-timeout: must be below write-timeout"},
 		{name: "negative stale-for", mutate: func(c *Config) { c.StaleFor = -time.Second }, wantErr: "stale-for: "},
 		{name: "no stale state", mutate: func(c *Config) { c.StaleFor = 0 }},
+		{name: "trusted proxies", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/8, 192.168.1.7,fd00::/8" }},
+		{name: "trusted proxy not a prefix", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/8,proxy.internal" }, wantErr: "trusted-proxies: "},
+		{name: "trusted proxy prefix too long", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/33" }, wantErr: "trusted-proxies: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -522,5 +528,30 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		"addr: ", "log-level: ", "max-body-bytes: ", "database: ")
 	if strings.Contains(err.Error(), "public-url: ") {
 		t.Errorf("bad addr also reported as a public-url problem: %v", err)
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
+	got, err := Load(newFlags(t, "--trusted-proxies", "10.0.0.0/8,192.168.1.7"), []string{"TOKEND_TRUSTED_PROXIES=172.16.0.0/12"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := got.Proxies(); len(p) != 2 || p[0].String() != "10.0.0.0/8" || p[1].String() != "192.168.1.7/32" {
+		t.Fatalf("flag: %v", p)
+	}
+	got, err = Load(newFlags(t), []string{"TOKEND_TRUSTED_PROXIES=172.16.0.0/12, ::ffff:10.0.0.0/104, 2001:db8::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s []string
+	for _, p := range got.Proxies() {
+		s = append(s, p.String())
+	}
+	if strings.Join(s, " ") != "172.16.0.0/12 10.0.0.0/8 2001:db8::1/128" {
+		t.Fatalf("env: %v", s)
+	}
+	if got, _ := Load(newFlags(t), nil); got.Proxies() != nil {
+		t.Fatalf("default trusts %v", got.Proxies())
 	}
 }

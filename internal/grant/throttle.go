@@ -3,6 +3,7 @@ package grant
 import (
 	"context"
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/tokend/tokend/internal/fault"
@@ -39,18 +40,36 @@ func (t *Throttle) backoff(free int) func(int) time.Duration {
 
 func accountKey(tenant, login string) string { return "acct\x1f" + tenant + "\x1f" + login }
 
-func addrKey(ctx context.Context) string {
-	if a := reqctx.From(ctx).RemoteAddr; a != "" {
-		return "addr\x1f" + a
+// addrKey keys the failures from the request's address in one tenant, so
+// that guessing in one tenant never blocks logins to another.
+func addrKey(ctx context.Context, tenant string) string {
+	if a := source(ctx); a != "" {
+		return "addr\x1f" + tenant + "\x1f" + a
 	}
 	return ""
+}
+
+// source is the request's remote address as throttles count it: an IPv6
+// address counts as its /64, the block one host is normally given, so that
+// one host does not get a fresh count for each of its addresses.
+func source(ctx context.Context) string {
+	s := reqctx.From(ctx).RemoteAddr
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	if a = a.Unmap(); a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // check refuses an attempt while the account or the address is blocked,
 // before any password hashing is spent on it.
 func (e *Engine) throttleCheck(ctx context.Context, tenant, login string) error {
 	now := e.now()
-	for _, k := range []string{accountKey(tenant, login), addrKey(ctx)} {
+	for _, k := range []string{accountKey(tenant, login), addrKey(ctx, tenant)} {
 		if k == "" {
 			continue
 		}
@@ -72,7 +91,7 @@ func (e *Engine) throttleFail(ctx context.Context, tenant, login string) {
 	if _, err := e.st.Throttle().Fail(ctx, accountKey(tenant, login), now, e.throttle.backoff(e.throttle.Free)); err != nil {
 		e.log.WarnContext(ctx, "login throttle not updated", "error", err)
 	}
-	if k := addrKey(ctx); k != "" {
+	if k := addrKey(ctx, tenant); k != "" {
 		if _, err := e.st.Throttle().Fail(ctx, k, now, e.throttle.backoff(e.throttle.AddrFree)); err != nil {
 			e.log.WarnContext(ctx, "login throttle not updated", "error", err)
 		}

@@ -169,7 +169,14 @@ func pgReplicaEnv(t *testing.T) []string {
 // pgBootstrap runs `tokend bootstrap` and returns the admin token it prints.
 func pgBootstrap(t *testing.T, env []string) string {
 	t.Helper()
-	out, errs, code := run(t, env, "", "bootstrap", "--data", t.TempDir())
+	return bootstrapAt(t, env, t.TempDir())
+}
+
+// bootstrapAt runs `tokend bootstrap --data data` and returns the admin
+// token it prints.
+func bootstrapAt(t *testing.T, env []string, data string) string {
+	t.Helper()
+	out, errs, code := run(t, env, "", "bootstrap", "--data", data)
 	if code != 0 {
 		t.Fatalf("bootstrap: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
