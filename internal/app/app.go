@@ -283,8 +283,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close commits queued ledger writes and releases the store.
+// Close writes the counted failed authentications, commits queued ledger
+// writes and releases the store.
 func (a *App) Close() error {
+	_ = a.audit.FlushFailures(context.Background(), true)
 	a.ledger.Close()
 	return a.st.Close()
 }

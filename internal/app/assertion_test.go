@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"testing"
 	"time"
@@ -43,8 +44,12 @@ func TestClientAssertions(t *testing.T) {
 			}
 			return v
 		}
+		n := 0
 		use := func(a string) response {
-			return o.form(t, "token", "", "", url.Values{"grant_type": {"client_credentials"},
+			// Each from its own address, so that the failures do not add
+			// up to a block of the client.
+			n++
+			return o.formFrom(t, fmt.Sprintf("127.0.1.%d", n), "token", "", "", url.Values{"grant_type": {"client_credentials"},
 				"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {a}})
 		}
 		soon := time.Now().Add(2 * time.Minute)

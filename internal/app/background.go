@@ -13,6 +13,8 @@ import (
 const (
 	changePoll    = 250 * time.Millisecond
 	pruneInterval = 10 * time.Minute
+	// failureFlush is how often closed failure windows are written.
+	failureFlush = 5 * time.Second
 	// pruneGrace keeps expired ledger rows a while for audit and listing.
 	pruneGrace = 24 * time.Hour
 )
@@ -25,6 +27,7 @@ const revocationLag = 2 * time.Second
 func (a *App) startBackground(ctx context.Context) {
 	go a.follow(ctx)
 	go a.prune(ctx)
+	go a.flushFailures(ctx)
 }
 
 // follow starts the change-log follower, trying again every second while
@@ -50,6 +53,21 @@ func (a *App) follow(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
+		}
+	}
+}
+
+// flushFailures writes the counts of closed failed-authentication windows
+// (see audit.Recorder.RecordFailure); Close writes the rest.
+func (a *App) flushFailures(ctx context.Context) {
+	t := time.NewTicker(failureFlush)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = a.audit.FlushFailures(ctx, false) // a failed write is logged by the recorder
 		}
 	}
 }

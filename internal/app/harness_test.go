@@ -109,7 +109,18 @@ func (s *server) call(t *testing.T, method, path, token string, body any) respon
 
 func send(t *testing.T, req *http.Request) response {
 	t.Helper()
-	c := &http.Client{Timeout: 30 * time.Second}
+	return sendWith(t, &http.Client{Timeout: 30 * time.Second}, req)
+}
+
+// sendFrom sends req from the loopback address ip (any of 127.0.0.0/8),
+// as another machine would: the server sees that address as the peer.
+func sendFrom(t *testing.T, ip string, req *http.Request) response {
+	t.Helper()
+	return sendWith(t, apptest.From(ip), req)
+}
+
+func sendWith(t *testing.T, c *http.Client, req *http.Request) response {
+	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,8 +55,8 @@ func TestCriticalHeadersAndStrictDecoding(t *testing.T) {
 			}
 			return v
 		}
-		use := func(a string) response {
-			return o.form(t, "token", "", "", url.Values{"grant_type": {"client_credentials"},
+		use := func(a string) response { // each from its own address, below the client's throttle
+			return o.formFrom(t, fmt.Sprintf("127.0.2.%d", n), "token", "", "", url.Values{"grant_type": {"client_credentials"},
 				"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {a}})
 		}
 		for name, a := range map[string]string{

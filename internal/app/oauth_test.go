@@ -54,6 +54,17 @@ func (o oauthTenant) tokenURL() string { return o.s.URL + "/t/" + o.ten + "/oaut
 // form posts a form to a tenant endpoint with HTTP Basic client auth.
 func (o oauthTenant) form(t *testing.T, endpoint, id, secret string, v url.Values) response {
 	t.Helper()
+	return send(t, o.formRequest(t, endpoint, id, secret, v))
+}
+
+// formFrom is form sent from the loopback address ip.
+func (o oauthTenant) formFrom(t *testing.T, ip, endpoint, id, secret string, v url.Values) response {
+	t.Helper()
+	return sendFrom(t, ip, o.formRequest(t, endpoint, id, secret, v))
+}
+
+func (o oauthTenant) formRequest(t *testing.T, endpoint, id, secret string, v url.Values) *http.Request {
+	t.Helper()
 	req, err := http.NewRequest("POST", o.s.URL+"/t/"+o.ten+"/oauth2/"+endpoint, strings.NewReader(v.Encode()))
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +73,7 @@ func (o oauthTenant) form(t *testing.T, endpoint, id, secret string, v url.Value
 	if id != "" {
 		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
-	return send(t, req)
+	return req
 }
 
 // introspect introspects tok as a client that may see it: a refresh token

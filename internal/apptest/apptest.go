@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/tokend/tokend/internal/app"
 	"github.com/tokend/tokend/internal/config"
@@ -145,4 +146,12 @@ func (s *Server) Call(t testing.TB, method, path, token string, body any, status
 	var m map[string]any
 	_ = json.Unmarshal(raw, &m)
 	return m
+}
+
+// From returns an HTTP client whose connections come from the loopback
+// address ip (any of 127.0.0.0/8 on Linux), so that a server sees it as
+// another machine. It keeps no idle connections.
+func From(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tokend/tokend/internal/reqctx"
 	"github.com/tokend/tokend/internal/store"
@@ -32,6 +33,7 @@ type Recorder struct {
 	w   Writer
 	// observe, when set, sees every event recorded.
 	observe func(store.AuditEvent)
+	fails   failures
 }
 
 // Writer group-commits audit events (and ledger rows); see package ledger.
@@ -55,7 +57,7 @@ func New(st store.Store, log *slog.Logger, now func() time.Time) *Recorder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Recorder{st: st, log: log, now: now}
+	return &Recorder{st: st, log: log, now: now, fails: failures{open: map[failureKey]*failureWindow{}}}
 }
 
 // Record appends e through st (pass a transaction-bound store to make the
@@ -63,20 +65,29 @@ func New(st store.Store, log *slog.Logger, now func() time.Time) *Recorder {
 // remote address, user agent and id are filled from ctx.
 func (r *Recorder) Record(ctx context.Context, st store.Store, e store.AuditEvent) error {
 	e = r.Prepare(ctx, e)
+	if err := r.write(ctx, st, e); err != nil {
+		return err
+	}
+	r.Observe(e)
+	return nil
+}
+
+// write appends prepared events through st, the writer or the recorder's
+// store, in that order of preference.
+func (r *Recorder) write(ctx context.Context, st store.Store, events ...store.AuditEvent) error {
 	var err error
 	switch {
 	case st != nil:
-		err = st.Audit().Append(ctx, Seal, e)
+		err = st.Audit().Append(ctx, Seal, events...)
 	case r.w != nil:
-		err = r.w.Write(ctx, nil, []store.AuditEvent{e})
+		err = r.w.Write(ctx, nil, events)
 	default:
-		err = r.st.Audit().Append(ctx, Seal, e)
+		err = r.st.Audit().Append(ctx, Seal, events...)
 	}
 	if err != nil {
-		r.log.ErrorContext(ctx, "audit append failed", "tenant", e.Tenant, "action", e.Action, "error", err)
+		r.log.ErrorContext(ctx, "audit append failed", "tenant", events[0].Tenant, "action", events[0].Action, "events", len(events), "error", err)
 		return fmt.Errorf("audit: %w", err)
 	}
-	r.Observe(e)
 	return nil
 }
 
@@ -103,6 +114,7 @@ func (r *Recorder) Prepare(ctx context.Context, e store.AuditEvent) store.AuditE
 	if e.UserAgent == "" {
 		e.UserAgent = info.UserAgent
 	}
+	e.UserAgent = truncate(e.UserAgent, maxUserAgent)
 	if e.RequestID == "" {
 		e.RequestID = info.RequestID
 	}
@@ -113,6 +125,20 @@ func (r *Recorder) Prepare(ctx context.Context, e store.AuditEvent) store.AuditE
 		e.Outcome = Success
 	}
 	return e
+}
+
+// maxUserAgent bounds the user agent an event keeps: the caller chooses it.
+const maxUserAgent = 256
+
+// truncate cuts s to at most n bytes, at a UTF-8 boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Seal sets e.Hash from e's content and e.PrevHash.

@@ -36,23 +36,30 @@ var assertionAlgs = []string{"RS256", "ES256", "EdDSA", "HS256"}
 func (e *Engine) authenticateAssertion(ctx context.Context, r *Request) (store.Client, error) {
 	var peek jwt.RegisteredClaims
 	tok, _, err := jwt.NewParser(jwt.WithStrictDecoding()).ParseUnverified(r.Client.Assertion, &peek)
-	if err != nil || peek.Subject == "" || peek.Issuer != peek.Subject || (r.Client.ID != "" && r.Client.ID != peek.Subject) {
-		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+r.Client.ID, r.Client.ID, "malformed client assertion", errClient)
+	malformed := err != nil || peek.Subject == "" || peek.Issuer != peek.Subject || (r.Client.ID != "" && r.Client.ID != peek.Subject)
+	id := peek.Subject
+	if malformed {
+		id = r.Client.ID
+	}
+	if err := e.clientGuard(ctx, r.Tenant, id); err != nil {
+		return store.Client{}, err
+	}
+	if malformed {
+		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "malformed client assertion")
 	}
 	if err := claims.CheckHeader(tok.Header); err != nil {
-		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+peek.Subject, peek.Subject, "client assertion with a critical header", errClient)
+		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client assertion with a critical header")
 	}
-	id := peek.Subject
 	c, _, err := e.client(ctx, r.Tenant, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+id, id, "unknown client", errClient)
+		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "unknown client")
 	}
 	if err != nil {
 		return store.Client{}, fault.Unavailable(err)
 	}
 	alg := tok.Method.Alg()
 	if !slices.Contains(assertionAlgs, alg) {
-		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+id, id, "assertion algorithm "+alg, errClient)
+		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "assertion algorithm "+alg)
 	}
 	var key any
 	if alg == "HS256" {
@@ -61,13 +68,13 @@ func (e *Engine) authenticateAssertion(ctx context.Context, r *Request) (store.C
 		}
 		k, err := e.secrets.ClientSigningKey(ctx, r.Tenant, id)
 		if err != nil {
-			return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+id, id, "no signing secret for client_secret_jwt", errClient)
+			return store.Client{}, e.clientFail(ctx, r.Tenant, id, "no signing secret for client_secret_jwt")
 		}
 		key, r.Client.Method = k, "client_secret_jwt"
 	} else {
 		var set jose.JSONWebKeySet
 		if c.JWKS == "" || jsonUnmarshal(c.JWKS, &set) != nil {
-			return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+id, id, "no registered keys for private_key_jwt", errClient)
+			return store.Client{}, e.clientFail(ctx, r.Tenant, id, "no registered keys for private_key_jwt")
 		}
 		kid, _ := tok.Header["kid"].(string)
 		for _, k := range set.Keys {
@@ -78,7 +85,7 @@ func (e *Engine) authenticateAssertion(ctx context.Context, r *Request) (store.C
 			}
 		}
 		if key == nil {
-			return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+id, id, "unknown assertion key", errClient)
+			return store.Client{}, e.clientFail(ctx, r.Tenant, id, "unknown assertion key")
 		}
 		r.Client.Method = "private_key_jwt"
 	}
@@ -86,24 +93,25 @@ func (e *Engine) authenticateAssertion(ctx context.Context, r *Request) (store.C
 	_, err = jwt.NewParser(jwt.WithValidMethods([]string{alg}), jwt.WithExpirationRequired(), jwt.WithIssuer(id),
 		jwt.WithSubject(id), jwt.WithLeeway(30*time.Second), jwt.WithStrictDecoding()).ParseWithClaims(r.Client.Assertion, &cl, func(*jwt.Token) (any, error) { return key, nil })
 	if err != nil {
-		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+id, id, "client assertion: "+err.Error(), errClient)
+		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client assertion: "+err.Error())
 	}
 	iss := tenant.Issuer(e.publicURL, r.Tenant)
 	if !slices.Contains(cl.Audience, iss+"/oauth2/token") && !slices.Contains(cl.Audience, iss) {
-		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+id, id, "client assertion for another audience", errClient)
+		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client assertion for another audience")
 	}
 	if cl.ID == "" || cl.ExpiresAt.Sub(time.Now()) > time.Hour {
-		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+id, id, "client assertion without jti or living over an hour", errClient)
+		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client assertion without jti or living over an hour")
 	}
 	if err := e.st.Nonces().Use(ctx, "assert|"+r.Tenant+"|"+id+"|"+cl.ID, cl.ExpiresAt.Add(time.Minute)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+id, id, "client assertion replayed", errClient)
+			return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client assertion replayed")
 		}
 		return store.Client{}, fault.Unavailable(err)
 	}
 	if c.Disabled {
-		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+id, id, "client disabled", errClient)
+		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client disabled")
 	}
 	r.Client.ID = id
+	e.clientThrottleReset(ctx, r.Tenant, id)
 	return c, nil
 }

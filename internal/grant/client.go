@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/store"
@@ -25,6 +26,9 @@ func (e *Engine) authenticate(ctx context.Context, r *Request) (store.Client, er
 	if r.Client.ID == "" {
 		return store.Client{}, fault.InvalidClient("client authentication is required")
 	}
+	if err := e.clientGuard(ctx, r.Tenant, r.Client.ID); err != nil {
+		return store.Client{}, err
+	}
 	c, cachedAt, err := e.client(ctx, r.Tenant, r.Client.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		// The work of a wrong secret, so that an unknown client is not
@@ -32,7 +36,7 @@ func (e *Engine) authenticate(ctx context.Context, r *Request) (store.Client, er
 		if _, err := e.checkSecret(ctx, store.Client{}, r.Client.Secret); err != nil {
 			return store.Client{}, err
 		}
-		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+r.Client.ID, r.Client.ID, "unknown client", errClient)
+		return store.Client{}, e.clientFail(ctx, r.Tenant, r.Client.ID, "unknown client")
 	}
 	if err != nil {
 		return store.Client{}, fault.Unavailable(err)
@@ -47,7 +51,7 @@ func (e *Engine) authenticate(ctx context.Context, r *Request) (store.Client, er
 		fresh, _, err := e.clientFresh(ctx, r.Tenant, r.Client.ID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+r.Client.ID, r.Client.ID, "unknown client", errClient)
+			return store.Client{}, e.clientFail(ctx, r.Tenant, r.Client.ID, "unknown client")
 		case err != nil:
 			return store.Client{}, fault.Unavailable(err)
 		case !bytes.Equal(fresh.SecretHash, c.SecretHash) || fresh.SecretAlg != c.SecretAlg:
@@ -62,12 +66,30 @@ func (e *Engine) authenticate(ctx context.Context, r *Request) (store.Client, er
 		if len(c.SecretHash) == 0 {
 			reason = "secret sent for a public client"
 		}
-		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+c.ID, c.ID, reason, errClient)
+		return store.Client{}, e.clientFail(ctx, r.Tenant, c.ID, reason)
 	}
 	if c.Disabled {
-		return store.Client{}, e.fail(ctx, r.Tenant, "auth.client", "client:"+c.ID, c.ID, "client disabled", errClient)
+		return store.Client{}, e.clientFail(ctx, r.Tenant, c.ID, "client disabled")
 	}
+	e.clientThrottleReset(ctx, r.Tenant, c.ID)
 	return c, nil
+}
+
+// clientGuard refuses a client authentication the throttle blocks, before
+// any credential is checked.
+func (e *Engine) clientGuard(ctx context.Context, tenant, id string) error {
+	err := e.clientThrottleCheck(ctx, tenant, id)
+	if fault.CodeOf(err) == fault.CodeRateLimited {
+		_ = e.fail(ctx, tenant, "auth.client", "client:"+clientName(id), clientName(id), audit.Throttled, err)
+	}
+	return err
+}
+
+// clientFail counts and records a failed client authentication and
+// returns the one answer every such failure gets.
+func (e *Engine) clientFail(ctx context.Context, tenant, id, reason string) error {
+	e.clientThrottleFail(ctx, tenant, id)
+	return e.fail(ctx, tenant, "auth.client", "client:"+clientName(id), clientName(id), reason, errClient)
 }
 
 // Client authenticates a confidential client of tenant for the

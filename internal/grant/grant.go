@@ -107,6 +107,9 @@ type Options struct {
 	RefreshKey []byte
 	// Throttle slows down password guessing; nil uses DefaultThrottle.
 	Throttle *Throttle
+	// ClientThrottle slows down client secret guessing (Free per client
+	// and address, AddrFree per address); nil uses DefaultClientThrottle.
+	ClientThrottle *Throttle
 	// PublicURL is the server's public URL: client assertions must be
 	// addressed to the tenant's token endpoint under it.
 	PublicURL string
@@ -135,6 +138,9 @@ type Engine struct {
 	secrets   SecretKeys
 	// secretCheck sees the hash work of each client secret comparison.
 	secretCheck func(hash string)
+	// clientThrottle and hints slow down client secret guessing.
+	clientThrottle *Throttle
+	hints          *hints
 }
 
 // New returns an Engine with the built-in grants registered.
@@ -151,6 +157,9 @@ func New(o Options) (*Engine, error) {
 	if o.Throttle == nil {
 		o.Throttle = DefaultThrottle()
 	}
+	if o.ClientThrottle == nil {
+		o.ClientThrottle = DefaultClientThrottle()
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -158,7 +167,8 @@ func New(o Options) (*Engine, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{st: o.Store, issuer: o.Issuer, audit: o.Audit, log: o.Log, now: o.Now, grants: map[string]Grant{},
-		throttle: o.Throttle, cache: newReadCache(o.StaleFor), publicURL: o.PublicURL, secrets: o.Secrets, secretCheck: o.SecretCheck}
+		throttle: o.Throttle, clientThrottle: o.ClientThrottle, hints: newHints(), cache: newReadCache(o.StaleFor), publicURL: o.PublicURL,
+		secrets: o.Secrets, secretCheck: o.SecretCheck}
 	e.refresh = &refreshGrant{grace: o.RefreshGrace, revoke: o.Revoke, key: o.RefreshKey}
 	e.grants[ClientCredentials] = clientCredentials{}
 	e.grants[Password] = password{}
@@ -309,10 +319,12 @@ func (e *Engine) audience(ctx context.Context, r *Request, c store.Client, s *Su
 	return sorted(r.Audience), nil
 }
 
-// fail records a failed authentication and returns err.
+// fail records a failed authentication, counted with the same failures
+// of its window (see audit.Recorder.RecordFailure) so that failing callers
+// cannot grow the audit log with every request, and returns err.
 func (e *Engine) fail(ctx context.Context, tenantID, action, subject, clientID, reason string, err error) error {
-	_ = e.audit.Record(ctx, nil, store.AuditEvent{
-		Tenant: tenantID, Action: action, Outcome: audit.Failure, Actor: subject, Subject: subject, ClientID: clientID,
+	e.audit.RecordFailure(ctx, store.AuditEvent{
+		Tenant: tenantID, Action: action, Actor: subject, Subject: subject, ClientID: clientID,
 		Detail: map[string]string{"reason": reason},
 	})
 	return err

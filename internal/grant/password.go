@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/store"
@@ -45,10 +46,10 @@ func (e *Engine) login(ctx context.Context, r *Request, c store.Client, pol stor
 	login, err := principal.NormalizeLogin(r.Username)
 	if err != nil {
 		principal.CheckDummy(ctx, r.Password)
-		return nil, e.fail(ctx, r.Tenant, "auth.user", "login:"+r.Username, c.ID, "malformed login", errLogin)
+		return nil, e.fail(ctx, r.Tenant, "auth.user", "login:"+digest(r.Username), c.ID, "malformed login", errLogin)
 	}
 	if err := e.throttleCheck(ctx, r.Tenant, login); err != nil {
-		return nil, e.fail(ctx, r.Tenant, "auth.user", "login:"+login, c.ID, "throttled", err)
+		return nil, e.fail(ctx, r.Tenant, "auth.user", "login:"+login, c.ID, audit.Throttled, err)
 	}
 	s, err := password{}.check(ctx, e, r, c, pol, login)
 	if err != nil {

@@ -3,7 +3,6 @@ package grant
 import (
 	"context"
 	"math"
-	"net/netip"
 	"time"
 
 	"github.com/tokend/tokend/internal/fault"
@@ -43,26 +42,10 @@ func accountKey(tenant, login string) string { return "acct\x1f" + tenant + "\x1
 // addrKey keys the failures from the request's address in one tenant, so
 // that guessing in one tenant never blocks logins to another.
 func addrKey(ctx context.Context, tenant string) string {
-	if a := source(ctx); a != "" {
+	if a := reqctx.Source(reqctx.From(ctx).RemoteAddr); a != "" {
 		return "addr\x1f" + tenant + "\x1f" + a
 	}
 	return ""
-}
-
-// source is the request's remote address as throttles count it: an IPv6
-// address counts as its /64, the block one host is normally given, so that
-// one host does not get a fresh count for each of its addresses.
-func source(ctx context.Context) string {
-	s := reqctx.From(ctx).RemoteAddr
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return s
-	}
-	if a = a.Unmap(); a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
 }
 
 // check refuses an attempt while the account or the address is blocked,

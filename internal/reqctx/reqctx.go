@@ -2,7 +2,10 @@
 // user agent) through a context. Nothing else belongs in a context value.
 package reqctx
 
-import "context"
+import (
+	"context"
+	"net/netip"
+)
 
 type key struct{}
 
@@ -22,4 +25,20 @@ func With(ctx context.Context, info Info) context.Context {
 func From(ctx context.Context) Info {
 	info, _ := ctx.Value(key{}).(Info)
 	return info
+}
+
+// Source is a remote address as failure counters count it: an IPv6
+// address counts as its /64, the block one host is normally given, so that
+// one host does not get a fresh count for each of its addresses. Anything
+// that is not an IP address is returned as it is.
+func Source(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	if a = a.Unmap(); a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }

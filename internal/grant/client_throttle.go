@@ -1,0 +1,186 @@
+package grant
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/principal"
+	"github.com/tokend/tokend/internal/reqctx"
+)
+
+// DefaultClientThrottle allows 5 failed client authentications per client
+// and address and 20 per address, then blocks for 1 s, doubling up to 15
+// minutes.
+func DefaultClientThrottle() *Throttle {
+	return &Throttle{Free: 5, AddrFree: 20, Base: time.Second, Max: 15 * time.Minute}
+}
+
+// clientName is the client id as throttles and failure events record it:
+// an id no client can have (ValidID refuses it) is recorded by its digest,
+// so a caller cannot store arbitrary text through it.
+func clientName(id string) string {
+	if principal.ValidID(id) == nil {
+		return id
+	}
+	return digest(id)
+}
+
+// digest names a value the caller chose freely by a short hash of it.
+func digest(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return "~" + hex.EncodeToString(h[:8])
+}
+
+// clientKeys are the throttle keys of a client authentication: the client
+// from this address, and the address, both within the tenant. There is no
+// key for the client alone: a caller who knows a client id must not be
+// able to lock the client out from its own addresses (RFC 6749 §2.3.1
+// asks for brute-force protection, not a lock-out).
+func clientKeys(ctx context.Context, tenant, id string) []string {
+	src := reqctx.Source(reqctx.From(ctx).RemoteAddr)
+	if src == "" {
+		return nil
+	}
+	return []string{"client\x1f" + tenant + "\x1f" + clientName(id) + "\x1f" + src, "caddr\x1f" + tenant + "\x1f" + src}
+}
+
+// clientThrottleCheck refuses a client authentication while the client is
+// blocked from this address, or the address is.
+//
+// A successful authentication must not cost a database round trip, so the
+// shared counters (in the database, so every replica counts the same
+// failures) are read only for keys this replica has seen fail lately (see
+// hints). A key that failed only on other replicas is therefore let
+// through once on this one: that attempt's failure is counted in the
+// shared row, whose answer then blocks the key here too. With R replicas a
+// blocked key gets at most R-1 extra attempts, each counted.
+func (e *Engine) clientThrottleCheck(ctx context.Context, tenant, id string) error {
+	now := e.now()
+	for _, k := range clientKeys(ctx, tenant, id) {
+		until, seen := e.hints.get(k, now)
+		if !seen {
+			continue
+		}
+		if !until.After(now) {
+			_, shared, err := e.st.Throttle().Get(ctx, k)
+			if err != nil {
+				return fault.Unavailable(err)
+			}
+			until = shared
+			e.hints.put(k, until, now)
+		}
+		if until.After(now) {
+			wait := until.Sub(now)
+			return fault.RateLimited("too many failed client authentications; retry in %d s", int(math.Ceil(wait.Seconds()))).WithRetryAfter(wait)
+		}
+	}
+	return nil
+}
+
+// clientThrottleFail counts a failed client authentication.
+func (e *Engine) clientThrottleFail(ctx context.Context, tenant, id string) {
+	now := e.now()
+	for i, k := range clientKeys(ctx, tenant, id) {
+		free := e.clientThrottle.Free
+		if i == 1 {
+			free = e.clientThrottle.AddrFree
+		}
+		backoff := e.clientThrottle.backoff(free)
+		n, err := e.st.Throttle().Fail(ctx, k, now, backoff)
+		if err != nil {
+			e.log.WarnContext(ctx, "client throttle not updated", "error", err)
+			e.hints.put(k, time.Time{}, now) // read the shared row next time
+			continue
+		}
+		e.hints.put(k, now.Add(backoff(n)), now)
+	}
+}
+
+// clientThrottleReset forgets the client's failures from this address
+// after it authenticated (the address's count stays: one good client must
+// not clear an address guessing at others). It costs nothing unless this
+// replica saw the key fail.
+func (e *Engine) clientThrottleReset(ctx context.Context, tenant, id string) {
+	keys := clientKeys(ctx, tenant, id)
+	if len(keys) == 0 || !e.hints.forget(keys[0], e.now()) {
+		return
+	}
+	if err := e.st.Throttle().Reset(ctx, keys[0]); err != nil {
+		e.log.WarnContext(ctx, "client throttle not reset", "error", err)
+	}
+}
+
+// hintTTL is how long a replica remembers a key it saw fail, past its
+// block.
+const hintTTL = 15 * time.Minute
+
+// maxHints bounds the keys remembered.
+const maxHints = 100000
+
+// hints are the throttle keys this replica saw fail lately, with the end
+// of their block as last known. A key absent from them had no failure
+// here, so its shared row is not read. When more keys failed than can be
+// remembered, every key is read from the database until the oldest hints
+// expire (overflow), so forgetting never lets a blocked key through.
+type hints struct {
+	mu       sync.Mutex
+	m        map[string]hint
+	overflow time.Time
+}
+
+type hint struct{ until, expires time.Time }
+
+func newHints() *hints { return &hints{m: map[string]hint{}} }
+
+// get returns the last known end of k's block, and whether the shared row
+// must be consulted at all.
+func (h *hints) get(k string, now time.Time) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	x, ok := h.m[k]
+	if ok && now.After(x.expires) {
+		delete(h.m, k)
+		ok = false
+	}
+	if !ok {
+		return time.Time{}, now.Before(h.overflow)
+	}
+	return x.until, true
+}
+
+// put remembers that k failed (or was read) at now, blocked until until.
+func (h *hints) put(k string, until, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	expires := now.Add(hintTTL)
+	if until.After(now) {
+		expires = until.Add(hintTTL)
+	}
+	if _, ok := h.m[k]; !ok && len(h.m) >= maxHints {
+		for key, x := range h.m {
+			if now.After(x.expires) {
+				delete(h.m, key)
+			}
+		}
+		if len(h.m) >= maxHints {
+			h.overflow = expires
+			return
+		}
+	}
+	h.m[k] = hint{until: until, expires: expires}
+}
+
+// forget drops k and reports whether it was remembered (or might have
+// been, in overflow).
+func (h *hints) forget(k string, now time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.m[k]
+	delete(h.m, k)
+	return ok || now.Before(h.overflow)
+}
