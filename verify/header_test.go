@@ -8,23 +8,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/tokend/tokend/internal/apptest"
 	"github.com/tokend/tokend/verify"
 )
-
-// flipLastBit flips the lowest bit of a token's last base64url character:
-// an unused bit of every signature length tokend makes.
-func flipLastBit(s string) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	i := strings.IndexByte(alphabet, s[len(s)-1])
-	return s[:len(s)-1] + string(alphabet[i^1])
-}
 
 // TestVerifierRefusesCriticalHeaders: RFC 7515 §4.1.11 — a header naming
 // extensions in crit (or b64, RFC 7797) is refused whatever its shape, and
@@ -71,7 +63,7 @@ func TestVerifierRefusesCriticalHeaders(t *testing.T) {
 		"crit not an array":                sign(map[string]any{"crit": "unknown"}),
 		"b64 false":                        sign(map[string]any{"b64": false, "crit": []string{"b64"}}),
 		"b64 false without crit":           sign(map[string]any{"b64": false}),
-		"unused bit of the signature set":  flipLastBit(sign(nil)),
+		"unused bit of the signature set":  apptest.FlipLastBit(sign(nil)),
 	} {
 		if _, err := v.Verify(context.Background(), raw); err == nil {
 			t.Errorf("%s: verified", name)
@@ -93,7 +85,7 @@ func TestVerifierDecodesStrictly(t *testing.T) {
 	if _, err := v.Verify(context.Background(), tok); err != nil {
 		t.Fatalf("control token: %v", err)
 	}
-	if _, err := v.Verify(context.Background(), flipLastBit(tok)); err == nil {
+	if _, err := v.Verify(context.Background(), apptest.FlipLastBit(tok)); err == nil {
 		t.Fatal("a token with a flipped unused signature bit verified")
 	}
 }

@@ -8,22 +8,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
-)
 
-// flipLastBit flips the lowest bit of a JWT's last base64url character: an
-// unused bit of every signature length in use, so a lax decoder reads the
-// same signature.
-func flipLastBit(s string) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	i := strings.IndexByte(alphabet, s[len(s)-1])
-	return s[:len(s)-1] + string(alphabet[i^1])
-}
+	"github.com/tokend/tokend/internal/apptest"
+)
 
 // TestCriticalHeadersAndStrictDecoding: RFC 7515 §4.1.11 — a client
 // assertion whose header names extensions (crit, in any shape, or RFC
@@ -64,7 +56,7 @@ func TestCriticalHeadersAndStrictDecoding(t *testing.T) {
 			"crit not an array":                assertion(map[string]any{"crit": "exp"}),
 			"b64 false":                        assertion(map[string]any{"b64": false, "crit": []string{"b64"}}),
 			"b64 false without crit":           assertion(map[string]any{"b64": false}),
-			"unused bit of the signature set":  flipLastBit(assertion(nil)),
+			"unused bit of the signature set":  apptest.FlipLastBit(assertion(nil)),
 		} {
 			if r := use(a); r.Status != 401 || r.str("error") != "invalid_client" {
 				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
@@ -73,7 +65,7 @@ func TestCriticalHeadersAndStrictDecoding(t *testing.T) {
 		want(t, use(assertion(nil)), 200) // the control: the same key and claims without those
 
 		tok := want(t, o.form(t, "token", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}}), 200).str("access_token")
-		bent := flipLastBit(tok)
+		bent := apptest.FlipLastBit(tok)
 		if !o.active(t, tok) || o.active(t, bent) {
 			t.Fatal("introspection: the token must be active and its re-spelled signature not")
 		}
@@ -89,6 +81,6 @@ func TestCriticalHeadersAndStrictDecoding(t *testing.T) {
 			"grant_types": []string{"client_credentials"}, "scopes": []string{"tokend:admin"}}), 201).str("client_secret")
 		admin := want(t, o.form(t, "token", "tadmin", adminSecret, url.Values{"grant_type": {"client_credentials"}}), 200).str("access_token")
 		want(t, s.call(t, "GET", "/v1/tenants/shop/clients", admin, nil), 200)
-		want(t, s.call(t, "GET", "/v1/tenants/shop/clients", flipLastBit(admin), nil), 401)
+		want(t, s.call(t, "GET", "/v1/tenants/shop/clients", apptest.FlipLastBit(admin), nil), 401)
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,4 +155,14 @@ func (s *Server) Call(t testing.TB, method, path, token string, body any, status
 func From(ip string) *http.Client {
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+}
+
+// FlipLastBit flips the lowest bit of the last base64url character of s.
+// For every signature length in use (ES256, EdDSA, RS256, HS256) that bit
+// is one the decoded bytes do not hold, so a lax decoder reads the same
+// signature from the changed token.
+func FlipLastBit(s string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, s[len(s)-1])
+	return s[:len(s)-1] + string(alphabet[i^1])
 }

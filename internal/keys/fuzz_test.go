@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokend/tokend/internal/apptest"
 	"github.com/tokend/tokend/internal/keys"
 )
 
@@ -43,7 +44,7 @@ func FuzzVerify(f *testing.F) {
 		}
 		signed[raw], tenants = true, append(tenants, ten)
 		f.Add(raw)
-		f.Add(FlipLastBit(raw))
+		f.Add(apptest.FlipLastBit(raw))
 		f.Add(raw + "=")
 	}
 	f.Fuzz(func(t *testing.T, s string) {

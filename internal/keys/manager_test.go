@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/apptest"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/keys"
 	"github.com/tokend/tokend/internal/store"
@@ -193,7 +194,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"crit empty", "a", crit(map[string]any{"crit": []string{}})},
 		{"b64 false", "a", crit(map[string]any{"b64": false, "crit": []string{"b64"}})},
 		{"b64 false without crit", "a", crit(map[string]any{"b64": false})},
-		{"unused bit of the signature set", "a", FlipLastBit(good)},
+		{"unused bit of the signature set", "a", apptest.FlipLastBit(good)},
 		{"garbage", "a", "not.a.jwt"},
 		{"unknown tenant", "ghost", good},
 	} {
@@ -204,15 +205,6 @@ func TestVerifyRejects(t *testing.T) {
 			}
 		})
 	}
-}
-
-// FlipLastBit flips the lowest bit of the last base64url character of s:
-// for every signature length tokend uses that bit is padding the decoded
-// bytes do not hold, so a lax decoder reads the same signature.
-func FlipLastBit(s string) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	i := strings.IndexByte(alphabet, s[len(s)-1])
-	return s[:len(s)-1] + string(alphabet[i^1])
 }
 
 func TestRotationAndReplicas(t *testing.T) {

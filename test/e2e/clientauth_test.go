@@ -4,14 +4,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tokend/tokend/internal/apptest"
-	"github.com/tokend/tokend/internal/store/postgres/pgtest"
 )
 
 // tryClient asks base's token endpoint for a client_credentials token as
@@ -84,97 +82,85 @@ func failureCounts(t *testing.T, base, admin, tenant, action string) (rows, fail
 // written on shutdown at the latest; so do failed password logins.
 func TestClientSecretThrottle(t *testing.T) {
 	t.Parallel()
-	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run(backend, func(t *testing.T) {
-			t.Parallel()
-			var env []string
-			if backend == "postgres" {
-				if os.Getenv(pgtest.EnvURL) == "" {
-					t.Skip(pgtest.EnvURL + " is not set")
-				}
-				env = pgReplicaEnv(t)
-			}
-			data := t.TempDir()
-			admin := bootstrapAt(t, env, data)
-			p := serve(t, data, env)
-			c := createTenantClient(t, p.URL, admin, "shop")
-			sent := map[int]int{}
-			try := func(base, ip, id, secret string) int {
-				st := tryClient(t, base, "shop", ip, id, secret)
-				sent[st]++
-				return st
-			}
+	eachStoreBackend(t, func(t *testing.T, backend string, env []string, data, admin string) {
+		p := serve(t, data, env)
+		c := createTenantClient(t, p.URL, admin, "shop")
+		sent := map[int]int{}
+		try := func(base, ip, id, secret string) int {
+			st := tryClient(t, base, "shop", ip, id, secret)
+			sent[st]++
+			return st
+		}
 
-			// A thousand wrong secrets from A: a few are checked, then A is
-			// refused without a check.
-			const n = 1000
-			before := map[int]int{}
-			start := time.Now()
-			for range n {
-				before[try(p.URL, "127.0.0.10", "svc", "wrong")]++
+		// A thousand wrong secrets from A: a few are checked, then A is
+		// refused without a check.
+		const n = 1000
+		before := map[int]int{}
+		start := time.Now()
+		for range n {
+			before[try(p.URL, "127.0.0.10", "svc", "wrong")]++
+		}
+		if before[401] < 6 || before[401] > 20 || before[429] != n-before[401] {
+			t.Fatalf("%d wrong secrets from one address: %v in %v", n, before, time.Since(start))
+		}
+		if st := try(p.URL, "127.0.0.10", "svc", c.secret); st != 429 {
+			t.Fatalf("the right secret from the blocked address: %d, want 429", st)
+		}
+		// The client itself, from another address, is not locked out.
+		if st := try(p.URL, "127.0.0.11", "svc", c.secret); st != 200 {
+			t.Fatalf("the client from another address: %d, want 200", st)
+		}
+		// Guessing at many clients from one address blocks the address.
+		for i := range 21 {
+			if st := try(p.URL, "127.0.0.12", "guess"+strconv.Itoa(i), "wrong"); st != 401 {
+				t.Fatalf("guess %d: %d, want 401", i, st)
 			}
-			if before[401] < 6 || before[401] > 20 || before[429] != n-before[401] {
-				t.Fatalf("%d wrong secrets from one address: %v in %v", n, before, time.Since(start))
-			}
-			if st := try(p.URL, "127.0.0.10", "svc", c.secret); st != 429 {
-				t.Fatalf("the right secret from the blocked address: %d, want 429", st)
-			}
-			// The client itself, from another address, is not locked out.
-			if st := try(p.URL, "127.0.0.11", "svc", c.secret); st != 200 {
-				t.Fatalf("the client from another address: %d, want 200", st)
-			}
-			// Guessing at many clients from one address blocks the address.
-			for i := range 21 {
-				if st := try(p.URL, "127.0.0.12", "guess"+strconv.Itoa(i), "wrong"); st != 401 {
-					t.Fatalf("guess %d: %d, want 401", i, st)
-				}
-			}
-			if st := try(p.URL, "127.0.0.12", "svc", c.secret); st != 429 {
-				t.Fatalf("svc from an address that guessed at 21 clients: %d, want 429", st)
-			}
+		}
+		if st := try(p.URL, "127.0.0.12", "svc", c.secret); st != 429 {
+			t.Fatalf("svc from an address that guessed at 21 clients: %d, want 429", st)
+		}
 
-			// Failed password logins are counted the same way.
-			login := proxyTenant(t, p.URL, admin, "users")
-			logins := map[int]int{}
-			for range 100 {
-				logins[login("alice@example.com", "wrong", nil)]++
-			}
-			if logins[400] < 6 || logins[429] < 80 {
-				t.Fatalf("100 wrong passwords: %v", logins)
-			}
+		// Failed password logins are counted the same way.
+		login := proxyTenant(t, p.URL, admin, "users")
+		logins := map[int]int{}
+		for range 100 {
+			logins[login("alice@example.com", "wrong", nil)]++
+		}
+		if logins[400] < 6 || logins[429] < 80 {
+			t.Fatalf("100 wrong passwords: %v", logins)
+		}
 
-			stops := []*proc{p}
-			if backend == "postgres" {
-				// A second replica: the counts are shared. The first attempt
-				// from A may pass its throttle check (the replica has not
-				// seen A fail yet), but is counted and blocks.
-				q := serve(t, t.TempDir(), env)
-				stops = append(stops, q)
-				first := try(q.URL, "127.0.0.10", "svc", "wrong")
-				if second := try(q.URL, "127.0.0.10", "svc", c.secret); second != 429 {
-					t.Fatalf("replica 2: from the blocked address %d then %d, want 429", first, second)
-				}
-				if st := try(q.URL, "127.0.0.11", "svc", c.secret); st != 200 {
-					t.Fatalf("replica 2: the client from another address: %d, want 200", st)
-				}
+		stops := []*proc{p}
+		if backend == "postgres" {
+			// A second replica: the counts are shared. The first attempt
+			// from A may pass its throttle check (the replica has not
+			// seen A fail yet), but is counted and blocks.
+			q := serve(t, t.TempDir(), env)
+			stops = append(stops, q)
+			first := try(q.URL, "127.0.0.10", "svc", "wrong")
+			if second := try(q.URL, "127.0.0.10", "svc", c.secret); second != 429 {
+				t.Fatalf("replica 2: from the blocked address %d then %d, want 429", first, second)
 			}
-			for _, s := range stops {
-				if err := s.stop(t); err != nil {
-					t.Fatal(err)
-				}
+			if st := try(q.URL, "127.0.0.11", "svc", c.secret); st != 200 {
+				t.Fatalf("replica 2: the client from another address: %d, want 200", st)
 			}
-			p = serve(t, data, env)
-			if rows, failures := failureCounts(t, p.URL, admin, "users", "auth.user"); failures != 100 || rows > 6 {
-				t.Fatalf("100 failed logins (%v): %d audit events counting %d", logins, rows, failures)
+		}
+		for _, s := range stops {
+			if err := s.stop(t); err != nil {
+				t.Fatal(err)
 			}
-			rows, failures := failureCounts(t, p.URL, admin, "shop", "auth.client")
-			if failures != sent[401]+sent[429] {
-				t.Fatalf("audit events count %d failures, want %d (%v)", failures, sent[401]+sent[429], sent)
-			}
-			if rows > 40 {
-				t.Fatalf("%d failures took %d audit events", failures, rows)
-			}
-			t.Logf("%d failures (%v) in %d audit events", failures, sent, rows)
-		})
-	}
+		}
+		p = serve(t, data, env)
+		if rows, failures := failureCounts(t, p.URL, admin, "users", "auth.user"); failures != 100 || rows > 6 {
+			t.Fatalf("100 failed logins (%v): %d audit events counting %d", logins, rows, failures)
+		}
+		rows, failures := failureCounts(t, p.URL, admin, "shop", "auth.client")
+		if failures != sent[401]+sent[429] {
+			t.Fatalf("audit events count %d failures, want %d (%v)", failures, sent[401]+sent[429], sent)
+		}
+		if rows > 40 {
+			t.Fatalf("%d failures took %d audit events", failures, rows)
+		}
+		t.Logf("%d failures (%v) in %d audit events", failures, sent, rows)
+	})
 }

@@ -120,6 +120,71 @@ func accessAddrs(t *testing.T, p *proc, path string, n int) map[string]int {
 // address throttle is per tenant.
 func TestTrustedProxies(t *testing.T) {
 	t.Parallel()
+	eachStoreBackend(t, func(t *testing.T, backend string, env []string, data, admin string) {
+
+		// No trusted proxy: the forwarding headers are ignored.
+		p := serve(t, data, env)
+		direct := proxyTenant(t, p.URL, admin, "direct")
+		failAddr(t, direct, func(i int) map[string]string {
+			return map[string]string{"X-Forwarded-For": fmt.Sprintf("198.51.100.%d", i), "Forwarded": fmt.Sprintf("for=198.51.100.%d", i)}
+		})
+		if st := direct("alice@example.com", "correct horse battery", map[string]string{"X-Forwarded-For": "198.51.100.200"}); st != 429 {
+			t.Fatalf("a spoofed X-Forwarded-For escaped the address throttle: %d", st)
+		}
+		if got := auditAddrs(t, p.URL, admin, "direct"); len(got) != 1 || got["127.0.0.1"] == 0 {
+			t.Fatalf("audit remote_addr %v, want only 127.0.0.1", got)
+		}
+		if got := accessAddrs(t, p, "/t/direct/oauth2/token", 22); len(got) != 1 || got["127.0.0.1"] != 22 {
+			t.Fatalf("access log remote_addr %v, want 22 times 127.0.0.1", got)
+		}
+		// The blocked address is blocked in that tenant only.
+		other := proxyTenant(t, p.URL, admin, "other")
+		if st := other("alice@example.com", "correct horse battery", nil); st != 200 {
+			t.Fatalf("the address blocked in tenant direct is blocked in tenant other: %d", st)
+		}
+		if err := p.stop(t); err != nil {
+			t.Fatal(err)
+		}
+
+		// 127.0.0.1 trusted (by flag on SQLite, by environment on PostgreSQL).
+		if backend == "sqlite" {
+			p = serve(t, data, env, "--trusted-proxies", "127.0.0.1/32")
+		} else {
+			p = serve(t, data, append(env, "TOKEND_TRUSTED_PROXIES=127.0.0.0/8"))
+		}
+		proxied := proxyTenant(t, p.URL, admin, "proxied")
+		failAddr(t, proxied, func(int) map[string]string { return map[string]string{"X-Forwarded-For": "203.0.113.7"} })
+		for name, hdr := range map[string]map[string]string{
+			"the blocked client":                 {"X-Forwarded-For": "203.0.113.7"},
+			"the blocked client, spoofing a hop": {"X-Forwarded-For": "203.0.113.8, 203.0.113.7"},
+			"the blocked client, by Forwarded":   {"Forwarded": `for=203.0.113.7;proto=https`},
+		} {
+			if st := proxied("alice@example.com", "correct horse battery", hdr); st != 429 {
+				t.Errorf("%s: %d, want 429", name, st)
+			}
+		}
+		for name, hdr := range map[string]map[string]string{
+			"another client":               {"X-Forwarded-For": "203.0.113.8"},
+			"another client, by Forwarded": {"Forwarded": `for="203.0.113.9:4711"`},
+		} {
+			if st := proxied("alice@example.com", "correct horse battery", hdr); st != 200 {
+				t.Errorf("%s behind the same proxy: %d, want 200", name, st)
+			}
+		}
+		if got := auditAddrs(t, p.URL, admin, "proxied"); len(got) != 1 || got["203.0.113.7"] == 0 {
+			t.Fatalf("audit remote_addr %v, want only 203.0.113.7", got)
+		}
+		if got := accessAddrs(t, p, "/t/proxied/oauth2/token", 26); got["203.0.113.7"] != 24 || got["203.0.113.8"] != 1 || got["203.0.113.9"] != 1 || got["127.0.0.1"] != 0 {
+			t.Fatalf("access log remote_addr %v", got)
+		}
+	})
+}
+
+// eachStoreBackend runs f on SQLite and on PostgreSQL (skipped when
+// TOKEND_TEST_POSTGRES is not set), in parallel, with a data directory
+// bootstrapped for it: env is what every tokend process needs, admin the
+// system admin key.
+func eachStoreBackend(t *testing.T, f func(t *testing.T, backend string, env []string, data, admin string)) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
@@ -131,63 +196,7 @@ func TestTrustedProxies(t *testing.T) {
 				env = pgReplicaEnv(t)
 			}
 			data := t.TempDir()
-			admin := bootstrapAt(t, env, data)
-
-			// No trusted proxy: the forwarding headers are ignored.
-			p := serve(t, data, env)
-			direct := proxyTenant(t, p.URL, admin, "direct")
-			failAddr(t, direct, func(i int) map[string]string {
-				return map[string]string{"X-Forwarded-For": fmt.Sprintf("198.51.100.%d", i), "Forwarded": fmt.Sprintf("for=198.51.100.%d", i)}
-			})
-			if st := direct("alice@example.com", "correct horse battery", map[string]string{"X-Forwarded-For": "198.51.100.200"}); st != 429 {
-				t.Fatalf("a spoofed X-Forwarded-For escaped the address throttle: %d", st)
-			}
-			if got := auditAddrs(t, p.URL, admin, "direct"); len(got) != 1 || got["127.0.0.1"] == 0 {
-				t.Fatalf("audit remote_addr %v, want only 127.0.0.1", got)
-			}
-			if got := accessAddrs(t, p, "/t/direct/oauth2/token", 22); len(got) != 1 || got["127.0.0.1"] != 22 {
-				t.Fatalf("access log remote_addr %v, want 22 times 127.0.0.1", got)
-			}
-			// The blocked address is blocked in that tenant only.
-			other := proxyTenant(t, p.URL, admin, "other")
-			if st := other("alice@example.com", "correct horse battery", nil); st != 200 {
-				t.Fatalf("the address blocked in tenant direct is blocked in tenant other: %d", st)
-			}
-			if err := p.stop(t); err != nil {
-				t.Fatal(err)
-			}
-
-			// 127.0.0.1 trusted (by flag on SQLite, by environment on PostgreSQL).
-			if backend == "sqlite" {
-				p = serve(t, data, env, "--trusted-proxies", "127.0.0.1/32")
-			} else {
-				p = serve(t, data, append(env, "TOKEND_TRUSTED_PROXIES=127.0.0.0/8"))
-			}
-			proxied := proxyTenant(t, p.URL, admin, "proxied")
-			failAddr(t, proxied, func(int) map[string]string { return map[string]string{"X-Forwarded-For": "203.0.113.7"} })
-			for name, hdr := range map[string]map[string]string{
-				"the blocked client":                 {"X-Forwarded-For": "203.0.113.7"},
-				"the blocked client, spoofing a hop": {"X-Forwarded-For": "203.0.113.8, 203.0.113.7"},
-				"the blocked client, by Forwarded":   {"Forwarded": `for=203.0.113.7;proto=https`},
-			} {
-				if st := proxied("alice@example.com", "correct horse battery", hdr); st != 429 {
-					t.Errorf("%s: %d, want 429", name, st)
-				}
-			}
-			for name, hdr := range map[string]map[string]string{
-				"another client":               {"X-Forwarded-For": "203.0.113.8"},
-				"another client, by Forwarded": {"Forwarded": `for="203.0.113.9:4711"`},
-			} {
-				if st := proxied("alice@example.com", "correct horse battery", hdr); st != 200 {
-					t.Errorf("%s behind the same proxy: %d, want 200", name, st)
-				}
-			}
-			if got := auditAddrs(t, p.URL, admin, "proxied"); len(got) != 1 || got["203.0.113.7"] == 0 {
-				t.Fatalf("audit remote_addr %v, want only 203.0.113.7", got)
-			}
-			if got := accessAddrs(t, p, "/t/proxied/oauth2/token", 26); got["203.0.113.7"] != 24 || got["203.0.113.8"] != 1 || got["203.0.113.9"] != 1 || got["127.0.0.1"] != 0 {
-				t.Fatalf("access log remote_addr %v", got)
-			}
+			f(t, backend, env, data, bootstrapAt(t, env, data))
 		})
 	}
 }
