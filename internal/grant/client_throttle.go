@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"math"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/reqctx"
+	"github.com/tokend/tokend/internal/store"
 )
 
 // DefaultClientThrottle allows 5 failed client authentications per client
@@ -67,12 +69,14 @@ func (e *Engine) clientThrottleCheck(ctx context.Context, tenant, id string) err
 			continue
 		}
 		if !until.After(now) {
-			_, shared, err := e.st.Throttle().Get(ctx, k)
-			if err != nil {
-				return fault.Unavailable(err)
+			// While the database cannot be read, the last known state
+			// (this replica's own count) decides, as for cached clients.
+			if err := e.shared(ctx, func(ctx context.Context) (err error) {
+				_, until, err = e.st.Throttle().Get(ctx, k)
+				return err
+			}); err == nil {
+				e.hints.learn(k, until, now)
 			}
-			until = shared
-			e.hints.put(k, until, now)
 		}
 		if until.After(now) {
 			wait := until.Sub(now)
@@ -80,6 +84,28 @@ func (e *Engine) clientThrottleCheck(ctx context.Context, tenant, id string) err
 		}
 	}
 	return nil
+}
+
+// shared runs a read or write of the shared throttle rows, bounded like
+// the probe of a stale cache entry (staleProbe) and skipped while the
+// database is known to be down, so that an outage costs a throttled key
+// no wait.
+func (e *Engine) shared(ctx context.Context, f func(context.Context) error) error {
+	e.cache.mu.Lock()
+	down := time.Now().Before(e.cache.downUntil)
+	e.cache.mu.Unlock()
+	if down {
+		return store.ErrUnavailable
+	}
+	pctx, cancel := context.WithTimeout(ctx, staleProbe)
+	defer cancel()
+	err := f(pctx)
+	if errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil {
+		e.cache.mu.Lock()
+		e.cache.downUntil = time.Now().Add(staleRetry)
+		e.cache.mu.Unlock()
+	}
+	return err
 }
 
 // clientThrottleFail counts a failed client authentication.
@@ -91,13 +117,18 @@ func (e *Engine) clientThrottleFail(ctx context.Context, tenant, id string) {
 			free = e.clientThrottle.AddrFree
 		}
 		backoff := e.clientThrottle.backoff(free)
-		n, err := e.st.Throttle().Fail(ctx, k, now, backoff)
+		var n int
+		err := e.shared(ctx, func(ctx context.Context) (err error) {
+			n, err = e.st.Throttle().Fail(ctx, k, now, backoff)
+			return err
+		})
 		if err != nil {
+			// Not shared: count it here, so that an outage does not lift
+			// the throttle on this replica.
 			e.log.WarnContext(ctx, "client throttle not updated", "error", err)
-			e.hints.put(k, time.Time{}, now) // read the shared row next time
-			continue
+			n = e.hints.fails(k, now) + 1
 		}
-		e.hints.put(k, now.Add(backoff(n)), now)
+		e.hints.put(k, n, now.Add(backoff(n)), now)
 	}
 }
 
@@ -133,7 +164,12 @@ type hints struct {
 	overflow time.Time
 }
 
-type hint struct{ until, expires time.Time }
+type hint struct {
+	until, expires time.Time
+	// n is the failure count last known (the shared one, or this
+	// replica's own while the database cannot be written).
+	n int
+}
 
 func newHints() *hints { return &hints{m: map[string]hint{}} }
 
@@ -153,8 +189,23 @@ func (h *hints) get(k string, now time.Time) (time.Time, bool) {
 	return x.until, true
 }
 
-// put remembers that k failed (or was read) at now, blocked until until.
-func (h *hints) put(k string, until, now time.Time) {
+// fails returns the failure count last known for k.
+func (h *hints) fails(k string, now time.Time) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if x, ok := h.m[k]; ok && !now.After(x.expires) {
+		return x.n
+	}
+	return 0
+}
+
+// learn records the block of k read from the shared row at now.
+func (h *hints) learn(k string, until, now time.Time) {
+	h.put(k, h.fails(k, now), until, now)
+}
+
+// put remembers that k failed at now, its count n, blocked until until.
+func (h *hints) put(k string, n int, until, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	expires := now.Add(hintTTL)
@@ -172,7 +223,7 @@ func (h *hints) put(k string, until, now time.Time) {
 			return
 		}
 	}
-	h.m[k] = hint{until: until, expires: expires}
+	h.m[k] = hint{until: until, expires: expires, n: n}
 }
 
 // forget drops k and reports whether it was remembered (or might have

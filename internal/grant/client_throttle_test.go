@@ -16,7 +16,7 @@ func TestHints(t *testing.T) {
 	if _, seen := h.get("a", now); seen {
 		t.Fatal("a key that never failed is read from the database")
 	}
-	h.put("a", now.Add(time.Minute), now)
+	h.put("a", 6, now.Add(time.Minute), now)
 	if until, seen := h.get("a", now); !seen || !until.After(now) {
 		t.Fatalf("a blocked key: %v %v", until, seen)
 	}
@@ -27,9 +27,9 @@ func TestHints(t *testing.T) {
 		t.Fatal("forget of a key that never failed asks for a reset")
 	}
 	for i := range maxHints {
-		h.put(strconv.Itoa(i), time.Time{}, now)
+		h.put(strconv.Itoa(i), 1, time.Time{}, now)
 	}
-	h.put("one too many", time.Time{}, now)
+	h.put("one too many", 1, time.Time{}, now)
 	if _, seen := h.get("never failed", now); !seen {
 		t.Fatal("in overflow, a key without a hint is not read from the database")
 	}
@@ -37,7 +37,7 @@ func TestHints(t *testing.T) {
 		t.Fatal("in overflow, a success does not reset the shared row")
 	}
 	later := now.Add(hintTTL + time.Second)
-	h.put("new", time.Time{}, later) // expired hints make room
+	h.put("new", 1, time.Time{}, later) // expired hints make room
 	if _, seen := h.get("never failed", later); seen {
 		t.Fatal("overflow outlived the hints that caused it")
 	}
