@@ -26,8 +26,25 @@ const revocationLag = 2 * time.Second
 // startBackground starts the change-log follower and the pruner.
 func (a *App) startBackground(ctx context.Context) {
 	go a.follow(ctx)
-	go a.prune(ctx)
-	go a.flushFailures(ctx)
+	go every(ctx, pruneInterval, func() { a.prune(ctx) })
+	// The counts of closed failed-authentication windows (see
+	// audit.Recorder.RecordFailure); Close writes the rest. A failed write
+	// is logged by the recorder.
+	go every(ctx, failureFlush, func() { _ = a.audit.FlushFailures(ctx, false) })
+}
+
+// every runs f every d until ctx is done.
+func every(ctx context.Context, d time.Duration, f func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
+	}
 }
 
 // follow starts the change-log follower, trying again every second while
@@ -53,21 +70,6 @@ func (a *App) follow(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
-		}
-	}
-}
-
-// flushFailures writes the counts of closed failed-authentication windows
-// (see audit.Recorder.RecordFailure); Close writes the rest.
-func (a *App) flushFailures(ctx context.Context) {
-	t := time.NewTicker(failureFlush)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = a.audit.FlushFailures(ctx, false) // a failed write is logged by the recorder
 		}
 	}
 }
@@ -102,35 +104,27 @@ func (a *App) revocationsCurrent() error {
 	return nil
 }
 
-// prune deletes expired ledger rows and old change-log entries.
+// prune deletes expired ledger rows, old change-log entries, expired
+// revocations and old throttle counts, once.
 func (a *App) prune(ctx context.Context) {
-	t := time.NewTicker(pruneInterval)
-	defer t.Stop()
+	now := time.Now()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+		n, err := a.st.Tokens().DeleteExpired(ctx, now.Add(-pruneGrace), 5000)
+		if err != nil {
+			a.log.Warn("pruning tokens failed", "error", err)
+			break
 		}
-		now := time.Now()
-		for {
-			n, err := a.st.Tokens().DeleteExpired(ctx, now.Add(-pruneGrace), 5000)
-			if err != nil {
-				a.log.Warn("pruning tokens failed", "error", err)
-				break
-			}
-			if n < 5000 {
-				break
-			}
+		if n < 5000 {
+			break
 		}
-		if _, err := a.st.Changes().DeleteBefore(ctx, now.Add(-pruneGrace)); err != nil {
-			a.log.Warn("pruning change log failed", "error", err)
-		}
-		if err := a.revoke.Prune(ctx); err != nil {
-			a.log.Warn("pruning revocations failed", "error", err)
-		}
-		if _, err := a.st.Throttle().DeleteBefore(ctx, now.Add(-pruneGrace)); err != nil {
-			a.log.Warn("pruning login throttle failed", "error", err)
-		}
+	}
+	if _, err := a.st.Changes().DeleteBefore(ctx, now.Add(-pruneGrace)); err != nil {
+		a.log.Warn("pruning change log failed", "error", err)
+	}
+	if err := a.revoke.Prune(ctx); err != nil {
+		a.log.Warn("pruning revocations failed", "error", err)
+	}
+	if _, err := a.st.Throttle().DeleteBefore(ctx, now.Add(-pruneGrace)); err != nil {
+		a.log.Warn("pruning login throttle failed", "error", err)
 	}
 }
