@@ -1,10 +1,12 @@
 package directory
 
 import (
-	"fmt"
-
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/tokend/tokend/internal/principal"
@@ -30,7 +32,7 @@ type ClientSpec struct {
 	JWKS *json.RawMessage `json:"jwks"`
 }
 
-func (sp *ClientSpec) apply(c *store.Client) error {
+func (sp *ClientSpec) apply(c *store.Client, grantTypes []string) error {
 	if sp.DisplayName != nil {
 		if err := checkText("display_name", *sp.DisplayName, 200); err != nil {
 			return err
@@ -38,8 +40,10 @@ func (sp *ClientSpec) apply(c *store.Client) error {
 		c.DisplayName = *sp.DisplayName
 	}
 	if sp.GrantTypes != nil {
-		if err := checkOneOf("grant_types", *sp.GrantTypes, GrantTypes); err != nil {
-			return err
+		for _, g := range *sp.GrantTypes {
+			if !slices.Contains(grantTypes, g) {
+				return invalidf("grant_types", "%q is not a grant type the token endpoint serves (%s)", g, strings.Join(grantTypes, ", "))
+			}
 		}
 		c.GrantTypes = clean(*sp.GrantTypes)
 	}
@@ -96,7 +100,7 @@ func (s *Service) CreateClient(ctx context.Context, by Actor, ten string, sp Cli
 	now := s.stamp()
 	c := store.Client{Tenant: ten, ID: id, GrantTypes: []string{"client_credentials"}, Scopes: []string{},
 		Audiences: []string{}, Kinds: []string{"access"}, CreatedAt: now, UpdatedAt: now}
-	if err := sp.apply(&c); err != nil {
+	if err := sp.apply(&c, s.grantTypes()); err != nil {
 		return store.Client{}, "", err
 	}
 	public := sp.Public != nil && *sp.Public
@@ -162,7 +166,7 @@ func (s *Service) UpdateClient(ctx context.Context, by Actor, tenant, id string,
 		if err != nil {
 			return notFound(err, "client", id)
 		}
-		if err := sp.apply(&c); err != nil {
+		if err := sp.apply(&c, s.grantTypes()); err != nil {
 			return err
 		}
 		if err := policyWithin(ctx, st, tenant, sp.Policy); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"time"
@@ -163,6 +164,12 @@ func New(o Options) (*Engine, error) {
 
 // Register adds or replaces the grant for a grant type.
 func (e *Engine) Register(grantType string, g Grant) { e.grants[grantType] = g }
+
+// GrantTypes are the grant types the engine serves, sorted: the only ones
+// a client may be allowed.
+func (e *Engine) GrantTypes() []string {
+	return slices.Sorted(maps.Keys(e.grants))
+}
 
 // Token runs the pipeline for one token request.
 func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
