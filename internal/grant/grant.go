@@ -281,23 +281,8 @@ func (e *Engine) scope(r *Request, c store.Client, s *Subject) ([]string, error)
 // the client's, else the tenant's default: every access token has an
 // aud (RFC 9068 §2.2).
 func (e *Engine) audience(ctx context.Context, r *Request, c store.Client, s *Subject, pol store.Policy) ([]string, error) {
-	def := e.issuer.DefaultAudience(r.Tenant, pol)
-	if len(r.Audience) == 0 {
-		switch {
-		case len(s.Audience) > 0:
-			return s.Audience, nil
-		case len(c.Audiences) > 0:
-			return c.Audiences, nil
-		}
-		return def, nil
-	}
-	for _, a := range r.Audience {
-		if slices.Contains(c.Audiences, a) {
-			continue
-		}
-		if len(c.Audiences) == 0 && slices.Contains(def, a) {
-			continue
-		}
+	aud, unsure := narrowAudience(r.Audience, s.Audience, c.Audiences, e.issuer.DefaultAudience(r.Tenant, pol))
+	for _, a := range unsure {
 		if _, err := e.st.Projects().GetByAudience(ctx, r.Tenant, a); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return nil, fault.InvalidTarget("audience %q is not known", a).WithField("audience")
@@ -308,7 +293,31 @@ func (e *Engine) audience(ctx context.Context, r *Request, c store.Client, s *Su
 			return nil, fault.InvalidTarget("audience %q is not allowed for this client", a).WithField("audience")
 		}
 	}
-	return sorted(r.Audience), nil
+	return aud, nil
+}
+
+// narrowAudience is the rule of audience without the project lookup: the
+// audience of a token for requested audiences, given the original grant's
+// (granted), the client's and the tenant's default (def); unsure are the
+// requested audiences, in order, that are acceptable only as a project's
+// audience, and only for a client without audiences.
+func narrowAudience(requested, granted, client, def []string) (aud, unsure []string) {
+	if len(requested) == 0 {
+		switch {
+		case len(granted) > 0:
+			return granted, nil
+		case len(client) > 0:
+			return client, nil
+		}
+		return def, nil
+	}
+	for _, a := range requested {
+		if slices.Contains(client, a) || len(client) == 0 && slices.Contains(def, a) {
+			continue
+		}
+		unsure = append(unsure, a)
+	}
+	return sorted(requested), unsure
 }
 
 // fail records a failed authentication and returns err.
