@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
@@ -26,20 +25,8 @@ func TestEveryKindRFC9068(t *testing.T) {
 		a := s.Admin
 		ctx := context.Background()
 		iss := s.URL + "/t/shop"
-		sec := want(t, s.call(t, "POST", "/v1/tenants/shop/clients", a, map[string]any{"id": "shopapp", "grant_types": []string{"client_credentials"},
-			"scopes": []string{"read", "tokend:mint:storefront", "tokend:mint:private", "tokend:mint:impersonation"}, "audiences": []string{"api"}}), 201).str("client_secret")
-		want(t, s.call(t, "POST", "/v1/tenants/shop/projects", a, map[string]any{"id": "api", "audience": "api"}), 201)
-		want(t, s.call(t, "POST", "/v1/tenants/shop/devices", a, map[string]any{"id": "kiosk-1", "type": "kiosk"}), 201)
-		alice := want(t, s.call(t, "GET", "/v1/tenants/shop/users?login=alice@example.com", a, nil), 200).items()[0]["id"].(string)
-		bearer := want(t, o.form(t, "token", "shopapp", sec, url.Values{"grant_type": {"client_credentials"}}), 200).str("access_token")
-		exp := time.Now().Add(time.Hour).Unix()
-		kind := func(k string, extra map[string]any) string {
-			body := map[string]any{"kind": k, "expires_at": exp}
-			for key, v := range extra {
-				body[key] = v
-			}
-			return want(t, s.call(t, "POST", "/t/shop/tokens", bearer, body), 201).str("token")
-		}
+		k := setupKinds(t, s, o)
+		sec, alice, kind := k.sec, k.alice, k.kind
 		prov, err := oidc.NewProvider(ctx, iss)
 		if err != nil {
 			t.Fatal(err)
