@@ -8,7 +8,8 @@ import (
 
 // TestClientGrantTypesServed: the admin API allows a client only the grant
 // types the token endpoint serves; any other is refused with 422 naming
-// grant_types, on create and on update, and changes nothing.
+// grant_types, on create and on update, and changes nothing. A client may
+// not take its tenant's id either.
 func TestClientGrantTypesServed(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
@@ -28,6 +29,10 @@ func TestClientGrantTypesServed(t *testing.T) {
 				t.Fatalf("%s on create: %s", tc.name, bad.Raw)
 			}
 			want(t, s.call(t, "GET", "/v1/tenants/acme/clients/x", adm, nil), 404)
+		}
+		// The tenant's id is the client_id of the tokens no client mints.
+		if bad := want(t, s.call(t, "POST", "/v1/tenants/acme/clients", adm, map[string]any{"id": "acme"}), 422); bad.str("field") != "id" {
+			t.Fatalf("a client named like its tenant: %s", bad.Raw)
 		}
 		sec := want(t, s.call(t, "POST", "/v1/tenants/acme/clients", adm, map[string]any{"id": "svc", "grant_types": []string{"client_credentials", "password", "refresh_token"}}), 201).str("client_secret")
 		bad := want(t, s.call(t, "PATCH", "/v1/tenants/acme/clients/svc", adm, map[string]any{"grant_types": []string{"urn:ietf:params:oauth:grant-type:token-exchange"}}), 422)

@@ -97,6 +97,10 @@ func (s *Service) CreateClient(ctx context.Context, by Actor, ten string, sp Cli
 	if err := checkID("id", id); err != nil {
 		return store.Client{}, "", err
 	}
+	if id == ten {
+		// The tenant's id is the client_id of tokens no client minted.
+		return store.Client{}, "", invalidf("id", "%q is the tenant's own id, the client_id of tokens no client minted", id)
+	}
 	now := s.stamp()
 	c := store.Client{Tenant: ten, ID: id, GrantTypes: []string{"client_credentials"}, Scopes: []string{},
 		Audiences: []string{}, Kinds: []string{"access"}, CreatedAt: now, UpdatedAt: now}
