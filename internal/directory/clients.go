@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -40,10 +38,8 @@ func (sp *ClientSpec) apply(c *store.Client, grantTypes []string) error {
 		c.DisplayName = *sp.DisplayName
 	}
 	if sp.GrantTypes != nil {
-		for _, g := range *sp.GrantTypes {
-			if !slices.Contains(grantTypes, g) {
-				return invalidf("grant_types", "%q is not a grant type the token endpoint serves (%s)", g, strings.Join(grantTypes, ", "))
-			}
+		if err := checkOneOf("grant_types", *sp.GrantTypes, grantTypes); err != nil {
+			return err
 		}
 		c.GrantTypes = clean(*sp.GrantTypes)
 	}
