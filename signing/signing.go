@@ -24,7 +24,18 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 )
+
+// Window is how far a request's ts may be from the server's clock.
+const Window = 5 * time.Minute
+
+// InWindow reports whether ts (unix seconds) is within Window of now,
+// either side, the bounds included.
+func InWindow(ts int64, now time.Time) bool {
+	d := now.Sub(time.Unix(ts, 0))
+	return -Window <= d && d <= Window
+}
 
 // Canonical returns the string to sign.
 func Canonical(method, path string, params url.Values) string {

@@ -28,6 +28,20 @@ func forbidden(format string, args ...any) *Error {
 	return &Error{Status: http.StatusForbidden, Code: "forbidden", Description: fmt.Sprintf(format, args...)}
 }
 
+// CheckAudience refuses a token whose aud does not hold audience
+// (RFC 9068 §4), with "audience mismatch"; an empty audience accepts any.
+// The verifier and tokend's gateway check (?audience=) apply it alike.
+func CheckAudience(c *claims.Claims, audience string) error {
+	if audience == "" || c.Audience.Contains(audience) {
+		return nil
+	}
+	return audienceMismatch(audience)
+}
+
+func audienceMismatch(audience string) *Error {
+	return invalid("audience mismatch: the token is not for %q", audience)
+}
+
 // CheckUse applies the rules of a token's kind to the request that
 // presents it; tokend's gateway check applies the same function.
 //   - refresh tokens are never accepted as access tokens;

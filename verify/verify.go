@@ -236,6 +236,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*claims.Claims, erro
 		}
 		return k.Key, nil
 	})
+	if errors.Is(err, jwt.ErrTokenInvalidAudience) {
+		return nil, audienceMismatch(v.o.Audience)
+	}
 	if err != nil {
 		return nil, invalid("%s", describe(err))
 	}
@@ -299,8 +302,11 @@ func (v *Verifier) introspect(ctx context.Context, raw string) (*claims.Claims, 
 	if !r.Active {
 		return nil, invalid("token is not active")
 	}
-	if r.Issuer != v.o.Issuer || !r.Audience.Contains(v.o.Audience) {
-		return nil, invalid("token is not for this audience")
+	if r.Issuer != v.o.Issuer {
+		return nil, invalid("wrong issuer")
+	}
+	if err := CheckAudience(&r.Claims, v.o.Audience); err != nil {
+		return nil, err
 	}
 	return &r.Claims, nil
 }
@@ -348,8 +354,6 @@ func describe(err error) string {
 		return "token not valid yet"
 	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
 		return "wrong issuer"
-	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return "wrong audience"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return "bad signature"
 	case errors.Is(err, jwt.ErrTokenMalformed):

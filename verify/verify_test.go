@@ -92,13 +92,14 @@ func TestVerifierAgainstTokend(t *testing.T) {
 	}
 
 	// Another audience or algorithm list refuses the same token.
-	other, err := verify.New(ctx, verify.Options{Issuer: s.url + "/t/shop", Audience: "billing", Algorithms: []string{"ES256"}})
+	other, err := verify.New(ctx, verify.Options{Issuer: s.url + "/t/shop", Audience: "billing", Algorithms: []string{"ES256"},
+		ClientID: "svc", ClientSecret: s.svcSecret})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, err := other.Verify(ctx, tok); err == nil {
-		t.Fatal("a token for another audience verified")
+	if _, err := other.Verify(ctx, tok); err == nil || !strings.Contains(err.Error(), "invalid_token: audience mismatch") {
+		t.Fatalf("a token for another audience: %v", err)
 	}
 	eddsaOnly, err := verify.New(ctx, verify.Options{Issuer: s.url + "/t/shop", Audience: "api", Algorithms: []string{"EdDSA"}})
 	if err != nil {
@@ -133,6 +134,9 @@ func TestVerifierAgainstTokend(t *testing.T) {
 	op := s.call(t, "POST", "/v1/tenants/shop/tokens", map[string]any{"client_id": "svc", "scope": "read", "audience": "api", "format": "opaque"}, 201)["access_token"].(string)
 	if c, err := v.Verify(ctx, op); err != nil || c.Subject != "svc" {
 		t.Fatalf("opaque token: %v %+v", err, c)
+	}
+	if _, err := other.Verify(ctx, op); err == nil || !strings.Contains(err.Error(), "invalid_token: audience mismatch") {
+		t.Fatalf("an opaque token for another audience: %v", err)
 	}
 
 	// The middleware: claims in the context, RFC 6750 answers.

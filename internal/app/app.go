@@ -144,7 +144,8 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err := a.revoke.Sync(context.Background()); err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
-	a.dir, err = directory.New(directory.Options{Store: st, Keys: a.keys, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Log: log})
+	a.dir, err = directory.New(directory.Options{Store: st, Keys: a.keys, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Log: log,
+		GrantTypes: func() []string { return a.engine.GrantTypes() }})
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +182,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	(&oauth.Renew{Verifier: a.verifier, Dir: a.dir, Log: log}).Register(mux)
 	(&oauth.Discovery{
 		PublicURL: cfg.PublicURL, Tenants: st.Tenants(), Keys: a.keys, Log: log,
-		GrantTypes: []string{grant.ClientCredentials, grant.Password, grant.RefreshToken},
+		GrantTypes: a.engine.GrantTypes(),
 		Endpoints: map[string]string{
 			"introspection_endpoint": "/oauth2/introspect",
 			"revocation_endpoint":    "/oauth2/revoke",

@@ -24,20 +24,8 @@ func TestEveryKind(t *testing.T) {
 		o := setupOAuth(t, s, "shop")
 		a := s.Admin
 		ctx := context.Background()
-		sec := want(t, s.call(t, "POST", "/v1/tenants/shop/clients", a, map[string]any{"id": "shopapp", "grant_types": []string{"client_credentials"},
-			"scopes": []string{"read", "tokend:mint:storefront", "tokend:mint:private", "tokend:mint:impersonation"}, "audiences": []string{"api"}}), 201).str("client_secret")
-		want(t, s.call(t, "POST", "/v1/tenants/shop/projects", a, map[string]any{"id": "api", "audience": "api"}), 201)
-		want(t, s.call(t, "POST", "/v1/tenants/shop/devices", a, map[string]any{"id": "kiosk-1", "type": "kiosk"}), 201)
-		alice := want(t, s.call(t, "GET", "/v1/tenants/shop/users?login=alice@example.com", a, nil), 200).items()[0]["id"].(string)
-		bearer := want(t, o.form(t, "token", "shopapp", sec, url.Values{"grant_type": {"client_credentials"}}), 200).str("access_token")
-		exp := time.Now().Add(time.Hour).Unix()
-		kind := func(k string, extra map[string]any) string {
-			body := map[string]any{"kind": k, "expires_at": exp}
-			for key, v := range extra {
-				body[key] = v
-			}
-			return want(t, s.call(t, "POST", "/t/shop/tokens", bearer, body), 201).str("token")
-		}
+		k := setupKinds(t, s, o)
+		sec, alice, kind := k.sec, k.alice, k.kind
 		customer := want(t, s.call(t, "POST", "/t/shop/customers/login", "", map[string]any{"email": "alice@example.com", "password": userPassword}), 200).str("token")
 
 		v, err := verify.New(ctx, verify.Options{Issuer: s.URL + "/t/shop", Audience: "api", Algorithms: []string{"ES256"},
@@ -144,4 +132,31 @@ func TestEveryKind(t *testing.T) {
 			}
 		}
 	})
+}
+
+// kindsTenant is tenant shop of setupOAuth with client shopapp (audience
+// api, allowed to mint every kind), project api and device kiosk-1.
+type kindsTenant struct {
+	sec, alice string
+	// kind mints a token of kind k through /t/shop/tokens.
+	kind func(k string, extra map[string]any) string
+}
+
+func setupKinds(t *testing.T, s *server, o oauthTenant) kindsTenant {
+	t.Helper()
+	a := s.Admin
+	sec := want(t, s.call(t, "POST", "/v1/tenants/shop/clients", a, map[string]any{"id": "shopapp", "grant_types": []string{"client_credentials"},
+		"scopes": []string{"read", "tokend:mint:storefront", "tokend:mint:private", "tokend:mint:impersonation"}, "audiences": []string{"api"}}), 201).str("client_secret")
+	want(t, s.call(t, "POST", "/v1/tenants/shop/projects", a, map[string]any{"id": "api", "audience": "api"}), 201)
+	want(t, s.call(t, "POST", "/v1/tenants/shop/devices", a, map[string]any{"id": "kiosk-1", "type": "kiosk"}), 201)
+	alice := want(t, s.call(t, "GET", "/v1/tenants/shop/users?login=alice@example.com", a, nil), 200).items()[0]["id"].(string)
+	bearer := want(t, o.form(t, "token", "shopapp", sec, url.Values{"grant_type": {"client_credentials"}}), 200).str("access_token")
+	exp := time.Now().Add(time.Hour).Unix()
+	return kindsTenant{sec: sec, alice: alice, kind: func(k string, extra map[string]any) string {
+		body := map[string]any{"kind": k, "expires_at": exp}
+		for key, v := range extra {
+			body[key] = v
+		}
+		return want(t, s.call(t, "POST", "/t/shop/tokens", bearer, body), 201).str("token")
+	}}
 }

@@ -1,10 +1,10 @@
 package directory
 
 import (
-	"fmt"
-
 	"context"
 	"encoding/json"
+	"fmt"
+
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/tokend/tokend/internal/principal"
@@ -30,7 +30,7 @@ type ClientSpec struct {
 	JWKS *json.RawMessage `json:"jwks"`
 }
 
-func (sp *ClientSpec) apply(c *store.Client) error {
+func (sp *ClientSpec) apply(c *store.Client, grantTypes []string) error {
 	if sp.DisplayName != nil {
 		if err := checkText("display_name", *sp.DisplayName, 200); err != nil {
 			return err
@@ -38,7 +38,7 @@ func (sp *ClientSpec) apply(c *store.Client) error {
 		c.DisplayName = *sp.DisplayName
 	}
 	if sp.GrantTypes != nil {
-		if err := checkOneOf("grant_types", *sp.GrantTypes, GrantTypes); err != nil {
+		if err := checkOneOf("grant_types", *sp.GrantTypes, grantTypes); err != nil {
 			return err
 		}
 		c.GrantTypes = clean(*sp.GrantTypes)
@@ -93,10 +93,14 @@ func (s *Service) CreateClient(ctx context.Context, by Actor, ten string, sp Cli
 	if err := checkID("id", id); err != nil {
 		return store.Client{}, "", err
 	}
+	if id == ten {
+		// The tenant's id is the client_id of tokens no client minted.
+		return store.Client{}, "", invalidf("id", "%q is the tenant's own id, the client_id of tokens no client minted", id)
+	}
 	now := s.stamp()
 	c := store.Client{Tenant: ten, ID: id, GrantTypes: []string{"client_credentials"}, Scopes: []string{},
 		Audiences: []string{}, Kinds: []string{"access"}, CreatedAt: now, UpdatedAt: now}
-	if err := sp.apply(&c); err != nil {
+	if err := sp.apply(&c, s.grantTypes()); err != nil {
 		return store.Client{}, "", err
 	}
 	public := sp.Public != nil && *sp.Public
@@ -162,7 +166,7 @@ func (s *Service) UpdateClient(ctx context.Context, by Actor, tenant, id string,
 		if err != nil {
 			return notFound(err, "client", id)
 		}
-		if err := sp.apply(&c); err != nil {
+		if err := sp.apply(&c, s.grantTypes()); err != nil {
 			return err
 		}
 		if err := policyWithin(ctx, st, tenant, sp.Policy); err != nil {

@@ -45,6 +45,9 @@ type Options struct {
 	Revoker Revoker
 	Log     *slog.Logger
 	Now     func() time.Time
+	// GrantTypes lists the grant types the token endpoint serves, the only
+	// ones a client may be allowed (the grant engine's).
+	GrantTypes func() []string
 }
 
 // Service is the directory core.
@@ -56,6 +59,8 @@ type Service struct {
 	issuer  *issue.Issuer
 	log     *slog.Logger
 	now     func() time.Time
+	// grantTypes is Options.GrantTypes.
+	grantTypes func() []string
 	// subjects queues this replica's read-decide-writes per subject (see
 	// subjectIssue).
 	subjects subjectLocks
@@ -63,8 +68,8 @@ type Service struct {
 
 // New returns a Service.
 func New(o Options) (*Service, error) {
-	if o.Store == nil || o.Keys == nil || o.Audit == nil || o.Issuer == nil || o.Revoker == nil {
-		return nil, errors.New("directory: Store, Keys, Audit, Issuer and Revoker are required")
+	if o.Store == nil || o.Keys == nil || o.Audit == nil || o.Issuer == nil || o.Revoker == nil || o.GrantTypes == nil {
+		return nil, errors.New("directory: Store, Keys, Audit, Issuer, Revoker and GrantTypes are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -72,7 +77,7 @@ func New(o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: o.Store, revoker: o.Revoker, keys: o.Keys, audit: o.Audit, issuer: o.Issuer, log: o.Log, now: o.Now}, nil
+	return &Service{st: o.Store, revoker: o.Revoker, keys: o.Keys, audit: o.Audit, issuer: o.Issuer, log: o.Log, now: o.Now, grantTypes: o.GrantTypes}, nil
 }
 
 // Actor is who asks for a change, as the audit log names them.

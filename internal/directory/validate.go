@@ -11,13 +11,6 @@ import (
 	"github.com/tokend/tokend/internal/tenant"
 )
 
-// Grant types a client may be allowed.
-var GrantTypes = []string{
-	"client_credentials", "password", "refresh_token",
-	"urn:ietf:params:oauth:grant-type:token-exchange",
-	"urn:ietf:params:oauth:grant-type:jwt-bearer",
-}
-
 // Kinds are the token kinds a client may be allowed to mint.
 var Kinds = []string{
 	claims.KindAccess, claims.KindDevice, claims.KindStorefront, claims.KindPrivate,

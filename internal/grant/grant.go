@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"time"
@@ -179,6 +180,12 @@ func New(o Options) (*Engine, error) {
 // Register adds or replaces the grant for a grant type.
 func (e *Engine) Register(grantType string, g Grant) { e.grants[grantType] = g }
 
+// GrantTypes are the grant types the engine serves, sorted: the only ones
+// a client may be allowed.
+func (e *Engine) GrantTypes() []string {
+	return slices.Sorted(maps.Keys(e.grants))
+}
+
 // Token runs the pipeline for one token request.
 func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 	g, ok := e.grants[r.GrantType]
@@ -289,23 +296,8 @@ func (e *Engine) scope(r *Request, c store.Client, s *Subject) ([]string, error)
 // the client's, else the tenant's default: every access token has an
 // aud (RFC 9068 §2.2).
 func (e *Engine) audience(ctx context.Context, r *Request, c store.Client, s *Subject, pol store.Policy) ([]string, error) {
-	def := e.issuer.DefaultAudience(r.Tenant, pol)
-	if len(r.Audience) == 0 {
-		switch {
-		case len(s.Audience) > 0:
-			return s.Audience, nil
-		case len(c.Audiences) > 0:
-			return c.Audiences, nil
-		}
-		return def, nil
-	}
-	for _, a := range r.Audience {
-		if slices.Contains(c.Audiences, a) {
-			continue
-		}
-		if len(c.Audiences) == 0 && slices.Contains(def, a) {
-			continue
-		}
+	aud, unsure := narrowAudience(r.Audience, s.Audience, c.Audiences, e.issuer.DefaultAudience(r.Tenant, pol))
+	for _, a := range unsure {
 		if _, err := e.st.Projects().GetByAudience(ctx, r.Tenant, a); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return nil, fault.InvalidTarget("audience %q is not known", a).WithField("audience")
@@ -316,7 +308,31 @@ func (e *Engine) audience(ctx context.Context, r *Request, c store.Client, s *Su
 			return nil, fault.InvalidTarget("audience %q is not allowed for this client", a).WithField("audience")
 		}
 	}
-	return sorted(r.Audience), nil
+	return aud, nil
+}
+
+// narrowAudience is the rule of audience without the project lookup: the
+// audience of a token for requested audiences, given the original grant's
+// (granted), the client's and the tenant's default (def); unsure are the
+// requested audiences, in order, that are acceptable only as a project's
+// audience, and only for a client without audiences.
+func narrowAudience(requested, granted, client, def []string) (aud, unsure []string) {
+	if len(requested) == 0 {
+		switch {
+		case len(granted) > 0:
+			return granted, nil
+		case len(client) > 0:
+			return client, nil
+		}
+		return def, nil
+	}
+	for _, a := range requested {
+		if slices.Contains(client, a) || len(client) == 0 && slices.Contains(def, a) {
+			continue
+		}
+		unsure = append(unsure, a)
+	}
+	return sorted(requested), unsure
 }
 
 // fail records a failed authentication, counted with the same failures

@@ -5,6 +5,7 @@ package issue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -143,9 +144,13 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	if r.TTL < 0 {
 		return Result{}, fault.Invalid("expires_in", "must be positive")
 	}
-	if r.Kind == claims.KindAccess && len(r.Audience) == 0 {
-		// RFC 9068 §2.2: aud is required; callers fall back to DefaultAudience.
-		return Result{}, fault.Internal(fmt.Errorf("issue: an access token needs an audience"))
+	if len(r.Audience) == 0 && hasAudience(r.Kind) {
+		// RFC 9068 §2.2: aud is required on every access token of any kind.
+		aud, err := i.tenantAudience(ctx, r.Tenant)
+		if err != nil {
+			return Result{}, err
+		}
+		r.Audience = aud
 	}
 	// Issue times keep microseconds (the ledger row and the jti carry
 	// them) so that a revocation cutoff is exact within a second; the JWT
@@ -197,7 +202,7 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		c := &claims.Claims{
 			Issuer: tenant.Issuer(i.o.PublicURL, r.Tenant), Subject: r.Subject,
 			Audience: r.Audience, IssuedAt: now.Unix(), ID: res.ID,
-			ClientID: r.ClientID, Scope: strings.Join(r.Scope, " "),
+			ClientID: clientID(r), Scope: strings.Join(r.Scope, " "),
 			Kind: r.Kind, SubjectType: r.SubjectType,
 			Roles: r.Roles, Groups: r.Groups, Resources: r.Resources,
 			Act: r.Actor, SessionID: r.SessionID,
@@ -260,6 +265,36 @@ func (i *Issuer) Commit(ctx context.Context, results ...Result) error {
 	}
 	i.o.Audit.Observe(events...)
 	return nil
+}
+
+// hasAudience reports whether tokens of kind are access tokens in the
+// sense of RFC 9068, with aud and client_id: every kind but the refresh
+// token and the admin key.
+func hasAudience(kind string) bool {
+	return kind != claims.KindRefresh && kind != claims.KindAdmin
+}
+
+// tenantAudience is the default audience of tenant id: its policy's
+// default_audience, else its issuer URL.
+func (i *Issuer) tenantAudience(ctx context.Context, id string) ([]string, error) {
+	t, err := i.o.Store.Tenants().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fault.NotFound("tenant %q not found", id)
+	}
+	if err != nil {
+		return nil, fault.Unavailable(fmt.Errorf("tenant %q: %w", id, err))
+	}
+	return i.DefaultAudience(id, tenant.Effective(t.Policy)), nil
+}
+
+// clientID is the client_id claim (RFC 9068 §2.2) of the token r asks
+// for: the minting client, else the tenant itself (an admin-minted or a
+// customer login token has no client).
+func clientID(r Request) string {
+	if r.ClientID == "" && hasAudience(r.Kind) {
+		return r.Tenant
+	}
+	return r.ClientID
 }
 
 func nonNil(s []string) []string {

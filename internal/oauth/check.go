@@ -23,7 +23,8 @@ const SessionCookie = httpx.SessionCookie
 // auth_request and forward-auth proxies: it reads the token from
 // Authorization (or the session cookie), verifies it (signature, expiry,
 // revocation), applies its kind's rules to the forwarded request headers
-// (Origin, Sec-Fetch-*, Cookie) and, with ?scope=a+b, requires scopes. It
+// (Origin, Sec-Fetch-*, Cookie), with ?audience=X requires X in aud and,
+// with ?scope=a+b, requires scopes. It
 // answers 200 with the identity in X-Tokend-* headers, or 401/403 with a
 // JSON reason and WWW-Authenticate.
 type Check struct {
@@ -61,6 +62,10 @@ func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if id.Tenant != r.PathValue("tenant") {
 		verify.WriteError(w, &verify.Error{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "token of another tenant"})
+		return
+	}
+	if err := verify.CheckAudience(&id.Claims, r.URL.Query().Get("audience")); err != nil {
+		verify.WriteError(w, err)
 		return
 	}
 	if err := verify.CheckUse(&id.Claims, r.Header); err != nil {

@@ -19,7 +19,7 @@ import (
 )
 
 // SignatureWindow is how far a signed request's ts may be from now.
-const SignatureWindow = 5 * time.Minute
+const SignatureWindow = signing.Window
 
 // Generate serves POST /t/{tenant}/tokens/generate (seed 004): a device or
 // user mints a token for itself with a request signed under its signing
@@ -64,8 +64,7 @@ func (g *Generate) generate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fault.InvalidRequest("ts must be the unix time in seconds").WithField("ts")
 	}
-	now := g.Now()
-	if d := now.Sub(time.Unix(ts, 0)); d > SignatureWindow || d < -SignatureWindow {
+	if !signing.InWindow(ts, g.Now()) {
 		return fault.InvalidClient("ts is more than 5 minutes away from the server's time")
 	}
 	signer, err := g.Dir.SigningSecret(r.Context(), ten, kind, id)
