@@ -10,6 +10,7 @@ import (
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/introspect"
 	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
@@ -60,11 +61,11 @@ func (s *Service) MintDeviceToken(ctx context.Context, by Actor, ten, deviceID s
 	if sp.BoundOrigin != "" {
 		return issue.Result{}, invalidf("bind_referer", "device tokens cannot be bound to a referrer")
 	}
-	allowed, err := s.roleScopes(ctx, ten, d.Roles)
+	a, err := principal.Expand(ctx, s.st, ten, d.Roles, nil)
 	if err != nil {
-		return issue.Result{}, err
+		return issue.Result{}, storeErr(err)
 	}
-	return s.mintFor(ctx, by, ten, "device", d.ID, allowed, sp)
+	return s.mintFor(ctx, by, ten, "device", d.ID, a.Scopes, sp)
 }
 
 // MintUserToken issues a token for a user (seed 004 runAs), within the
@@ -78,22 +79,11 @@ func (s *Service) MintUserToken(ctx context.Context, by Actor, ten, userID strin
 	if u.Disabled {
 		return issue.Result{}, fault.Forbidden("user %q is disabled", u.ID)
 	}
-	roles := slices.Clone(u.Roles)
-	for _, g := range u.Groups {
-		grp, err := s.st.Groups().Get(ctx, ten, g)
-		if isNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return issue.Result{}, storeErr(err)
-		}
-		roles = append(roles, grp.Roles...)
-	}
-	allowed, err := s.roleScopes(ctx, ten, roles)
+	a, err := principal.Expand(ctx, s.st, ten, u.Roles, u.Groups)
 	if err != nil {
-		return issue.Result{}, err
+		return issue.Result{}, storeErr(err)
 	}
-	return s.mintFor(ctx, by, ten, "user", u.ID, allowed, sp)
+	return s.mintFor(ctx, by, ten, "user", u.ID, a.Scopes, sp)
 }
 
 func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subject string, allowed []string, sp DeviceTokenSpec) (issue.Result, error) {
@@ -219,27 +209,6 @@ func expiryAndLifetime(pol store.Policy, expiresIn, lifetime *int64, eternal boo
 		}
 	}
 	return time.Duration(exp) * time.Second, time.Duration(lt) * time.Second, nil
-}
-
-// roleScopes is the union of the scopes of roles.
-func (s *Service) roleScopes(ctx context.Context, ten string, roles []string) ([]string, error) {
-	var out []string
-	for _, name := range roles {
-		r, err := s.st.Roles().Get(ctx, ten, name)
-		if isNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		for _, sc := range r.Scopes {
-			if !slices.Contains(out, sc) {
-				out = append(out, sc)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out, nil
 }
 
 // RenewGrace is how long a renewed token stays valid after its renewal.

@@ -12,6 +12,7 @@ import (
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
@@ -66,7 +67,7 @@ type Response struct {
 type Subject struct {
 	Type      string // client, user, device
 	ID        string
-	Authority *Authority // nil: the client's own scopes bound the token
+	Authority *principal.Authority // nil: the client's own scopes bound the token
 	SessionID string
 	// Refresh asks for a refresh token beside the access token.
 	Refresh bool
