@@ -65,12 +65,14 @@ func (s *Service) MintDeviceToken(ctx context.Context, by Actor, ten, deviceID s
 	if err != nil {
 		return issue.Result{}, storeErr(err)
 	}
-	return s.mintFor(ctx, by, ten, "device", d.ID, a.Scopes, sp)
+	// A device token carries its roles' scopes only.
+	return s.mintFor(ctx, by, ten, "device", d.ID, principal.Authority{Scopes: a.Scopes}, sp)
 }
 
 // MintUserToken issues a token for a user (seed 004 runAs), within the
 // scopes of the user's roles and groups, optionally bound to the origin
-// of the request's Referer.
+// of the request's Referer. Like a token from the password grant, it
+// carries the user's roles, groups and resources.
 func (s *Service) MintUserToken(ctx context.Context, by Actor, ten, userID string, sp DeviceTokenSpec) (issue.Result, error) {
 	u, err := s.st.Users().Get(ctx, ten, userID)
 	if err != nil {
@@ -83,10 +85,11 @@ func (s *Service) MintUserToken(ctx context.Context, by Actor, ten, userID strin
 	if err != nil {
 		return issue.Result{}, storeErr(err)
 	}
-	return s.mintFor(ctx, by, ten, "user", u.ID, a.Scopes, sp)
+	return s.mintFor(ctx, by, ten, "user", u.ID, a, sp)
 }
 
-func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subject string, allowed []string, sp DeviceTokenSpec) (issue.Result, error) {
+func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subject string, auth principal.Authority, sp DeviceTokenSpec) (issue.Result, error) {
+	allowed := auth.Scopes
 	t, err := s.st.Tenants().Get(ctx, ten)
 	if err != nil {
 		return issue.Result{}, notFound(err, "tenant", ten)
@@ -133,6 +136,7 @@ func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subje
 		Tenant: ten, Kind: kind, SubjectType: subjectType, Subject: subject,
 		Scope: scope, Audience: aud, TTL: ttl, Format: format, Action: "token.mint", AuditActor: by.String(),
 		CookieRoom: sp.CookieRoom, Defer: true,
+		Roles: auth.Roles, Groups: auth.Groups, Resources: auth.Resources,
 	}
 	if by.Subject != "" && by.Subject != subject {
 		req.Actor = &claims.Actor{Subject: by.String(), ClientID: by.ClientID}
@@ -275,7 +279,8 @@ func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format
 // RenewFor renews, on an admin's behalf (seed 004 runAs), a live user or
 // device token known by its id; the new token records the admin as actor.
 // The bindings kept in the ledger (scope, audience, origins, channels,
-// lifetime end) carry over.
+// lifetime end) carry over; a user token carries the user's roles, groups
+// and resources.
 func (s *Service) RenewFor(ctx context.Context, by Actor, ten, id string) (issue.Result, error) {
 	row, err := s.st.Tokens().Get(ctx, ten, id)
 	if err != nil {
@@ -292,5 +297,20 @@ func (s *Service) RenewFor(ctx context.Context, by Actor, ten, id string) (issue
 	}
 	c := introspect.ClaimsOf("", row) // the issuer is not used by renewal
 	c.Act = &claims.Actor{Subject: by.String(), ClientID: by.ClientID}
+	if row.SubjectType == "user" {
+		// The ledger keeps no roles or groups: the renewed token carries
+		// the user's as they are now, as a refresh would.
+		u, err := s.st.Users().Get(ctx, ten, row.Subject)
+		if err != nil && !isNotFound(err) {
+			return issue.Result{}, storeErr(err)
+		}
+		if err == nil {
+			a, err := principal.Expand(ctx, s.st, ten, u.Roles, u.Groups)
+			if err != nil {
+				return issue.Result{}, storeErr(err)
+			}
+			c.Roles, c.Groups, c.Resources = a.Roles, a.Groups, a.Resources
+		}
+	}
 	return s.Renew(ctx, ten, c, row.Format)
 }
