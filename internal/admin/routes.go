@@ -10,9 +10,9 @@ import (
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
-	"github.com/tokend/tokend/internal/issue"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/token"
 	"github.com/tokend/tokend/verify"
 )
 
@@ -298,7 +298,7 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		})
 		return nil
 	})
-	subjectMint := func(mint func(ctx context.Context, by directory.Actor, ten, id string, sp directory.DeviceTokenSpec) (issue.Result, error), user bool) handlerFunc {
+	subjectMint := func(mint func(ctx context.Context, by directory.Actor, ten, id string, sp directory.DeviceTokenSpec) (token.Issued, error), user bool) handlerFunc {
 		return func(w http.ResponseWriter, r *http.Request, by *caller) error {
 			var sp directory.DeviceTokenSpec
 			if err := a.decode(r, &sp); err != nil {
@@ -326,8 +326,8 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 			}
 			w.Header().Set("Cache-Control", "no-store")
 			out := map[string]any{"id": res.ID, "token_type": "Bearer", "expires_in": res.ExpiresIn(), "scope": strings.Join(res.Scope, " ")}
-			if res.Row.LifetimeEnd != nil {
-				out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
+			if res.LifetimeEnd != nil {
+				out["lifetime_end"] = res.LifetimeEnd.Unix()
 			}
 			if sp.Cookie {
 				http.SetCookie(w, httpx.TokenCookie(httpx.SessionCookie, res.Value, res.ExpiresAt))
@@ -375,8 +375,8 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		out := map[string]any{"id": res.ID, "access_token": res.Value, "token_type": "Bearer", "expires_in": res.ExpiresIn()}
-		if res.Row.LifetimeEnd != nil {
-			out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
+		if res.LifetimeEnd != nil {
+			out["lifetime_end"] = res.LifetimeEnd.Unix()
 		}
 		httpx.WriteJSON(w, http.StatusOK, out)
 		return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/issue"
 	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/token"
 )
 
 // subjectIssue runs a read-decide-write on the tokens of one subject (a
@@ -95,4 +96,12 @@ func (l *subjectLocks) lock(ctx context.Context, key string) (unlock func(), err
 		release()
 		return nil, ctx.Err()
 	}
+}
+
+// issued hands a surface what it may see of an issuance.
+func issued(r issue.Result, err error) (token.Issued, error) {
+	if err != nil {
+		return token.Issued{}, err
+	}
+	return r.Issued(), nil
 }

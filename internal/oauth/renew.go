@@ -49,8 +49,8 @@ func (rn *Renew) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := map[string]any{"id": res.ID, "access_token": res.Value, "token_type": "Bearer", "expires_in": res.ExpiresIn()}
-	if res.Row.LifetimeEnd != nil {
-		out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
+	if res.LifetimeEnd != nil {
+		out["lifetime_end"] = res.LifetimeEnd.Unix()
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 }

@@ -130,8 +130,8 @@ func (g *Generate) generate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := map[string]any{"id": res.ID, "token_type": "Bearer", "expires_in": res.ExpiresIn()}
-	if res.Row.LifetimeEnd != nil {
-		out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
+	if res.LifetimeEnd != nil {
+		out["lifetime_end"] = res.LifetimeEnd.Unix()
 	}
 	if sp.Cookie {
 		http.SetCookie(w, httpx.TokenCookie(SessionCookie, res.Value, res.ExpiresAt))
