@@ -10,6 +10,7 @@ import (
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/mint"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/token"
@@ -284,11 +285,11 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		return writeList(w, l, p, tokenOf, func(t store.Token) string { return t.ID })
 	})
 	a.handle(mux, "POST /v1/tenants/{tenant}/tokens", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
-		var sp directory.MintSpec
+		var sp mint.ClientSpec
 		if err := a.decode(r, &sp); err != nil {
 			return err
 		}
-		res, err := d.MintClientToken(r.Context(), by.actor(), r.PathValue("tenant"), sp)
+		res, err := a.mint.Client(r.Context(), by.actor(), r.PathValue("tenant"), sp)
 		if err != nil {
 			return err
 		}
@@ -298,9 +299,9 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		})
 		return nil
 	})
-	subjectMint := func(mint func(ctx context.Context, by directory.Actor, ten, id string, sp directory.DeviceTokenSpec) (token.Issued, error), user bool) handlerFunc {
+	subjectMint := func(mintFor func(ctx context.Context, by mint.Actor, ten, id string, sp mint.SubjectSpec) (token.Issued, error), user bool) handlerFunc {
 		return func(w http.ResponseWriter, r *http.Request, by *caller) error {
-			var sp directory.DeviceTokenSpec
+			var sp mint.SubjectSpec
 			if err := a.decode(r, &sp); err != nil {
 				return err
 			}
@@ -320,7 +321,7 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 				}
 				sp.BoundOrigin = o
 			}
-			res, err := mint(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
+			res, err := mintFor(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
 			if err != nil {
 				return err
 			}
@@ -350,11 +351,11 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		})
 	}
 	a.handle(mux, "POST /v1/tenants/{tenant}/clients/{id}/tokens", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
-		var sp directory.KindSpec
+		var sp mint.KindSpec
 		if err := a.decode(r, &sp); err != nil {
 			return err
 		}
-		res, err := d.MintKind(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
+		res, err := a.mint.Kind(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
 		if err != nil {
 			return err
 		}
@@ -366,10 +367,10 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		httpx.WriteJSON(w, http.StatusCreated, out)
 		return nil
 	})
-	a.handle(mux, "POST /v1/tenants/{tenant}/devices/{id}/tokens", tenantAdmin, subjectMint(d.MintDeviceToken, false))
-	a.handle(mux, "POST /v1/tenants/{tenant}/users/{id}/tokens", tenantAdmin, subjectMint(d.MintUserToken, true))
+	a.handle(mux, "POST /v1/tenants/{tenant}/devices/{id}/tokens", tenantAdmin, subjectMint(a.mint.Device, false))
+	a.handle(mux, "POST /v1/tenants/{tenant}/users/{id}/tokens", tenantAdmin, subjectMint(a.mint.User, true))
 	a.handle(mux, "POST /v1/tenants/{tenant}/tokens/{id}/renew", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
-		res, err := d.RenewFor(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"))
+		res, err := a.mint.RenewFor(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"))
 		if err != nil {
 			return err
 		}

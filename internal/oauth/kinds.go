@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/mint"
 )
 
 // mintKind answers a client_credentials request with token_kind: the
@@ -28,8 +28,8 @@ func (te *TokenEndpoint) kind(r *http.Request, req *grant.Request) (map[string]a
 	if req.GrantType != grant.ClientCredentials {
 		return nil, fault.InvalidRequest("token_kind is only for the client_credentials grant")
 	}
-	if !slices.Contains(directory.MintableKinds, req.TokenKind) {
-		return nil, fault.InvalidRequest("token_kind must be one of %s", strings.Join(directory.MintableKinds, ", ")).WithField("token_kind")
+	if !slices.Contains(mint.MintableKinds, req.TokenKind) {
+		return nil, fault.InvalidRequest("token_kind must be one of %s", strings.Join(mint.MintableKinds, ", ")).WithField("token_kind")
 	}
 	c, err := te.Engine.Client(r.Context(), req.Tenant, req.Client)
 	if err != nil {
@@ -38,11 +38,11 @@ func (te *TokenEndpoint) kind(r *http.Request, req *grant.Request) (map[string]a
 	if !slices.Contains(c.GrantTypes, grant.ClientCredentials) {
 		return nil, fault.UnauthorizedClient("the client is not allowed the client_credentials grant")
 	}
-	if !directory.MayMint(c.Scopes, req.TokenKind) {
-		return nil, fault.InvalidScope("minting %s tokens needs scope %s%s", req.TokenKind, directory.MintScopePrefix, req.TokenKind)
+	if !mint.MayMint(c.Scopes, req.TokenKind) {
+		return nil, fault.InvalidScope("minting %s tokens needs scope %s%s", req.TokenKind, mint.MintScopePrefix, req.TokenKind)
 	}
 	f := req.KindForm
-	sp := directory.KindSpec{Kind: req.TokenKind, Format: f.Get("format")}
+	sp := mint.KindSpec{Kind: req.TokenKind, Format: f.Get("format")}
 	if v := f.Get("expires_at"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -62,7 +62,7 @@ func (te *TokenEndpoint) kind(r *http.Request, req *grant.Request) (map[string]a
 	for _, v := range f["allowed_cors_origins"] {
 		sp.AllowedCORSOrigins = append(sp.AllowedCORSOrigins, strings.Fields(v)...)
 	}
-	res, err := te.Dir.MintKind(r.Context(), directory.Actor{Tenant: req.Tenant, Subject: c.ID, ClientID: c.ID}, req.Tenant, c.ID, sp)
+	res, err := te.Mint.Kind(r.Context(), mint.Actor{Tenant: req.Tenant, Subject: c.ID, ClientID: c.ID}, req.Tenant, c.ID, sp)
 	if err != nil {
 		return nil, err
 	}

@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/mint"
 )
 
 // TokenEndpoint serves POST /t/{tenant}/oauth2/token (RFC 6749 §3.2).
@@ -19,7 +19,7 @@ import (
 // the kind's creation scope.
 type TokenEndpoint struct {
 	Engine  *grant.Engine
-	Dir     *directory.Service
+	Mint    *mint.Minter
 	MaxBody int64
 	Log     *slog.Logger
 }

@@ -1,4 +1,4 @@
-package directory
+package mint
 
 import (
 	"context"
@@ -24,7 +24,7 @@ import (
 // whose row and event commit with fn's other writes. A plain
 // client_credentials issuance never comes here: it needs no lock and
 // keeps the group commit to itself.
-func (s *Service) subjectIssue(ctx context.Context, ten, subjectType, subject string, fn func(tx store.Store, active int) (issue.Result, error)) (issue.Result, error) {
+func (s *Minter) subjectIssue(ctx context.Context, ten, subjectType, subject string, fn func(tx store.Store, active int) (issue.Result, error)) (issue.Result, error) {
 	unlock, err := s.subjects.lock(ctx, ten+"\x00"+subjectType+"\x00"+subject)
 	if err != nil {
 		return issue.Result{}, fault.Unavailable(err)

@@ -1,4 +1,4 @@
-package directory
+package mint
 
 import (
 	"context"
@@ -17,9 +17,9 @@ import (
 	"github.com/tokend/tokend/internal/token"
 )
 
-// DeviceTokenSpec asks for a device token (seeds 000 and 004). Zero
+// SubjectSpec asks for a device token (seeds 000 and 004). Zero
 // fields take the tenant policy's defaults.
-type DeviceTokenSpec struct {
+type SubjectSpec struct {
 	// ExpiresIn is the token's expiry in seconds (policy access_ttl by
 	// default, at most max_access_ttl).
 	ExpiresIn *int64 `json:"expires_in"`
@@ -46,11 +46,11 @@ type DeviceTokenSpec struct {
 	CookieRoom int `json:"-"`
 }
 
-// MintDeviceToken issues a token for a device, within the scopes of the
+// Device issues a token for a device, within the scopes of the
 // device's roles and the tenant's policy: expiry, lifetime, eternity and
 // the active-token limit per subject. The admin who asks is recorded as
 // the token's actor (RFC 8693 act, seed 004 runAs).
-func (s *Service) MintDeviceToken(ctx context.Context, by Actor, ten, deviceID string, sp DeviceTokenSpec) (token.Issued, error) {
+func (s *Minter) Device(ctx context.Context, by Actor, ten, deviceID string, sp SubjectSpec) (token.Issued, error) {
 	d, err := s.st.Devices().Get(ctx, ten, deviceID)
 	if err != nil {
 		return token.Issued{}, notFound(err, "device", deviceID)
@@ -69,11 +69,11 @@ func (s *Service) MintDeviceToken(ctx context.Context, by Actor, ten, deviceID s
 	return s.mintFor(ctx, by, ten, "device", d.ID, principal.Authority{Scopes: a.Scopes}, sp)
 }
 
-// MintUserToken issues a token for a user (seed 004 runAs), within the
+// User issues a token for a user (seed 004 runAs), within the
 // scopes of the user's roles and groups, optionally bound to the origin
 // of the request's Referer. Like a token from the password grant, it
 // carries the user's roles, groups and resources.
-func (s *Service) MintUserToken(ctx context.Context, by Actor, ten, userID string, sp DeviceTokenSpec) (token.Issued, error) {
+func (s *Minter) User(ctx context.Context, by Actor, ten, userID string, sp SubjectSpec) (token.Issued, error) {
 	u, err := s.st.Users().Get(ctx, ten, userID)
 	if err != nil {
 		return token.Issued{}, notFound(err, "user", userID)
@@ -88,7 +88,7 @@ func (s *Service) MintUserToken(ctx context.Context, by Actor, ten, userID strin
 	return s.mintFor(ctx, by, ten, "user", u.ID, a, sp)
 }
 
-func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subject string, auth principal.Authority, sp DeviceTokenSpec) (token.Issued, error) {
+func (s *Minter) mintFor(ctx context.Context, by Actor, ten, subjectType, subject string, auth principal.Authority, sp SubjectSpec) (token.Issued, error) {
 	allowed := auth.Scopes
 	t, err := s.st.Tenants().Get(ctx, ten)
 	if err != nil {
@@ -226,7 +226,7 @@ const RenewGrace = 5 * time.Second
 // renewals never add to the subject's active tokens (the token limit).
 // Eternal tokens, tokens without a lifetime and tokens whose lifetime is
 // over are not renewed.
-func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format string) (token.Issued, error) {
+func (s *Minter) Renew(ctx context.Context, ten string, c claims.Claims, format string) (token.Issued, error) {
 	now := s.now()
 	switch {
 	case c.ExpiresAt == 0:
@@ -281,7 +281,7 @@ func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format
 // The bindings kept in the ledger (scope, audience, origins, channels,
 // lifetime end) carry over; a user token carries the user's roles, groups
 // and resources.
-func (s *Service) RenewFor(ctx context.Context, by Actor, ten, id string) (token.Issued, error) {
+func (s *Minter) RenewFor(ctx context.Context, by Actor, ten, id string) (token.Issued, error) {
 	row, err := s.st.Tokens().Get(ctx, ten, id)
 	if err != nil {
 		return token.Issued{}, notFound(err, "token", id)

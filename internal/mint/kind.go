@@ -1,4 +1,4 @@
-package directory
+package mint
 
 import (
 	"context"
@@ -43,9 +43,9 @@ func MayMint(scopes []string, kind string) bool {
 	return slices.Contains(scopes, claims.ScopeAdmin) || slices.Contains(scopes, MintScopePrefix+kind)
 }
 
-// MintKind issues a token of sp.Kind whose subject is the client. The
+// Kind issues a token of sp.Kind whose subject is the client. The
 // caller's right to mint the kind is checked by the surface (MayMint).
-func (s *Service) MintKind(ctx context.Context, by Actor, ten, clientID string, sp KindSpec) (token.Issued, error) {
+func (s *Minter) Kind(ctx context.Context, by Actor, ten, clientID string, sp KindSpec) (token.Issued, error) {
 	if !slices.Contains(MintableKinds, sp.Kind) {
 		return token.Issued{}, invalidf("kind", "must be one of storefront, private, impersonation")
 	}
