@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/url"
 	"slices"
 	"time"
 
@@ -48,10 +47,6 @@ type Request struct {
 	Username     string
 	Password     string
 	RefreshToken string
-	// TokenKind asks a client_credentials request for a token of another
-	// kind; KindForm holds its parameters.
-	TokenKind string
-	KindForm  url.Values
 }
 
 // Response is a successful token response (RFC 6749 §5.1).
