@@ -355,7 +355,7 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		if err := a.decode(r, &sp); err != nil {
 			return err
 		}
-		res, err := a.mint.Kind(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
+		res, err := a.mint.Kind(r.Context(), by.actor(), by.id.Claims.Scopes(), r.PathValue("tenant"), r.PathValue("id"), sp)
 		if err != nil {
 			return err
 		}

@@ -43,11 +43,15 @@ func MayMint(scopes []string, kind string) bool {
 	return slices.Contains(scopes, claims.ScopeAdmin) || slices.Contains(scopes, MintScopePrefix+kind)
 }
 
-// Kind issues a token of sp.Kind whose subject is the client. The
-// caller's right to mint the kind is checked by the surface (MayMint).
-func (s *Minter) Kind(ctx context.Context, by Actor, ten, clientID string, sp KindSpec) (token.Issued, error) {
+// Kind issues a token of sp.Kind whose subject is the client, if the
+// caller's scopes (held) carry the right to mint the kind (MayMint); else
+// it fails with insufficient_scope.
+func (s *Minter) Kind(ctx context.Context, by Actor, held []string, ten, clientID string, sp KindSpec) (token.Issued, error) {
 	if !slices.Contains(MintableKinds, sp.Kind) {
 		return token.Issued{}, invalidf("kind", "must be one of storefront, private, impersonation")
+	}
+	if !MayMint(held, sp.Kind) {
+		return token.Issued{}, fault.InsufficientScope("minting %q tokens needs scope %s%s", sp.Kind, MintScopePrefix, sp.Kind)
 	}
 	t, err := s.st.Tenants().Get(ctx, ten)
 	if err != nil {

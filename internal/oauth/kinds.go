@@ -47,14 +47,15 @@ func (te *TokenEndpoint) kind(r *http.Request, req *grant.Request, k *kindReques
 	if !slices.Contains(c.GrantTypes, grant.ClientCredentials) {
 		return nil, fault.UnauthorizedClient("the client is not allowed the client_credentials grant")
 	}
-	if !mint.MayMint(c.Scopes, k.kind) {
-		return nil, fault.InvalidScope("minting %s tokens needs scope %s%s", k.kind, mint.MintScopePrefix, k.kind)
-	}
 	sp, err := k.spec()
 	if err != nil {
 		return nil, err
 	}
-	res, err := te.Mint.Kind(r.Context(), mint.Actor{Tenant: req.Tenant, Subject: c.ID, ClientID: c.ID}, req.Tenant, c.ID, sp)
+	res, err := te.Mint.Kind(r.Context(), mint.Actor{Tenant: req.Tenant, Subject: c.ID, ClientID: c.ID}, c.Scopes, req.Tenant, c.ID, sp)
+	if fault.CodeOf(err) == fault.CodeInsufficientScope {
+		// RFC 6749 §5.2 names a client's missing right invalid_scope.
+		return nil, fault.InvalidScope("minting %s tokens needs scope %s%s", k.kind, mint.MintScopePrefix, k.kind)
+	}
 	if err != nil {
 		return nil, err
 	}

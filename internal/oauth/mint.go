@@ -59,10 +59,7 @@ func (m *Mint) mint(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(mint.MintableKinds, sp.Kind) {
 		return fault.Invalid("kind", "kind: must be one of %s", strings.Join(mint.MintableKinds, ", "))
 	}
-	if !mint.MayMint(id.Claims.Scopes(), sp.Kind) {
-		return fault.InsufficientScope("minting %q tokens needs scope %s%s", sp.Kind, mint.MintScopePrefix, sp.Kind)
-	}
-	res, err := m.Mint.Kind(r.Context(), mint.Actor{Tenant: ten, Subject: id.Claims.Subject, ClientID: id.Claims.ClientID},
+	res, err := m.Mint.Kind(r.Context(), mint.Actor{Tenant: ten, Subject: id.Claims.Subject, ClientID: id.Claims.ClientID}, id.Claims.Scopes(),
 		ten, id.Claims.Subject, sp)
 	if err != nil {
 		return err
