@@ -149,10 +149,6 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke})
-	if err != nil {
-		return nil, err
-	}
 	a.verifier, err = introspect.New(introspect.Options{Store: st, Keys: a.keys, Peek: keys.PeekIssuer, Revocations: a.revoke,
 		PublicURL: cfg.PublicURL, Current: a.revocationsCurrent})
 	if err != nil {
@@ -163,7 +159,6 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	a.observe(st)
 
 	mux := http.NewServeMux()
-	admin.New(a.dir, minter, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
 	refreshKey, err := a.keys.DeriveKey("refresh-successor")
 	if err != nil {
 		return nil, err
@@ -173,13 +168,18 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine})
+	if err != nil {
+		return nil, err
+	}
+	admin.New(a.dir, minter, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
 	(&oauth.TokenEndpoint{Engine: a.engine, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	a.stopping = make(chan struct{})
 	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log,
 		Stopping: a.stopping}).Register(mux)
 	(&oauth.Check{Verifier: a.verifier, Store: st, Log: log}).Register(mux)
 	(&oauth.Mint{Verifier: a.verifier, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&oauth.Customers{Engine: a.engine, Issuer: a.issuer, Revoke: a.revoke, Verifier: a.verifier, Store: st,
+	(&oauth.Customers{Mint: minter, Verifier: a.verifier,
 		PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Generate{Dir: a.dir, Mint: minter, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log, Now: time.Now}).Register(mux)
 	(&oauth.Renew{Verifier: a.verifier, Mint: minter, Log: log}).Register(mux)

@@ -133,7 +133,7 @@ func (r Result) ExpiresIn() int64 { return r.Issued().ExpiresIn() }
 // Issued is the part of r a surface may see.
 func (r Result) Issued() token.Issued {
 	return token.Issued{
-		Value: r.Value, ID: r.ID, Kind: r.Row.Kind, IssuedAt: r.IssuedAt,
+		Value: r.Value, ID: r.ID, Kind: r.Row.Kind, SubjectType: r.Row.SubjectType, Subject: r.Row.Subject, IssuedAt: r.IssuedAt,
 		ExpiresAt: r.ExpiresAt, LifetimeEnd: r.Row.LifetimeEnd, Scope: r.Scope,
 	}
 }

@@ -1,6 +1,7 @@
 // Package mint holds every direct mint that is not an OAuth grant: device
 // and user tokens (also on an owner's behalf), storefront, private and
-// impersonation tokens, an admin's client token, and renewal. Each checks
+// impersonation tokens, an admin's client token, customer login and
+// logout, and renewal. Each checks
 // the caller's right, the subject and the tenant's policy, and ends in
 // issue. Mints and renewals of one subject are serialised (see
 // subjectIssue). It returns token.Issued, never a ledger row.
@@ -26,6 +27,7 @@ import (
 type Revoker interface {
 	TargetIn(ctx context.Context, st store.Store, by revoke.Actor, tenant string, target revoke.Target, action string) (store.Revocation, error)
 	Replaced(ctx context.Context, st store.Store, by revoke.Actor, tenant, id string, grace time.Duration) error
+	BeforeIn(ctx context.Context, st store.Store, by revoke.Actor, tenantID, scope, key, action string) (store.Revocation, error)
 }
 
 // Options configure a Minter; all but Now are required.
@@ -34,6 +36,7 @@ type Options struct {
 	Audit   *audit.Recorder
 	Issuer  *issue.Issuer
 	Revoker Revoker
+	Login   Login
 	Now     func() time.Time
 }
 
@@ -43,6 +46,7 @@ type Minter struct {
 	audit   *audit.Recorder
 	issuer  *issue.Issuer
 	revoker Revoker
+	login   Login
 	now     func() time.Time
 	// subjects queues this replica's read-decide-writes per subject (see
 	// subjectIssue).
@@ -51,13 +55,13 @@ type Minter struct {
 
 // New returns a Minter.
 func New(o Options) (*Minter, error) {
-	if o.Store == nil || o.Audit == nil || o.Issuer == nil || o.Revoker == nil {
-		return nil, errors.New("mint: Store, Audit, Issuer and Revoker are required")
+	if o.Store == nil || o.Audit == nil || o.Issuer == nil || o.Revoker == nil || o.Login == nil {
+		return nil, errors.New("mint: Store, Audit, Issuer, Revoker and Login are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, now: o.Now}, nil
+	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, now: o.Now}, nil
 }
 
 // Actor is who asks for a token, as the audit log names them.

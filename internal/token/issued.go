@@ -9,6 +9,8 @@ type Issued struct {
 	Value       string
 	ID          string
 	Kind        string
+	SubjectType string
+	Subject     string
 	IssuedAt    time.Time
 	ExpiresAt   *time.Time // nil: the token never expires
 	LifetimeEnd *time.Time // nil: the token has no lifetime (not renewable)
