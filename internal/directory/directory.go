@@ -86,22 +86,7 @@ func (s *Service) change(ctx context.Context, by Actor, tenant, action, subject 
 }
 
 // storeErr maps storage errors to faults, keeping faults as they are.
-func storeErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case fault.As(err) != nil:
-		return err
-	case errors.Is(err, store.ErrNotFound):
-		return fault.NotFound("not found").WithCause(err)
-	case errors.Is(err, store.ErrConflict):
-		return fault.Conflict("already exists").WithCause(err)
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return fault.Unavailable(err)
-	default:
-		return fault.Internal(err)
-	}
-}
+func storeErr(err error) error { return store.Fault(err) }
 
 // notFound turns ErrNotFound into a fault naming what was missing.
 func notFound(err error, what, id string) error {

@@ -3,7 +3,6 @@ package mint
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tokend/tokend/claims"
@@ -45,7 +44,7 @@ func (s *Minter) Client(ctx context.Context, by Actor, ten string, sp ClientSpec
 	pol := tenant.Effective(t.Policy, c.Policy)
 	scope := c.Scopes
 	if sp.Scope != "" {
-		scope = clean(strings.Fields(sp.Scope))
+		scope = fields(sp.Scope)
 		for _, sc := range scope {
 			if !slices.Contains(c.Scopes, sc) {
 				return token.Issued{}, invalidf("scope", "scope %q is not allowed for client %q", sc, c.ID)

@@ -3,7 +3,6 @@ package mint
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tokend/tokend/claims"
@@ -101,7 +100,7 @@ func (s *Minter) mintFor(ctx context.Context, by Actor, ten, subjectType, subjec
 	}
 	scope := allowed
 	if sp.Scope != "" {
-		scope = clean(strings.Fields(sp.Scope))
+		scope = fields(sp.Scope)
 		for _, sc := range scope {
 			if !slices.Contains(allowed, sc) {
 				return token.Issued{}, invalidf("scope", "scope %q is not granted to %s %q by its roles", sc, subjectType, subject)

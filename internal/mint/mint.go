@@ -12,7 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
+	"strings"
 	"time"
 
 	"github.com/tokend/tokend/internal/audit"
@@ -68,22 +68,7 @@ func New(o Options) (*Minter, error) {
 type Actor = principal.Actor
 
 // storeErr maps storage errors to faults, keeping faults as they are.
-func storeErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case fault.As(err) != nil:
-		return err
-	case errors.Is(err, store.ErrNotFound):
-		return fault.NotFound("not found").WithCause(err)
-	case errors.Is(err, store.ErrConflict):
-		return fault.Conflict("already exists").WithCause(err)
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return fault.Unavailable(err)
-	default:
-		return fault.Internal(err)
-	}
-}
+func storeErr(err error) error { return store.Fault(err) }
 
 // notFound turns ErrNotFound into a fault naming what was missing.
 func notFound(err error, what, id string) error {
@@ -99,13 +84,7 @@ func invalidf(field, format string, args ...any) error {
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
-// clean sorts a list and drops duplicates.
-func clean(l []string) []string {
-	out := slices.Clone(l)
-	sort.Strings(out)
-	out = slices.Compact(out)
-	if out == nil {
-		out = []string{}
-	}
-	return out
+// fields splits a space-separated list, sorted and without duplicates.
+func fields(s string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(strings.Fields(s))))
 }
