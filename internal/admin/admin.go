@@ -12,6 +12,7 @@ import (
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/introspect"
+	"github.com/tokend/tokend/internal/mint"
 	"github.com/tokend/tokend/internal/store"
 )
 
@@ -23,6 +24,7 @@ type TokenVerifier interface {
 // API is the admin surface.
 type API struct {
 	dir     *directory.Service
+	mint    *mint.Minter
 	verify  TokenVerifier
 	log     *slog.Logger
 	maxBody int64
@@ -30,11 +32,11 @@ type API struct {
 }
 
 // New returns the admin API.
-func New(dir *directory.Service, verify TokenVerifier, publicURL string, maxBody int64, log *slog.Logger) *API {
+func New(dir *directory.Service, m *mint.Minter, verify TokenVerifier, publicURL string, maxBody int64, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{dir: dir, verify: verify, log: log, maxBody: maxBody, public: publicURL}
+	return &API{dir: dir, mint: m, verify: verify, log: log, maxBody: maxBody, public: publicURL}
 }
 
 // access says who may call a route.

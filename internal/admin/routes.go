@@ -10,9 +10,10 @@ import (
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
-	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/mint"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/token"
 	"github.com/tokend/tokend/verify"
 )
 
@@ -284,11 +285,11 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		return writeList(w, l, p, tokenOf, func(t store.Token) string { return t.ID })
 	})
 	a.handle(mux, "POST /v1/tenants/{tenant}/tokens", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
-		var sp directory.MintSpec
+		var sp mint.ClientSpec
 		if err := a.decode(r, &sp); err != nil {
 			return err
 		}
-		res, err := d.MintClientToken(r.Context(), by.actor(), r.PathValue("tenant"), sp)
+		res, err := a.mint.Client(r.Context(), by.actor(), r.PathValue("tenant"), sp)
 		if err != nil {
 			return err
 		}
@@ -298,9 +299,9 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		})
 		return nil
 	})
-	subjectMint := func(mint func(ctx context.Context, by directory.Actor, ten, id string, sp directory.DeviceTokenSpec) (issue.Result, error), user bool) handlerFunc {
+	subjectMint := func(mintFor func(ctx context.Context, by mint.Actor, ten, id string, sp mint.SubjectSpec) (token.Issued, error), user bool) handlerFunc {
 		return func(w http.ResponseWriter, r *http.Request, by *caller) error {
-			var sp directory.DeviceTokenSpec
+			var sp mint.SubjectSpec
 			if err := a.decode(r, &sp); err != nil {
 				return err
 			}
@@ -320,14 +321,14 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 				}
 				sp.BoundOrigin = o
 			}
-			res, err := mint(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
+			res, err := mintFor(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
 			if err != nil {
 				return err
 			}
 			w.Header().Set("Cache-Control", "no-store")
 			out := map[string]any{"id": res.ID, "token_type": "Bearer", "expires_in": res.ExpiresIn(), "scope": strings.Join(res.Scope, " ")}
-			if res.Row.LifetimeEnd != nil {
-				out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
+			if res.LifetimeEnd != nil {
+				out["lifetime_end"] = res.LifetimeEnd.Unix()
 			}
 			if sp.Cookie {
 				http.SetCookie(w, httpx.TokenCookie(httpx.SessionCookie, res.Value, res.ExpiresAt))
@@ -350,11 +351,11 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		})
 	}
 	a.handle(mux, "POST /v1/tenants/{tenant}/clients/{id}/tokens", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
-		var sp directory.KindSpec
+		var sp mint.KindSpec
 		if err := a.decode(r, &sp); err != nil {
 			return err
 		}
-		res, err := d.MintKind(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), sp)
+		res, err := a.mint.Kind(r.Context(), by.actor(), by.id.Claims.Scopes(), r.PathValue("tenant"), r.PathValue("id"), sp)
 		if err != nil {
 			return err
 		}
@@ -366,17 +367,17 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		httpx.WriteJSON(w, http.StatusCreated, out)
 		return nil
 	})
-	a.handle(mux, "POST /v1/tenants/{tenant}/devices/{id}/tokens", tenantAdmin, subjectMint(d.MintDeviceToken, false))
-	a.handle(mux, "POST /v1/tenants/{tenant}/users/{id}/tokens", tenantAdmin, subjectMint(d.MintUserToken, true))
+	a.handle(mux, "POST /v1/tenants/{tenant}/devices/{id}/tokens", tenantAdmin, subjectMint(a.mint.Device, false))
+	a.handle(mux, "POST /v1/tenants/{tenant}/users/{id}/tokens", tenantAdmin, subjectMint(a.mint.User, true))
 	a.handle(mux, "POST /v1/tenants/{tenant}/tokens/{id}/renew", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
-		res, err := d.RenewFor(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"))
+		res, err := a.mint.RenewFor(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"))
 		if err != nil {
 			return err
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		out := map[string]any{"id": res.ID, "access_token": res.Value, "token_type": "Bearer", "expires_in": res.ExpiresIn()}
-		if res.Row.LifetimeEnd != nil {
-			out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
+		if res.LifetimeEnd != nil {
+			out["lifetime_end"] = res.LifetimeEnd.Unix()
 		}
 		httpx.WriteJSON(w, http.StatusOK, out)
 		return nil

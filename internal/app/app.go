@@ -30,6 +30,7 @@ import (
 	"github.com/tokend/tokend/internal/issue"
 	"github.com/tokend/tokend/internal/keys"
 	"github.com/tokend/tokend/internal/ledger"
+	"github.com/tokend/tokend/internal/mint"
 	"github.com/tokend/tokend/internal/oauth"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
@@ -144,7 +145,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err := a.revoke.Sync(context.Background()); err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
-	a.dir, err = directory.New(directory.Options{Store: st, Keys: a.keys, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Log: log,
+	a.dir, err = directory.New(directory.Options{Store: st, Keys: a.keys, Audit: a.audit, Revoker: a.revoke, Log: log,
 		GrantTypes: func() []string { return a.engine.GrantTypes() }})
 	if err != nil {
 		return nil, err
@@ -159,7 +160,6 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	a.observe(st)
 
 	mux := http.NewServeMux()
-	admin.New(a.dir, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
 	refreshKey, err := a.keys.DeriveKey("refresh-successor")
 	if err != nil {
 		return nil, err
@@ -170,16 +170,21 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	(&oauth.TokenEndpoint{Engine: a.engine, Dir: a.dir, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine})
+	if err != nil {
+		return nil, err
+	}
+	admin.New(a.dir, minter, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
+	(&oauth.TokenEndpoint{Engine: a.engine, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	a.stopping = make(chan struct{})
 	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log,
 		Stopping: a.stopping}).Register(mux)
 	(&oauth.Check{Verifier: a.verifier, Store: st, Log: log}).Register(mux)
-	(&oauth.Mint{Verifier: a.verifier, Dir: a.dir, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&oauth.Customers{Engine: a.engine, Issuer: a.issuer, Revoke: a.revoke, Verifier: a.verifier, Store: st,
+	(&oauth.Mint{Verifier: a.verifier, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	(&oauth.Customers{Mint: minter, Verifier: a.verifier,
 		PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&oauth.Generate{Dir: a.dir, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log, Now: time.Now}).Register(mux)
-	(&oauth.Renew{Verifier: a.verifier, Dir: a.dir, Log: log}).Register(mux)
+	(&oauth.Generate{Dir: a.dir, Mint: minter, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log, Now: time.Now}).Register(mux)
+	(&oauth.Renew{Verifier: a.verifier, Mint: minter, Log: log}).Register(mux)
 	(&oauth.Discovery{
 		PublicURL: cfg.PublicURL, Tenants: st.Tenants(), Keys: a.keys, Log: log,
 		GrantTypes: a.engine.GrantTypes(),

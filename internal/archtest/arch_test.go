@@ -36,7 +36,7 @@ func list(t *testing.T) map[string]pkg {
 }
 
 var (
-	core = []string{"internal/issue", "internal/introspect", "internal/audit", "internal/directory", "internal/keys",
+	core = []string{"internal/issue", "internal/introspect", "internal/audit", "internal/directory", "internal/mint", "internal/keys",
 		"internal/changes", "internal/fault", "internal/store", "internal/tenant", "internal/principal", "internal/token", "internal/reqctx",
 		"internal/grant", "internal/revoke", "internal/ledger"}
 	surfaces = []string{"internal/admin", "internal/oauth"}

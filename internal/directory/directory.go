@@ -13,7 +13,7 @@ import (
 
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/fault"
-	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 )
@@ -32,8 +32,6 @@ type KeyAdmin interface {
 type Revoker interface {
 	Token(ctx context.Context, by revoke.Actor, tenant, id string) (store.Token, error)
 	Before(ctx context.Context, by revoke.Actor, tenant string, target revoke.Target) (store.Revocation, error)
-	TargetIn(ctx context.Context, st store.Store, by revoke.Actor, tenant string, target revoke.Target, action string) (store.Revocation, error)
-	Replaced(ctx context.Context, st store.Store, by revoke.Actor, tenant, id string, grace time.Duration) error
 }
 
 // Options configure a Service; all but Now and Log are required.
@@ -41,7 +39,6 @@ type Options struct {
 	Store   store.Store
 	Keys    KeyAdmin
 	Audit   *audit.Recorder
-	Issuer  *issue.Issuer
 	Revoker Revoker
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -56,20 +53,16 @@ type Service struct {
 	revoker Revoker
 	keys    KeyAdmin
 	audit   *audit.Recorder
-	issuer  *issue.Issuer
 	log     *slog.Logger
 	now     func() time.Time
 	// grantTypes is Options.GrantTypes.
 	grantTypes func() []string
-	// subjects queues this replica's read-decide-writes per subject (see
-	// subjectIssue).
-	subjects subjectLocks
 }
 
 // New returns a Service.
 func New(o Options) (*Service, error) {
-	if o.Store == nil || o.Keys == nil || o.Audit == nil || o.Issuer == nil || o.Revoker == nil || o.GrantTypes == nil {
-		return nil, errors.New("directory: Store, Keys, Audit, Issuer, Revoker and GrantTypes are required")
+	if o.Store == nil || o.Keys == nil || o.Audit == nil || o.Revoker == nil || o.GrantTypes == nil {
+		return nil, errors.New("directory: Store, Keys, Audit, Revoker and GrantTypes are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -77,22 +70,11 @@ func New(o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: o.Store, revoker: o.Revoker, keys: o.Keys, audit: o.Audit, issuer: o.Issuer, log: o.Log, now: o.Now, grantTypes: o.GrantTypes}, nil
+	return &Service{st: o.Store, revoker: o.Revoker, keys: o.Keys, audit: o.Audit, log: o.Log, now: o.Now, grantTypes: o.GrantTypes}, nil
 }
 
 // Actor is who asks for a change, as the audit log names them.
-type Actor struct {
-	Tenant   string // tenant of the actor's credential
-	Subject  string
-	ClientID string
-}
-
-func (a Actor) String() string {
-	if a.Subject == "" {
-		return "system"
-	}
-	return a.Tenant + "/" + a.Subject
-}
+type Actor = principal.Actor
 
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
@@ -109,22 +91,7 @@ func (s *Service) change(ctx context.Context, by Actor, tenant, action, subject 
 }
 
 // storeErr maps storage errors to faults, keeping faults as they are.
-func storeErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case fault.As(err) != nil:
-		return err
-	case errors.Is(err, store.ErrNotFound):
-		return fault.NotFound("not found").WithCause(err)
-	case errors.Is(err, store.ErrConflict):
-		return fault.Conflict("already exists").WithCause(err)
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return fault.Unavailable(err)
-	default:
-		return fault.Internal(err)
-	}
-}
+func storeErr(err error) error { return store.Fault(err) }
 
 // notFound turns ErrNotFound into a fault naming what was missing.
 func notFound(err error, what, id string) error {

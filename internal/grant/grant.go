@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
-	"net/url"
 	"slices"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
@@ -48,10 +48,6 @@ type Request struct {
 	Username     string
 	Password     string
 	RefreshToken string
-	// TokenKind asks a client_credentials request for a token of another
-	// kind; KindForm holds its parameters.
-	TokenKind string
-	KindForm  url.Values
 }
 
 // Response is a successful token response (RFC 6749 §5.1).
@@ -67,7 +63,7 @@ type Response struct {
 type Subject struct {
 	Type      string // client, user, device
 	ID        string
-	Authority *Authority // nil: the client's own scopes bound the token
+	Authority *principal.Authority // nil: the client's own scopes bound the token
 	SessionID string
 	// Refresh asks for a refresh token beside the access token.
 	Refresh bool

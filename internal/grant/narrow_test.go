@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/store"
 )
 
@@ -17,7 +18,7 @@ func TestScopeNarrowing(t *testing.T) {
 		name      string
 		requested []string // nil: no scope parameter
 		client    []string
-		authority *Authority
+		authority *principal.Authority
 		granted   []string
 		want      []string
 		refused   bool
@@ -26,9 +27,9 @@ func TestScopeNarrowing(t *testing.T) {
 		{name: "no request, client without scopes", want: nil},
 		{name: "within the client's", requested: []string{"read"}, client: []string{"read", "write"}, want: []string{"read"}},
 		{name: "beyond the client's", requested: []string{"admin"}, client: []string{"read"}, refused: true},
-		{name: "user: client's and roles' intersection", client: []string{"read", "write", "admin"}, authority: &Authority{Scopes: []string{"write", "read", "other"}}, want: []string{"read", "write"}},
-		{name: "user: a scope the client may but the roles do not grant", requested: []string{"admin"}, client: []string{"read", "admin"}, authority: &Authority{Scopes: []string{"read"}}, refused: true},
-		{name: "user without roles: nothing", client: []string{"read"}, authority: &Authority{}, want: nil},
+		{name: "user: client's and roles' intersection", client: []string{"read", "write", "admin"}, authority: &principal.Authority{Scopes: []string{"write", "read", "other"}}, want: []string{"read", "write"}},
+		{name: "user: a scope the client may but the roles do not grant", requested: []string{"admin"}, client: []string{"read", "admin"}, authority: &principal.Authority{Scopes: []string{"read"}}, refused: true},
+		{name: "user without roles: nothing", client: []string{"read"}, authority: &principal.Authority{}, want: nil},
 		{name: "refresh: no request keeps the grant", client: []string{"read", "write"}, granted: []string{"read"}, want: []string{"read"}},
 		{name: "refresh: may narrow", requested: []string{"read"}, client: []string{"read", "write"}, granted: []string{"read", "write"}, want: []string{"read"}},
 		{name: "refresh: may not widen", requested: []string{"write"}, client: []string{"read", "write"}, granted: []string{"read"}, refused: true},

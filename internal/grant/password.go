@@ -86,7 +86,7 @@ func (password) check(ctx context.Context, e *Engine, r *Request, c store.Client
 	if u.Disabled {
 		return nil, e.fail(ctx, r.Tenant, "auth.user", "user:"+u.ID, c.ID, "user disabled", errLogin)
 	}
-	a, err := userAuthority(ctx, e.st, r.Tenant, u)
+	a, err := principal.Expand(ctx, e.st, r.Tenant, u.Roles, u.Groups)
 	if err != nil {
 		return nil, fault.Unavailable(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/token"
@@ -107,7 +108,7 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 	if u.Disabled {
 		return nil, fault.InvalidGrant("the user is disabled")
 	}
-	a, err := userAuthority(ctx, e.st, r.Tenant, u)
+	a, err := principal.Expand(ctx, e.st, r.Tenant, u.Roles, u.Groups)
 	if err != nil {
 		return nil, fault.Unavailable(err)
 	}

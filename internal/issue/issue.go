@@ -129,11 +129,14 @@ func (i *Issuer) DefaultAudience(id string, pol store.Policy) []string {
 }
 
 // ExpiresIn returns the seconds until expiry, 0 for eternal tokens.
-func (r Result) ExpiresIn() int64 {
-	if r.ExpiresAt == nil {
-		return 0
+func (r Result) ExpiresIn() int64 { return r.Issued().ExpiresIn() }
+
+// Issued is the part of r a surface may see.
+func (r Result) Issued() token.Issued {
+	return token.Issued{
+		Value: r.Value, ID: r.ID, Kind: r.Row.Kind, SubjectType: r.Row.SubjectType, Subject: r.Row.Subject, IssuedAt: r.IssuedAt,
+		ExpiresAt: r.ExpiresAt, LifetimeEnd: r.Row.LifetimeEnd, Scope: r.Scope,
 	}
-	return int64(r.ExpiresAt.Sub(r.IssuedAt).Round(time.Second) / time.Second)
 }
 
 // Issue makes the token, records it in the ledger and audits it.

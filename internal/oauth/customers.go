@@ -1,21 +1,16 @@
 package oauth
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/fault"
-	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/introspect"
-	"github.com/tokend/tokend/internal/issue"
-	"github.com/tokend/tokend/internal/revoke"
-	"github.com/tokend/tokend/internal/store"
-	"github.com/tokend/tokend/internal/tenant"
+	"github.com/tokend/tokend/internal/mint"
+	"github.com/tokend/tokend/internal/token"
 	"github.com/tokend/tokend/verify"
 )
 
@@ -28,11 +23,8 @@ import (
 //     ends every session of that customer, on every device; with the
 //     cookie alone, only from tokend's own origin (see cookieRequestAllowed).
 type Customers struct {
-	Engine   *grant.Engine
-	Issuer   *issue.Issuer
-	Revoke   *revoke.Service
+	Mint     *mint.Minter
 	Verifier *introspect.Verifier
-	Store    store.Store
 	// PublicURL is tokend's public URL: the origin it names is the only
 	// one a cookie-authenticated request may come from.
 	PublicURL string
@@ -45,10 +37,6 @@ func (cs *Customers) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /t/{tenant}/customers/login", cs.login)
 	mux.HandleFunc("POST /t/{tenant}/customers/logout", cs.logout)
 }
-
-// customerSession is the session id shared by every session of a
-// customer, so that one logout can end them all with one cutoff.
-func customerSession(userID string) string { return "cust:" + userID }
 
 // fromBrowser reports whether a request carries browser signals. A
 // request with more than one Origin is refused.
@@ -71,36 +59,19 @@ func (cs *Customers) login(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = httpx.DecodeJSON(r, cs.MaxBody, &body)
 	}
-	var t store.Tenant
+	var res token.Issued
 	if err == nil {
-		t, err = cs.Store.Tenants().Get(r.Context(), ten)
-		if errors.Is(err, store.ErrNotFound) {
-			err = fault.NotFound("tenant %q not found", ten)
-		} else if err != nil {
-			err = fault.Unavailable(err)
-		}
-	}
-	var userID string
-	if err == nil {
-		userID, err = cs.Engine.Login(r.Context(), ten, body.Email, body.Password)
-	}
-	var res issue.Result
-	if err == nil {
-		pol := tenant.Effective(t.Policy)
-		req := issue.Request{
-			Tenant: ten, Kind: claims.KindCustomer, SubjectType: "customer", Subject: userID,
-			SessionID: customerSession(userID), TTL: time.Duration(pol.Lifetime) * time.Second, Action: "customer.login",
-		}
+		room := 0
 		if browser {
-			req.CookieRoom = httpx.CookieRoom(SessionCookie)
+			room = httpx.CookieRoom(SessionCookie)
 		}
-		res, err = cs.Issuer.Issue(r.Context(), req)
+		res, err = cs.Mint.CustomerLogin(r.Context(), ten, body.Email, body.Password, room)
 	}
 	if err != nil {
 		httpx.WriteError(w, r, cs.Log, err)
 		return
 	}
-	out := map[string]any{"kind": claims.KindCustomer, "customer_id": userID, "expires_in": res.ExpiresIn()}
+	out := map[string]any{"kind": claims.KindCustomer, "customer_id": res.Subject, "expires_in": res.ExpiresIn()}
 	if browser {
 		http.SetCookie(w, httpx.TokenCookie(SessionCookie, res.Value, res.ExpiresAt))
 	} else {
@@ -178,12 +149,8 @@ func (cs *Customers) logout(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		id, err = cs.Verifier.Verify(r.Context(), raw)
 	}
-	if err == nil && (id.Tenant != r.PathValue("tenant") || id.Claims.Kind != claims.KindCustomer) {
-		err = fault.InvalidToken("not a customer token of this tenant")
-	}
 	if err == nil {
-		by := revoke.Actor{Name: "customer:" + id.Claims.Subject}
-		_, err = cs.Revoke.BeforeIn(r.Context(), cs.Store, by, id.Tenant, store.RevokeSession, customerSession(id.Claims.Subject), "customer.logout")
+		err = cs.Mint.CustomerLogout(r.Context(), r.PathValue("tenant"), id)
 	}
 	if err != nil {
 		httpx.WriteError(w, r, cs.Log, err)

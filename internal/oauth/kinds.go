@@ -2,21 +2,30 @@ package oauth
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/mint"
 )
 
 // mintKind answers a client_credentials request with token_kind: the
 // client authenticates as for any grant, must be allowed client_credentials
 // and hold the kind's creation scope among its allowed scopes.
-func (te *TokenEndpoint) mintKind(w http.ResponseWriter, r *http.Request, req *grant.Request) {
-	res, err := te.kind(r, req)
+// kindRequest is a token request's token_kind and the form holding the
+// kind's parameters (expires_at, channel_ids, allowed_cors_origins,
+// format), parsed into a mint.KindSpec once the client is checked.
+type kindRequest struct {
+	kind string
+	form url.Values
+}
+
+func (te *TokenEndpoint) mintKind(w http.ResponseWriter, r *http.Request, req *grant.Request, k *kindRequest) {
+	res, err := te.kind(r, req, k)
 	if err != nil {
 		httpx.WriteError(w, r, te.Log, err)
 		return
@@ -24,12 +33,12 @@ func (te *TokenEndpoint) mintKind(w http.ResponseWriter, r *http.Request, req *g
 	httpx.WriteJSON(w, http.StatusOK, res)
 }
 
-func (te *TokenEndpoint) kind(r *http.Request, req *grant.Request) (map[string]any, error) {
+func (te *TokenEndpoint) kind(r *http.Request, req *grant.Request, k *kindRequest) (map[string]any, error) {
 	if req.GrantType != grant.ClientCredentials {
 		return nil, fault.InvalidRequest("token_kind is only for the client_credentials grant")
 	}
-	if !slices.Contains(directory.MintableKinds, req.TokenKind) {
-		return nil, fault.InvalidRequest("token_kind must be one of %s", strings.Join(directory.MintableKinds, ", ")).WithField("token_kind")
+	if !slices.Contains(mint.MintableKinds, k.kind) {
+		return nil, fault.InvalidRequest("token_kind must be one of %s", strings.Join(mint.MintableKinds, ", ")).WithField("token_kind")
 	}
 	c, err := te.Engine.Client(r.Context(), req.Tenant, req.Client)
 	if err != nil {
@@ -38,15 +47,31 @@ func (te *TokenEndpoint) kind(r *http.Request, req *grant.Request) (map[string]a
 	if !slices.Contains(c.GrantTypes, grant.ClientCredentials) {
 		return nil, fault.UnauthorizedClient("the client is not allowed the client_credentials grant")
 	}
-	if !directory.MayMint(c.Scopes, req.TokenKind) {
-		return nil, fault.InvalidScope("minting %s tokens needs scope %s%s", req.TokenKind, directory.MintScopePrefix, req.TokenKind)
+	sp, err := k.spec()
+	if err != nil {
+		return nil, err
 	}
-	f := req.KindForm
-	sp := directory.KindSpec{Kind: req.TokenKind, Format: f.Get("format")}
+	res, err := te.Mint.Kind(r.Context(), mint.Actor{Tenant: req.Tenant, Subject: c.ID, ClientID: c.ID}, c.Scopes, req.Tenant, c.ID, sp)
+	if fault.CodeOf(err) == fault.CodeInsufficientScope {
+		// RFC 6749 §5.2 names a client's missing right invalid_scope.
+		return nil, fault.InvalidScope("minting %s tokens needs scope %s%s", k.kind, mint.MintScopePrefix, k.kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"access_token": res.Value, "token_type": "Bearer", "expires_in": res.ExpiresIn(),
+		"issued_token_type": "urn:tokend:token-type:" + k.kind}
+	return out, nil
+}
+
+// spec parses the kind's parameters.
+func (k *kindRequest) spec() (mint.KindSpec, error) {
+	f := k.form
+	sp := mint.KindSpec{Kind: k.kind, Format: f.Get("format")}
 	if v := f.Get("expires_at"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return nil, fault.Invalid("expires_at", "expires_at: %q is not unix seconds", v)
+			return mint.KindSpec{}, fault.Invalid("expires_at", "expires_at: %q is not unix seconds", v)
 		}
 		sp.ExpiresAt = &n
 	}
@@ -54,7 +79,7 @@ func (te *TokenEndpoint) kind(r *http.Request, req *grant.Request) (map[string]a
 		for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
 			n, err := strconv.ParseInt(part, 10, 64)
 			if err != nil {
-				return nil, fault.Invalid("channel_ids", "channel_ids: %q is not an integer", part)
+				return mint.KindSpec{}, fault.Invalid("channel_ids", "channel_ids: %q is not an integer", part)
 			}
 			sp.ChannelIDs = append(sp.ChannelIDs, n)
 		}
@@ -62,11 +87,5 @@ func (te *TokenEndpoint) kind(r *http.Request, req *grant.Request) (map[string]a
 	for _, v := range f["allowed_cors_origins"] {
 		sp.AllowedCORSOrigins = append(sp.AllowedCORSOrigins, strings.Fields(v)...)
 	}
-	res, err := te.Dir.MintKind(r.Context(), directory.Actor{Tenant: req.Tenant, Subject: c.ID, ClientID: c.ID}, req.Tenant, c.ID, sp)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]any{"access_token": res.Value, "token_type": "Bearer", "expires_in": res.ExpiresIn(),
-		"issued_token_type": "urn:tokend:token-type:" + req.TokenKind}
-	return out, nil
+	return sp, nil
 }

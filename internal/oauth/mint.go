@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/tokend/tokend/claims"
-	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/introspect"
+	"github.com/tokend/tokend/internal/mint"
 	"github.com/tokend/tokend/verify"
 )
 
@@ -22,7 +22,7 @@ import (
 // scope.
 type Mint struct {
 	Verifier *introspect.Verifier
-	Dir      *directory.Service
+	Mint     *mint.Minter
 	MaxBody  int64
 	Log      *slog.Logger
 }
@@ -52,17 +52,14 @@ func (m *Mint) mint(w http.ResponseWriter, r *http.Request) error {
 	if id.Tenant != ten || id.Claims.SubjectType != "client" || id.Claims.Kind != claims.KindAccess {
 		return fault.InvalidToken("the token must be a client's access token of tenant %s", ten)
 	}
-	var sp directory.KindSpec
+	var sp mint.KindSpec
 	if err := httpx.DecodeJSON(r, m.MaxBody, &sp); err != nil {
 		return err
 	}
-	if !slices.Contains(directory.MintableKinds, sp.Kind) {
-		return fault.Invalid("kind", "kind: must be one of %s", strings.Join(directory.MintableKinds, ", "))
+	if !slices.Contains(mint.MintableKinds, sp.Kind) {
+		return fault.Invalid("kind", "kind: must be one of %s", strings.Join(mint.MintableKinds, ", "))
 	}
-	if !directory.MayMint(id.Claims.Scopes(), sp.Kind) {
-		return fault.InsufficientScope("minting %q tokens needs scope %s%s", sp.Kind, directory.MintScopePrefix, sp.Kind)
-	}
-	res, err := m.Dir.MintKind(r.Context(), directory.Actor{Tenant: ten, Subject: id.Claims.Subject, ClientID: id.Claims.ClientID},
+	res, err := m.Mint.Kind(r.Context(), mint.Actor{Tenant: ten, Subject: id.Claims.Subject, ClientID: id.Claims.ClientID}, id.Claims.Scopes(),
 		ten, id.Claims.Subject, sp)
 	if err != nil {
 		return err

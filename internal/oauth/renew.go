@@ -4,18 +4,18 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/introspect"
+	"github.com/tokend/tokend/internal/mint"
 	"github.com/tokend/tokend/verify"
 )
 
 // Renew serves POST /t/{tenant}/tokens/renew: the bearer of a live token
-// with a lifetime exchanges it for a new one (see directory.Renew).
+// with a lifetime exchanges it for a new one (see mint.Minter.Renew).
 type Renew struct {
 	Verifier *introspect.Verifier
-	Dir      *directory.Service
+	Mint     *mint.Minter
 	Log      *slog.Logger
 }
 
@@ -43,14 +43,14 @@ func (rn *Renew) serve(w http.ResponseWriter, r *http.Request) {
 		verify.WriteError(w, err)
 		return
 	}
-	res, err := rn.Dir.Renew(r.Context(), id.Tenant, id.Claims, id.Format)
+	res, err := rn.Mint.Renew(r.Context(), id.Tenant, id.Claims, id.Format)
 	if err != nil {
 		httpx.WriteError(w, r, rn.Log, err)
 		return
 	}
 	out := map[string]any{"id": res.ID, "access_token": res.Value, "token_type": "Bearer", "expires_in": res.ExpiresIn()}
-	if res.Row.LifetimeEnd != nil {
-		out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
+	if res.LifetimeEnd != nil {
+		out["lifetime_end"] = res.LifetimeEnd.Unix()
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/mint"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/signing"
 	"github.com/tokend/tokend/verify"
@@ -30,6 +31,7 @@ const SignatureWindow = signing.Window
 // cookie (users only), run_as (owners only).
 type Generate struct {
 	Dir     *directory.Service
+	Mint    *mint.Minter
 	Store   store.Store
 	MaxBody int64
 	Log     *slog.Logger
@@ -123,17 +125,17 @@ func (g *Generate) generate(w http.ResponseWriter, r *http.Request) error {
 	if sp.Cookie {
 		sp.CookieRoom = httpx.CookieRoom(SessionCookie)
 	}
-	mint := g.Dir.MintDeviceToken
+	mintFor := g.Mint.Device
 	if subjectKind == "user" {
-		mint = g.Dir.MintUserToken
+		mintFor = g.Mint.User
 	}
-	res, err := mint(r.Context(), by, ten, subject, sp)
+	res, err := mintFor(r.Context(), by, ten, subject, sp)
 	if err != nil {
 		return err
 	}
 	out := map[string]any{"id": res.ID, "token_type": "Bearer", "expires_in": res.ExpiresIn()}
-	if res.Row.LifetimeEnd != nil {
-		out["lifetime_end"] = res.Row.LifetimeEnd.Unix()
+	if res.LifetimeEnd != nil {
+		out["lifetime_end"] = res.LifetimeEnd.Unix()
 	}
 	if sp.Cookie {
 		http.SetCookie(w, httpx.TokenCookie(SessionCookie, res.Value, res.ExpiresAt))
@@ -146,8 +148,8 @@ func (g *Generate) generate(w http.ResponseWriter, r *http.Request) error {
 
 // specFromForm reads the mint parameters; numbers that are not numbers
 // are named with their parameter.
-func specFromForm(f url.Values) (directory.DeviceTokenSpec, error) {
-	var sp directory.DeviceTokenSpec
+func specFromForm(f url.Values) (mint.SubjectSpec, error) {
+	var sp mint.SubjectSpec
 	num := func(name string) (*int64, error) {
 		v := f.Get(name)
 		if v == "" {

@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/mint"
 )
 
 // TokenEndpoint serves POST /t/{tenant}/oauth2/token (RFC 6749 §3.2).
@@ -19,7 +19,7 @@ import (
 // the kind's creation scope.
 type TokenEndpoint struct {
 	Engine  *grant.Engine
-	Dir     *directory.Service
+	Mint    *mint.Minter
 	MaxBody int64
 	Log     *slog.Logger
 }
@@ -43,9 +43,9 @@ func (te *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	// RFC 6749 §5.1: token responses and errors are never cached.
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	req, err := te.parse(r)
-	if err == nil && req.TokenKind != "" {
-		te.mintKind(w, r, req)
+	req, kind, err := te.parse(r)
+	if err == nil && kind != nil {
+		te.mintKind(w, r, req, kind)
 		return
 	}
 	if err == nil {
@@ -65,16 +65,17 @@ func (te *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 // parse reads a form-encoded token request strictly: one value per
 // parameter (RFC 6749 §3.2) except audience and resource, parameters sent
 // without a value treated as omitted (§3.1), and one client
-// authentication method (§2.3).
-func (te *TokenEndpoint) parse(r *http.Request) (*grant.Request, error) {
+// authentication method (§2.3). A request with token_kind also returns
+// the kind and its parameters, read once the client is known.
+func (te *TokenEndpoint) parse(r *http.Request) (*grant.Request, *kindRequest, error) {
 	form, err := ParseForm(r, te.MaxBody, "audience", "resource", "channel_ids", "allowed_cors_origins")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	omitEmpty(form)
 	for _, res := range form["resource"] {
 		if err := checkResource(res); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	req := &grant.Request{
@@ -86,13 +87,14 @@ func (te *TokenEndpoint) parse(r *http.Request) (*grant.Request, error) {
 		Audience:     append(form["audience"], form["resource"]...),
 	}
 	if req.Scope, err = grant.ParseScope(form.Get("scope")); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Client, err = ClientAuth(r, form)
+	var kind *kindRequest
 	if k := form.Get("token_kind"); k != "" && err == nil {
-		req.TokenKind, req.KindForm = k, form
+		kind = &kindRequest{kind: k, form: form}
 	}
-	return req, err
+	return req, kind, err
 }
 
 // omitEmpty drops the values sent empty, and the parameters left without

@@ -1,4 +1,4 @@
-package directory
+package mint
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/issue"
 	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/token"
 )
 
 // subjectIssue runs a read-decide-write on the tokens of one subject (a
@@ -23,7 +24,7 @@ import (
 // whose row and event commit with fn's other writes. A plain
 // client_credentials issuance never comes here: it needs no lock and
 // keeps the group commit to itself.
-func (s *Service) subjectIssue(ctx context.Context, ten, subjectType, subject string, fn func(tx store.Store, active int) (issue.Result, error)) (issue.Result, error) {
+func (s *Minter) subjectIssue(ctx context.Context, ten, subjectType, subject string, fn func(tx store.Store, active int) (issue.Result, error)) (issue.Result, error) {
 	unlock, err := s.subjects.lock(ctx, ten+"\x00"+subjectType+"\x00"+subject)
 	if err != nil {
 		return issue.Result{}, fault.Unavailable(err)
@@ -95,4 +96,12 @@ func (l *subjectLocks) lock(ctx context.Context, key string) (unlock func(), err
 		release()
 		return nil, ctx.Err()
 	}
+}
+
+// issued hands a surface what it may see of an issuance.
+func issued(r issue.Result, err error) (token.Issued, error) {
+	if err != nil {
+		return token.Issued{}, err
+	}
+	return r.Issued(), nil
 }

@@ -1,4 +1,4 @@
-package directory
+package mint
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/tokend/tokend/internal/issue"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
+	"github.com/tokend/tokend/internal/token"
 )
 
 // MintScopePrefix prefixes the creation scope of each token kind: a
@@ -42,60 +43,64 @@ func MayMint(scopes []string, kind string) bool {
 	return slices.Contains(scopes, claims.ScopeAdmin) || slices.Contains(scopes, MintScopePrefix+kind)
 }
 
-// MintKind issues a token of sp.Kind whose subject is the client. The
-// caller's right to mint the kind is checked by the surface (MayMint).
-func (s *Service) MintKind(ctx context.Context, by Actor, ten, clientID string, sp KindSpec) (issue.Result, error) {
+// Kind issues a token of sp.Kind whose subject is the client, if the
+// caller's scopes (held) carry the right to mint the kind (MayMint); else
+// it fails with insufficient_scope.
+func (s *Minter) Kind(ctx context.Context, by Actor, held []string, ten, clientID string, sp KindSpec) (token.Issued, error) {
 	if !slices.Contains(MintableKinds, sp.Kind) {
-		return issue.Result{}, invalidf("kind", "must be one of storefront, private, impersonation")
+		return token.Issued{}, invalidf("kind", "must be one of storefront, private, impersonation")
+	}
+	if !MayMint(held, sp.Kind) {
+		return token.Issued{}, fault.InsufficientScope("minting %q tokens needs scope %s%s", sp.Kind, MintScopePrefix, sp.Kind)
 	}
 	t, err := s.st.Tenants().Get(ctx, ten)
 	if err != nil {
-		return issue.Result{}, notFound(err, "tenant", ten)
+		return token.Issued{}, notFound(err, "tenant", ten)
 	}
 	c, err := s.st.Clients().Get(ctx, ten, clientID)
 	if err != nil {
-		return issue.Result{}, notFound(err, "client", clientID)
+		return token.Issued{}, notFound(err, "client", clientID)
 	}
 	if c.Disabled {
-		return issue.Result{}, fault.Forbidden("client %q is disabled", c.ID)
+		return token.Issued{}, fault.Forbidden("client %q is disabled", c.ID)
 	}
 	pol := tenant.Effective(t.Policy, c.Policy)
 	now := s.now()
 	if sp.ExpiresAt == nil {
-		return issue.Result{}, invalidf("expires_at", "is required (unix seconds)")
+		return token.Issued{}, invalidf("expires_at", "is required (unix seconds)")
 	}
 	exp := time.Unix(*sp.ExpiresAt, 0)
 	maxLife := time.Duration(max(pol.MaxAccessTTL, pol.MaxLifetime)) * time.Second
 	switch {
 	case !exp.After(now):
-		return issue.Result{}, invalidf("expires_at", "%d is in the past", *sp.ExpiresAt)
+		return token.Issued{}, invalidf("expires_at", "%d is in the past", *sp.ExpiresAt)
 	case exp.Sub(now) > maxLife:
-		return issue.Result{}, invalidf("expires_at", "must be at most %d seconds from now (max_lifetime)", int64(maxLife/time.Second))
+		return token.Issued{}, invalidf("expires_at", "must be at most %d seconds from now (max_lifetime)", int64(maxLife/time.Second))
 	}
 	var origins []string
 	for i, o := range sp.AllowedCORSOrigins {
 		n, ok := claims.NormalizeOrigin(o)
 		if !ok {
-			return issue.Result{}, invalidf(fmt.Sprintf("allowed_cors_origins[%d]", i), "%q is not an origin (scheme://host[:port])", o)
+			return token.Issued{}, invalidf(fmt.Sprintf("allowed_cors_origins[%d]", i), "%q is not an origin (scheme://host[:port])", o)
 		}
 		if !slices.Contains(origins, n) {
 			origins = append(origins, n)
 		}
 	}
 	if len(origins) > 0 && sp.Kind != claims.KindStorefront {
-		return issue.Result{}, invalidf("allowed_cors_origins", "only storefront tokens are used from browsers")
+		return token.Issued{}, invalidf("allowed_cors_origins", "only storefront tokens are used from browsers")
 	}
 	var channels []string
 	for i, ch := range sp.ChannelIDs {
 		if ch <= 0 {
-			return issue.Result{}, invalidf(fmt.Sprintf("channel_ids[%d]", i), "must be a positive integer, got %d", ch)
+			return token.Issued{}, invalidf(fmt.Sprintf("channel_ids[%d]", i), "must be a positive integer, got %d", ch)
 		}
 		channels = append(channels, strconv.FormatInt(ch, 10))
 	}
 	format := pol.Format
 	if sp.Format != "" {
 		if sp.Format != store.FormatJWT && sp.Format != store.FormatOpaque {
-			return issue.Result{}, invalidf("format", "must be jwt or opaque")
+			return token.Issued{}, invalidf("format", "must be jwt or opaque")
 		}
 		format = sp.Format
 	}
@@ -118,13 +123,13 @@ func (s *Service) MintKind(ctx context.Context, by Actor, ten, clientID string, 
 		req.Actor = &claims.Actor{Subject: "client:" + c.ID, ClientID: c.ID}
 	}
 	if pol.TokenLimit == 0 {
-		return s.issuer.Issue(ctx, req)
+		return issued(s.issuer.Issue(ctx, req))
 	}
 	req.Defer = true
-	return s.subjectIssue(ctx, ten, "client", c.ID, func(_ store.Store, active int) (issue.Result, error) {
+	return issued(s.subjectIssue(ctx, ten, "client", c.ID, func(_ store.Store, active int) (issue.Result, error) {
 		if active >= pol.TokenLimit {
 			return issue.Result{}, fault.Conflict("token limit reached: client %q has %d active tokens (token_limit %d)", c.ID, active, pol.TokenLimit)
 		}
 		return s.issuer.Issue(ctx, req)
-	})
+	}))
 }

@@ -1,24 +1,24 @@
-package directory
+package mint
 
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/introspect"
 	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
 	"github.com/tokend/tokend/internal/token"
 )
 
-// DeviceTokenSpec asks for a device token (seeds 000 and 004). Zero
+// SubjectSpec asks for a device token (seeds 000 and 004). Zero
 // fields take the tenant policy's defaults.
-type DeviceTokenSpec struct {
+type SubjectSpec struct {
 	// ExpiresIn is the token's expiry in seconds (policy access_ttl by
 	// default, at most max_access_ttl).
 	ExpiresIn *int64 `json:"expires_in"`
@@ -45,73 +45,65 @@ type DeviceTokenSpec struct {
 	CookieRoom int `json:"-"`
 }
 
-// MintDeviceToken issues a token for a device, within the scopes of the
+// Device issues a token for a device, within the scopes of the
 // device's roles and the tenant's policy: expiry, lifetime, eternity and
 // the active-token limit per subject. The admin who asks is recorded as
 // the token's actor (RFC 8693 act, seed 004 runAs).
-func (s *Service) MintDeviceToken(ctx context.Context, by Actor, ten, deviceID string, sp DeviceTokenSpec) (issue.Result, error) {
+func (s *Minter) Device(ctx context.Context, by Actor, ten, deviceID string, sp SubjectSpec) (token.Issued, error) {
 	d, err := s.st.Devices().Get(ctx, ten, deviceID)
 	if err != nil {
-		return issue.Result{}, notFound(err, "device", deviceID)
+		return token.Issued{}, notFound(err, "device", deviceID)
 	}
 	if d.Disabled {
-		return issue.Result{}, fault.Forbidden("device %q is disabled", d.ID)
+		return token.Issued{}, fault.Forbidden("device %q is disabled", d.ID)
 	}
 	if sp.BoundOrigin != "" {
-		return issue.Result{}, invalidf("bind_referer", "device tokens cannot be bound to a referrer")
+		return token.Issued{}, invalidf("bind_referer", "device tokens cannot be bound to a referrer")
 	}
-	allowed, err := s.roleScopes(ctx, ten, d.Roles)
+	a, err := principal.Expand(ctx, s.st, ten, d.Roles, nil)
 	if err != nil {
-		return issue.Result{}, err
+		return token.Issued{}, storeErr(err)
 	}
-	return s.mintFor(ctx, by, ten, "device", d.ID, allowed, sp)
+	// A device token carries its roles' scopes only.
+	return s.mintFor(ctx, by, ten, "device", d.ID, principal.Authority{Scopes: a.Scopes}, sp)
 }
 
-// MintUserToken issues a token for a user (seed 004 runAs), within the
+// User issues a token for a user (seed 004 runAs), within the
 // scopes of the user's roles and groups, optionally bound to the origin
-// of the request's Referer.
-func (s *Service) MintUserToken(ctx context.Context, by Actor, ten, userID string, sp DeviceTokenSpec) (issue.Result, error) {
+// of the request's Referer. Like a token from the password grant, it
+// carries the user's roles, groups and resources.
+func (s *Minter) User(ctx context.Context, by Actor, ten, userID string, sp SubjectSpec) (token.Issued, error) {
 	u, err := s.st.Users().Get(ctx, ten, userID)
 	if err != nil {
-		return issue.Result{}, notFound(err, "user", userID)
+		return token.Issued{}, notFound(err, "user", userID)
 	}
 	if u.Disabled {
-		return issue.Result{}, fault.Forbidden("user %q is disabled", u.ID)
+		return token.Issued{}, fault.Forbidden("user %q is disabled", u.ID)
 	}
-	roles := slices.Clone(u.Roles)
-	for _, g := range u.Groups {
-		grp, err := s.st.Groups().Get(ctx, ten, g)
-		if isNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return issue.Result{}, storeErr(err)
-		}
-		roles = append(roles, grp.Roles...)
-	}
-	allowed, err := s.roleScopes(ctx, ten, roles)
+	a, err := principal.Expand(ctx, s.st, ten, u.Roles, u.Groups)
 	if err != nil {
-		return issue.Result{}, err
+		return token.Issued{}, storeErr(err)
 	}
-	return s.mintFor(ctx, by, ten, "user", u.ID, allowed, sp)
+	return s.mintFor(ctx, by, ten, "user", u.ID, a, sp)
 }
 
-func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subject string, allowed []string, sp DeviceTokenSpec) (issue.Result, error) {
+func (s *Minter) mintFor(ctx context.Context, by Actor, ten, subjectType, subject string, auth principal.Authority, sp SubjectSpec) (token.Issued, error) {
+	allowed := auth.Scopes
 	t, err := s.st.Tenants().Get(ctx, ten)
 	if err != nil {
-		return issue.Result{}, notFound(err, "tenant", ten)
+		return token.Issued{}, notFound(err, "tenant", ten)
 	}
 	pol := tenant.Effective(t.Policy)
 	ttl, life, err := expiryAndLifetime(pol, sp.ExpiresIn, sp.Lifetime, sp.Eternal)
 	if err != nil {
-		return issue.Result{}, err
+		return token.Issued{}, err
 	}
 	scope := allowed
 	if sp.Scope != "" {
-		scope = clean(strings.Fields(sp.Scope))
+		scope = fields(sp.Scope)
 		for _, sc := range scope {
 			if !slices.Contains(allowed, sc) {
-				return issue.Result{}, invalidf("scope", "scope %q is not granted to %s %q by its roles", sc, subjectType, subject)
+				return token.Issued{}, invalidf("scope", "scope %q is not granted to %s %q by its roles", sc, subjectType, subject)
 			}
 		}
 	}
@@ -119,16 +111,16 @@ func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subje
 	if sp.Audience != "" {
 		if _, err := s.st.Projects().GetByAudience(ctx, ten, sp.Audience); err != nil {
 			if isNotFound(err) {
-				return issue.Result{}, invalidf("audience", "%q is not the audience of a project", sp.Audience)
+				return token.Issued{}, invalidf("audience", "%q is not the audience of a project", sp.Audience)
 			}
-			return issue.Result{}, storeErr(err)
+			return token.Issued{}, storeErr(err)
 		}
 		aud = []string{sp.Audience}
 	}
 	format := pol.Format
 	if sp.Format != "" {
 		if sp.Format != store.FormatJWT && sp.Format != store.FormatOpaque {
-			return issue.Result{}, invalidf("format", "must be jwt or opaque")
+			return token.Issued{}, invalidf("format", "must be jwt or opaque")
 		}
 		format = sp.Format
 	}
@@ -143,6 +135,7 @@ func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subje
 		Tenant: ten, Kind: kind, SubjectType: subjectType, Subject: subject,
 		Scope: scope, Audience: aud, TTL: ttl, Format: format, Action: "token.mint", AuditActor: by.String(),
 		CookieRoom: sp.CookieRoom, Defer: true,
+		Roles: auth.Roles, Groups: auth.Groups, Resources: auth.Resources,
 	}
 	if by.Subject != "" && by.Subject != subject {
 		req.Actor = &claims.Actor{Subject: by.String(), ClientID: by.ClientID}
@@ -153,7 +146,7 @@ func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subje
 	if life > 0 {
 		req.LifetimeEnd = s.now().Add(life)
 	}
-	return s.subjectIssue(ctx, ten, subjectType, subject, func(tx store.Store, active int) (issue.Result, error) {
+	return issued(s.subjectIssue(ctx, ten, subjectType, subject, func(tx store.Store, active int) (issue.Result, error) {
 		req := req
 		if sp.Rotate {
 			// Every earlier token of the subject is revoked, and the new
@@ -170,7 +163,7 @@ func (s *Service) mintFor(ctx context.Context, by Actor, ten, subjectType, subje
 			return issue.Result{}, fault.Conflict("token limit reached: %s %q has %d active tokens (token_limit %d); revoke one or mint with rotate", subjectType, subject, active, pol.TokenLimit)
 		}
 		return s.issuer.Issue(ctx, req)
-	})
+	}))
 }
 
 // expiryAndLifetime applies seed 004's rules: an expiry and a lifetime,
@@ -221,27 +214,6 @@ func expiryAndLifetime(pol store.Policy, expiresIn, lifetime *int64, eternal boo
 	return time.Duration(exp) * time.Second, time.Duration(lt) * time.Second, nil
 }
 
-// roleScopes is the union of the scopes of roles.
-func (s *Service) roleScopes(ctx context.Context, ten string, roles []string) ([]string, error) {
-	var out []string
-	for _, name := range roles {
-		r, err := s.st.Roles().Get(ctx, ten, name)
-		if isNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return nil, storeErr(err)
-		}
-		for _, sc := range r.Scopes {
-			if !slices.Contains(out, sc) {
-				out = append(out, sc)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
 // RenewGrace is how long a renewed token stays valid after its renewal.
 const RenewGrace = 5 * time.Second
 
@@ -253,17 +225,17 @@ const RenewGrace = 5 * time.Second
 // renewals never add to the subject's active tokens (the token limit).
 // Eternal tokens, tokens without a lifetime and tokens whose lifetime is
 // over are not renewed.
-func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format string) (issue.Result, error) {
+func (s *Minter) Renew(ctx context.Context, ten string, c claims.Claims, format string) (token.Issued, error) {
 	now := s.now()
 	switch {
 	case c.ExpiresAt == 0:
-		return issue.Result{}, fault.InvalidRequest("eternal tokens cannot be renewed")
+		return token.Issued{}, fault.InvalidRequest("eternal tokens cannot be renewed")
 	case c.Kind == claims.KindRefresh || c.Kind == claims.KindAdmin:
-		return issue.Result{}, fault.InvalidRequest("a %s token cannot be renewed", c.Kind)
+		return token.Issued{}, fault.InvalidRequest("a %s token cannot be renewed", c.Kind)
 	case c.LifetimeEnd == 0:
-		return issue.Result{}, fault.InvalidRequest("this token has no lifetime and cannot be renewed")
+		return token.Issued{}, fault.InvalidRequest("this token has no lifetime and cannot be renewed")
 	case !now.Before(time.Unix(c.LifetimeEnd, 0)):
-		return issue.Result{}, fault.InvalidRequest("the token's lifetime is over; mint a new one")
+		return token.Issued{}, fault.InvalidRequest("the token's lifetime is over; mint a new one")
 	}
 	end := time.Unix(c.LifetimeEnd, 0).UTC()
 	ttl := min(time.Duration(c.ExpiresAt-c.IssuedAt)*time.Second, end.Sub(now))
@@ -273,7 +245,7 @@ func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format
 		// the tenant's default (RFC 9068 §2.2).
 		t, err := s.st.Tenants().Get(ctx, ten)
 		if err != nil {
-			return issue.Result{}, notFound(err, "tenant", ten)
+			return token.Issued{}, notFound(err, "tenant", ten)
 		}
 		aud = s.issuer.DefaultAudience(ten, tenant.Effective(t.Policy))
 	}
@@ -284,7 +256,7 @@ func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format
 		TTL: ttl, LifetimeEnd: end, Format: format, Action: "token.renew", AuditActor: c.SubjectType + ":" + c.Subject, Defer: true,
 	}
 	by := revoke.Actor{Name: c.SubjectType + ":" + c.Subject, ClientID: c.ClientID}
-	return s.subjectIssue(ctx, ten, c.SubjectType, c.Subject, func(tx store.Store, _ int) (issue.Result, error) {
+	return issued(s.subjectIssue(ctx, ten, c.SubjectType, c.Subject, func(tx store.Store, _ int) (issue.Result, error) {
 		old, err := tx.Tokens().Lock(ctx, ten, c.ID)
 		if isNotFound(err) {
 			return issue.Result{}, fault.InvalidRequest("the token is not in the ledger and cannot be renewed")
@@ -300,28 +272,44 @@ func (s *Service) Renew(ctx context.Context, ten string, c claims.Claims, format
 			return issue.Result{}, err
 		}
 		return res, s.revoker.Replaced(ctx, tx, by, ten, c.ID, RenewGrace)
-	})
+	}))
 }
 
 // RenewFor renews, on an admin's behalf (seed 004 runAs), a live user or
 // device token known by its id; the new token records the admin as actor.
 // The bindings kept in the ledger (scope, audience, origins, channels,
-// lifetime end) carry over.
-func (s *Service) RenewFor(ctx context.Context, by Actor, ten, id string) (issue.Result, error) {
+// lifetime end) carry over; a user token carries the user's roles, groups
+// and resources.
+func (s *Minter) RenewFor(ctx context.Context, by Actor, ten, id string) (token.Issued, error) {
 	row, err := s.st.Tokens().Get(ctx, ten, id)
 	if err != nil {
-		return issue.Result{}, notFound(err, "token", id)
+		return token.Issued{}, notFound(err, "token", id)
 	}
 	now := s.now()
 	switch {
 	case row.SubjectType != "user" && row.SubjectType != "device":
-		return issue.Result{}, fault.InvalidRequest("only user and device tokens are renewed for their subject")
+		return token.Issued{}, fault.InvalidRequest("only user and device tokens are renewed for their subject")
 	case row.RevokedAt != nil && !now.Before(*row.RevokedAt):
-		return issue.Result{}, fault.InvalidRequest("the token is revoked")
+		return token.Issued{}, fault.InvalidRequest("the token is revoked")
 	case row.ExpiresAt != nil && !now.Before(*row.ExpiresAt):
-		return issue.Result{}, fault.InvalidRequest("the token has expired; mint a new one")
+		return token.Issued{}, fault.InvalidRequest("the token has expired; mint a new one")
 	}
 	c := introspect.ClaimsOf("", row) // the issuer is not used by renewal
 	c.Act = &claims.Actor{Subject: by.String(), ClientID: by.ClientID}
+	if row.SubjectType == "user" {
+		// The ledger keeps no roles or groups: the renewed token carries
+		// the user's as they are now, as a refresh would.
+		u, err := s.st.Users().Get(ctx, ten, row.Subject)
+		if err != nil && !isNotFound(err) {
+			return token.Issued{}, storeErr(err)
+		}
+		if err == nil {
+			a, err := principal.Expand(ctx, s.st, ten, u.Roles, u.Groups)
+			if err != nil {
+				return token.Issued{}, storeErr(err)
+			}
+			c.Roles, c.Groups, c.Resources = a.Roles, a.Groups, a.Resources
+		}
+	}
 	return s.Renew(ctx, ten, c, row.Format)
 }

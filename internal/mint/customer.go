@@ -1,0 +1,59 @@
+package mint
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/introspect"
+	"github.com/tokend/tokend/internal/issue"
+	"github.com/tokend/tokend/internal/revoke"
+	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/tenant"
+	"github.com/tokend/tokend/internal/token"
+)
+
+// Login checks a user's login and password (with the password grant's
+// throttling, timing and audit) and returns the user's id.
+type Login interface {
+	Login(ctx context.Context, tenantID, username, password string) (string, error)
+}
+
+// customerSession is the session id shared by every session of a
+// customer, so that one logout can end them all with one cutoff.
+func customerSession(userID string) string { return "cust:" + userID }
+
+// CustomerLogin logs a customer in (seed 001) and issues a customer token
+// for the tenant's lifetime. cookieRoom, for a token delivered as a
+// cookie, bounds its length (issue.Request.CookieRoom).
+func (s *Minter) CustomerLogin(ctx context.Context, ten, email, password string, cookieRoom int) (token.Issued, error) {
+	t, err := s.st.Tenants().Get(ctx, ten)
+	if errors.Is(err, store.ErrNotFound) {
+		return token.Issued{}, fault.NotFound("tenant %q not found", ten)
+	} else if err != nil {
+		return token.Issued{}, fault.Unavailable(err)
+	}
+	userID, err := s.login.Login(ctx, ten, email, password)
+	if err != nil {
+		return token.Issued{}, err
+	}
+	pol := tenant.Effective(t.Policy)
+	return issued(s.issuer.Issue(ctx, issue.Request{
+		Tenant: ten, Kind: claims.KindCustomer, SubjectType: "customer", Subject: userID,
+		SessionID: customerSession(userID), TTL: time.Duration(pol.Lifetime) * time.Second, Action: "customer.login",
+		CookieRoom: cookieRoom,
+	}))
+}
+
+// CustomerLogout ends every session of the customer whose verified token
+// is id, on every device; id must be a customer token of tenant ten.
+func (s *Minter) CustomerLogout(ctx context.Context, ten string, id *introspect.Identity) error {
+	if id.Tenant != ten || id.Claims.Kind != claims.KindCustomer {
+		return fault.InvalidToken("not a customer token of this tenant")
+	}
+	by := revoke.Actor{Name: "customer:" + id.Claims.Subject}
+	_, err := s.revoker.BeforeIn(ctx, s.st, by, id.Tenant, store.RevokeSession, customerSession(id.Claims.Subject), "customer.logout")
+	return err
+}
