@@ -5,6 +5,7 @@ package archtest
 import (
 	"encoding/json"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,9 +40,11 @@ var (
 	core = []string{"internal/issue", "internal/introspect", "internal/audit", "internal/directory", "internal/mint", "internal/keys",
 		"internal/changes", "internal/fault", "internal/store", "internal/tenant", "internal/principal", "internal/token", "internal/reqctx",
 		"internal/grant", "internal/revoke", "internal/ledger"}
-	surfaces = []string{"internal/admin", "internal/oauth"}
-	backends = []string{"internal/store/sqlite", "internal/store/postgres"}
-	drivers  = []string{"modernc.org/sqlite", "github.com/jackc/pgx", "database/sql"}
+	// namedSurfaces are the surfaces outside internal/compat; every
+	// package under internal/compat is a surface too (see surfacesOf).
+	namedSurfaces = []string{"internal/admin", "internal/oauth", "internal/gateway", "internal/tokenapi"}
+	backends      = []string{"internal/store/sqlite", "internal/store/postgres"}
+	drivers       = []string{"modernc.org/sqlite", "github.com/jackc/pgx", "database/sql"}
 )
 
 func has(deps []string, prefix string) bool {
@@ -55,6 +58,7 @@ func has(deps []string, prefix string) bool {
 
 func TestLayers(t *testing.T) {
 	pkgs := list(t)
+	surfaces := surfacesOf(pkgs)
 	for _, c := range core {
 		p, ok := pkgs[mod+"/"+c]
 		if !ok {
@@ -109,5 +113,86 @@ func TestTestSupportOnlyInTests(t *testing.T) {
 		if strings.HasPrefix(d, mod+"/") {
 			t.Errorf("internal/golden depends on %s; it must stay a leaf", d)
 		}
+	}
+}
+
+// compatPrefix holds the compatible surfaces, one package per legacy API.
+const compatPrefix = "internal/compat/"
+
+// surfacesOf lists the surfaces present in pkgs, relative to the module:
+// the named ones that exist and every package under internal/compat.
+func surfacesOf(pkgs map[string]pkg) []string {
+	var out []string
+	for _, s := range namedSurfaces {
+		if _, ok := pkgs[mod+"/"+s]; ok {
+			out = append(out, s)
+		}
+	}
+	for path := range pkgs {
+		if rel, ok := strings.CutPrefix(path, mod+"/"); ok && strings.HasPrefix(rel, compatPrefix) {
+			out = append(out, rel)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// compatAllowed is what a package under internal/compat may import from
+// this module (internal/compat/doc.go says why).
+var compatAllowed = []string{"internal/httpx", "internal/fault", "internal/reqctx", "claims",
+	"internal/authn", "internal/grant", "internal/mint", "internal/revoke", "internal/introspect", "internal/compat"}
+
+// compatViolations lists the imports of compatible surfaces that break the
+// rule: only compatAllowed from this module, never another surface.
+func compatViolations(pkgs map[string]pkg) []string {
+	var out []string
+	for _, s := range surfacesOf(pkgs) {
+		if !strings.HasPrefix(s, compatPrefix) {
+			continue
+		}
+		for _, imp := range pkgs[mod+"/"+s].Imports {
+			rel, ok := strings.CutPrefix(imp, mod+"/")
+			if !ok {
+				continue
+			}
+			if !slices.Contains(compatAllowed, rel) {
+				out = append(out, s+" imports "+rel)
+			}
+		}
+	}
+	return out
+}
+
+func TestCompatImports(t *testing.T) {
+	for _, v := range compatViolations(list(t)) {
+		t.Error(v)
+	}
+}
+
+// TestCompatRuleCatches feeds the rule a made-up surface that imports what
+// it must not, so that a rule that stopped finding anything fails here.
+func TestCompatRuleCatches(t *testing.T) {
+	pkgs := map[string]pkg{
+		mod + "/internal/compat/good": {ImportPath: mod + "/internal/compat/good",
+			Imports: []string{"net/http", mod + "/internal/httpx", mod + "/internal/mint", mod + "/claims"}},
+		mod + "/internal/compat/bad": {ImportPath: mod + "/internal/compat/bad",
+			Imports: []string{mod + "/internal/store", mod + "/internal/issue", mod + "/internal/directory",
+				mod + "/internal/store/sqlite", mod + "/internal/oauth", mod + "/internal/compat/good", mod + "/internal/grant"}},
+		mod + "/internal/oauth": {ImportPath: mod + "/internal/oauth"},
+	}
+	got := compatViolations(pkgs)
+	want := []string{
+		"internal/compat/bad imports internal/store",
+		"internal/compat/bad imports internal/issue",
+		"internal/compat/bad imports internal/directory",
+		"internal/compat/bad imports internal/store/sqlite",
+		"internal/compat/bad imports internal/oauth",
+		"internal/compat/bad imports internal/compat/good",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if s := surfacesOf(pkgs); !slices.Equal(s, []string{"internal/compat/bad", "internal/compat/good", "internal/oauth"}) {
+		t.Fatalf("surfaces %v", s)
 	}
 }
