@@ -170,7 +170,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	}
 	(&oauth.TokenEndpoint{Engine: a.engine, Dir: a.dir, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	a.stopping = make(chan struct{})
-	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log,
+	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, MaxBody: cfg.MaxBodyBytes, Log: log,
 		Stopping: a.stopping}).Register(mux)
 	(&oauth.Check{Verifier: a.verifier, Store: st, Log: log}).Register(mux)
 	(&oauth.Mint{Verifier: a.verifier, Dir: a.dir, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
