@@ -51,6 +51,7 @@ type App struct {
 	ledger   *ledger.Writer
 	engine   *grant.Engine
 	revoke   *revoke.Service
+	pruner   *pruner
 	registry *prometheus.Registry
 	handler  http.Handler
 	ready    atomic.Bool
@@ -156,6 +157,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpx.NewMetrics(a.registry)
 	a.observe(st)
+	a.pruner = newPruner(st, a.revoke, log, cfg.PruneAfter, a.registry)
 
 	mux := http.NewServeMux()
 	admin.New(a.dir, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)

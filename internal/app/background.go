@@ -11,9 +11,8 @@ import (
 
 // Intervals of the background work.
 const (
-	changePoll    = 250 * time.Millisecond
-	pruneInterval = 10 * time.Minute
-	// pruneGrace keeps expired ledger rows a while for audit and listing.
+	changePoll = 250 * time.Millisecond
+	// pruneGrace keeps old change-log entries and throttle counters a while.
 	pruneGrace = 24 * time.Hour
 )
 
@@ -21,10 +20,13 @@ const (
 // before its revocation state counts as stale (see Config.StaleFor).
 const revocationLag = 2 * time.Second
 
-// startBackground starts the change-log follower and the pruner.
+// startBackground starts the change-log follower and, unless
+// --prune-interval is 0, the pruner.
 func (a *App) startBackground(ctx context.Context) {
 	go a.follow(ctx)
-	go a.prune(ctx)
+	if a.cfg.PruneInterval > 0 {
+		go a.pruner.loop(ctx, a.cfg.PruneInterval)
+	}
 }
 
 // follow starts the change-log follower, trying again every second while
@@ -82,37 +84,4 @@ func (a *App) revocationsCurrent() error {
 		return fmt.Errorf("revocation log not read for %s", lag.Round(time.Millisecond))
 	}
 	return nil
-}
-
-// prune deletes expired ledger rows and old change-log entries.
-func (a *App) prune(ctx context.Context) {
-	t := time.NewTicker(pruneInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		now := time.Now()
-		for {
-			n, err := a.st.Tokens().DeleteExpired(ctx, now.Add(-pruneGrace), 5000)
-			if err != nil {
-				a.log.Warn("pruning tokens failed", "error", err)
-				break
-			}
-			if n < 5000 {
-				break
-			}
-		}
-		if _, err := a.st.Changes().DeleteBefore(ctx, now.Add(-pruneGrace)); err != nil {
-			a.log.Warn("pruning change log failed", "error", err)
-		}
-		if err := a.revoke.Prune(ctx); err != nil {
-			a.log.Warn("pruning revocations failed", "error", err)
-		}
-		if _, err := a.st.Throttle().DeleteBefore(ctx, now.Add(-pruneGrace)); err != nil {
-			a.log.Warn("pruning login throttle failed", "error", err)
-		}
-	}
 }
