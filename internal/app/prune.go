@@ -12,14 +12,16 @@ import (
 )
 
 // Batches of pruning: each statement deletes at most pruneBatch rows in
-// its own short write transaction, and the pruner pauses prunePause
-// between two of them, so issuance (the group committer on SQLite, row
-// locks on PostgreSQL) waits at most one batch. Every replica prunes; the
-// deletes are idempotent, so two replicas pruning at once only share the
-// work.
+// its own short write transaction, and the pruner then pauses pruneRest
+// times as long as the batch took (at least prunePause), so issuance (the
+// group committer on SQLite, row locks on PostgreSQL) waits at most one
+// batch and pruning takes at most a fifth of the database's write time.
+// Every replica prunes; the deletes are idempotent, so two replicas
+// pruning at once only share the work.
 const (
 	pruneBatch = 1000
 	prunePause = 10 * time.Millisecond
+	pruneRest  = 4
 )
 
 // pruner deletes rows nothing needs any more (see run).
@@ -69,6 +71,7 @@ func (p *pruner) run(ctx context.Context, now time.Time) map[string]int {
 	out := make(map[string]int, len(steps))
 	for _, s := range steps {
 		for ctx.Err() == nil {
+			began := time.Now()
 			n, err := s.del(p.batch)
 			out[s.table] += n
 			p.rows.WithLabelValues(s.table).Add(float64(n))
@@ -81,7 +84,7 @@ func (p *pruner) run(ctx context.Context, now time.Time) map[string]int {
 			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(p.pause):
+			case <-time.After(max(p.pause, pruneRest*time.Since(began))):
 			}
 		}
 	}
