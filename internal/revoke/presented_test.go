@@ -232,3 +232,44 @@ func TestPresented(t *testing.T) {
 		})
 	}
 }
+
+// TestPrune drops a revocation only PruneMargin after every token it can
+// match has expired, from the log and the deny-list alike.
+func TestPrune(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	at := func(ago time.Duration) store.Token {
+		r := row("acme", claims.KindAccess, "")
+		exp := time.Now().UTC().Truncate(time.Microsecond).Add(-ago)
+		r.ExpiresAt = &exp
+		f.insert(t, r)
+		if _, err := f.svc.Token(ctx, revoke.Actor{Name: "system"}, "acme", r.ID); err != nil {
+			t.Fatal(err)
+		}
+		r, _ = f.st.Tokens().Get(ctx, "acme", r.ID)
+		return r
+	}
+	old, recent := at(revoke.PruneMargin+time.Minute), at(revoke.PruneMargin-time.Minute)
+	cut, err := f.svc.Before(ctx, revoke.Actor{Name: "system"}, "acme", revoke.Subject("user", "bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.svc.Prune(ctx, 1000)
+	if err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want 1", n, err)
+	}
+	if f.svc.RowReason(old) != "" {
+		t.Error("the deny-list still holds an entry past its margin")
+	}
+	if f.svc.RowReason(recent) == "" {
+		t.Error("an entry within its margin left the deny-list")
+	}
+	l, err := f.st.Revocations().After(ctx, "acme", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l) != 2 || l[0].Key != recent.ID || l[1].Seq != cut.Seq {
+		t.Fatalf("log after pruning = %+v", l)
+	}
+}
