@@ -129,6 +129,17 @@ type presented struct {
 	family, spared []store.Token
 }
 
+// live presents one live access token of tenantID, a JWT or opaque.
+func live(tenantID string, jwt bool) func(*testing.T, *fixture) presented {
+	return func(t *testing.T, f *fixture) presented {
+		r := row(tenantID, claims.KindAccess, "")
+		if jwt {
+			return presented{raw: f.jwt(t, r), target: r}
+		}
+		return presented{raw: f.opaque(t, r), target: r}
+	}
+}
+
 func TestPresented(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -142,25 +153,13 @@ func TestPresented(t *testing.T) {
 		revoked bool       // whether target (and family) end revoked
 	}{
 		{name: "own opaque access token", tenant: "acme", client: "app", revoked: true,
-			present: func(t *testing.T, f *fixture) presented {
-				r := row("acme", claims.KindAccess, "")
-				return presented{raw: f.opaque(t, r), target: r}
-			}},
+			present: live("acme", false)},
 		{name: "own JWT", tenant: "acme", client: "app", revoked: true,
-			present: func(t *testing.T, f *fixture) presented {
-				r := row("acme", claims.KindAccess, "")
-				return presented{raw: f.jwt(t, r), target: r}
-			}},
+			present: live("acme", true)},
 		{name: "owner mismatch", tenant: "acme", client: "intruder", code: fault.CodeUnauthorizedClient,
-			present: func(t *testing.T, f *fixture) presented {
-				r := row("acme", claims.KindAccess, "")
-				return presented{raw: f.opaque(t, r), target: r}
-			}},
+			present: live("acme", false)},
 		{name: "owner mismatch JWT", tenant: "acme", client: "intruder", code: fault.CodeUnauthorizedClient,
-			present: func(t *testing.T, f *fixture) presented {
-				r := row("acme", claims.KindAccess, "")
-				return presented{raw: f.jwt(t, r), target: r}
-			}},
+			present: live("acme", true)},
 		{name: "refresh takes its family", tenant: "acme", client: "app", revoked: true,
 			present: func(t *testing.T, f *fixture) presented {
 				r := row("acme", claims.KindRefresh, "sess-1")
@@ -186,15 +185,9 @@ func TestPresented(t *testing.T) {
 				return presented{raw: "not-a-token"}
 			}},
 		{name: "other tenant opaque", tenant: "acme", client: "app",
-			present: func(t *testing.T, f *fixture) presented {
-				r := row("other", claims.KindAccess, "")
-				return presented{raw: f.opaque(t, r), target: r}
-			}},
+			present: live("other", false)},
 		{name: "other tenant JWT", tenant: "acme", client: "app",
-			present: func(t *testing.T, f *fixture) presented {
-				r := row("other", claims.KindAccess, "")
-				return presented{raw: f.jwt(t, r), target: r}
-			}},
+			present: live("other", true)},
 		{name: "already revoked", tenant: "acme", client: "app", revoked: true,
 			present: func(t *testing.T, f *fixture) presented {
 				r := row("acme", claims.KindAccess, "")
