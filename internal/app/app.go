@@ -52,6 +52,7 @@ type App struct {
 	ledger   *ledger.Writer
 	engine   *grant.Engine
 	revoke   *revoke.Service
+	pruner   *pruner
 	registry *prometheus.Registry
 	handler  http.Handler
 	ready    atomic.Bool
@@ -158,6 +159,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpx.NewMetrics(a.registry)
 	a.observe(st)
+	a.pruner = newPruner(st, a.revoke, log, cfg.PruneAfter, a.registry)
 
 	mux := http.NewServeMux()
 	refreshKey, err := a.keys.DeriveKey("refresh-successor")
@@ -177,7 +179,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	admin.New(a.dir, minter, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
 	(&oauth.TokenEndpoint{Engine: a.engine, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	a.stopping = make(chan struct{})
-	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log,
+	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, MaxBody: cfg.MaxBodyBytes, Log: log,
 		Stopping: a.stopping}).Register(mux)
 	(&oauth.Check{Verifier: a.verifier, Store: st, Log: log}).Register(mux)
 	(&oauth.Mint{Verifier: a.verifier, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)

@@ -11,11 +11,10 @@ import (
 
 // Intervals of the background work.
 const (
-	changePoll    = 250 * time.Millisecond
-	pruneInterval = 10 * time.Minute
+	changePoll = 250 * time.Millisecond
 	// failureFlush is how often closed failure windows are written.
 	failureFlush = 5 * time.Second
-	// pruneGrace keeps expired ledger rows a while for audit and listing.
+	// pruneGrace keeps old change-log entries and throttle counters a while.
 	pruneGrace = 24 * time.Hour
 )
 
@@ -23,10 +22,13 @@ const (
 // before its revocation state counts as stale (see Config.StaleFor).
 const revocationLag = 2 * time.Second
 
-// startBackground starts the change-log follower and the pruner.
+// startBackground starts the change-log follower and, unless
+// --prune-interval is 0, the pruner.
 func (a *App) startBackground(ctx context.Context) {
 	go a.follow(ctx)
-	go every(ctx, pruneInterval, func() { a.prune(ctx) })
+	if a.cfg.PruneInterval > 0 {
+		go every(ctx, a.cfg.PruneInterval, func() { a.pruner.run(ctx, time.Now()) })
+	}
 	// The counts of closed failed-authentication windows (see
 	// audit.Recorder.RecordFailure); Close writes the rest. A failed write
 	// is logged by the recorder.
@@ -102,29 +104,4 @@ func (a *App) revocationsCurrent() error {
 		return fmt.Errorf("revocation log not read for %s", lag.Round(time.Millisecond))
 	}
 	return nil
-}
-
-// prune deletes expired ledger rows, old change-log entries, expired
-// revocations and old throttle counts, once.
-func (a *App) prune(ctx context.Context) {
-	now := time.Now()
-	for {
-		n, err := a.st.Tokens().DeleteExpired(ctx, now.Add(-pruneGrace), 5000)
-		if err != nil {
-			a.log.Warn("pruning tokens failed", "error", err)
-			break
-		}
-		if n < 5000 {
-			break
-		}
-	}
-	if _, err := a.st.Changes().DeleteBefore(ctx, now.Add(-pruneGrace)); err != nil {
-		a.log.Warn("pruning change log failed", "error", err)
-	}
-	if err := a.revoke.Prune(ctx); err != nil {
-		a.log.Warn("pruning revocations failed", "error", err)
-	}
-	if _, err := a.st.Throttle().DeleteBefore(ctx, now.Add(-pruneGrace)); err != nil {
-		a.log.Warn("pruning login throttle failed", "error", err)
-	}
 }

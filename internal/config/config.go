@@ -92,6 +92,13 @@ type Config struct {
 	// still gets its successor again, for a client that lost the response
 	// (--refresh-grace).
 	RefreshGrace time.Duration
+	// PruneInterval is how often expired rows are deleted; 0 disables
+	// pruning (--prune-interval).
+	PruneInterval time.Duration
+	// PruneAfter is how long past its expiry (and lifetime) a ledger row
+	// is kept for listing and audit before pruning deletes it
+	// (--prune-after).
+	PruneAfter time.Duration
 	// MaxBodyBytes caps request bodies; at least MinMaxBodyBytes
 	// (--max-body-bytes).
 	MaxBodyBytes int64
@@ -121,6 +128,8 @@ func Default() Config {
 		RequestTimeout:    DefaultRequestTimeout,
 		StaleFor:          3 * time.Minute,
 		RefreshGrace:      10 * time.Second,
+		PruneInterval:     10 * time.Minute,
+		PruneAfter:        7 * 24 * time.Hour,
 		MaxBodyBytes:      1 << 20,
 	}
 	c.PublicURL, _ = derivePublicURL(c.Addr)
@@ -152,6 +161,8 @@ var fields = []field{
 	{name: "request-timeout", usage: "deadline of every request, database calls included (503 past it); below --write-timeout (default 5s or 2/3 of --write-timeout, whichever is lower)", ptr: func(c *Config) any { return &c.RequestTimeout }},
 	{name: "stale-for", usage: "how long introspection and the gateway check keep answering from the last known clients, keys and revocations while the database is unreachable (0: never)", ptr: func(c *Config) any { return &c.StaleFor }},
 	{name: "refresh-grace", usage: "how long after a refresh a client that lost the response may present the spent refresh token again and get the same new one (while that is unused); any other reuse of a spent refresh token revokes its whole login", ptr: func(c *Config) any { return &c.RefreshGrace }},
+	{name: "prune-interval", usage: "how often expired ledger rows, nonces, throttle rows, revocations and old change-log entries are deleted, in batches (0: never)", ptr: func(c *Config) any { return &c.PruneInterval }},
+	{name: "prune-after", usage: "how long past its expiry and lifetime a ledger row is kept for listing and audit before pruning deletes it; eternal tokens are never deleted", ptr: func(c *Config) any { return &c.PruneAfter }},
 	{name: "max-body-bytes", usage: "maximum request body size in bytes (at least 1024)", ptr: func(c *Config) any { return &c.MaxBodyBytes }},
 	{name: "trusted-proxies", usage: "comma-separated CIDR prefixes of reverse proxies whose Forwarded / X-Forwarded-For headers name the client address (empty: none)", ptr: func(c *Config) any { return &c.TrustedProxies }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
@@ -344,6 +355,12 @@ func (c Config) Validate() error {
 	}
 	if c.StaleFor < 0 {
 		add("stale-for", "must not be negative, got %s", c.StaleFor)
+	}
+	if c.PruneInterval < 0 {
+		add("prune-interval", "must not be negative, got %s", c.PruneInterval)
+	}
+	if c.PruneAfter < 0 {
+		add("prune-after", "must not be negative, got %s", c.PruneAfter)
 	}
 	if c.MaxBodyBytes < MinMaxBodyBytes {
 		add("max-body-bytes", "must be at least %d, got %d", MinMaxBodyBytes, c.MaxBodyBytes)

@@ -62,6 +62,8 @@ func TestDefault(t *testing.T) {
 		RequestTimeout:    5 * time.Second,
 		StaleFor:          3 * time.Minute,
 		RefreshGrace:      10 * time.Second,
+		PruneInterval:     10 * time.Minute,
+		PruneAfter:        7 * 24 * time.Hour,
 		MaxBodyBytes:      1 << 20,
 	}
 	if got := Default(); got != want {
@@ -111,6 +113,8 @@ func TestRegisterFlags(t *testing.T) {
 		"refresh-grace":       "10s",
 		"request-timeout":     "5s",
 		"stale-for":           "3m0s",
+		"prune-interval":      "10m0s",
+		"prune-after":         "168h0m0s",
 		"max-body-bytes":      "1048576",
 		"trusted-proxies":     "",
 		"config":              "",

@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/tokend/tokend/internal/introspect"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
-	"github.com/tokend/tokend/internal/token"
 )
 
 // TokenAdmin serves introspection (RFC 7662) at
@@ -25,7 +23,6 @@ type TokenAdmin struct {
 	Engine   *grant.Engine
 	Verifier *introspect.Verifier
 	Revoke   *revoke.Service
-	Store    store.Store
 	MaxBody  int64
 	Log      *slog.Logger
 	// Stopping is closed when the server shuts down: event streams end.
@@ -119,68 +116,11 @@ func (ta *TokenAdmin) revoke(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	c, raw, err := ta.client(r)
 	if err == nil {
-		err = ta.revokeToken(r, c, raw)
+		err = ta.Revoke.Presented(r.Context(), ta.Verifier, r.PathValue("tenant"), c.ID, raw)
 	}
 	if err != nil {
 		httpx.WriteError(w, r, ta.Log, err)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
-}
-
-// revokeToken revokes raw if it is a live token of this tenant issued to
-// client c. Unknown, malformed, expired and foreign tokens need nothing
-// done (RFC 7009 §2.2: answered 200). A refresh token takes its whole
-// family with it; an access token only itself.
-func (ta *TokenAdmin) revokeToken(r *http.Request, c store.Client, raw string) error {
-	ctx, ten := r.Context(), r.PathValue("tenant")
-	by := revoke.Actor{Name: "client:" + c.ID, ClientID: c.ID}
-	var row store.Token
-	if token.IsOpaque(raw) {
-		if _, err := token.ParseOpaque(raw); err != nil {
-			return nil
-		}
-		t, err := ta.Store.Tokens().GetByHash(ctx, token.Hash(raw))
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return fault.Unavailable(err)
-		}
-		row = t
-	} else {
-		id, err := ta.Verifier.Verify(ctx, raw)
-		if err != nil {
-			if fault.CodeOf(err) == fault.CodeUnavailable {
-				return err
-			}
-			return nil
-		}
-		if id.Tenant != ten {
-			return nil
-		}
-		t, err := ta.Store.Tokens().Get(ctx, ten, id.Claims.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return fault.Unavailable(err)
-		}
-		row = t
-	}
-	if row.Tenant != ten || (row.RevokedAt != nil && ta.Revoke.RowReason(row) != "") {
-		return nil // a revocation still ahead (renewal's grace) is brought forward below
-	}
-	if row.ClientID != c.ID {
-		return fault.UnauthorizedClient("the token was not issued to this client")
-	}
-	if row.Kind == claims.KindRefresh && row.SessionID != "" {
-		_, err := ta.Revoke.BeforeIn(ctx, ta.Store, by, ten, store.RevokeSession, row.SessionID, "token.revoke_family")
-		return err
-	}
-	_, err := ta.Revoke.Token(ctx, by, ten, row.ID)
-	if fault.CodeOf(err) == fault.CodeNotFound {
-		return nil
-	}
-	return err
 }

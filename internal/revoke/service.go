@@ -289,12 +289,22 @@ func (s *Service) TargetIn(ctx context.Context, st store.Store, by Actor, tenant
 	return rev, nil
 }
 
-// Prune forgets deny-list entries and log rows that no longer matter.
-func (s *Service) Prune(ctx context.Context) error {
-	now := s.now()
-	s.deny.Prune(now)
-	_, err := s.st.Revocations().DeleteExpired(ctx, now)
-	return err
+// PruneMargin is how long past its Until a revocation is still kept: a
+// verifier's clock-skew leeway (30 s by default) may accept a token a
+// little after its expiry, and a revoked one must stay refused that long.
+const PruneMargin = 5 * time.Minute
+
+// Prune forgets the deny-list entries that no longer matter — an entry's
+// Until is when every token it can match has expired (a token's expiry; a
+// cutoff's time plus the tenant's longest lifetime; none when the tenant
+// allows eternal tokens) — and deletes at most limit of their log rows,
+// returning how many. Call it until it returns less than limit. Log rows
+// keep their Seq, so feed cursors stay valid: a follower behind them just
+// never sees entries that could no longer match a valid token.
+func (s *Service) Prune(ctx context.Context, limit int) (int, error) {
+	before := s.now().Add(-PruneMargin)
+	s.deny.Prune(before)
+	return s.st.Revocations().DeleteExpired(ctx, before, limit)
 }
 
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

@@ -152,8 +152,10 @@ type Tokens interface {
 	// id) are neither revoked nor expired at now. Outside a transaction it
 	// only counts.
 	LockSubject(ctx context.Context, tenant, subjectType, subject string, now time.Time) (active int, err error)
-	// DeleteExpired removes rows that expired before cutoff, at most limit
-	// of them, and returns how many it removed.
+	// DeleteExpired removes at most limit rows that expired before cutoff
+	// and whose lifetime (LifetimeEnd, when set) ended before cutoff too,
+	// and returns how many it removed. Eternal tokens are never removed; a
+	// spent refresh token goes with the rest of its family's rows.
 	DeleteExpired(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	// Lock returns one token and, inside a transaction, locks its row until
 	// the transaction ends, so a read-decide-write on it is atomic.
@@ -216,8 +218,9 @@ type Changes interface {
 	// Append records a change that is not a side effect of another method
 	// (for example a revocation cutoff in later versions).
 	Append(ctx context.Context, c Change) error
-	// DeleteBefore removes changes older than cutoff.
-	DeleteBefore(ctx context.Context, cutoff time.Time) (int, error)
+	// DeleteBefore removes at most limit changes older than cutoff and
+	// returns how many it removed.
+	DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error)
 }
 
 // Revocations is the ordered revocation log every replica follows. Seq
@@ -231,8 +234,10 @@ type Revocations interface {
 	// After returns up to limit entries with Seq > after, ascending; with
 	// tenant set, only that tenant's.
 	After(ctx context.Context, tenant string, after int64, limit int) ([]Revocation, error)
-	// DeleteExpired removes entries whose Until is before now.
-	DeleteExpired(ctx context.Context, now time.Time) (int, error)
+	// DeleteExpired removes at most limit entries whose Until is before
+	// now (entries without Until stay) and returns how many it removed.
+	// Seq values are never reused, so a follower's cursor stays valid.
+	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
 // Throttle counts failed attempts per key (an account or an address),
@@ -246,8 +251,9 @@ type Throttle interface {
 	Fail(ctx context.Context, key string, now time.Time, backoff func(failures int) time.Duration) (int, error)
 	// Reset forgets key.
 	Reset(ctx context.Context, key string) error
-	// DeleteBefore forgets keys whose last failure is before cutoff.
-	DeleteBefore(ctx context.Context, cutoff time.Time) (int, error)
+	// DeleteBefore forgets at most limit keys whose last failure and
+	// block both ended before cutoff, and returns how many it forgot.
+	DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error)
 }
 
 // Nonces remembers values that may be used once (signatures of signed
@@ -256,6 +262,7 @@ type Nonces interface {
 	// Use records key until expiresAt; a key already recorded and not yet
 	// expired is ErrConflict.
 	Use(ctx context.Context, key string, expiresAt time.Time) error
-	// DeleteExpired forgets keys that expired before now.
-	DeleteExpired(ctx context.Context, now time.Time) (int, error)
+	// DeleteExpired forgets at most limit keys that expired before now and
+	// returns how many it forgot.
+	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
 }

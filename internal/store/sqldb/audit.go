@@ -144,15 +144,7 @@ func (s changes) Append(ctx context.Context, c store.Change) error {
 
 // DeleteBefore keeps the newest change even when it is old, so Last never
 // goes backwards and followers keep their cursor.
-func (s changes) DeleteBefore(ctx context.Context, cutoff time.Time) (int, error) {
-	var n int64
-	err := s.db.write(ctx, func(tx querier) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE time < $1 AND seq < (SELECT MAX(seq) FROM changes)`, micros(cutoff))
-		if err != nil {
-			return s.db.wrap(err)
-		}
-		n, err = res.RowsAffected()
-		return s.db.wrap(err)
-	})
-	return int(n), err
+func (s changes) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	return s.db.deleteBatch(ctx, limit, `DELETE FROM changes WHERE seq IN
+		(SELECT seq FROM changes WHERE time < $1 AND seq < (SELECT MAX(seq) FROM changes) LIMIT $2)`, micros(cutoff))
 }

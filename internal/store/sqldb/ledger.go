@@ -277,18 +277,6 @@ func (s tokens) LockSubject(ctx context.Context, tenant, subjectType, subject st
 }
 
 func (s tokens) DeleteExpired(ctx context.Context, cutoff time.Time, limit int) (int, error) {
-	if limit <= 0 {
-		return 0, nil
-	}
-	var n int64
-	err := s.db.write(ctx, func(tx querier) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE (tenant, id) IN
-			(SELECT tenant, id FROM tokens WHERE expires_at < $1 LIMIT $2)`, micros(cutoff), limit)
-		if err != nil {
-			return s.db.wrap(err)
-		}
-		n, err = res.RowsAffected()
-		return s.db.wrap(err)
-	})
-	return int(n), err
+	return s.db.deleteBatch(ctx, limit, `DELETE FROM tokens WHERE (tenant, id) IN
+		(SELECT tenant, id FROM tokens WHERE expires_at < $1 AND (lifetime_end IS NULL OR lifetime_end < $1) LIMIT $2)`, micros(cutoff))
 }

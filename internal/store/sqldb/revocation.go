@@ -56,8 +56,9 @@ func (s revocations) After(ctx context.Context, tenant string, after int64, limi
 	return out, s.db.wrap(rows.Err())
 }
 
-func (s revocations) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
-	return s.db.deleteCount(ctx, `DELETE FROM revocations WHERE until < $1`, micros(now))
+func (s revocations) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	return s.db.deleteBatch(ctx, limit, `DELETE FROM revocations WHERE seq IN
+		(SELECT seq FROM revocations WHERE until < $1 LIMIT $2)`, micros(now))
 }
 
 type throttle struct{ db *DB }
@@ -96,8 +97,9 @@ func (s throttle) Reset(ctx context.Context, key string) error {
 	return err
 }
 
-func (s throttle) DeleteBefore(ctx context.Context, cutoff time.Time) (int, error) {
-	return s.db.deleteCount(ctx, `DELETE FROM throttle WHERE last_failure < $1`, micros(cutoff))
+func (s throttle) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	return s.db.deleteBatch(ctx, limit, `DELETE FROM throttle WHERE key IN
+		(SELECT key FROM throttle WHERE last_failure < $1 AND blocked_until < $1 LIMIT $2)`, micros(cutoff))
 }
 
 // deleteCount runs a DELETE and returns how many rows it removed.
@@ -114,6 +116,17 @@ func (db *DB) deleteCount(ctx context.Context, q string, args ...any) (int, erro
 	return int(n), err
 }
 
+// deleteBatch runs a DELETE of at most limit rows, whose last parameter is
+// limit, in one short write transaction, and returns how many it removed;
+// a limit of 0 or less removes nothing. Pruning calls it in a loop, so no
+// transaction holds the write lock for long.
+func (db *DB) deleteBatch(ctx context.Context, limit int, q string, args ...any) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	return db.deleteCount(ctx, q, append(args, limit)...)
+}
+
 type nonces struct{ db *DB }
 
 func (s nonces) Use(ctx context.Context, key string, expiresAt time.Time) error {
@@ -127,6 +140,7 @@ func (s nonces) Use(ctx context.Context, key string, expiresAt time.Time) error 
 	})
 }
 
-func (s nonces) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
-	return s.db.deleteCount(ctx, `DELETE FROM nonces WHERE expires_at < $1`, micros(now))
+func (s nonces) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	return s.db.deleteBatch(ctx, limit, `DELETE FROM nonces WHERE key IN
+		(SELECT key FROM nonces WHERE expires_at < $1 LIMIT $2)`, micros(now))
 }

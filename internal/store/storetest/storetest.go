@@ -549,10 +549,19 @@ func (s *suite) pruning(t *testing.T) {
 		rows = append(rows, store.Token{Tenant: ten, ID: fmt.Sprintf("old-%d", i), Kind: "access", Format: store.FormatJWT, IssuedAt: old, ExpiresAt: &exp})
 	}
 	fresh := now().Add(time.Hour)
+	// A spent refresh token whose expiry is past goes; an expired token
+	// whose lifetime (renewal window) still runs stays.
+	spent := old.Add(time.Minute)
 	rows = append(rows, store.Token{Tenant: ten, ID: "fresh", Kind: "access", Format: store.FormatJWT, IssuedAt: now(), ExpiresAt: &fresh},
-		store.Token{Tenant: ten, ID: "eternal", Kind: "device", Format: store.FormatJWT, IssuedAt: old})
+		store.Token{Tenant: ten, ID: "eternal", Kind: "device", Format: store.FormatJWT, IssuedAt: old},
+		store.Token{Tenant: ten, ID: "old-spent", Kind: "refresh", Format: store.FormatOpaque, Hash: []byte(uniq("hash")), SessionID: "s",
+			IssuedAt: old, ExpiresAt: &spent, UsedAt: &spent, ReplacedBy: "next"},
+		store.Token{Tenant: ten, ID: "renewable", Kind: "device", Format: store.FormatJWT, IssuedAt: old, ExpiresAt: &spent, LifetimeEnd: &fresh})
 	must(t, s.st.Tokens().Insert(ctx, rows...))
 	cutoff := old.Add(time.Hour)
+	if n, err := s.st.Tokens().DeleteExpired(ctx, cutoff, 0); err != nil || n != 0 {
+		t.Fatalf("DeleteExpired(limit 0) = %d, %v", n, err)
+	}
 	n, err := s.st.Tokens().DeleteExpired(ctx, cutoff, 3)
 	must(t, err)
 	if n != 3 {
@@ -560,12 +569,12 @@ func (s *suite) pruning(t *testing.T) {
 	}
 	n, err = s.st.Tokens().DeleteExpired(ctx, cutoff, 100)
 	must(t, err)
-	if n != 2 {
-		t.Fatalf("second DeleteExpired = %d, want 2", n)
+	if n != 3 {
+		t.Fatalf("second DeleteExpired = %d, want 3", n)
 	}
 	l, err := s.st.Tokens().List(ctx, ten, store.TokenFilter{})
 	must(t, err)
-	if len(l) != 2 || l[0].ID != "eternal" || l[1].ID != "fresh" {
+	if len(l) != 3 || l[0].ID != "eternal" || l[1].ID != "fresh" || l[2].ID != "renewable" {
 		t.Fatalf("remaining = %+v", l)
 	}
 }
@@ -816,7 +825,7 @@ func (s *suite) changeLog(t *testing.T) {
 		t.Fatalf("Last = %d, below seen %d", last, after)
 	}
 	// Pruning old changes never removes the newest, so Last stays.
-	_, err = s.st.Changes().DeleteBefore(ctx, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+	_, err = s.st.Changes().DeleteBefore(ctx, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), 1000)
 	must(t, err)
 	again, err := s.st.Changes().Last(ctx)
 	must(t, err)
@@ -1075,15 +1084,28 @@ func (s *suite) revocations(t *testing.T) {
 	if !found {
 		t.Fatal("After(all) misses the other tenant's entry")
 	}
-	n, err := s.st.Revocations().DeleteExpired(ctx, past.Add(time.Second))
+	// A second expired entry, so that a batch of one leaves one behind.
+	_, err = s.st.Revocations().Append(ctx, store.Revocation{Tenant: ten, Scope: store.RevokeToken, Key: "jti-2", Cutoff: cut, Until: &past})
 	must(t, err)
-	if n < 1 {
-		t.Fatalf("DeleteExpired = %d", n)
+	n, err := s.st.Revocations().DeleteExpired(ctx, past.Add(time.Second), 1)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("DeleteExpired(limit 1) = %d", n)
+	}
+	for n > 0 {
+		n, err = s.st.Revocations().DeleteExpired(ctx, past.Add(time.Second), 1000)
+		must(t, err)
 	}
 	l, err = s.st.Revocations().After(ctx, ten, 0, 100)
 	must(t, err)
 	if len(l) != 1 || l[0].Key != "alice" {
 		t.Fatalf("after pruning = %+v", l)
+	}
+	// Seq values of pruned entries are never given again: cursors stay valid.
+	next, err := s.st.Revocations().Append(ctx, store.Revocation{Tenant: ten, Scope: store.RevokeToken, Key: "jti-3", Cutoff: cut, Until: &past})
+	must(t, err)
+	if next.Seq <= seqs[len(seqs)-1] {
+		t.Fatalf("Seq %d after pruning, not above %d", next.Seq, seqs[len(seqs)-1])
 	}
 }
 
@@ -1131,10 +1153,24 @@ func (s *suite) throttle(t *testing.T) {
 	old := uniq("old")
 	_, err = s.st.Throttle().Fail(ctx, old, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), backoff)
 	must(t, err)
-	d, err := s.st.Throttle().DeleteBefore(ctx, time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC))
+	// A key failed long ago but still blocked is not over: it stays.
+	blocked := uniq("blocked")
+	_, err = s.st.Throttle().Fail(ctx, blocked, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC),
+		func(int) time.Duration { return 100 * 365 * 24 * time.Hour })
+	must(t, err)
+	if d, err := s.st.Throttle().DeleteBefore(ctx, time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC), 0); err != nil || d != 0 {
+		t.Fatalf("DeleteBefore(limit 0) = %d, %v", d, err)
+	}
+	d, err := s.st.Throttle().DeleteBefore(ctx, time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC), 1000)
 	must(t, err)
 	if d < 1 {
 		t.Fatalf("DeleteBefore = %d", d)
+	}
+	if f, _, _ = s.st.Throttle().Get(ctx, old); f != 0 {
+		t.Fatal("DeleteBefore kept a key whose failures are over")
+	}
+	if f, _, _ = s.st.Throttle().Get(ctx, blocked); f != 1 {
+		t.Fatal("DeleteBefore forgot a key that is still blocked")
 	}
 }
 
@@ -1148,13 +1184,20 @@ func (s *suite) nonces(t *testing.T) {
 	old := uniq("old")
 	must(t, s.st.Nonces().Use(ctx, old, now().Add(-time.Second)))
 	must(t, s.st.Nonces().Use(ctx, old, soon))
-	gone := uniq("gone")
-	must(t, s.st.Nonces().Use(ctx, gone, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)))
-	n, err := s.st.Nonces().DeleteExpired(ctx, time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC))
-	must(t, err)
-	if n < 1 {
-		t.Fatalf("DeleteExpired = %d", n)
+	for i := range 3 {
+		must(t, s.st.Nonces().Use(ctx, uniq(fmt.Sprint("gone", i)), time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)))
 	}
+	n, err := s.st.Nonces().DeleteExpired(ctx, time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC), 2)
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("DeleteExpired(limit 2) = %d", n)
+	}
+	for n > 0 {
+		n, err = s.st.Nonces().DeleteExpired(ctx, now(), 1000)
+		must(t, err)
+	}
+	// Pruning up to now keeps the keys not yet expired.
+	wantErr(t, s.st.Nonces().Use(ctx, key, soon), store.ErrConflict)
 	// Signing secrets round-trip on devices, users and clients.
 	ten := s.newTenant(t)
 	n0 := now()

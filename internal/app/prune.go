@@ -1,0 +1,92 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tokend/tokend/internal/revoke"
+	"github.com/tokend/tokend/internal/store"
+)
+
+// Batches of pruning: each statement deletes at most pruneBatch rows in
+// its own short write transaction, and the pruner then pauses pruneRest
+// times as long as the batch took (at least prunePause), so issuance (the
+// group committer on SQLite, row locks on PostgreSQL) waits at most one
+// batch and pruning takes at most a fifth of the database's write time.
+// Every replica prunes; the deletes are idempotent, so two replicas
+// pruning at once only share the work.
+const (
+	pruneBatch = 1000
+	prunePause = 10 * time.Millisecond
+	pruneRest  = 4
+)
+
+// pruner deletes rows nothing needs any more (see run).
+type pruner struct {
+	st     store.Store
+	revoke *revoke.Service
+	log    *slog.Logger
+	after  time.Duration // ledger retention past expiry and lifetime
+	batch  int
+	pause  time.Duration
+	rows   *prometheus.CounterVec
+}
+
+func newPruner(st store.Store, rv *revoke.Service, log *slog.Logger, after time.Duration, reg prometheus.Registerer) *pruner {
+	rows := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokend_pruned_rows_total", Help: "Rows deleted by pruning, by table.",
+	}, []string{"table"})
+	if reg != nil {
+		reg.MustRegister(rows)
+	}
+	return &pruner{st: st, revoke: rv, log: log, after: after, batch: pruneBatch, pause: prunePause, rows: rows}
+}
+
+// run prunes once, as of now, and returns the rows deleted by table:
+//   - tokens: ledger rows whose expiry and lifetime both ended more than
+//     the retention ago (spent refresh tokens included); never eternal ones;
+//   - nonces: signed-request signatures and client assertion ids whose
+//     accepted window is over;
+//   - throttle: failed-login counters whose last failure and block ended
+//     more than pruneGrace ago;
+//   - revocations: entries every token they match has expired under
+//     (revoke.Service.Prune), from the table and the deny-list;
+//   - changes: change-log entries older than pruneGrace (never the newest).
+//
+// A failing table is logged and skipped until the next run.
+func (p *pruner) run(ctx context.Context, now time.Time) map[string]int {
+	steps := []struct {
+		table string
+		del   func(limit int) (int, error)
+	}{
+		{"tokens", func(l int) (int, error) { return p.st.Tokens().DeleteExpired(ctx, now.Add(-p.after), l) }},
+		{"nonces", func(l int) (int, error) { return p.st.Nonces().DeleteExpired(ctx, now, l) }},
+		{"throttle", func(l int) (int, error) { return p.st.Throttle().DeleteBefore(ctx, now.Add(-pruneGrace), l) }},
+		{"revocations", func(l int) (int, error) { return p.revoke.Prune(ctx, l) }},
+		{"changes", func(l int) (int, error) { return p.st.Changes().DeleteBefore(ctx, now.Add(-pruneGrace), l) }},
+	}
+	out := make(map[string]int, len(steps))
+	for _, s := range steps {
+		for ctx.Err() == nil {
+			began := time.Now()
+			n, err := s.del(p.batch)
+			out[s.table] += n
+			p.rows.WithLabelValues(s.table).Add(float64(n))
+			if err != nil {
+				p.log.Warn("pruning failed", "table", s.table, "error", err)
+				break
+			}
+			if n < p.batch {
+				break
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(max(p.pause, pruneRest*time.Since(began))):
+			}
+		}
+	}
+	return out
+}
