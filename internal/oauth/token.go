@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
@@ -170,8 +171,8 @@ func ClientAuth(r *http.Request, form url.Values) (grant.ClientAuth, error) {
 	}
 	if t := form.Get("client_assertion_type"); t != "" || form.Has("client_assertion") {
 		// RFC 7523 §2.2: a JWT authenticates the client.
-		if t != grant.AssertionType {
-			return ca, fault.InvalidClient("client_assertion_type must be %s", grant.AssertionType)
+		if t != authn.AssertionType {
+			return ca, fault.InvalidClient("client_assertion_type must be %s", authn.AssertionType)
 		}
 		if form.Has("client_secret") || form.Get("client_assertion") == "" {
 			return ca, fault.InvalidRequest("use one client authentication method, not both")
