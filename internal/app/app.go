@@ -169,7 +169,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	a.authn, err = authn.New(authn.Options{Store: st, Audit: a.audit, Log: log, PublicURL: cfg.PublicURL, Secrets: a.dir,
-		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks()})
+		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks(), Signers: a.dir})
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	(&oauth.Mint{Verifier: a.verifier, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Customers{Mint: minter, Verifier: a.verifier,
 		PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&oauth.Generate{Dir: a.dir, Mint: minter, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log, Now: time.Now}).Register(mux)
+	(&oauth.Generate{Mint: minter, Authn: a.authn, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Renew{Verifier: a.verifier, Mint: minter, Log: log}).Register(mux)
 	(&oauth.Discovery{
 		PublicURL: cfg.PublicURL, Tenants: st.Tenants(), Keys: a.keys, Log: log,

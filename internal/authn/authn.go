@@ -48,6 +48,8 @@ type Options struct {
 	// SecretCheck, when set, is called with the hash (store.SecretSHA256
 	// or store.SecretArgon2id) of every client secret comparison.
 	SecretCheck func(hash string)
+	// Signers verify signed requests; nil refuses them.
+	Signers Signers
 }
 
 // Authenticator authenticates clients and users.
@@ -65,6 +67,7 @@ type Authenticator struct {
 	// clientThrottle and hints slow down client secret guessing.
 	clientThrottle *Throttle
 	hints          *hints
+	signers        Signers
 }
 
 // New returns an Authenticator.
@@ -86,7 +89,7 @@ func New(o Options) (*Authenticator, error) {
 	}
 	return &Authenticator{st: o.Store, audit: o.Audit, log: o.Log, now: o.Now,
 		throttle: o.Throttle, clientThrottle: o.ClientThrottle, hints: newHints(), cache: newReadCache(o.StaleFor), publicURL: o.PublicURL,
-		secrets: o.Secrets, secretCheck: o.SecretCheck}, nil
+		secrets: o.Secrets, secretCheck: o.SecretCheck, signers: o.Signers}, nil
 }
 
 // fail records a failed authentication, counted with the same failures
