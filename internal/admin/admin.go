@@ -5,9 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 
-	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
@@ -72,7 +71,7 @@ func (a *API) handle(mux *http.ServeMux, pattern string, who access, h handlerFu
 }
 
 func (a *API) authenticate(r *http.Request, who access) (*caller, error) {
-	raw, err := bearer(r)
+	raw, err := authn.Bearer(r.Header.Get("Authorization"))
 	if err != nil {
 		return nil, err
 	}
@@ -80,38 +79,11 @@ func (a *API) authenticate(r *http.Request, who access) (*caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k := id.Claims.Kind; k != claims.KindAccess && k != claims.KindAdmin && k != "" {
-		// Tokens of other kinds (storefront, device, customer, ...) are for
-		// their own uses, never for administration.
-		return nil, fault.Forbidden("a %s token cannot be used for the admin API", k)
+	system, err := authn.Admin(id, r.PathValue("tenant"), who == systemOnly)
+	if err != nil {
+		return nil, err
 	}
-	if !id.Claims.HasScope(claims.ScopeAdmin) {
-		return nil, fault.InsufficientScope("the token lacks the %s scope", claims.ScopeAdmin)
-	}
-	c := &caller{id: id, system: id.Tenant == claims.SystemTenant}
-	if c.system {
-		return c, nil
-	}
-	if who == systemOnly {
-		return nil, fault.Forbidden("only a system admin may do this")
-	}
-	if t := r.PathValue("tenant"); t != "" && t != id.Tenant {
-		return nil, fault.Forbidden("this token may only manage tenant %q", id.Tenant)
-	}
-	return c, nil
-}
-
-// bearer extracts an RFC 6750 §2.1 bearer token.
-func bearer(r *http.Request) (string, error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return "", fault.Unauthenticated("a bearer token is required")
-	}
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-		return "", fault.InvalidToken("the Authorization header must be \"Bearer <token>\"")
-	}
-	return strings.TrimSpace(tok), nil
+	return &caller{id: id, system: system}, nil
 }
 
 // page parses ?limit= and ?after=.

@@ -21,6 +21,7 @@ import (
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/admin"
 	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/changes"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
@@ -51,6 +52,7 @@ type App struct {
 	verifier *introspect.Verifier
 	ledger   *ledger.Writer
 	engine   *grant.Engine
+	authn    *authn.Authenticator
 	revoke   *revoke.Service
 	pruner   *pruner
 	registry *prometheus.Registry
@@ -166,9 +168,13 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	a.authn, err = authn.New(authn.Options{Store: st, Audit: a.audit, Log: log, PublicURL: cfg.PublicURL, Secrets: a.dir,
+		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks(), Signers: a.dir})
+	if err != nil {
+		return nil, err
+	}
 	a.engine, err = grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log,
-		RefreshGrace: cfg.RefreshGrace, RefreshKey: refreshKey, PublicURL: cfg.PublicURL, Secrets: a.dir, StaleFor: cfg.StaleFor,
-		SecretCheck: a.secretChecks()})
+		RefreshGrace: cfg.RefreshGrace, RefreshKey: refreshKey, Authn: a.authn})
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +191,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	(&oauth.Mint{Verifier: a.verifier, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Customers{Mint: minter, Verifier: a.verifier,
 		PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&oauth.Generate{Dir: a.dir, Mint: minter, Store: st, MaxBody: cfg.MaxBodyBytes, Log: log, Now: time.Now}).Register(mux)
+	(&oauth.Generate{Mint: minter, Authn: a.authn, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	(&oauth.Renew{Verifier: a.verifier, Mint: minter, Log: log}).Register(mux)
 	(&oauth.Discovery{
 		PublicURL: cfg.PublicURL, Tenants: st.Tenants(), Keys: a.keys, Log: log,

@@ -79,7 +79,7 @@ func (a *App) follow(ctx context.Context) {
 // applyChange drops caches another replica made stale and applies new
 // revocations to the deny-list.
 func (a *App) applyChange(ctx context.Context, c store.Change) error {
-	a.engine.Invalidate(c)
+	a.authn.Invalidate(c)
 	switch c.Entity {
 	case store.EntityKey, store.EntityTenant:
 		a.keys.Invalidate(c.Tenant)

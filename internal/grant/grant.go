@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/issue"
 	"github.com/tokend/tokend/internal/principal"
@@ -27,15 +28,9 @@ const (
 	JWTBearer         = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 )
 
-// ClientAuth is how the client authenticated itself (RFC 6749 §2.3).
-type ClientAuth struct {
-	ID     string
-	Secret string
-	// Assertion is an RFC 7523 client assertion (a JWT).
-	Assertion string
-	// Method is client_secret_basic, client_secret_post or none.
-	Method string
-}
+// ClientAuth is how the client authenticated itself (RFC 6749 §2.3); an
+// alias kept so that callers need not change while they move to authn.
+type ClientAuth = authn.Credentials
 
 // Request is a parsed token request. Scope is nil when the request had no
 // scope parameter.
@@ -87,8 +82,8 @@ type Grant interface {
 	Authorize(ctx context.Context, e *Engine, r *Request, c store.Client, pol store.Policy) (*Subject, error)
 }
 
-// Options configure an Engine; all but Now, Log, RefreshGrace and
-// Throttle are required.
+// Options configure an Engine; all but Now, Log and RefreshGrace are
+// required.
 type Options struct {
 	Store  store.Store
 	Issuer *issue.Issuer
@@ -102,48 +97,26 @@ type Options struct {
 	// RefreshKey, a secret of at least 32 bytes shared by all replicas,
 	// derives refresh-token successors.
 	RefreshKey []byte
-	// Throttle slows down password guessing; nil uses DefaultThrottle.
-	Throttle *Throttle
-	// ClientThrottle slows down client secret guessing (Free per client
-	// and address, AddrFree per address); nil uses DefaultClientThrottle.
-	ClientThrottle *Throttle
-	// PublicURL is the server's public URL: client assertions must be
-	// addressed to the tenant's token endpoint under it.
-	PublicURL string
-	// Secrets keys client_secret_jwt assertions; nil refuses them.
-	Secrets SecretKeys
-	// StaleFor is how long past their cache lifetime the last known
-	// tenants and clients are used while the database is unavailable.
-	StaleFor time.Duration
-	// SecretCheck, when set, is called with the hash (store.SecretSHA256
-	// or store.SecretArgon2id) of every client secret comparison.
-	SecretCheck func(hash string)
+	// Authn authenticates clients and users.
+	Authn *authn.Authenticator
 }
 
 // Engine runs the token endpoint pipeline.
 type Engine struct {
-	st        store.Store
-	issuer    *issue.Issuer
-	audit     *audit.Recorder
-	log       *slog.Logger
-	now       func() time.Time
-	grants    map[string]Grant
-	refresh   *refreshGrant
-	throttle  *Throttle
-	cache     *readCache
-	publicURL string
-	secrets   SecretKeys
-	// secretCheck sees the hash work of each client secret comparison.
-	secretCheck func(hash string)
-	// clientThrottle and hints slow down client secret guessing.
-	clientThrottle *Throttle
-	hints          *hints
+	st      store.Store
+	issuer  *issue.Issuer
+	audit   *audit.Recorder
+	log     *slog.Logger
+	now     func() time.Time
+	grants  map[string]Grant
+	refresh *refreshGrant
+	authn   *authn.Authenticator
 }
 
 // New returns an Engine with the built-in grants registered.
 func New(o Options) (*Engine, error) {
-	if o.Store == nil || o.Issuer == nil || o.Audit == nil || o.Revoke == nil {
-		return nil, errors.New("grant: Store, Issuer, Audit and Revoke are required")
+	if o.Store == nil || o.Issuer == nil || o.Audit == nil || o.Revoke == nil || o.Authn == nil {
+		return nil, errors.New("grant: Store, Issuer, Audit, Revoke and Authn are required")
 	}
 	if len(o.RefreshKey) < 32 {
 		return nil, errors.New("grant: RefreshKey of at least 32 bytes is required")
@@ -151,21 +124,13 @@ func New(o Options) (*Engine, error) {
 	if o.RefreshGrace <= 0 {
 		o.RefreshGrace = DefaultRefreshGrace
 	}
-	if o.Throttle == nil {
-		o.Throttle = DefaultThrottle()
-	}
-	if o.ClientThrottle == nil {
-		o.ClientThrottle = DefaultClientThrottle()
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{st: o.Store, issuer: o.Issuer, audit: o.Audit, log: o.Log, now: o.Now, grants: map[string]Grant{},
-		throttle: o.Throttle, clientThrottle: o.ClientThrottle, hints: newHints(), cache: newReadCache(o.StaleFor), publicURL: o.PublicURL,
-		secrets: o.Secrets, secretCheck: o.SecretCheck}
+	e := &Engine{st: o.Store, issuer: o.Issuer, audit: o.Audit, log: o.Log, now: o.Now, grants: map[string]Grant{}, authn: o.Authn}
 	e.refresh = &refreshGrant{grace: o.RefreshGrace, revoke: o.Revoke, key: o.RefreshKey}
 	e.grants[ClientCredentials] = clientCredentials{}
 	e.grants[Password] = password{}
@@ -191,14 +156,14 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 		}
 		return Response{}, fault.UnsupportedGrantType("grant type %q is not supported", r.GrantType)
 	}
-	t, err := e.tenant(ctx, r.Tenant)
+	t, err := e.authn.Tenant(ctx, r.Tenant)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return Response{}, fault.NotFound("tenant %q not found", r.Tenant)
 		}
 		return Response{}, fault.Unavailable(err)
 	}
-	c, err := e.authenticate(ctx, r)
+	c, err := e.authn.Client(ctx, r.Tenant, &r.Client)
 	if err != nil {
 		return Response{}, err
 	}
@@ -329,15 +294,4 @@ func narrowAudience(requested, granted, client, def []string) (aud, unsure []str
 		unsure = append(unsure, a)
 	}
 	return sorted(requested), unsure
-}
-
-// fail records a failed authentication, counted with the same failures
-// of its window (see audit.Recorder.RecordFailure) so that failing callers
-// cannot grow the audit log with every request, and returns err.
-func (e *Engine) fail(ctx context.Context, tenantID, action, subject, clientID, reason string, err error) error {
-	e.audit.RecordFailure(ctx, store.AuditEvent{
-		Tenant: tenantID, Action: action, Actor: subject, Subject: subject, ClientID: clientID,
-		Detail: map[string]string{"reason": reason},
-	})
-	return err
 }

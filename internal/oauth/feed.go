@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/fault"
-	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/revocation"
 )
@@ -45,17 +45,15 @@ func (ta *TokenAdmin) feed(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ta *TokenAdmin) serveFeed(w http.ResponseWriter, r *http.Request) error {
-	id, secret, ok := r.BasicAuth()
-	if !ok {
+	if _, _, ok := r.BasicAuth(); !ok {
 		return fault.InvalidClient("client authentication (HTTP Basic) is required")
 	}
-	uid, err1 := url.QueryUnescape(id)
-	usec, err2 := url.QueryUnescape(secret)
-	if err1 != nil || err2 != nil {
-		return fault.InvalidClient("malformed client credentials")
+	ca, err := authn.ParseCredentials(r.Header.Get("Authorization"), nil)
+	if err != nil {
+		return err
 	}
 	ten := r.PathValue("tenant")
-	if _, err := ta.Engine.Client(r.Context(), ten, grant.ClientAuth{ID: uid, Secret: usec, Method: "client_secret_basic"}); err != nil {
+	if _, err := ta.Engine.Client(r.Context(), ten, ca); err != nil {
 		return err
 	}
 	q := r.URL.Query()

@@ -1,26 +1,18 @@
 package oauth
 
 import (
-	"encoding/hex"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
-	"time"
 
+	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/mint"
-	"github.com/tokend/tokend/internal/store"
-	"github.com/tokend/tokend/signing"
 	"github.com/tokend/tokend/verify"
 )
-
-// SignatureWindow is how far a signed request's ts may be from now.
-const SignatureWindow = signing.Window
 
 // Generate serves POST /t/{tenant}/tokens/generate (seed 004): a device or
 // user mints a token for itself with a request signed under its signing
@@ -30,20 +22,16 @@ const SignatureWindow = signing.Window
 // expires_in, lifetime, eternal, scope, audience, rotate, bind_referer,
 // cookie (users only), run_as (owners only).
 type Generate struct {
-	Dir     *directory.Service
 	Mint    *mint.Minter
-	Store   store.Store
+	Authn   *authn.Authenticator
 	MaxBody int64
 	Log     *slog.Logger
-	Now     func() time.Time
 }
 
 // Register adds the endpoint to mux.
 func (g *Generate) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /t/{tenant}/tokens/generate", g.serve)
 }
-
-var errSignature = fault.InvalidClient("invalid signature")
 
 func (g *Generate) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
@@ -58,56 +46,23 @@ func (g *Generate) generate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ten := r.PathValue("tenant")
-	kind, id, ok := strings.Cut(form.Get("principal"), ":")
-	if !ok || id == "" {
-		return fault.InvalidRequest("principal must be device:ID, user:ID or client:ID").WithField("principal")
-	}
-	ts, err := strconv.ParseInt(form.Get("ts"), 10, 64)
+	signer, err := g.Authn.Signed(r.Context(), authn.SignedRequest{Tenant: ten, Method: r.Method, Path: r.URL.Path, Form: form})
 	if err != nil {
-		return fault.InvalidRequest("ts must be the unix time in seconds").WithField("ts")
-	}
-	if !signing.InWindow(ts, g.Now()) {
-		return fault.InvalidClient("ts is more than 5 minutes away from the server's time")
-	}
-	signer, err := g.Dir.SigningSecret(r.Context(), ten, kind, id)
-	if err != nil {
-		if fault.CodeOf(err) == fault.CodeNotFound {
-			return errSignature // unknown principal or no secret: the same answer
-		}
 		return err
 	}
-	sig := form.Get("sig")
-	if !signing.Valid(signer.Secret, r.Method, r.URL.Path, form, sig) {
-		return errSignature
-	}
-	// Each signature once, across replicas, for as long as its ts is valid;
-	// keyed on its bytes, so that re-casing the hex is the same signature.
-	raw, _ := hex.DecodeString(sig) // Valid decoded it already
-	if err := g.Store.Nonces().Use(r.Context(), ten+"|"+kind+":"+id+"|"+hex.EncodeToString(raw), time.Unix(ts, 0).Add(SignatureWindow)); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return fault.InvalidClient("signature already used")
-		}
-		return fault.Unavailable(err)
-	}
+	id := signer.ID
 
 	sp, err := specFromForm(form)
 	if err != nil {
 		return err
 	}
-	subjectKind, subject := kind, id
+	subjectKind, subject, err := signer.Subject(form.Get("run_as"))
+	if err != nil {
+		return err
+	}
 	by := directory.Actor{Tenant: ten, Subject: id}
-	if runAs := form.Get("run_as"); runAs != "" {
-		if !signer.Owner {
-			return fault.InvalidRequest("run_as is allowed only for tenant owners").WithField("run_as")
-		}
-		var ok bool
-		subjectKind, subject, ok = strings.Cut(runAs, ":")
-		if !ok || (subjectKind != "device" && subjectKind != "user") {
-			return fault.InvalidRequest("run_as must be device:ID or user:ID").WithField("run_as")
-		}
+	if form.Get("run_as") != "" {
 		by = directory.Actor{Tenant: ten, Subject: "client:" + id, ClientID: id}
-	} else if kind == "client" {
-		return fault.InvalidRequest("a tenant owner cannot generate a token for itself; name a user or device in run_as").WithField("run_as")
 	}
 	if sp.BindReferer {
 		if subjectKind != "user" {

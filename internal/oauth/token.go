@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
@@ -146,43 +147,10 @@ func ParseForm(r *http.Request, limit int64, multi ...string) (url.Values, error
 	return form, nil
 }
 
-// ClientAuth extracts client credentials from HTTP Basic (RFC 6749 §2.3.1,
-// form-urlencoded id and secret) or the body; using both is an error.
+// ClientAuth extracts client credentials from the request's Authorization
+// header and form (see authn.ParseCredentials).
 func ClientAuth(r *http.Request, form url.Values) (grant.ClientAuth, error) {
-	var ca grant.ClientAuth
-	if h := r.Header.Get("Authorization"); h != "" {
-		id, secret, ok := r.BasicAuth()
-		if !ok {
-			return ca, fault.InvalidClient("malformed Authorization header")
-		}
-		uid, err1 := url.QueryUnescape(id)
-		usec, err2 := url.QueryUnescape(secret)
-		if err1 != nil || err2 != nil {
-			return ca, fault.InvalidClient("malformed client credentials")
-		}
-		if form.Has("client_secret") || form.Has("client_assertion") {
-			return ca, fault.InvalidRequest("use one client authentication method, not both")
-		}
-		if form.Has("client_id") && form.Get("client_id") != uid {
-			return ca, fault.InvalidRequest("client_id does not match the authenticated client")
-		}
-		return grant.ClientAuth{ID: uid, Secret: usec, Method: "client_secret_basic"}, nil
-	}
-	if t := form.Get("client_assertion_type"); t != "" || form.Has("client_assertion") {
-		// RFC 7523 §2.2: a JWT authenticates the client.
-		if t != grant.AssertionType {
-			return ca, fault.InvalidClient("client_assertion_type must be %s", grant.AssertionType)
-		}
-		if form.Has("client_secret") || form.Get("client_assertion") == "" {
-			return ca, fault.InvalidRequest("use one client authentication method, not both")
-		}
-		return grant.ClientAuth{ID: form.Get("client_id"), Assertion: form.Get("client_assertion"), Method: "private_key_jwt"}, nil
-	}
-	ca = grant.ClientAuth{ID: form.Get("client_id"), Secret: form.Get("client_secret"), Method: "client_secret_post"}
-	if ca.Secret == "" {
-		ca.Method = "none"
-	}
-	return ca, nil
+	return authn.ParseCredentials(r.Header.Get("Authorization"), form)
 }
 
 func contains(l []string, s string) bool {

@@ -1,4 +1,4 @@
-package grant
+package authn
 
 import (
 	"context"
@@ -50,13 +50,13 @@ func addrKey(ctx context.Context, tenant string) string {
 
 // check refuses an attempt while the account or the address is blocked,
 // before any password hashing is spent on it.
-func (e *Engine) throttleCheck(ctx context.Context, tenant, login string) error {
-	now := e.now()
+func (a *Authenticator) throttleCheck(ctx context.Context, tenant, login string) error {
+	now := a.now()
 	for _, k := range []string{accountKey(tenant, login), addrKey(ctx, tenant)} {
 		if k == "" {
 			continue
 		}
-		_, until, err := e.st.Throttle().Get(ctx, k)
+		_, until, err := a.st.Throttle().Get(ctx, k)
 		if err != nil {
 			return fault.Unavailable(err)
 		}
@@ -69,21 +69,21 @@ func (e *Engine) throttleCheck(ctx context.Context, tenant, login string) error 
 }
 
 // throttleFail counts a failed attempt on the account and the address.
-func (e *Engine) throttleFail(ctx context.Context, tenant, login string) {
-	now := e.now()
-	if _, err := e.st.Throttle().Fail(ctx, accountKey(tenant, login), now, e.throttle.backoff(e.throttle.Free)); err != nil {
-		e.log.WarnContext(ctx, "login throttle not updated", "error", err)
+func (a *Authenticator) throttleFail(ctx context.Context, tenant, login string) {
+	now := a.now()
+	if _, err := a.st.Throttle().Fail(ctx, accountKey(tenant, login), now, a.throttle.backoff(a.throttle.Free)); err != nil {
+		a.log.WarnContext(ctx, "login throttle not updated", "error", err)
 	}
 	if k := addrKey(ctx, tenant); k != "" {
-		if _, err := e.st.Throttle().Fail(ctx, k, now, e.throttle.backoff(e.throttle.AddrFree)); err != nil {
-			e.log.WarnContext(ctx, "login throttle not updated", "error", err)
+		if _, err := a.st.Throttle().Fail(ctx, k, now, a.throttle.backoff(a.throttle.AddrFree)); err != nil {
+			a.log.WarnContext(ctx, "login throttle not updated", "error", err)
 		}
 	}
 }
 
 // throttleReset forgets an account's failures after a successful login.
-func (e *Engine) throttleReset(ctx context.Context, tenant, login string) {
-	if n, _, err := e.st.Throttle().Get(ctx, accountKey(tenant, login)); err == nil && n > 0 {
-		_ = e.st.Throttle().Reset(ctx, accountKey(tenant, login))
+func (a *Authenticator) throttleReset(ctx context.Context, tenant, login string) {
+	if n, _, err := a.st.Throttle().Get(ctx, accountKey(tenant, login)); err == nil && n > 0 {
+		_ = a.st.Throttle().Reset(ctx, accountKey(tenant, login))
 	}
 }

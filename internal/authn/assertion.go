@@ -1,4 +1,4 @@
-package grant
+package authn
 
 import (
 	"context"
@@ -33,48 +33,48 @@ var assertionAlgs = []string{"RS256", "ES256", "EdDSA", "HS256"}
 // endpoint (or issuer), with exp, and a jti used once; signed with a key
 // of the client's JWKS (private_key_jwt) or, with HS256, its signing
 // secret (client_secret_jwt).
-func (e *Engine) authenticateAssertion(ctx context.Context, r *Request) (store.Client, error) {
+func (a *Authenticator) authenticateAssertion(ctx context.Context, tenantID string, ca *Credentials) (store.Client, error) {
 	var peek jwt.RegisteredClaims
-	tok, _, err := jwt.NewParser(jwt.WithStrictDecoding()).ParseUnverified(r.Client.Assertion, &peek)
-	malformed := err != nil || peek.Subject == "" || peek.Issuer != peek.Subject || (r.Client.ID != "" && r.Client.ID != peek.Subject)
+	tok, _, err := jwt.NewParser(jwt.WithStrictDecoding()).ParseUnverified(ca.Assertion, &peek)
+	malformed := err != nil || peek.Subject == "" || peek.Issuer != peek.Subject || (ca.ID != "" && ca.ID != peek.Subject)
 	id := peek.Subject
 	if malformed {
-		id = r.Client.ID
+		id = ca.ID
 	}
-	if err := e.clientGuard(ctx, r.Tenant, id); err != nil {
+	if err := a.clientGuard(ctx, tenantID, id); err != nil {
 		return store.Client{}, err
 	}
 	if malformed {
-		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "malformed client assertion")
+		return store.Client{}, a.clientFail(ctx, tenantID, id, "malformed client assertion")
 	}
 	if err := claims.CheckHeader(tok.Header); err != nil {
-		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client assertion with a critical header")
+		return store.Client{}, a.clientFail(ctx, tenantID, id, "client assertion with a critical header")
 	}
-	c, _, err := e.client(ctx, r.Tenant, id)
+	c, _, err := a.client(ctx, tenantID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "unknown client")
+		return store.Client{}, a.clientFail(ctx, tenantID, id, "unknown client")
 	}
 	if err != nil {
 		return store.Client{}, fault.Unavailable(err)
 	}
 	alg := tok.Method.Alg()
 	if !slices.Contains(assertionAlgs, alg) {
-		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "assertion algorithm "+alg)
+		return store.Client{}, a.clientFail(ctx, tenantID, id, "assertion algorithm "+alg)
 	}
 	var key any
 	if alg == "HS256" {
-		if e.secrets == nil {
+		if a.secrets == nil {
 			return store.Client{}, errClient
 		}
-		k, err := e.secrets.ClientSigningKey(ctx, r.Tenant, id)
+		k, err := a.secrets.ClientSigningKey(ctx, tenantID, id)
 		if err != nil {
-			return store.Client{}, e.clientFail(ctx, r.Tenant, id, "no signing secret for client_secret_jwt")
+			return store.Client{}, a.clientFail(ctx, tenantID, id, "no signing secret for client_secret_jwt")
 		}
-		key, r.Client.Method = k, "client_secret_jwt"
+		key, ca.Method = k, "client_secret_jwt"
 	} else {
 		var set jose.JSONWebKeySet
 		if c.JWKS == "" || jsonUnmarshal(c.JWKS, &set) != nil {
-			return store.Client{}, e.clientFail(ctx, r.Tenant, id, "no registered keys for private_key_jwt")
+			return store.Client{}, a.clientFail(ctx, tenantID, id, "no registered keys for private_key_jwt")
 		}
 		kid, _ := tok.Header["kid"].(string)
 		for _, k := range set.Keys {
@@ -85,33 +85,33 @@ func (e *Engine) authenticateAssertion(ctx context.Context, r *Request) (store.C
 			}
 		}
 		if key == nil {
-			return store.Client{}, e.clientFail(ctx, r.Tenant, id, "unknown assertion key")
+			return store.Client{}, a.clientFail(ctx, tenantID, id, "unknown assertion key")
 		}
-		r.Client.Method = "private_key_jwt"
+		ca.Method = "private_key_jwt"
 	}
 	var cl jwt.RegisteredClaims
 	_, err = jwt.NewParser(jwt.WithValidMethods([]string{alg}), jwt.WithExpirationRequired(), jwt.WithIssuer(id),
-		jwt.WithSubject(id), jwt.WithLeeway(30*time.Second), jwt.WithStrictDecoding()).ParseWithClaims(r.Client.Assertion, &cl, func(*jwt.Token) (any, error) { return key, nil })
+		jwt.WithSubject(id), jwt.WithLeeway(30*time.Second), jwt.WithStrictDecoding()).ParseWithClaims(ca.Assertion, &cl, func(*jwt.Token) (any, error) { return key, nil })
 	if err != nil {
-		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client assertion: "+err.Error())
+		return store.Client{}, a.clientFail(ctx, tenantID, id, "client assertion: "+err.Error())
 	}
-	iss := tenant.Issuer(e.publicURL, r.Tenant)
+	iss := tenant.Issuer(a.publicURL, tenantID)
 	if !slices.Contains(cl.Audience, iss+"/oauth2/token") && !slices.Contains(cl.Audience, iss) {
-		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client assertion for another audience")
+		return store.Client{}, a.clientFail(ctx, tenantID, id, "client assertion for another audience")
 	}
 	if cl.ID == "" || cl.ExpiresAt.Sub(time.Now()) > time.Hour {
-		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client assertion without jti or living over an hour")
+		return store.Client{}, a.clientFail(ctx, tenantID, id, "client assertion without jti or living over an hour")
 	}
-	if err := e.st.Nonces().Use(ctx, "assert|"+r.Tenant+"|"+id+"|"+cl.ID, cl.ExpiresAt.Add(time.Minute)); err != nil {
+	if err := a.st.Nonces().Use(ctx, "assert|"+tenantID+"|"+id+"|"+cl.ID, cl.ExpiresAt.Add(time.Minute)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client assertion replayed")
+			return store.Client{}, a.clientFail(ctx, tenantID, id, "client assertion replayed")
 		}
 		return store.Client{}, fault.Unavailable(err)
 	}
 	if c.Disabled {
-		return store.Client{}, e.clientFail(ctx, r.Tenant, id, "client disabled")
+		return store.Client{}, a.clientFail(ctx, tenantID, id, "client disabled")
 	}
-	r.Client.ID = id
-	e.clientThrottleReset(ctx, r.Tenant, id)
+	ca.ID = id
+	a.clientThrottleReset(ctx, tenantID, id)
 	return c, nil
 }

@@ -1,4 +1,4 @@
-package grant
+package authn
 
 import (
 	"strconv"

@@ -1,4 +1,4 @@
-package grant
+package authn
 
 import (
 	"context"
@@ -61,21 +61,21 @@ func clientKeys(ctx context.Context, tenant, id string) []string {
 // through once on this one: that attempt's failure is counted in the
 // shared row, whose answer then blocks the key here too. With R replicas a
 // blocked key gets at most R-1 extra attempts, each counted.
-func (e *Engine) clientThrottleCheck(ctx context.Context, tenant, id string) error {
-	now := e.now()
+func (a *Authenticator) clientThrottleCheck(ctx context.Context, tenant, id string) error {
+	now := a.now()
 	for _, k := range clientKeys(ctx, tenant, id) {
-		until, seen := e.hints.get(k, now)
+		until, seen := a.hints.get(k, now)
 		if !seen {
 			continue
 		}
 		if !until.After(now) {
 			// While the database cannot be read, the last known state
 			// (this replica's own count) decides, as for cached clients.
-			if err := e.shared(ctx, func(ctx context.Context) (err error) {
-				_, until, err = e.st.Throttle().Get(ctx, k)
+			if err := a.shared(ctx, func(ctx context.Context) (err error) {
+				_, until, err = a.st.Throttle().Get(ctx, k)
 				return err
 			}); err == nil {
-				e.hints.learn(k, until, now)
+				a.hints.learn(k, until, now)
 			}
 		}
 		if until.After(now) {
@@ -90,10 +90,10 @@ func (e *Engine) clientThrottleCheck(ctx context.Context, tenant, id string) err
 // the probe of a stale cache entry (staleProbe) and skipped while the
 // database is known to be down, so that an outage costs a throttled key
 // no wait.
-func (e *Engine) shared(ctx context.Context, f func(context.Context) error) error {
-	e.cache.mu.Lock()
-	down := time.Now().Before(e.cache.downUntil)
-	e.cache.mu.Unlock()
+func (a *Authenticator) shared(ctx context.Context, f func(context.Context) error) error {
+	a.cache.mu.Lock()
+	down := time.Now().Before(a.cache.downUntil)
+	a.cache.mu.Unlock()
 	if down {
 		return store.ErrUnavailable
 	}
@@ -101,34 +101,34 @@ func (e *Engine) shared(ctx context.Context, f func(context.Context) error) erro
 	defer cancel()
 	err := f(pctx)
 	if errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil {
-		e.cache.mu.Lock()
-		e.cache.downUntil = time.Now().Add(staleRetry)
-		e.cache.mu.Unlock()
+		a.cache.mu.Lock()
+		a.cache.downUntil = time.Now().Add(staleRetry)
+		a.cache.mu.Unlock()
 	}
 	return err
 }
 
 // clientThrottleFail counts a failed client authentication.
-func (e *Engine) clientThrottleFail(ctx context.Context, tenant, id string) {
-	now := e.now()
+func (a *Authenticator) clientThrottleFail(ctx context.Context, tenant, id string) {
+	now := a.now()
 	for i, k := range clientKeys(ctx, tenant, id) {
-		free := e.clientThrottle.Free
+		free := a.clientThrottle.Free
 		if i == 1 {
-			free = e.clientThrottle.AddrFree
+			free = a.clientThrottle.AddrFree
 		}
-		backoff := e.clientThrottle.backoff(free)
+		backoff := a.clientThrottle.backoff(free)
 		var n int
-		err := e.shared(ctx, func(ctx context.Context) (err error) {
-			n, err = e.st.Throttle().Fail(ctx, k, now, backoff)
+		err := a.shared(ctx, func(ctx context.Context) (err error) {
+			n, err = a.st.Throttle().Fail(ctx, k, now, backoff)
 			return err
 		})
 		if err != nil {
 			// Not shared: count it here, so that an outage does not lift
 			// the throttle on this replica.
-			e.log.WarnContext(ctx, "client throttle not updated", "error", err)
-			n = e.hints.fails(k, now) + 1
+			a.log.WarnContext(ctx, "client throttle not updated", "error", err)
+			n = a.hints.fails(k, now) + 1
 		}
-		e.hints.put(k, n, now.Add(backoff(n)), now)
+		a.hints.put(k, n, now.Add(backoff(n)), now)
 	}
 }
 
@@ -136,13 +136,13 @@ func (e *Engine) clientThrottleFail(ctx context.Context, tenant, id string) {
 // after it authenticated (the address's count stays: one good client must
 // not clear an address guessing at others). It costs nothing unless this
 // replica saw the key fail.
-func (e *Engine) clientThrottleReset(ctx context.Context, tenant, id string) {
+func (a *Authenticator) clientThrottleReset(ctx context.Context, tenant, id string) {
 	keys := clientKeys(ctx, tenant, id)
-	if len(keys) == 0 || !e.hints.forget(keys[0], e.now()) {
+	if len(keys) == 0 || !a.hints.forget(keys[0], a.now()) {
 		return
 	}
-	if err := e.st.Throttle().Reset(ctx, keys[0]); err != nil {
-		e.log.WarnContext(ctx, "client throttle not reset", "error", err)
+	if err := a.st.Throttle().Reset(ctx, keys[0]); err != nil {
+		a.log.WarnContext(ctx, "client throttle not reset", "error", err)
 	}
 }
 

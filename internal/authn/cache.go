@@ -1,4 +1,4 @@
-package grant
+package authn
 
 import (
 	"context"
@@ -98,45 +98,45 @@ func lookup[K comparable, T any](ctx context.Context, c *readCache, m map[K]cach
 	return v, time.Time{}, err
 }
 
-// tenant returns a tenant, from the cache when fresh.
-func (e *Engine) tenant(ctx context.Context, id string) (store.Tenant, error) {
-	t, _, err := lookup(ctx, e.cache, e.cache.tenants, id, false, func(ctx context.Context) (store.Tenant, error) {
-		return e.st.Tenants().Get(ctx, id)
+// Tenant returns a tenant, from the cache when fresh.
+func (a *Authenticator) Tenant(ctx context.Context, id string) (store.Tenant, error) {
+	t, _, err := lookup(ctx, a.cache, a.cache.tenants, id, false, func(ctx context.Context) (store.Tenant, error) {
+		return a.st.Tenants().Get(ctx, id)
 	})
 	return t, err
 }
 
 // client returns a client, from the cache when fresh; cachedAt is zero
 // when it was read from the store.
-func (e *Engine) client(ctx context.Context, tenant, id string) (store.Client, time.Time, error) {
-	return e.lookupClient(ctx, tenant, id, false)
+func (a *Authenticator) client(ctx context.Context, tenant, id string) (store.Client, time.Time, error) {
+	return a.lookupClient(ctx, tenant, id, false)
 }
 
 // clientFresh reads a client from the store and caches it (the last known
 // record while the database is unavailable).
-func (e *Engine) clientFresh(ctx context.Context, tenant, id string) (store.Client, time.Time, error) {
-	return e.lookupClient(ctx, tenant, id, true)
+func (a *Authenticator) clientFresh(ctx context.Context, tenant, id string) (store.Client, time.Time, error) {
+	return a.lookupClient(ctx, tenant, id, true)
 }
 
-func (e *Engine) lookupClient(ctx context.Context, tenant, id string, reread bool) (store.Client, time.Time, error) {
-	return lookup(ctx, e.cache, e.cache.clients, [2]string{tenant, id}, reread, func(ctx context.Context) (store.Client, error) {
-		return e.st.Clients().Get(ctx, tenant, id)
+func (a *Authenticator) lookupClient(ctx context.Context, tenant, id string, reread bool) (store.Client, time.Time, error) {
+	return lookup(ctx, a.cache, a.cache.clients, [2]string{tenant, id}, reread, func(ctx context.Context) (store.Client, error) {
+		return a.st.Clients().Get(ctx, tenant, id)
 	})
 }
 
 // Invalidate drops cached records a change-log entry names.
-func (e *Engine) Invalidate(ch store.Change) {
-	e.cache.mu.Lock()
-	defer e.cache.mu.Unlock()
+func (a *Authenticator) Invalidate(ch store.Change) {
+	a.cache.mu.Lock()
+	defer a.cache.mu.Unlock()
 	switch ch.Entity {
 	case store.EntityTenant:
-		delete(e.cache.tenants, ch.Tenant)
-		for k := range e.cache.clients {
+		delete(a.cache.tenants, ch.Tenant)
+		for k := range a.cache.clients {
 			if k[0] == ch.Tenant {
-				delete(e.cache.clients, k)
+				delete(a.cache.clients, k)
 			}
 		}
 	case store.EntityClient:
-		delete(e.cache.clients, [2]string{ch.Tenant, ch.Key})
+		delete(a.cache.clients, [2]string{ch.Tenant, ch.Key})
 	}
 }

@@ -1,0 +1,69 @@
+package authn
+
+import (
+	"context"
+	"errors"
+
+	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/principal"
+	"github.com/tokend/tokend/internal/store"
+)
+
+// errLogin is the one answer to every failed login, whether or not the
+// account exists.
+var errLogin = fault.InvalidGrant("invalid username or password")
+
+// Login checks a user's login and password in tenant, throttled per
+// account and address, with the same work and the same answer whether or
+// not the account exists; clientID (empty for none) is the client that
+// asked, as failure events record it. It returns the user.
+func (a *Authenticator) Login(ctx context.Context, tenant, clientID, username, password string) (store.User, error) {
+	if username == "" || password == "" {
+		return store.User{}, fault.InvalidRequest("username and password are required")
+	}
+	login, err := principal.NormalizeLogin(username)
+	if err != nil {
+		principal.CheckDummy(ctx, password)
+		return store.User{}, a.fail(ctx, tenant, "auth.user", "login:"+digest(username), clientID, "malformed login", errLogin)
+	}
+	if err := a.throttleCheck(ctx, tenant, login); err != nil {
+		return store.User{}, a.fail(ctx, tenant, "auth.user", "login:"+login, clientID, audit.Throttled, err)
+	}
+	u, err := a.checkLogin(ctx, tenant, clientID, login, password)
+	if err != nil {
+		if fault.CodeOf(err) == errLogin.Code {
+			a.throttleFail(ctx, tenant, login)
+		}
+		return store.User{}, err
+	}
+	a.throttleReset(ctx, tenant, login)
+	return u, nil
+}
+
+// checkLogin verifies the login's password.
+func (a *Authenticator) checkLogin(ctx context.Context, tenant, clientID, login, password string) (store.User, error) {
+	u, err := a.st.Users().GetByLogin(ctx, tenant, login)
+	if errors.Is(err, store.ErrNotFound) {
+		principal.CheckDummy(ctx, password)
+		return store.User{}, a.fail(ctx, tenant, "auth.user", "login:"+login, clientID, "unknown login", errLogin)
+	}
+	if err != nil {
+		return store.User{}, fault.Unavailable(err)
+	}
+	if u.PasswordHash == "" {
+		principal.CheckDummy(ctx, password)
+		return store.User{}, a.fail(ctx, tenant, "auth.user", "user:"+u.ID, clientID, "no password set", errLogin)
+	}
+	ok, err := principal.VerifyPassword(ctx, u.PasswordHash, password)
+	if err != nil && ctx.Err() != nil {
+		return store.User{}, fault.Unavailable(ctx.Err())
+	}
+	if !ok {
+		return store.User{}, a.fail(ctx, tenant, "auth.user", "user:"+u.ID, clientID, "wrong password", errLogin)
+	}
+	if u.Disabled {
+		return store.User{}, a.fail(ctx, tenant, "auth.user", "user:"+u.ID, clientID, "user disabled", errLogin)
+	}
+	return u, nil
+}
