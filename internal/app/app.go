@@ -25,6 +25,7 @@ import (
 	"github.com/tokend/tokend/internal/changes"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
+	"github.com/tokend/tokend/internal/gateway"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/introspect"
@@ -38,6 +39,7 @@ import (
 	"github.com/tokend/tokend/internal/store/postgres"
 	"github.com/tokend/tokend/internal/store/sqlite"
 	"github.com/tokend/tokend/internal/tenant"
+	"github.com/tokend/tokend/internal/tokenapi"
 )
 
 // App is a composed tokend server.
@@ -185,14 +187,14 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	admin.New(a.dir, minter, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
 	(&oauth.TokenEndpoint{Engine: a.engine, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	a.stopping = make(chan struct{})
-	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, MaxBody: cfg.MaxBodyBytes, Log: log,
-		Stopping: a.stopping}).Register(mux)
-	(&oauth.Check{Verifier: a.verifier, Store: st, Log: log}).Register(mux)
-	(&oauth.Mint{Verifier: a.verifier, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&oauth.Customers{Mint: minter, Verifier: a.verifier,
+	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	(&gateway.Feed{Engine: a.engine, Revoke: a.revoke, Log: log, Stopping: a.stopping}).Register(mux)
+	(&gateway.Check{Verifier: a.verifier, Store: st, Log: log}).Register(mux)
+	(&tokenapi.Mint{Verifier: a.verifier, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	(&tokenapi.Customers{Mint: minter, Verifier: a.verifier,
 		PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&oauth.Generate{Mint: minter, Authn: a.authn, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&oauth.Renew{Verifier: a.verifier, Mint: minter, Log: log}).Register(mux)
+	(&tokenapi.Generate{Mint: minter, Authn: a.authn, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
+	(&tokenapi.Renew{Verifier: a.verifier, Mint: minter, Log: log}).Register(mux)
 	(&oauth.Discovery{
 		PublicURL: cfg.PublicURL, Tenants: st.Tenants(), Keys: a.keys, Log: log,
 		GrantTypes: a.engine.GrantTypes(),
@@ -211,14 +213,14 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 }
 
 // requestTimeout is a request's deadline: Config.RequestTimeout, but for
-// the revocation feed, whose long polls wait up to oauth.MaxFeedWait on
+// the revocation feed, whose long polls wait up to gateway.MaxFeedWait on
 // top, and whose event streams bound each of their steps themselves.
 func (a *App) requestTimeout(r *http.Request) time.Duration {
 	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/t/") && strings.HasSuffix(r.URL.Path, "/revocations") {
 		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 			return 0
 		}
-		return a.cfg.RequestTimeout + oauth.MaxFeedWait
+		return a.cfg.RequestTimeout + gateway.MaxFeedWait
 	}
 	return a.cfg.RequestTimeout
 }

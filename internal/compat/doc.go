@@ -28,7 +28,8 @@
 //   - internal/compat itself, for helpers the surfaces share.
 //
 // Never internal/store, internal/issue, internal/directory, a storage
-// backend, or another surface (internal/oauth, internal/admin, another
+// backend, or another surface (internal/oauth, internal/gateway,
+// internal/tokenapi, internal/admin, another
 // package under internal/compat). internal/archtest enforces this list.
 //
 // Each package has a doc.go naming its seed, the legacy product, its

@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/tokend/tokend/internal/fault"
@@ -103,4 +105,30 @@ func jsonKind(k string) string {
 	default:
 		return "a number"
 	}
+}
+
+// ParseForm parses an application/x-www-form-urlencoded body of at most
+// limit bytes, rejecting repeated parameters other than multi.
+func ParseForm(r *http.Request, limit int64, multi ...string) (url.Values, error) {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, _ := strings.Cut(ct, ";"); strings.TrimSpace(strings.ToLower(mt)) != "application/x-www-form-urlencoded" {
+		return nil, fault.InvalidRequest("the request body must be application/x-www-form-urlencoded")
+	}
+	body, err := ReadBody(r, limit)
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, fault.InvalidRequest("malformed form body")
+	}
+	if len(r.URL.RawQuery) > 0 {
+		return nil, fault.InvalidRequest("parameters must be sent in the request body, not the URL")
+	}
+	for k, v := range form {
+		if len(v) > 1 && !slices.Contains(multi, k) {
+			return nil, fault.InvalidRequest("parameter %q is repeated", k)
+		}
+	}
+	return form, nil
 }

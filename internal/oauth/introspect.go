@@ -25,20 +25,17 @@ type TokenAdmin struct {
 	Revoke   *revoke.Service
 	MaxBody  int64
 	Log      *slog.Logger
-	// Stopping is closed when the server shuts down: event streams end.
-	Stopping <-chan struct{}
 }
 
-// Register adds both endpoints to mux.
+// Register adds introspection and revocation to mux.
 func (ta *TokenAdmin) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /t/{tenant}/oauth2/introspect", ta.introspect)
 	mux.HandleFunc("POST /t/{tenant}/oauth2/revoke", ta.revoke)
-	mux.HandleFunc("GET /t/{tenant}/revocations", ta.feed)
 }
 
 // client parses the form and authenticates the calling client.
 func (ta *TokenAdmin) client(r *http.Request) (store.Client, string, error) {
-	form, err := ParseForm(r, ta.MaxBody)
+	form, err := httpx.ParseForm(r, ta.MaxBody)
 	if err != nil {
 		return store.Client{}, "", err
 	}

@@ -69,7 +69,7 @@ func (te *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 // authentication method (§2.3). A request with token_kind also returns
 // the kind and its parameters, read once the client is known.
 func (te *TokenEndpoint) parse(r *http.Request) (*grant.Request, *kindRequest, error) {
-	form, err := ParseForm(r, te.MaxBody, "audience", "resource", "channel_ids", "allowed_cors_origins")
+	form, err := httpx.ParseForm(r, te.MaxBody, "audience", "resource", "channel_ids", "allowed_cors_origins")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -121,43 +121,8 @@ func checkResource(v string) error {
 	return nil
 }
 
-// ParseForm parses an application/x-www-form-urlencoded body of at most
-// limit bytes, rejecting repeated parameters other than multi.
-func ParseForm(r *http.Request, limit int64, multi ...string) (url.Values, error) {
-	ct := r.Header.Get("Content-Type")
-	if mt, _, _ := strings.Cut(ct, ";"); strings.TrimSpace(strings.ToLower(mt)) != "application/x-www-form-urlencoded" {
-		return nil, fault.InvalidRequest("the request body must be application/x-www-form-urlencoded")
-	}
-	body, err := httpx.ReadBody(r, limit)
-	if err != nil {
-		return nil, err
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, fault.InvalidRequest("malformed form body")
-	}
-	if len(r.URL.RawQuery) > 0 {
-		return nil, fault.InvalidRequest("parameters must be sent in the request body, not the URL")
-	}
-	for k, v := range form {
-		if len(v) > 1 && !contains(multi, k) {
-			return nil, fault.InvalidRequest("parameter %q is repeated", k)
-		}
-	}
-	return form, nil
-}
-
 // ClientAuth extracts client credentials from the request's Authorization
 // header and form (see authn.ParseCredentials).
 func ClientAuth(r *http.Request, form url.Values) (grant.ClientAuth, error) {
 	return authn.ParseCredentials(r.Header.Get("Authorization"), form)
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

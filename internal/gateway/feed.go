@@ -1,10 +1,11 @@
-package oauth
+package gateway
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
+	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/revocation"
 )
 
@@ -34,17 +37,31 @@ type feedPage struct {
 // wait, an empty answer is held until an entry arrives or wait passes, so
 // a verifier follows revocations as they happen without polling hard. The
 // caller authenticates as a confidential client of the tenant (HTTP Basic).
-func (ta *TokenAdmin) feed(w http.ResponseWriter, r *http.Request) {
+// Feed serves the revocation feed of every tenant.
+type Feed struct {
+	Engine *grant.Engine
+	Revoke *revoke.Service
+	Log    *slog.Logger
+	// Stopping is closed when the server shuts down: event streams end.
+	Stopping <-chan struct{}
+}
+
+// Register adds the feed to mux.
+func (fd *Feed) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /t/{tenant}/revocations", fd.feed)
+}
+
+func (fd *Feed) feed(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if err := ta.serveFeed(w, r); err != nil {
+	if err := fd.serveFeed(w, r); err != nil {
 		if r.Context().Err() != nil {
 			return // the follower went away during a long poll
 		}
-		httpx.WriteError(w, r, ta.Log, err)
+		httpx.WriteError(w, r, fd.Log, err)
 	}
 }
 
-func (ta *TokenAdmin) serveFeed(w http.ResponseWriter, r *http.Request) error {
+func (fd *Feed) serveFeed(w http.ResponseWriter, r *http.Request) error {
 	if _, _, ok := r.BasicAuth(); !ok {
 		return fault.InvalidClient("client authentication (HTTP Basic) is required")
 	}
@@ -53,7 +70,7 @@ func (ta *TokenAdmin) serveFeed(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ten := r.PathValue("tenant")
-	if _, err := ta.Engine.Client(r.Context(), ten, ca); err != nil {
+	if _, err := fd.Engine.Client(r.Context(), ten, ca); err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -75,13 +92,13 @@ func (ta *TokenAdmin) serveFeed(w http.ResponseWriter, r *http.Request) error {
 				return fault.InvalidRequest("Last-Event-ID must be a revocation seq")
 			}
 		}
-		return ta.stream(w, r, ten, after)
+		return fd.stream(w, r, ten, after)
 	}
 	if dl, ok := r.Context().Deadline(); ok {
 		// A long poll's deadline may pass the server's write timeout.
 		_ = http.NewResponseController(w).SetWriteDeadline(dl.Add(writeMargin))
 	}
-	items, err := ta.Revoke.Feed(r.Context(), ten, after, int(limit), time.Duration(wait)*time.Second)
+	items, err := fd.Revoke.Feed(r.Context(), ten, after, int(limit), time.Duration(wait)*time.Second)
 	if err != nil {
 		return err
 	}
@@ -121,7 +138,7 @@ const streamStep = MaxFeedWait + 10*time.Second
 // entry, its id the seq (so EventSource resumes with Last-Event-ID), and a
 // comment every MaxFeedWait to keep idle connections open. It ends after
 // MaxStream, when the client leaves, or when the server shuts down.
-func (ta *TokenAdmin) stream(w http.ResponseWriter, r *http.Request, ten string, after int64) error {
+func (fd *Feed) stream(w http.ResponseWriter, r *http.Request, ten string, after int64) error {
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -131,7 +148,7 @@ func (ta *TokenAdmin) stream(w http.ResponseWriter, r *http.Request, ten string,
 	defer cancel()
 	go func() {
 		select {
-		case <-ta.Stopping:
+		case <-fd.Stopping:
 			cancel()
 		case <-ctx.Done():
 		}
@@ -140,7 +157,7 @@ func (ta *TokenAdmin) stream(w http.ResponseWriter, r *http.Request, ten string,
 	for time.Now().Before(end) {
 		_ = rc.SetWriteDeadline(time.Now().Add(streamStep))
 		sctx, stop := context.WithTimeout(ctx, streamStep)
-		items, err := ta.Revoke.Feed(sctx, ten, after, 1000, MaxFeedWait)
+		items, err := fd.Revoke.Feed(sctx, ten, after, 1000, MaxFeedWait)
 		stop()
 		if err != nil {
 			return nil // headers are sent; the client reconnects

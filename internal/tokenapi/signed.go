@@ -1,4 +1,4 @@
-package oauth
+package tokenapi
 
 import (
 	"log/slog"
@@ -41,7 +41,7 @@ func (g *Generate) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Generate) generate(w http.ResponseWriter, r *http.Request) error {
-	form, err := ParseForm(r, g.MaxBody)
+	form, err := httpx.ParseForm(r, g.MaxBody)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (g *Generate) generate(w http.ResponseWriter, r *http.Request) error {
 		return fault.Invalid("cookie", "cookie: only user tokens are delivered as cookies")
 	}
 	if sp.Cookie {
-		sp.CookieRoom = httpx.CookieRoom(SessionCookie)
+		sp.CookieRoom = httpx.CookieRoom(httpx.SessionCookie)
 	}
 	mintFor := g.Mint.Device
 	if subjectKind == "user" {
@@ -93,7 +93,7 @@ func (g *Generate) generate(w http.ResponseWriter, r *http.Request) error {
 		out["lifetime_end"] = res.LifetimeEnd.Unix()
 	}
 	if sp.Cookie {
-		http.SetCookie(w, httpx.TokenCookie(SessionCookie, res.Value, res.ExpiresAt))
+		http.SetCookie(w, httpx.TokenCookie(httpx.SessionCookie, res.Value, res.ExpiresAt))
 	} else {
 		out["access_token"] = res.Value
 	}

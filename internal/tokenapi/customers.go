@@ -1,4 +1,4 @@
-package oauth
+package tokenapi
 
 import (
 	"log/slog"
@@ -63,7 +63,7 @@ func (cs *Customers) login(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		room := 0
 		if browser {
-			room = httpx.CookieRoom(SessionCookie)
+			room = httpx.CookieRoom(httpx.SessionCookie)
 		}
 		res, err = cs.Mint.CustomerLogin(r.Context(), ten, body.Email, body.Password, room)
 	}
@@ -73,7 +73,7 @@ func (cs *Customers) login(w http.ResponseWriter, r *http.Request) {
 	}
 	out := map[string]any{"kind": claims.KindCustomer, "customer_id": res.Subject, "expires_in": res.ExpiresIn()}
 	if browser {
-		http.SetCookie(w, httpx.TokenCookie(SessionCookie, res.Value, res.ExpiresAt))
+		http.SetCookie(w, httpx.TokenCookie(httpx.SessionCookie, res.Value, res.ExpiresAt))
 	} else {
 		out["token"] = res.Value
 	}
@@ -137,7 +137,7 @@ func (cs *Customers) logout(w http.ResponseWriter, r *http.Request) {
 	raw, ok := verify.BearerToken(r)
 	var err error
 	if !ok {
-		if ck, cerr := r.Cookie(SessionCookie); cerr == nil && ck.Value != "" {
+		if ck, cerr := r.Cookie(httpx.SessionCookie); cerr == nil && ck.Value != "" {
 			raw, ok = ck.Value, true
 			err = cs.cookieRequestAllowed(r)
 		}
@@ -156,6 +156,6 @@ func (cs *Customers) logout(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, cs.Log, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: httpx.SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	w.WriteHeader(http.StatusNoContent)
 }

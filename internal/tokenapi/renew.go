@@ -1,4 +1,4 @@
-package oauth
+package tokenapi
 
 import (
 	"log/slog"
