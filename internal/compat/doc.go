@@ -29,8 +29,8 @@
 //
 // Never internal/store, internal/issue, internal/directory, a storage
 // backend, or another surface (internal/oauth, internal/gateway,
-// internal/tokenapi, internal/admin, another
-// package under internal/compat). internal/archtest enforces this list.
+// internal/tokenapi, internal/admin, another package under
+// internal/compat). internal/archtest enforces this list.
 //
 // Each package has a doc.go naming its seed, the legacy product, its
 // routes and every deliberate difference with the reason and the public
