@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokend/tokend/internal/fault"
@@ -63,6 +64,9 @@ func clientKeys(ctx context.Context, tenant, id string) []string {
 // blocked key gets at most R-1 extra attempts, each counted.
 func (a *Authenticator) clientThrottleCheck(ctx context.Context, tenant, id string) error {
 	now := a.now()
+	if a.hints.quiet(now) {
+		return nil
+	}
 	for _, k := range clientKeys(ctx, tenant, id) {
 		until, seen := a.hints.get(k, now)
 		if !seen {
@@ -137,6 +141,9 @@ func (a *Authenticator) clientThrottleFail(ctx context.Context, tenant, id strin
 // not clear an address guessing at others). It costs nothing unless this
 // replica saw the key fail.
 func (a *Authenticator) clientThrottleReset(ctx context.Context, tenant, id string) {
+	if a.hints.quiet(a.now()) {
+		return
+	}
 	keys := clientKeys(ctx, tenant, id)
 	if len(keys) == 0 || !a.hints.forget(keys[0], a.now()) {
 		return
@@ -162,7 +169,15 @@ type hints struct {
 	mu       sync.Mutex
 	m        map[string]hint
 	overflow time.Time
+	// busyUntil (unix nanoseconds) is the latest expiry of any hint put,
+	// overflow included: past it no hint can be live, and the successful
+	// authentications of a replica that saw no failure lately take no lock
+	// and build no key.
+	busyUntil atomic.Int64
 }
+
+// quiet reports that no hint can be live at now.
+func (h *hints) quiet(now time.Time) bool { return now.UnixNano() > h.busyUntil.Load() }
 
 type hint struct {
 	until, expires time.Time
@@ -211,6 +226,9 @@ func (h *hints) put(k string, n int, until, now time.Time) {
 	expires := now.Add(hintTTL)
 	if until.After(now) {
 		expires = until.Add(hintTTL)
+	}
+	if e := expires.UnixNano(); e > h.busyUntil.Load() {
+		h.busyUntil.Store(e) // under mu: stores are ordered
 	}
 	if _, ok := h.m[k]; !ok && len(h.m) >= maxHints {
 		for key, x := range h.m {
