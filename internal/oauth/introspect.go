@@ -80,31 +80,47 @@ func (ta *TokenAdmin) introspect(w http.ResponseWriter, r *http.Request) {
 }
 
 // introspection renders an active token (RFC 7662 §2.2).
-func introspection(id *introspect.Identity) map[string]any {
+// introspected is an active token's RFC 7662 answer. Its fields stand in
+// the order of their names, as a map's would be written.
+type introspected struct {
+	Act       *claims.Actor `json:"act,omitempty"`
+	Active    bool          `json:"active"`
+	Aud       any           `json:"aud,omitempty"` // a string, or several
+	ClientID  string        `json:"client_id,omitempty"`
+	Exp       int64         `json:"exp,omitempty"`
+	Groups    []string      `json:"groups,omitempty"`
+	Iat       int64         `json:"iat"`
+	Iss       string        `json:"iss"`
+	JTI       string        `json:"jti"`
+	Kind      string        `json:"kind"`
+	Roles     []string      `json:"roles,omitempty"`
+	Scope     string        `json:"scope,omitempty"`
+	SID       string        `json:"sid,omitempty"`
+	Sub       string        `json:"sub"`
+	SubType   string        `json:"sub_type,omitempty"`
+	TokenType string        `json:"token_type"`
+	Username  string        `json:"username,omitempty"`
+}
+
+func introspection(id *introspect.Identity) introspected {
 	c := id.Claims
-	m := map[string]any{
-		"active": true, "iss": c.Issuer, "sub": c.Subject, "jti": c.ID, "iat": c.IssuedAt,
-		"token_type": "Bearer", "kind": c.Kind,
+	m := introspected{
+		Act: c.Act, Active: true, ClientID: c.ClientID, Exp: c.ExpiresAt, Groups: c.Groups, Iat: c.IssuedAt,
+		Iss: c.Issuer, JTI: c.ID, Kind: c.Kind, Roles: c.Roles, Scope: c.Scope, SID: c.SessionID, Sub: c.Subject,
+		SubType: c.SubjectType, TokenType: "Bearer",
+	}
+	switch len(c.Audience) {
+	case 0:
+	case 1:
+		m.Aud = c.Audience[0]
+	default:
+		m.Aud = []string(c.Audience)
 	}
 	if c.Kind == claims.KindRefresh {
-		m["token_type"] = "refresh_token"
+		m.TokenType = "refresh_token"
 	}
-	set := func(k string, v any, ok bool) {
-		if ok {
-			m[k] = v
-		}
-	}
-	set("exp", c.ExpiresAt, c.ExpiresAt != 0)
-	set("scope", c.Scope, c.Scope != "")
-	set("client_id", c.ClientID, c.ClientID != "")
-	set("aud", c.Audience, len(c.Audience) > 0)
-	set("sub_type", c.SubjectType, c.SubjectType != "")
-	set("sid", c.SessionID, c.SessionID != "")
-	set("roles", c.Roles, len(c.Roles) > 0)
-	set("groups", c.Groups, len(c.Groups) > 0)
-	set("act", c.Act, c.Act != nil)
 	if c.SubjectType == "user" {
-		m["username"] = c.Subject
+		m.Username = c.Subject
 	}
 	return m
 }
