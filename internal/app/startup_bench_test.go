@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -183,6 +184,44 @@ func BenchmarkIssueParallel(b *testing.B) {
 			h.ServeHTTP(w, req)
 			if w.Code != 200 {
 				b.Errorf("token: %d %s", w.Code, w.Body)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkIntrospectParallel measures RFC 7662 introspection of one valid
+// access token by its own client, from many goroutines at once.
+func BenchmarkIntrospectParallel(b *testing.B) {
+	ctx := context.Background()
+	cfg, secret := seedTenants(b, 1)
+	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	h := a.Handler()
+	req := httptest.NewRequest("POST", "/t/t0/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("svc", secret)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	var tr struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.Unmarshal(w.Body.Bytes(), &tr)
+	form := url.Values{"token": {tr.AccessToken}}.Encode()
+	b.ResetTimer()
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", "/t/t0/oauth2/introspect", strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("svc", secret)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != 200 || !strings.Contains(w.Body.String(), `"active":true`) {
+				b.Errorf("introspect: %d %s", w.Code, w.Body)
 				return
 			}
 		}
