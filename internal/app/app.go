@@ -185,24 +185,27 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	admin.New(a.dir, minter, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
-	(&oauth.TokenEndpoint{Engine: a.engine, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
 	a.stopping = make(chan struct{})
-	(&oauth.TokenAdmin{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&gateway.Feed{Engine: a.engine, Revoke: a.revoke, Log: log, Stopping: a.stopping}).Register(mux)
-	(&gateway.Check{Verifier: a.verifier, Store: st, Log: log}).Register(mux)
-	(&tokenapi.Mint{Verifier: a.verifier, Mint: minter, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&tokenapi.Customers{Mint: minter, Verifier: a.verifier,
-		PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&tokenapi.Generate{Mint: minter, Authn: a.authn, MaxBody: cfg.MaxBodyBytes, Log: log}).Register(mux)
-	(&tokenapi.Renew{Verifier: a.verifier, Mint: minter, Log: log}).Register(mux)
-	(&oauth.Discovery{
-		PublicURL: cfg.PublicURL, Tenants: st.Tenants(), Keys: a.keys, Log: log,
-		GrantTypes: a.engine.GrantTypes(),
-		Endpoints: map[string]string{
-			"introspection_endpoint": "/oauth2/introspect",
-			"revocation_endpoint":    "/oauth2/revoke",
-		},
-	}).Register(mux)
+	rfc, err := oauth.New(oauth.Options{Engine: a.engine, Mint: minter, Verifier: a.verifier, Revoke: a.revoke,
+		Tenants: st.Tenants(), Keys: a.keys, PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	gw, err := gateway.New(gateway.Options{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st,
+		Stopping: a.stopping, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	api, err := tokenapi.New(tokenapi.Options{Mint: minter, Verifier: a.verifier, Authn: a.authn,
+		PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	// One mux for every surface: it refuses conflicting patterns, so the
+	// surfaces' routes are disjoint or the server does not start.
+	for _, s := range []interface{ Register(*http.ServeMux) }{rfc, gw, api} {
+		s.Register(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
