@@ -191,7 +191,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	gw, err := gateway.New(gateway.Options{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke, Store: st,
+	gw, err := gateway.New(gateway.Options{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke,
 		Stopping: a.stopping, Log: log})
 	if err != nil {
 		return nil, err

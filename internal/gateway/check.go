@@ -1,14 +1,11 @@
 package gateway
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/tokend/tokend/claims"
-	"github.com/tokend/tokend/internal/store"
 
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
@@ -29,7 +26,6 @@ const SessionCookie = httpx.SessionCookie
 // JSON reason and WWW-Authenticate.
 type Check struct {
 	Verifier *introspect.Verifier
-	Store    store.Store
 	Log      *slog.Logger
 }
 
@@ -78,18 +74,15 @@ func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	cl := id.Claims
 	if cl.Kind == claims.KindImpersonation {
-		// RFC 8693: the customer becomes the subject, the client the actor.
-		cust := r.Header.Get(verify.CustomerHeader)
-		if _, err := c.Store.Users().Get(r.Context(), id.Tenant, cust); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				verify.WriteError(w, &verify.Error{Status: http.StatusForbidden, Code: "forbidden", Description: "customer " + strconv.Quote(cust) + " does not exist"})
+		var err error
+		if cl, err = c.Verifier.ActFor(r.Context(), id, r.Header.Get(verify.CustomerHeader)); err != nil {
+			if fe := fault.As(err); fe != nil && fe.Code == fault.CodeForbidden {
+				verify.WriteError(w, &verify.Error{Status: http.StatusForbidden, Code: "forbidden", Description: fe.Description})
 				return
 			}
-			httpx.WriteError(w, r, c.Log, fault.Unavailable(err))
+			httpx.WriteError(w, r, c.Log, err)
 			return
 		}
-		cl.Act = &claims.Actor{Subject: cl.Subject, ClientID: cl.ClientID}
-		cl.Subject, cl.SubjectType = cust, "customer"
 	}
 	h := w.Header()
 	h.Set("X-Tokend-Tenant", id.Tenant)

@@ -8,7 +8,6 @@ import (
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/introspect"
 	"github.com/tokend/tokend/internal/revoke"
-	"github.com/tokend/tokend/internal/store"
 )
 
 // Options are the dependencies of the gateway surface; all but Log are
@@ -17,7 +16,6 @@ type Options struct {
 	Engine   *grant.Engine
 	Verifier *introspect.Verifier
 	Revoke   *revoke.Service
-	Store    store.Store
 	// Stopping is closed when the server shuts down: feed event streams
 	// end then.
 	Stopping <-chan struct{}
@@ -32,14 +30,14 @@ type Surface struct {
 
 // New checks o and builds the surface.
 func New(o Options) (*Surface, error) {
-	if o.Engine == nil || o.Verifier == nil || o.Revoke == nil || o.Store == nil || o.Stopping == nil {
-		return nil, errors.New("gateway: Engine, Verifier, Revoke, Store and Stopping are required")
+	if o.Engine == nil || o.Verifier == nil || o.Revoke == nil || o.Stopping == nil {
+		return nil, errors.New("gateway: Engine, Verifier, Revoke and Stopping are required")
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Surface{
-		check: &Check{Verifier: o.Verifier, Store: o.Store, Log: o.Log},
+		check: &Check{Verifier: o.Verifier, Log: o.Log},
 		feed:  &Feed{Engine: o.Engine, Revoke: o.Revoke, Log: o.Log, Stopping: o.Stopping},
 	}, nil
 }

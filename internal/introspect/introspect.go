@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -186,4 +187,21 @@ func nonEmpty(l []string) []string {
 		return nil
 	}
 	return l
+}
+
+// ActFor applies an impersonation token (seed 001) to one request: the
+// customer named by the request becomes the subject and the client that
+// holds the token its actor (RFC 8693 §4.1). A customer the tenant does
+// not have is a forbidden fault; a storage failure is unavailable.
+func (v *Verifier) ActFor(ctx context.Context, id *Identity, customer string) (claims.Claims, error) {
+	cl := id.Claims
+	if _, err := v.o.Store.Users().Get(ctx, id.Tenant, customer); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return claims.Claims{}, fault.Forbidden("customer %s does not exist", strconv.Quote(customer))
+		}
+		return claims.Claims{}, fault.Unavailable(err)
+	}
+	cl.Act = &claims.Actor{Subject: cl.Subject, ClientID: cl.ClientID}
+	cl.Subject, cl.SubjectType = customer, "customer"
+	return cl, nil
 }
