@@ -162,9 +162,10 @@ func BenchmarkTenantScaling(b *testing.B) {
 	}
 }
 
-// BenchmarkIssueParallel measures client_credentials requests through the
-// handler from many goroutines at once, as a loaded server sees them.
-func BenchmarkIssueParallel(b *testing.B) {
+// parallelForms runs b's iterations from many goroutines at once as form
+// posts of client svc of tenant t0 to path; ok judges each answer. prep,
+// runs first, with the same post, and returns the form to send.
+func parallelForms(b *testing.B, path string, prep func(post func(path, form string) *httptest.ResponseRecorder) string, ok func(*httptest.ResponseRecorder) bool) {
 	ctx := context.Background()
 	cfg, secret := seedTenants(b, 1)
 	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
@@ -173,57 +174,49 @@ func BenchmarkIssueParallel(b *testing.B) {
 	}
 	defer a.Close()
 	h := a.Handler()
-	form := url.Values{"grant_type": {"client_credentials"}}.Encode()
+	post := func(path, form string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", path, strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("svc", secret)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	form := prep(post)
+	b.ResetTimer()
 	b.SetParallelism(32)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			req := httptest.NewRequest("POST", "/t/t0/oauth2/token", strings.NewReader(form))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth("svc", secret)
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, req)
-			if w.Code != 200 {
-				b.Errorf("token: %d %s", w.Code, w.Body)
+			if w := post(path, form); !ok(w) {
+				b.Errorf("%s: %d %s", path, w.Code, w.Body)
 				return
 			}
 		}
 	})
 }
 
+// BenchmarkIssueParallel measures client_credentials requests through the
+// handler from many goroutines at once, as a loaded server sees them.
+func BenchmarkIssueParallel(b *testing.B) {
+	parallelForms(b, "/t/t0/oauth2/token",
+		func(func(string, string) *httptest.ResponseRecorder) string {
+			return url.Values{"grant_type": {"client_credentials"}}.Encode()
+		},
+		func(w *httptest.ResponseRecorder) bool { return w.Code == 200 })
+}
+
 // BenchmarkIntrospectParallel measures RFC 7662 introspection of one valid
 // access token by its own client, from many goroutines at once.
 func BenchmarkIntrospectParallel(b *testing.B) {
-	ctx := context.Background()
-	cfg, secret := seedTenants(b, 1)
-	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	h := a.Handler()
-	req := httptest.NewRequest("POST", "/t/t0/oauth2/token", strings.NewReader("grant_type=client_credentials"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("svc", secret)
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, req)
-	var tr struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.Unmarshal(w.Body.Bytes(), &tr)
-	form := url.Values{"token": {tr.AccessToken}}.Encode()
-	b.ResetTimer()
-	b.SetParallelism(32)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req := httptest.NewRequest("POST", "/t/t0/oauth2/introspect", strings.NewReader(form))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth("svc", secret)
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, req)
-			if w.Code != 200 || !strings.Contains(w.Body.String(), `"active":true`) {
-				b.Errorf("introspect: %d %s", w.Code, w.Body)
-				return
+	parallelForms(b, "/t/t0/oauth2/introspect",
+		func(post func(string, string) *httptest.ResponseRecorder) string {
+			var tr struct {
+				AccessToken string `json:"access_token"`
 			}
-		}
-	})
+			_ = json.Unmarshal(post("/t/t0/oauth2/token", "grant_type=client_credentials").Body.Bytes(), &tr)
+			return url.Values{"token": {tr.AccessToken}}.Encode()
+		},
+		func(w *httptest.ResponseRecorder) bool {
+			return w.Code == 200 && strings.Contains(w.Body.String(), `"active":true`)
+		})
 }
