@@ -98,7 +98,7 @@ func TestLayers(t *testing.T) {
 }
 
 // testSupport are imported only from _test.go files.
-var testSupport = []string{"internal/apptest", "internal/golden"}
+var testSupport = []string{"internal/apptest", "internal/golden", "internal/store/sqlite/sqlitetest", "internal/faulttest"}
 
 func TestTestSupportOnlyInTests(t *testing.T) {
 	pkgs := list(t)

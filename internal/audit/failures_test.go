@@ -3,7 +3,6 @@ package audit_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -11,7 +10,7 @@ import (
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/reqctx"
 	"github.com/tokend/tokend/internal/store"
-	"github.com/tokend/tokend/internal/store/sqlite"
+	"github.com/tokend/tokend/internal/store/sqlite/sqlitetest"
 )
 
 // TestFailuresAreCounted: repeated failed authentications of one key are
@@ -20,18 +19,8 @@ import (
 func TestFailuresAreCounted(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tokend.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.New(t, "t")
 	now := time.Now()
-	if err := db.Tenants().Create(ctx, store.Tenant{ID: "t", CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
 	rec := audit.New(db, nil, func() time.Time { return now })
 	observed := 0
 	rec.SetObserver(func(store.AuditEvent) { observed++ })

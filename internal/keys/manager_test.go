@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ import (
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/keys"
 	"github.com/tokend/tokend/internal/store"
-	"github.com/tokend/tokend/internal/store/sqlite"
+	"github.com/tokend/tokend/internal/store/sqlite/sqlitetest"
 )
 
 const publicURL = "https://auth.example.com"
@@ -27,16 +26,7 @@ func issuerOf(t string) string { return publicURL + "/t/" + t }
 
 func newStore(t testing.TB) store.Store {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tokend.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return sqlitetest.New(t)
 }
 
 func master(t testing.TB) []byte {

@@ -14,26 +14,14 @@ import (
 	"github.com/tokend/tokend/internal/ledger"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/store/sqlite"
+	"github.com/tokend/tokend/internal/store/sqlite/sqlitetest"
 )
 
 func openDB(t testing.TB) *sqlite.DB { return openDBAt(t, filepath.Join(t.TempDir(), "t.db")) }
 
 // openDBAt opens the database at path, migrated and with tenant t0.
 func openDBAt(t testing.TB, path string) *sqlite.DB {
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	if err := db.Tenants().Create(ctx, store.Tenant{ID: "t0", CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return sqlitetest.At(t, path, "t0")
 }
 
 // startWriter opens a database and a Writer on it, closed at the end of

@@ -3,7 +3,6 @@ package revoke_test
 import (
 	"context"
 	"crypto/rand"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 	"github.com/tokend/tokend/internal/keys"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
-	"github.com/tokend/tokend/internal/store/sqlite"
+	"github.com/tokend/tokend/internal/store/sqlite/sqlitetest"
 	"github.com/tokend/tokend/internal/token"
 )
 
@@ -31,21 +30,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tokend.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	for _, id := range []string{"acme", "other"} {
-		if err := db.Tenants().Create(ctx, store.Tenant{ID: id, CreatedAt: now, UpdatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := sqlitetest.New(t, "acme", "other")
 	master := make([]byte, keys.MasterSize)
 	if _, err := rand.Read(master); err != nil {
 		t.Fatal(err)
