@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tokend/tokend/internal/golden"
+	"github.com/tokend/tokend/internal/store/postgres/pgtest"
 )
 
 // Wire drives a server for golden-file tests: it builds requests, pins
@@ -110,3 +111,11 @@ func (w *Wire) Client(tenant string, spec map[string]any) {
 
 // Str is m[k] as a string ("" when absent or not a string).
 func Str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+// GoldenBackends runs cases on a fresh server on SQLite, where golden
+// files are written (with -update), and on PostgreSQL, which must give the
+// same bytes (skipped without TOKEND_TEST_POSTGRES).
+func GoldenBackends(t *testing.T, cases func(t *testing.T, s *Server, assert func(testing.TB, string, []byte))) {
+	t.Run("sqlite", func(t *testing.T) { cases(t, Start(t, ""), golden.Assert) })
+	t.Run("postgres", func(t *testing.T) { cases(t, Start(t, pgtest.NewDatabase(t)), golden.Compare) })
+}

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/tokend/tokend/internal/apptest"
-	"github.com/tokend/tokend/internal/golden"
-	"github.com/tokend/tokend/internal/store/postgres/pgtest"
 	"github.com/tokend/tokend/internal/token"
 )
 
@@ -18,8 +16,7 @@ import (
 // written from SQLite; the same cases on PostgreSQL must produce the same
 // bytes.
 func TestGolden(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { goldenCases(t, apptest.Start(t, ""), golden.Assert) })
-	t.Run("postgres", func(t *testing.T) { goldenCases(t, apptest.Start(t, pgtest.NewDatabase(t)), golden.Compare) })
+	apptest.GoldenBackends(t, goldenCases)
 }
 
 const password = "correct horse battery"

@@ -10,7 +10,6 @@ import (
 
 	"github.com/tokend/tokend/internal/apptest"
 	"github.com/tokend/tokend/internal/golden"
-	"github.com/tokend/tokend/internal/store/postgres/pgtest"
 	"github.com/tokend/tokend/internal/token"
 )
 
@@ -21,8 +20,7 @@ import (
 // are written from SQLite; the same cases on PostgreSQL must produce the
 // same bytes.
 func TestGolden(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { goldenCases(t, apptest.Start(t, ""), golden.Assert) })
-	t.Run("postgres", func(t *testing.T) { goldenCases(t, apptest.Start(t, pgtest.NewDatabase(t)), golden.Compare) })
+	apptest.GoldenBackends(t, goldenCases)
 }
 
 const password = "correct horse battery"
