@@ -23,6 +23,7 @@ import (
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/binding"
+	"github.com/tokend/tokend/internal/buildinfo"
 	"github.com/tokend/tokend/internal/changes"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
@@ -167,7 +168,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 	metrics := httpx.NewMetrics(a.registry)
 	a.observe(st)
 	a.pruner = newPruner(st, a.revoke, log, cfg.PruneAfter, a.registry)
@@ -411,4 +412,15 @@ func newBinding(cfg config.Config, st store.Store) (*binding.Resolver, error) {
 		}
 	}
 	return binding.New(binding.Options{Store: st, Hosts: hosts, Tenants: tenants})
+}
+
+// buildInfo is the constant metric tokend_build_info, 1, labelled with the
+// running binary's version, revision and Go release.
+func buildInfo() prometheus.Collector {
+	i := buildinfo.Get()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "tokend_build_info",
+		Help:        "Always 1; its labels say which tokend is running.",
+		ConstLabels: prometheus.Labels{"version": i.Version, "revision": i.Revision, "goversion": i.GoVersion}})
+	g.Set(1)
+	return g
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -193,11 +194,16 @@ func envName(flag string) string {
 	return "TOKEND_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// RegisterFlags registers every configuration flag on fs, with help text
-// and the defaults of Default. The master key has no flag.
-func RegisterFlags(fs *pflag.FlagSet) {
+// RegisterFlags registers the configuration flags on fs, with help text
+// and the defaults of Default: every one, or only those named in only (for
+// commands that use a few; the environment and the configuration file
+// still set the others). The master key has no flag.
+func RegisterFlags(fs *pflag.FlagSet, only ...string) {
 	d := Default()
 	for _, f := range fields {
+		if len(only) > 0 && !slices.Contains(only, f.name) {
+			continue
+		}
 		usage := f.usage + " (env " + f.env + ")"
 		if f.name == "database" {
 			usage = f.usage
