@@ -22,7 +22,7 @@ import (
 
 // serverCommands returns serve, migrate and bootstrap.
 func serverCommands() []*cobra.Command {
-	return []*cobra.Command{serveCmd(), migrateCmd(), bootstrapCmd(), versionCmd()}
+	return []*cobra.Command{serveCmd(), migrateCmd(), bootstrapCmd(), healthcheckCmd(), versionCmd()}
 }
 
 // loadConfig reads the configuration of a server command.
