@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +46,9 @@ import (
 	"github.com/tokend/tokend/internal/tokenapi"
 )
 
+// certPoll is how often the TLS certificate files are checked for change.
+const certPoll = 2 * time.Second
+
 // App is a composed tokend server.
 type App struct {
 	cfg      config.Config
@@ -67,6 +72,8 @@ type App struct {
 	stopping chan struct{}
 	pg       *postgres.DB
 	writes   writeHealth
+	// certs, when set, is the certificate Serve serves HTTPS with.
+	certs *httpx.Certs
 	// startSync is when the revocations were first loaded; follower, once
 	// running, says how current they are since.
 	startSync time.Time
@@ -96,6 +103,13 @@ type Migrator interface {
 
 // New opens the store, applies migrations and builds every service.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	var certs *httpx.Certs
+	if cfg.TLS() {
+		var err error
+		if certs, err = httpx.LoadCerts(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			return nil, err
+		}
+	}
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -124,6 +138,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	if pg, ok := st.(*postgres.DB); ok {
 		a.pg = pg
 	}
+	a.certs = certs
 	return a, nil
 }
 
@@ -289,7 +304,17 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopBG()
 	a.startBackground(bg)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if a.certs != nil {
+		// ServeTLS offers HTTP/2 and HTTP/1.1 by ALPN.
+		srv.TLSConfig = a.certs.Config()
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go a.certs.Watch(bg, certPoll, hup)
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	a.ready.Store(true)
 	select {
 	case err := <-errc:

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 func healthcheckCmd() *cobra.Command {
 	var addr, path string
 	var timeout time.Duration
+	var useTLS bool
 	cmd := &cobra.Command{
 		Use:   "healthcheck",
 		Short: "Exit 0 when the local server is ready, 1 when it is not",
@@ -22,7 +24,11 @@ func healthcheckCmd() *cobra.Command {
 serve reads it, else 127.0.0.1:8080) whether it is ready (GET /readyz) and
 exit 0 when it answers 200 within --timeout, 1 otherwise. An unspecified
 listening host (0.0.0.0, ::) is asked on loopback. Made for container
-HEALTHCHECK lines and service managers, where no curl is at hand.`,
+HEALTHCHECK lines and service managers, where no curl is at hand.
+
+With --tls (the default when TOKEND_TLS_CERT is set, as for a server that
+serves HTTPS itself) it asks over HTTPS without checking the certificate:
+it checks that the local server is ready, not who it is.`,
 		Example: "  tokend healthcheck\n  tokend healthcheck --addr 127.0.0.1:9090 --path /healthz",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -38,14 +44,22 @@ HEALTHCHECK lines and service managers, where no curl is at hand.`,
 			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 				host = "127.0.0.1"
 			}
-			url := "http://" + net.JoinHostPort(host, port) + path
+			if !cmd.Flags().Changed("tls") && os.Getenv("TOKEND_TLS_CERT") != "" {
+				useTLS = true
+			}
+			scheme, client := "http", http.DefaultClient
+			if useTLS {
+				scheme = "https"
+				client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+			}
+			url := scheme + "://" + net.JoinHostPort(host, port) + path
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 			if err != nil {
 				return err
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := client.Do(req)
 			if err != nil {
 				return fmt.Errorf("%s: %w", url, err)
 			}
@@ -61,5 +75,6 @@ HEALTHCHECK lines and service managers, where no curl is at hand.`,
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "host:port the server listens on (env TOKEND_ADDR)")
 	cmd.Flags().StringVar(&path, "path", "/readyz", "path to ask: /readyz (ready to serve) or /healthz (alive)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Second, "time allowed for the answer")
+	cmd.Flags().BoolVar(&useTLS, "tls", false, "ask over HTTPS, not checking the certificate (default: true when TOKEND_TLS_CERT is set)")
 	return cmd
 }
