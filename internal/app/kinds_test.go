@@ -117,7 +117,7 @@ func TestTokenKinds(t *testing.T) {
 		if r := o.form(t, "token", "svc", o.svcSecret, url.Values{"grant_type": {"client_credentials"}, "token_kind": {"private"}, "expires_at": {fmt.Sprint(exp)}}); r.Status != 400 || r.str("error") != "invalid_scope" {
 			t.Fatalf("token_kind without the creation scope: %d %s", r.Status, r.Raw)
 		}
-		if r := o.form(t, "token", "shopapp", sec, url.Values{"grant_type": {"client_credentials"}, "token_kind": {"private"}, "expires_at": {"1"}}); r.Status != 422 || r.str("field") != "expires_at" {
+		if r := o.form(t, "token", "shopapp", sec, url.Values{"grant_type": {"client_credentials"}, "token_kind": {"private"}, "expires_at": {"1"}}); r.Status != 400 || r.str("error") != "invalid_request" || r.str("field") != "expires_at" {
 			t.Fatalf("token_kind with a past expiry: %d %s", r.Status, r.Raw)
 		}
 		if r := o.form(t, "token", "shopapp", "wrong", url.Values{"grant_type": {"client_credentials"}, "token_kind": {"private"}, "expires_at": {fmt.Sprint(exp)}}); r.Status != 401 {

@@ -84,7 +84,7 @@ func (a *Authenticator) clientThrottleCheck(ctx context.Context, tenant, id stri
 		}
 		if until.After(now) {
 			wait := until.Sub(now)
-			return fault.RateLimited("too many failed client authentications; retry in %d s", int(math.Ceil(wait.Seconds()))).WithRetryAfter(wait)
+			return fault.RateLimited("too many failed client authentications; retry in %d s", int(math.Ceil(wait.Seconds()))).WithRetryAfter(wait).WithCause(fault.ErrClientThrottled)
 		}
 	}
 	return nil

@@ -62,7 +62,7 @@ func (a *Authenticator) throttleCheck(ctx context.Context, tenant, login string)
 		}
 		if until.After(now) {
 			wait := int(math.Ceil(until.Sub(now).Seconds()))
-			return fault.RateLimited("too many failed logins; retry in %d s", wait).WithRetryAfter(until.Sub(now))
+			return fault.RateLimited("too many failed logins; retry in %d s", wait).WithRetryAfter(until.Sub(now)).WithCause(fault.ErrLoginThrottled)
 		}
 	}
 	return nil

@@ -25,6 +25,9 @@ const (
 	// CodeInvalidTarget is RFC 8707 §2: an unknown, malformed or refused
 	// audience or resource.
 	CodeInvalidTarget Code = "invalid_target"
+	// CodeSlowDown is RFC 8628 §3.5: the caller must wait before asking
+	// again (a throttled client at the OAuth endpoints).
+	CodeSlowDown Code = "slow_down"
 
 	CodeUnauthenticated      Code = "unauthenticated"
 	CodeForbidden            Code = "forbidden"
@@ -37,6 +40,14 @@ const (
 	CodeRateLimited          Code = "rate_limited"
 	CodeUnavailable          Code = "temporarily_unavailable"
 	CodeInternal             Code = "server_error"
+)
+
+// Causes of rate_limited faults, for surfaces whose protocol tells them
+// apart (the OAuth endpoints: invalid_grant for a throttled login,
+// slow_down for a throttled client).
+var (
+	ErrLoginThrottled  = errors.New("login throttled")
+	ErrClientThrottled = errors.New("client authentication throttled")
 )
 
 // Error is the core's error. Description is safe for clients; Cause is only

@@ -41,7 +41,7 @@ func Status(code fault.Code) int {
 		return http.StatusUnsupportedMediaType
 	case fault.CodeValidation:
 		return http.StatusUnprocessableEntity
-	case fault.CodeRateLimited:
+	case fault.CodeRateLimited, fault.CodeSlowDown:
 		return http.StatusTooManyRequests
 	case fault.CodeUnavailable:
 		return http.StatusServiceUnavailable
@@ -89,9 +89,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tokend"`)
 	}
 	setRetryAfter(w.Header(), f.RetryAfter)
-	// RFC 6749 §5.2: descriptions, which may quote caller input, hold only
-	// %x20-21 / %x23-5B / %x5D-7E.
-	WriteJSON(w, status, ErrorBody{Error: string(f.Code), Description: quoteSafe(f.Description), Field: f.Field})
+	writeErrorBody(w, status, f)
 }
 
 // BearerChallenge returns the RFC 6750 §3 WWW-Authenticate value for f.

@@ -31,6 +31,8 @@ type TokenAdmin struct {
 func (ta *TokenAdmin) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /t/{tenant}/oauth2/introspect", ta.introspect)
 	mux.HandleFunc("POST /t/{tenant}/oauth2/revoke", ta.revoke)
+	mux.HandleFunc("/t/{tenant}/oauth2/introspect", onlyPost(ta.Log))
+	mux.HandleFunc("/t/{tenant}/oauth2/revoke", onlyPost(ta.Log))
 }
 
 // client parses the form and authenticates the calling client.
@@ -62,12 +64,12 @@ func (ta *TokenAdmin) introspect(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	caller, raw, err := ta.client(r)
 	if err != nil {
-		httpx.WriteError(w, r, ta.Log, err)
+		httpx.WriteOAuthError(w, r, ta.Log, err)
 		return
 	}
 	id, err := ta.Verifier.Introspect(r.Context(), raw)
 	if err != nil && fault.CodeOf(err) == fault.CodeUnavailable {
-		httpx.WriteError(w, r, ta.Log, err)
+		httpx.WriteOAuthError(w, r, ta.Log, err)
 		return
 	}
 	// A token the caller may not see is answered like an unknown one.
@@ -132,7 +134,7 @@ func (ta *TokenAdmin) revoke(w http.ResponseWriter, r *http.Request) {
 		err = ta.Revoke.Presented(r.Context(), ta.Verifier, r.PathValue("tenant"), c.ID, raw)
 	}
 	if err != nil {
-		httpx.WriteError(w, r, ta.Log, err)
+		httpx.WriteOAuthError(w, r, ta.Log, err)
 		return
 	}
 	w.WriteHeader(http.StatusOK)

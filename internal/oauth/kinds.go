@@ -27,7 +27,7 @@ type kindRequest struct {
 func (te *TokenEndpoint) mintKind(w http.ResponseWriter, r *http.Request, req *grant.Request, k *kindRequest) {
 	res, err := te.kind(r, req, k)
 	if err != nil {
-		httpx.WriteError(w, r, te.Log, err)
+		httpx.WriteOAuthError(w, r, te.Log, err)
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, res)

@@ -28,6 +28,19 @@ type TokenEndpoint struct {
 // Register adds the token endpoint to mux.
 func (te *TokenEndpoint) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /t/{tenant}/oauth2/token", te.serve)
+	mux.HandleFunc("/t/{tenant}/oauth2/token", onlyPost(te.Log))
+}
+
+// onlyPost answers a request to an OAuth endpoint with another method than
+// POST in the endpoint's own error shape (RFC 6749 §3.2: the client must
+// use POST): 400 invalid_request, with Allow.
+func onlyPost(log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+		w.Header().Set("Allow", http.MethodPost)
+		httpx.WriteOAuthError(w, r, log, fault.InvalidRequest("method %s is not allowed here; send a POST", r.Method))
+	}
 }
 
 // tokenResponse is RFC 6749 §5.1.
@@ -60,7 +73,7 @@ func (te *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	httpx.WriteError(w, r, te.Log, err)
+	httpx.WriteOAuthError(w, r, te.Log, err)
 }
 
 // parse reads a form-encoded token request strictly: one value per

@@ -38,7 +38,7 @@ func tryClient(t *testing.T, base, tenant, ip, id, secret string) int {
 			t.Fatalf("401 with error %q", body.Error)
 		}
 	case 429:
-		if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 || body.Error == "" || body.Description == "" {
+		if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 || body.Error != "slow_down" || !strings.Contains(body.Description, "retry in") {
 			t.Fatalf("429 with Retry-After %q and body %+v", resp.Header.Get("Retry-After"), body)
 		}
 	default:
