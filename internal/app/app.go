@@ -180,7 +180,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine})
+	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine, Verifier: a.verifier})
 	if err != nil {
 		return nil, err
 	}
