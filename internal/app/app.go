@@ -24,6 +24,7 @@ import (
 	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/binding"
 	"github.com/tokend/tokend/internal/changes"
+	"github.com/tokend/tokend/internal/compat/storetoken"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/gateway"
@@ -213,6 +214,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	for _, s := range []interface{ Register(*http.ServeMux) }{rfc, gw, api} {
 		s.Register(mux)
 	}
+	// Seed 000: Rails/Knock store tokens (POST /stores/{id}/generate_token).
+	stk, err := storetoken.New(storetoken.Options{Mint: minter, Binding: a.binding, MaxBody: cfg.MaxBodyBytes, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	stk.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -31,9 +31,10 @@ const StoreType = "store"
 // aud: [:api]).
 const DefaultStoreAudience = "api"
 
-// MaxStoreLifetime bounds a tenant's store-token lifetime: 100 years, the
+// MaxStoreLifetime bounds a tenant's store-token lifetime: 100 years as
+// Rails counts them (365.2425 days each), the
 // legacy application's token_lifetime.
-const MaxStoreLifetime = 100 * 365 * 24 * time.Hour
+const MaxStoreLifetime = 100 * 31556952 * time.Second
 
 // StoreSpec asks for a store token (seed 000): a compact HS256 token whose
 // subject is a device of type store, made by an admin of the tenant.
@@ -283,4 +284,74 @@ func (s *Minter) ImportStoreJTI(ctx context.Context, by Actor, ten, storeID, jti
 		return issue.Result{ID: jti, IssuedAt: now, Row: row, Event: ev}, nil
 	})
 	return err
+}
+
+// StoreTokenInfo describes one active token of a store.
+type StoreTokenInfo struct {
+	ID        string
+	Format    string
+	Audience  []string
+	IssuedAt  time.Time
+	ExpiresAt *time.Time
+	// Current is true for the compact token whose jti is the store's.
+	Current bool
+}
+
+// maxStoreTokens bounds a listing of one store's tokens.
+const maxStoreTokens = 1000
+
+// StoreTokens lists a store's active tokens (compact or not) for an admin
+// of the tenant (the caller checks of StoreToken, audited the same way on
+// refusal): a compact token counts only while its jti is the store's
+// current one, any token only while neither revoked nor expired.
+func (s *Minter) StoreTokens(ctx context.Context, ten, storeID string, sp StoreSpec) ([]StoreTokenInfo, error) {
+	by := Actor{Tenant: ten}
+	out, err := s.storeTokens(ctx, ten, storeID, sp, &by)
+	if err != nil && fault.CodeOf(err) != fault.CodeUnavailable && fault.CodeOf(err) != fault.CodeInternal {
+		s.audit.RecordFailure(ctx, store.AuditEvent{Tenant: ten, Action: "token.list", Actor: by.String(), Subject: storeID,
+			Detail: map[string]string{"reason": string(fault.CodeOf(err)), "surface": sp.Surface}})
+	}
+	return out, err
+}
+
+func (s *Minter) storeTokens(ctx context.Context, ten, storeID string, sp StoreSpec, by *Actor) ([]StoreTokenInfo, error) {
+	if sp.Bearer == "" {
+		return nil, fault.InvalidToken("no token")
+	}
+	id, err := s.verifier.VerifyIn(ctx, ten, sp.Bearer)
+	if err != nil {
+		return nil, err
+	}
+	if id.Tenant != ten {
+		return nil, fault.InvalidToken("token of another tenant")
+	}
+	by.Subject, by.ClientID = id.Claims.SubjectType+":"+id.Claims.Subject, id.Claims.ClientID
+	d, err := s.st.Devices().Get(ctx, ten, storeID)
+	if err != nil || d.Type != StoreType {
+		if err == nil || isNotFound(err) {
+			return nil, fault.NotFound("store %q not found", storeID)
+		}
+		return nil, storeErr(err)
+	}
+	if err := s.isAdmin(ctx, ten, id, sp.AdminRole); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	rows, err := s.st.Tokens().List(ctx, ten, store.TokenFilter{SubjectType: "device", Subject: d.ID, ActiveAt: &now,
+		Page: store.Page{Limit: maxStoreTokens}})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out := []StoreTokenInfo{}
+	for _, r := range rows {
+		if r.Format == store.FormatCompact && r.ID != d.JTI {
+			continue
+		}
+		if s.revoker.RowReason(r) != "" {
+			continue
+		}
+		out = append(out, StoreTokenInfo{ID: r.ID, Format: r.Format, Audience: r.Audience, IssuedAt: r.IssuedAt,
+			ExpiresAt: r.ExpiresAt, Current: r.Format == store.FormatCompact && r.ID == d.JTI})
+	}
+	return out, nil
 }
