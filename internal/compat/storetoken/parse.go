@@ -69,7 +69,7 @@ func parseGenerate(contentType string, body []byte) (generateBody, error) {
 		switch k {
 		case "expires_in":
 			var n json.Number
-			if err := json.Unmarshal(v, &n); err != nil || strings.ContainsAny(n.String(), ".eE-") {
+			if len(v) == 0 || v[0] < '0' || v[0] > '9' || json.Unmarshal(v, &n) != nil || strings.ContainsAny(n.String(), ".eE-") {
 				return g, bad("expires_in", "expires_in must be a positive whole number of seconds")
 			}
 			i, err := n.Int64()
