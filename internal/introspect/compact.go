@@ -3,9 +3,11 @@ package introspect
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tokend/tokend/claims"
@@ -27,7 +29,7 @@ import (
 // from_token_payload: Store.active.find_by(id: sub, jti: jti)); a user's
 // token needs the user enabled.
 func (v *Verifier) VerifyIn(ctx context.Context, tenant, raw string) (*Identity, error) {
-	if tenant == "" || raw == "" {
+	if tenant == "" || raw == "" || token.IsOpaque(raw) || !looksCompact(raw) {
 		return v.Verify(ctx, raw)
 	}
 	if _, err := v.o.Peek(raw); err == nil {
@@ -41,8 +43,10 @@ func (v *Verifier) VerifyIn(ctx context.Context, tenant, raw string) (*Identity,
 
 // IntrospectIn is Introspect with VerifyIn's compact tokens.
 func (v *Verifier) IntrospectIn(ctx context.Context, tenant, raw string) (*Identity, error) {
-	if _, err := v.o.Peek(raw); err != nil && tenant != "" && raw != "" && !isOpaque(raw) {
-		return v.VerifyIn(ctx, tenant, raw)
+	if tenant != "" && raw != "" && !token.IsOpaque(raw) && looksCompact(raw) {
+		if _, err := v.o.Peek(raw); err != nil {
+			return v.VerifyIn(ctx, tenant, raw)
+		}
 	}
 	return v.Introspect(ctx, raw)
 }
@@ -149,4 +153,21 @@ func (v *Verifier) compact(ctx context.Context, ten, raw string) (*Identity, err
 	return &Identity{Tenant: ten, Claims: c, Format: store.FormatCompact}, nil
 }
 
-func isOpaque(raw string) bool { return token.IsOpaque(raw) }
+// looksCompact reports whether raw's header is an HS256 one without a kid
+// (ruby-jwt's, or PyJWT's with typ JWT), without verifying anything.
+func looksCompact(raw string) bool {
+	h, _, ok := strings.Cut(raw, ".")
+	if !ok || len(h) > 256 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return false
+	}
+	var hdr map[string]any
+	if json.Unmarshal(b, &hdr) != nil || hdr["alg"] != "HS256" {
+		return false
+	}
+	_, kid := hdr["kid"]
+	return !kid
+}
