@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/faulttest"
 	"github.com/tokend/tokend/internal/store/postgres/pgtest"
+	"github.com/tokend/tokend/verify"
 )
 
 // The seed's store and a Rails-style integer store.
@@ -407,4 +410,91 @@ func TestStoreTokenOutage(t *testing.T) {
 	if r.Status != 503 || r.str("error") == "" || len(r.Body) != 1 {
 		t.Fatalf("outage: %d %s", r.Status, r.Raw)
 	}
+}
+
+// TestStoreTokenRefusedEverywhere: after a rotation every earlier token of
+// the store (the compact one and a native device token of the store) is
+// refused by introspection, /check, the verifier library and named by the
+// revocation feed.
+func TestStoreTokenRefusedEverywhere(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := startStoreToken(t, b.url(t), nil)
+		rs := want(t, s.call(t, "POST", "/v1/tenants/acme/clients", s.Admin, map[string]any{"id": "rs",
+			"grant_types": []string{"client_credentials"}, "scopes": []string{"tokend:introspect"}}), 201).str("client_secret")
+		admin := s.signIn(t, "admin@acme.test", s.adminPW)
+		old := onlyJWT(t, s.generate(t, admin, seedStore, 201))
+		native := want(t, s.call(t, "POST", "/v1/tenants/acme/devices/"+seedStore+"/tokens", s.Admin, map[string]any{"audience": "kiosk"}), 201).str("access_token")
+
+		v, err := verify.New(context.Background(), verify.Options{Issuer: s.URL + "/t/acme", Audience: "api", Algorithms: []string{"ES256"},
+			ClientID: "rs", ClientSecret: rs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer v.Close()
+		<-v.Synced()
+		vk, err := verify.New(context.Background(), verify.Options{Issuer: s.URL + "/t/acme", Audience: "kiosk", Algorithms: []string{"ES256"},
+			ClientID: "rs", ClientSecret: rs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer vk.Close()
+		<-vk.Synced()
+		introspect := func(tok string) bool {
+			req, _ := http.NewRequest("POST", s.URL+"/t/acme/oauth2/introspect", strings.NewReader(url.Values{"token": {tok}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("rs", rs)
+			r := want(t, send(t, req), 200)
+			return r.Body["active"] == true
+		}
+		if c, err := v.Verify(context.Background(), old); err != nil || c.Subject != seedStore || c.Kind != "device" {
+			t.Fatalf("verifier library, live store token: %+v %v", c, err)
+		}
+		if _, err := vk.Verify(context.Background(), native); err != nil {
+			t.Fatalf("verifier library, native device token: %v", err)
+		}
+		if !introspect(old) || s.check(t, old) != 200 {
+			t.Fatal("live store token not active")
+		}
+
+		fresh := onlyJWT(t, s.generate(t, admin, seedStore, 201))
+		// At once, with no wait: introspection, /check and the library.
+		if introspect(old) {
+			t.Error("introspection: rotated-out token active")
+		}
+		if got := s.check(t, old); got != 401 {
+			t.Errorf("/check: rotated-out token %d", got)
+		}
+		if _, err := v.Verify(context.Background(), old); err == nil {
+			t.Error("verifier library: rotated-out store token accepted")
+		}
+		if _, err := v.Verify(context.Background(), fresh); err != nil {
+			t.Errorf("verifier library: new store token: %v", err)
+		}
+		if !introspect(fresh) {
+			t.Error("introspection: new token inactive")
+		}
+		// The native token of the store falls with the rotation's cutoff,
+		// which the library learns from the feed.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if _, err := vk.Verify(context.Background(), native); err != nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("verifier library: native device token of the store still accepted 5 s after the rotation")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if introspect(native) || s.check(t, native) != 401 {
+			t.Error("native device token of the store still active")
+		}
+		// The feed names the rotated-out jti and the store's cutoff.
+		req, _ := http.NewRequest("GET", s.URL+"/t/acme/revocations", nil)
+		req.SetBasicAuth("rs", rs)
+		feed := want(t, send(t, req), 200)
+		if !strings.Contains(string(feed.Raw), jtiOf(t, old)) || !strings.Contains(string(feed.Raw), seedStore) {
+			t.Fatalf("feed %s: want the jti %s and the store's cutoff", feed.Raw, jtiOf(t, old))
+		}
+	})
 }

@@ -28,6 +28,8 @@ type Revoker interface {
 	TargetIn(ctx context.Context, st store.Store, by revoke.Actor, tenant string, target revoke.Target, action string) (store.Revocation, error)
 	Replaced(ctx context.Context, st store.Store, by revoke.Actor, tenant, id string, grace time.Duration) error
 	BeforeIn(ctx context.Context, st store.Store, by revoke.Actor, tenantID, scope, key, action string) (store.Revocation, error)
+	// TokenIn revokes one token by id in the caller's transaction.
+	TokenIn(ctx context.Context, st store.Store, by revoke.Actor, tenantID, id string) (store.Token, error)
 	// RowReason says why a ledger row is revoked, "" when it is not.
 	RowReason(t store.Token) string
 }

@@ -125,8 +125,14 @@ func (s *Minter) storeToken(ctx context.Context, ten, storeID string, sp StoreSp
 		if cur.Disabled {
 			return issue.Result{}, fault.Conflict("store %q is disabled", d.ID)
 		}
-		rev, err := s.revoker.TargetIn(ctx, tx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, ten,
-			revoke.Subject("device", d.ID), "")
+		// The superseded jti is revoked by id first (before the cutoff
+		// makes that a no-op), so that the revocation feed names it: an
+		// imported legacy jti carries no issue time for a cutoff to compare.
+		ra := revoke.Actor{Name: by.String(), ClientID: by.ClientID}
+		if err := s.revokeJTI(ctx, tx, ra, ten, cur.JTI); err != nil {
+			return issue.Result{}, err
+		}
+		rev, err := s.revoker.TargetIn(ctx, tx, ra, ten, revoke.Subject("device", d.ID), "")
 		if err != nil {
 			return issue.Result{}, err
 		}
@@ -139,6 +145,19 @@ func (s *Minter) storeToken(ctx context.Context, ten, storeID string, sp StoreSp
 		cur.JTI, cur.UpdatedAt = res.ID, s.now().UTC()
 		return res, tx.Devices().Update(ctx, cur)
 	}))
+}
+
+// revokeJTI revokes a store's superseded compact token, if it has one in
+// the ledger.
+func (s *Minter) revokeJTI(ctx context.Context, tx store.Store, by revoke.Actor, ten, jti string) error {
+	if jti == "" {
+		return nil
+	}
+	_, err := s.revoker.TokenIn(ctx, tx, by, ten, jti)
+	if fault.CodeOf(err) == fault.CodeNotFound {
+		return nil
+	}
+	return err
 }
 
 // isAdmin applies seed 000's StorePolicy#generate_token? (admin?): the
@@ -267,6 +286,9 @@ func (s *Minter) ImportStoreJTI(ctx context.Context, by Actor, ten, storeID, jti
 		if _, err := tx.Tokens().Get(ctx, ten, jti); err == nil {
 			return issue.Result{}, fault.Conflict("token %q is already in the ledger", jti)
 		} else if !isNotFound(err) {
+			return issue.Result{}, err
+		}
+		if err := s.revokeJTI(ctx, tx, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, ten, d.JTI); err != nil {
 			return issue.Result{}, err
 		}
 		now := s.now().UTC().Truncate(time.Microsecond)
