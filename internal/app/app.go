@@ -372,14 +372,22 @@ func (a *App) observe(st store.Store) {
 	issued := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tokend_tokens_issued_total", Help: "Issued tokens by kind.",
 	}, []string{"kind"})
+	// Tokens minted through a compatible surface also count here, by
+	// surface (the audit event names it).
+	bySurface := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokend_surface_tokens_issued_total", Help: "Tokens issued through a compatible surface, by surface and kind.",
+	}, []string{"surface", "kind"})
 	deny := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tokend_denylist_entries", Help: "Revocation entries held in memory.",
 	}, func() float64 { return float64(a.revoke.DenyList().Size()) })
-	a.registry.MustRegister(events, issued, deny)
+	a.registry.MustRegister(events, issued, bySurface, deny)
 	a.audit.SetObserver(func(e store.AuditEvent) {
 		events.WithLabelValues(e.Action, e.Outcome).Inc()
 		if e.Detail["format"] != "" { // only issuance events name the format
 			issued.WithLabelValues(e.Detail["kind"]).Inc()
+			if sf := e.Detail["surface"]; sf != "" {
+				bySurface.WithLabelValues(sf, e.Detail["kind"]).Inc()
+			}
 		}
 	})
 	if db, ok := st.(interface{ Writer() *sql.DB }); ok {

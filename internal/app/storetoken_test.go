@@ -241,6 +241,15 @@ func TestStoreTokenSeedFlow(t *testing.T) {
 			t.Fatalf("tokens after revocation %s", r.Raw)
 		}
 
+		// Tokens minted through the surface count by surface.
+		mreq, _ := http.NewRequest("GET", s.URL+"/metrics", nil)
+		m := send(t, mreq)
+		for _, line := range []string{`tokend_surface_tokens_issued_total{kind="device",surface="storetoken"} 3`,
+			`tokend_surface_tokens_issued_total{kind="access",surface="storetoken"} 1`} {
+			if !strings.Contains(string(m.Raw), line) {
+				t.Errorf("metrics lack %s", line)
+			}
+		}
 		// Every generation is audited with the surface named.
 		ev := want(t, s.call(t, "GET", "/v1/tenants/acme/audit?action=token.mint", s.Admin, nil), 200)
 		if !strings.Contains(string(ev.Raw), `"surface":"storetoken"`) {
