@@ -16,6 +16,7 @@ import (
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/faulttest"
 	"github.com/tokend/tokend/internal/store/postgres/pgtest"
+	"github.com/tokend/tokend/revocation"
 	"github.com/tokend/tokend/verify"
 )
 
@@ -498,12 +499,42 @@ func TestStoreTokenRefusedEverywhere(t *testing.T) {
 		if introspect(native) || s.check(t, native) != 401 {
 			t.Error("native device token of the store still active")
 		}
-		// The feed names the rotated-out jti and the store's cutoff.
+		// The feed carries the store's cutoff, which a follower applies to
+		// the rotated-out jti (the hex of a time id: revocation.TimeOfID).
 		req, _ := http.NewRequest("GET", s.URL+"/t/acme/revocations", nil)
 		req.SetBasicAuth("rs", rs)
 		feed := want(t, send(t, req), 200)
-		if !strings.Contains(string(feed.Raw), jtiOf(t, old)) || !strings.Contains(string(feed.Raw), seedStore) {
-			t.Fatalf("feed %s: want the jti %s and the store's cutoff", feed.Raw, jtiOf(t, old))
+		var page struct {
+			Items []revocation.Entry `json:"items"`
+		}
+		if err := json.Unmarshal(feed.Raw, &page); err != nil {
+			t.Fatal(err)
+		}
+		dl := revocation.NewDenyList()
+		dl.Apply(page.Items...)
+		issued, ok := revocation.TimeOfID(jtiOf(t, old))
+		if !ok || dl.Reason(revocation.Presented{Tenant: "acme", ID: jtiOf(t, old), IssuedAt: issued, SubjectType: "device", Subject: seedStore}) == "" {
+			t.Fatalf("a feed follower does not see the rotated-out jti revoked: %s", feed.Raw)
+		}
+		if dl.Reason(revocation.Presented{Tenant: "acme", ID: jtiOf(t, fresh), IssuedAt: mustTime(t, jtiOf(t, fresh)), SubjectType: "device", Subject: seedStore}) != "" {
+			t.Fatal("a feed follower sees the new jti revoked")
+		}
+		// An imported legacy jti has no time: rotating it out names it.
+		const legacyJTI = "0123456789abcdef0123456789abcdef"
+		want(t, s.call(t, "POST", "/v1/tenants/acme/devices/"+intStore+"/jti", s.Admin, map[string]any{"jti": legacyJTI}), 204)
+		onlyJWT(t, s.generate(t, admin, intStore, 201))
+		feed = want(t, send(t, req.Clone(context.Background())), 200)
+		if !strings.Contains(string(feed.Raw), legacyJTI) {
+			t.Fatalf("feed %s does not name the rotated-out legacy jti", feed.Raw)
 		}
 	})
+}
+
+func mustTime(t *testing.T, jti string) time.Time {
+	t.Helper()
+	tm, ok := revocation.TimeOfID(jti)
+	if !ok {
+		t.Fatalf("jti %s carries no time", jti)
+	}
+	return tm
 }

@@ -125,9 +125,8 @@ func (s *Minter) storeToken(ctx context.Context, ten, storeID string, sp StoreSp
 		if cur.Disabled {
 			return issue.Result{}, fault.Conflict("store %q is disabled", d.ID)
 		}
-		// The superseded jti is revoked by id first (before the cutoff
-		// makes that a no-op), so that the revocation feed names it: an
-		// imported legacy jti carries no issue time for a cutoff to compare.
+		// An imported superseded jti is revoked by id first (before the
+		// cutoff makes that a no-op), so that the revocation feed names it.
 		ra := revoke.Actor{Name: by.String(), ClientID: by.ClientID}
 		if err := s.revokeJTI(ctx, tx, ra, ten, cur.JTI); err != nil {
 			return issue.Result{}, err
@@ -147,13 +146,25 @@ func (s *Minter) storeToken(ctx context.Context, ten, storeID string, sp StoreSp
 	}))
 }
 
-// revokeJTI revokes a store's superseded compact token, if it has one in
-// the ledger.
+// revokeJTI revokes by id a store's superseded compact token when the
+// rotation's cutoff cannot name it: a jti imported from the legacy
+// application carries no issue time (a jti tokend made is the hex of a
+// time id whose time is the row's issue time, which the cutoff covers).
 func (s *Minter) revokeJTI(ctx context.Context, tx store.Store, by revoke.Actor, ten, jti string) error {
 	if jti == "" {
 		return nil
 	}
-	_, err := s.revoker.TokenIn(ctx, tx, by, ten, jti)
+	row, err := tx.Tokens().Get(ctx, ten, jti)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if t, ok := token.TimeOfID(jti); ok && t.Equal(row.IssuedAt) {
+		return nil
+	}
+	_, err = s.revoker.TokenIn(ctx, tx, by, ten, jti)
 	if fault.CodeOf(err) == fault.CodeNotFound {
 		return nil
 	}
