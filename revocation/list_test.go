@@ -144,6 +144,7 @@ func TestTimeOfHexID(t *testing.T) {
 	at := time.UnixMicro(1767225600123456).UTC()
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMicro()))
+	copy(b[8:], "\xab\xcd\xef\xab\xcd\xef\xab\xcd")
 	h := hex.EncodeToString(b[:])
 	if got, ok := TimeOfID(h); !ok || !got.Equal(at) {
 		t.Fatalf("TimeOfID(%s) = %v %v, want %v", h, got, ok, at)
