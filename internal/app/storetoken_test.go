@@ -323,9 +323,30 @@ func TestStoreTokenErrors(t *testing.T) {
 		want(t, s.call(t, "POST", "/v1/tenants/acme/tokens/"+jtiOf(t, adm2)+"/revoke", s.Admin, nil), 200)
 		wantError(t, gen("Bearer "+adm2, seedStore, ""), 401, msg401)
 
-		// A disabled store: the mint is refused by policy.
+		// A disabled store: the mint is refused by policy, and its live
+		// token is refused (Store.active).
+		live := onlyJWT(t, want(t, gen("Bearer "+admin, intStore, ""), 201))
+		if s.check(t, live) != 200 {
+			t.Fatal("live store token refused")
+		}
 		want(t, s.call(t, "PATCH", "/v1/tenants/acme/devices/"+intStore, s.Admin, map[string]any{"disabled": true}), 200)
 		wantError(t, gen("Bearer "+admin, intStore, ""), 422, msg422)
+		if got := s.check(t, live); got != 401 {
+			t.Fatalf("token of a disabled store: /check %d", got)
+		}
+
+		// A native tokend token of a user with the admin role is an admin's;
+		// one of a user without it is not.
+		users := want(t, s.call(t, "GET", "/v1/tenants/acme/users", s.Admin, nil), 200).items()
+		for _, u := range users {
+			id, _ := u["id"].(string)
+			nat := want(t, s.call(t, "POST", "/v1/tenants/acme/users/"+id+"/tokens", s.Admin, map[string]any{}), 201).str("access_token")
+			if u["login"] == "admin@acme.test" {
+				onlyJWT(t, want(t, gen("Bearer "+nat, seedStore, ""), 201))
+			} else {
+				wantError(t, gen("Bearer "+nat, seedStore, ""), 403, msg403)
+			}
+		}
 
 		// A tokend access token of the tenant with tokend:admin is an admin.
 		cl := want(t, s.call(t, "POST", "/v1/tenants/acme/clients", s.Admin, map[string]any{"id": "ops",
