@@ -406,6 +406,14 @@ func TestStoreTokenImportedLegacy(t *testing.T) {
 		if got := s.check(t, legacy); got != 200 {
 			t.Fatalf("imported legacy token: /check %d", got)
 		}
+		rs := want(t, s.call(t, "POST", "/v1/tenants/acme/clients", s.Admin, map[string]any{"id": "rs",
+			"grant_types": []string{"client_credentials"}, "scopes": []string{"tokend:introspect"}}), 201).str("client_secret")
+		ireq, _ := http.NewRequest("POST", s.URL+"/t/acme/oauth2/introspect", strings.NewReader(url.Values{"token": {legacy}}.Encode()))
+		ireq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		ireq.SetBasicAuth("rs", rs)
+		if r := want(t, send(t, ireq), 200); r.Body["active"] != true || r.str("sub") != intStore || r.str("jti") != legacyJTI {
+			t.Fatalf("introspection of the imported legacy token: %s", r.Raw)
+		}
 		want(t, s.call(t, "POST", "/v1/tenants/acme/devices/"+intStore+"/jti", s.Admin, map[string]any{"jti": legacyJTI}), 409)
 		want(t, s.call(t, "POST", "/v1/tenants/acme/devices/"+intStore+"/jti", s.Admin, map[string]any{"jti": "bad jti!"}), 422)
 		want(t, s.call(t, "POST", "/v1/tenants/acme/devices/kiosk-9/jti", s.Admin, map[string]any{"jti": "abc"}), 404)

@@ -3,6 +3,7 @@ package binding
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tokend/tokend/internal/store"
@@ -60,8 +61,8 @@ func (s *StoreToken) Validate() map[string]string {
 			p["user_audience"] = "each audience must be 1 to 256 characters"
 		}
 	}
-	if len(s.Host) > 253 {
-		p["host"] = "must be a host name"
+	if len(s.Host) > 253 || strings.ToLower(s.Host) != s.Host || strings.ContainsAny(s.Host, ":/ ") {
+		p["host"] = "must be a host name in lower case, without a port"
 	}
 	if len(p) == 0 {
 		return nil
