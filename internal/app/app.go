@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +25,7 @@ import (
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/binding"
+	"github.com/tokend/tokend/internal/buildinfo"
 	"github.com/tokend/tokend/internal/changes"
 	"github.com/tokend/tokend/internal/compat/storetoken"
 	"github.com/tokend/tokend/internal/config"
@@ -43,6 +46,9 @@ import (
 	"github.com/tokend/tokend/internal/tenant"
 	"github.com/tokend/tokend/internal/tokenapi"
 )
+
+// certPoll is how often the TLS certificate files are checked for change.
+const certPoll = 2 * time.Second
 
 // App is a composed tokend server.
 type App struct {
@@ -67,6 +73,8 @@ type App struct {
 	stopping chan struct{}
 	pg       *postgres.DB
 	writes   writeHealth
+	// certs, when set, is the certificate Serve serves HTTPS with.
+	certs *httpx.Certs
 	// startSync is when the revocations were first loaded; follower, once
 	// running, says how current they are since.
 	startSync time.Time
@@ -96,6 +104,13 @@ type Migrator interface {
 
 // New opens the store, applies migrations and builds every service.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	var certs *httpx.Certs
+	if cfg.TLS() {
+		var err error
+		if certs, err = httpx.LoadCerts(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			return nil, err
+		}
+	}
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -124,6 +139,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	if pg, ok := st.(*postgres.DB); ok {
 		a.pg = pg
 	}
+	a.certs = certs
 	return a, nil
 }
 
@@ -168,7 +184,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 	metrics := httpx.NewMetrics(a.registry)
 	a.observe(st)
 	a.pruner = newPruner(st, a.revoke, log, cfg.PruneAfter, a.registry)
@@ -295,7 +311,17 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopBG()
 	a.startBackground(bg)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if a.certs != nil {
+		// ServeTLS offers HTTP/2 and HTTP/1.1 by ALPN.
+		srv.TLSConfig = a.certs.Config()
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go a.certs.Watch(bg, certPoll, hup)
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	a.ready.Store(true)
 	select {
 	case err := <-errc:
@@ -426,4 +452,15 @@ func newBinding(cfg config.Config, st store.Store) (*binding.Resolver, error) {
 		}
 	}
 	return binding.New(binding.Options{Store: st, Hosts: hosts, Tenants: tenants})
+}
+
+// buildInfo is the constant metric tokend_build_info, 1, labelled with the
+// running binary's version, revision and Go release.
+func buildInfo() prometheus.Collector {
+	i := buildinfo.Get()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "tokend_build_info",
+		Help:        "Always 1; its labels say which tokend is running.",
+		ConstLabels: prometheus.Labels{"version": i.Version, "revision": i.Revision, "goversion": i.GoVersion}})
+	g.Set(1)
+	return g
 }

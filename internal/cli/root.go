@@ -52,11 +52,11 @@ endpoints, an admin API, and compatible surfaces for existing token APIs.
 
 Run a local server with demo data:   tokend serve --dev
 Run a server:                        tokend serve --data ./tokend-data
-Talk to a server's admin API:        tokend tenants list --endpoint URL --token TOKEN`,
+Talk to a server's admin API:        tokend tenants list --endpoint URL --token TOKEN
+Shell completion:                    tokend completion bash|zsh|fish|powershell --help`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.CompletionOptions.HiddenDefaultCmd = true
 	root.AddGroup(&cobra.Group{ID: "server", Title: "Server commands:"}, &cobra.Group{ID: "admin", Title: "Admin commands (call the admin API):"})
 	for _, c := range serverCommands() {
 		c.GroupID = "server"

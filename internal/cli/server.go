@@ -15,13 +15,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokend/tokend/internal/app"
+	"github.com/tokend/tokend/internal/buildinfo"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/logsink"
 )
 
 // serverCommands returns serve, migrate and bootstrap.
 func serverCommands() []*cobra.Command {
-	return []*cobra.Command{serveCmd(), migrateCmd(), bootstrapCmd()}
+	return []*cobra.Command{serveCmd(), migrateCmd(), bootstrapCmd(), healthcheckCmd(), versionCmd()}
 }
 
 // loadConfig reads the configuration of a server command.
@@ -112,7 +113,7 @@ from TOKEND_MASTER_KEY (or TOKEND_MASTER_KEY_FILE), else from
 				}
 				printDevBanner(cmd.OutOrStdout(), creds, path)
 			}
-			log.Info("tokend ready", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+			log.Info("tokend ready", "version", buildinfo.Get().Version, "revision", buildinfo.Get().Revision, "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 				"database", databaseKind(cfg), "startup_ms", time.Since(start).Milliseconds())
 			_ = sink.Flush()
 			return a.Serve(ctx, ln)
@@ -198,7 +199,7 @@ several processes at once; tokend serve also applies them at start-up.`,
 			return nil
 		},
 	}
-	config.RegisterFlags(cmd.Flags())
+	config.RegisterFlags(cmd.Flags(), "data", "database", "config")
 	return cmd
 }
 
@@ -244,7 +245,7 @@ with "tokend tokens revoke ID --tenant system" once you have others.`,
 			return nil
 		},
 	}
-	config.RegisterFlags(cmd.Flags())
+	config.RegisterFlags(cmd.Flags(), "data", "database", "public-url", "config")
 	return cmd
 }
 

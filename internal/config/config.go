@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,7 +120,16 @@ type Config struct {
 	// SurfaceHosts: "surface=tenant,..." (--surface-tenants,
 	// TOKEND_SURFACE_TENANTS).
 	SurfaceTenants string
+	// TLSCert and TLSKey are PEM files of the server's certificate chain
+	// and private key (--tls-cert, --tls-key); with both set tokend serves
+	// HTTPS (HTTP/2 and HTTP/1.1) itself and reloads them on SIGHUP or
+	// when the files change.
+	TLSCert string
+	TLSKey  string
 }
+
+// TLS reports whether tokend serves HTTPS itself.
+func (c Config) TLS() bool { return c.TLSCert != "" && c.TLSKey != "" }
 
 // Default returns the default configuration. Its PublicURL is the one
 // derived from its Addr.
@@ -174,6 +184,8 @@ var fields = []field{
 	{name: "prune-after", usage: "how long past its expiry and lifetime a ledger row is kept for listing and audit before pruning deletes it; eternal tokens are never deleted", ptr: func(c *Config) any { return &c.PruneAfter }},
 	{name: "max-body-bytes", usage: "maximum request body size in bytes (at least 1024)", ptr: func(c *Config) any { return &c.MaxBodyBytes }},
 	{name: "trusted-proxies", usage: "comma-separated CIDR prefixes of reverse proxies whose Forwarded / X-Forwarded-For headers name the client address (empty: none)", ptr: func(c *Config) any { return &c.TrustedProxies }},
+	{name: "tls-cert", usage: "PEM file of the certificate chain to serve HTTPS (HTTP/2 and HTTP/1.1) with, beside --tls-key; reloaded on SIGHUP or when the file changes", ptr: func(c *Config) any { return &c.TLSCert }},
+	{name: "tls-key", usage: "PEM file of the private key of --tls-cert", ptr: func(c *Config) any { return &c.TLSKey }},
 	{name: "surface-hosts", usage: "comma-separated host=tenant pairs: the tenant a compatible surface serves for requests sent to that host (with or without its port) that name no tenant", ptr: func(c *Config) any { return &c.SurfaceHosts }},
 	{name: "surface-tenants", usage: "comma-separated surface=tenant pairs: the one tenant a compatible surface serves requests that name no tenant, when their host is not in --surface-hosts (--dev binds every surface to the demo tenant)", ptr: func(c *Config) any { return &c.SurfaceTenants }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
@@ -193,11 +205,16 @@ func envName(flag string) string {
 	return "TOKEND_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// RegisterFlags registers every configuration flag on fs, with help text
-// and the defaults of Default. The master key has no flag.
-func RegisterFlags(fs *pflag.FlagSet) {
+// RegisterFlags registers the configuration flags on fs, with help text
+// and the defaults of Default: every one, or only those named in only (for
+// commands that use a few; the environment and the configuration file
+// still set the others). The master key has no flag.
+func RegisterFlags(fs *pflag.FlagSet, only ...string) {
 	d := Default()
 	for _, f := range fields {
+		if len(only) > 0 && !slices.Contains(only, f.name) {
+			continue
+		}
 		usage := f.usage + " (env " + f.env + ")"
 		if f.name == "database" {
 			usage = f.usage
@@ -284,6 +301,9 @@ func Load(fs *pflag.FlagSet, environ []string) (Config, error) {
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL, _ = derivePublicURL(cfg.Addr) // a bad Addr is reported by Validate
+		if cfg.TLS() {
+			cfg.PublicURL = "https" + strings.TrimPrefix(cfg.PublicURL, "http")
+		}
 	} else {
 		cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	}
@@ -378,6 +398,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParsePrefixes(c.TrustedProxies); err != nil {
 		add("trusted-proxies", "%v", err)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		add("tls-cert", "--tls-cert and --tls-key go together: set both or neither")
 	}
 	if _, err := ParsePairs(c.SurfaceHosts); err != nil {
 		add("surface-hosts", "%v", err)

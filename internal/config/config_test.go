@@ -118,6 +118,8 @@ func TestRegisterFlags(t *testing.T) {
 		"max-body-bytes":      "1048576",
 		"trusted-proxies":     "",
 		"surface-hosts":       "",
+		"tls-cert":            "",
+		"tls-key":             "",
 		"surface-tenants":     "",
 		"config":              "",
 	}
@@ -479,6 +481,9 @@ func TestValidate(t *testing.T) {
 		{name: "trusted proxies", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/8, 192.168.1.7,fd00::/8" }},
 		{name: "trusted proxy not a prefix", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/8,proxy.internal" }, wantErr: "trusted-proxies: "},
 		{name: "trusted proxy prefix too long", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/33" }, wantErr: "trusted-proxies: "},
+		{name: "tls", mutate: func(c *Config) { c.TLSCert, c.TLSKey = "cert.pem", "key.pem" }},
+		{name: "tls cert without key", mutate: func(c *Config) { c.TLSCert = "cert.pem" }, wantErr: "tls-cert: "},
+		{name: "tls key without cert", mutate: func(c *Config) { c.TLSKey = "key.pem" }, wantErr: "tls-cert: "},
 		{name: "surface hosts", mutate: func(c *Config) { c.SurfaceHosts = "api.shop.test=shop, auth.other.test:8443 = other" }},
 		{name: "surface host without tenant", mutate: func(c *Config) { c.SurfaceHosts = "api.shop.test=" }, wantErr: "surface-hosts: "},
 		{name: "surface host twice", mutate: func(c *Config) { c.SurfaceHosts = "a.test=x,a.test=y" }, wantErr: "surface-hosts: "},

@@ -24,13 +24,16 @@ import (
 
 var binary string
 
+// e2eVersion is the version the tested binary is built with.
+const e2eVersion = "v0.0.0-e2e"
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "tokend-e2e-")
 	if err != nil {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "tokend")
-	build := exec.Command("go", "build", "-race", "-o", binary, "../../cmd/tokend")
+	build := exec.Command("go", "build", "-race", "-ldflags", "-X github.com/tokend/tokend/internal/buildinfo.Version="+e2eVersion, "-o", binary, "../../cmd/tokend")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build tokend:", err)
