@@ -8,6 +8,8 @@ package revocation
 import (
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/hex"
+	"strings"
 	"sync"
 	"time"
 )
@@ -68,12 +70,30 @@ var idEncoding = base32.NewEncoding(IDAlphabet).WithPadding(base32.NoPadding)
 // TimeOfID returns the issue time, to the microsecond, carried in the first
 // 8 bytes of a tokend token id (jti). Cutoffs compare against it, which is
 // what makes them exact within a second.
+//
+// A compact HS256 token (a Knock store token) carries the same 16 bytes as
+// 32 lowercase hex characters; its time is read the same way. A jti that a
+// legacy application generated has that shape too but no time in it:
+// tokend revokes such a token by id, never by a cutoff alone.
 func TimeOfID(id string) (time.Time, bool) {
-	if len(id) != 26 {
-		return time.Time{}, false
-	}
-	b, err := idEncoding.DecodeString(id)
-	if err != nil || len(b) != 16 {
+	var b []byte
+	switch len(id) {
+	case 26:
+		d, err := idEncoding.DecodeString(id)
+		if err != nil || len(d) != 16 {
+			return time.Time{}, false
+		}
+		b = d
+	case 32:
+		if strings.ToLower(id) != id {
+			return time.Time{}, false
+		}
+		d, err := hex.DecodeString(id)
+		if err != nil {
+			return time.Time{}, false
+		}
+		b = d
+	default:
 		return time.Time{}, false
 	}
 	return time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC(), true

@@ -1,6 +1,9 @@
 package revocation
 
 import (
+	"encoding/binary"
+	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 )
@@ -131,6 +134,24 @@ func TestTokenEntryEarliestWins(t *testing.T) {
 		}
 		if d.Reason(Presented{Tenant: "a", ID: "t1"}) == "" {
 			t.Errorf("%s: a token revoked within its renewal grace is still valid", name)
+		}
+	}
+}
+
+// TestTimeOfHexID: a compact token's jti (the 16 bytes of a time id in
+// lowercase hex) carries the same time as the base32 id.
+func TestTimeOfHexID(t *testing.T) {
+	at := time.UnixMicro(1767225600123456).UTC()
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMicro()))
+	copy(b[8:], "\xab\xcd\xef\xab\xcd\xef\xab\xcd")
+	h := hex.EncodeToString(b[:])
+	if got, ok := TimeOfID(h); !ok || !got.Equal(at) {
+		t.Fatalf("TimeOfID(%s) = %v %v, want %v", h, got, ok, at)
+	}
+	for _, bad := range []string{strings.ToUpper(h), h[:31] + "g", h[:30]} {
+		if _, ok := TimeOfID(bad); ok {
+			t.Errorf("TimeOfID(%q) accepted", bad)
 		}
 	}
 }

@@ -4,7 +4,9 @@
 // audience, expiry and an explicit algorithm allow-list, the same kind
 // rules as tokend's gateway check, and revocations followed from the
 // tenant's revocation feed, so that a revoked token is refused without a
-// call per request. Opaque tokens (API keys) are checked by introspection.
+// call per request. Opaque tokens (API keys) and compact HS256 store
+// tokens (whose secret a resource server never holds) are checked by
+// introspection.
 // Middleware wraps a net/http handler and answers 401/403 per RFC 6750.
 //
 // It imports nothing from tokend's internals.
@@ -13,6 +15,7 @@ package verify
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -201,7 +204,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*claims.Claims, erro
 	if raw == "" {
 		return nil, invalid("no token")
 	}
-	if strings.HasPrefix(raw, "tkd_") {
+	if strings.HasPrefix(raw, "tkd_") || isCompact(raw) {
 		return v.introspect(ctx, raw)
 	}
 	key := sha256.Sum256([]byte(raw))
@@ -248,6 +251,29 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*claims.Claims, erro
 		return nil, invalid("%s", why)
 	}
 	return &out, nil
+}
+
+// isCompact reports whether raw is a compact HS256 token (a Knock store
+// token: header {"alg":"HS256"}, no kid, no issuer). Its secret is shared
+// with the legacy application and never with resource servers, and its
+// validity depends on the store's current jti, so it is checked by
+// introspection, which answers from storage: a rotation is final there
+// at its commit.
+func isCompact(raw string) bool {
+	h, _, ok := strings.Cut(raw, ".")
+	if !ok || len(h) > 256 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return false
+	}
+	var hdr map[string]any
+	if json.Unmarshal(b, &hdr) != nil || hdr["alg"] != "HS256" {
+		return false
+	}
+	_, kid := hdr["kid"]
+	return !kid
 }
 
 // remember caches a verified token, bounded to 65536 entries.

@@ -136,6 +136,18 @@ func (a *API) Register(mux *http.ServeMux) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"device_id": r.PathValue("id"), "device_secret": s})
 		return nil
 	})
+	a.handle(mux, "POST /v1/tenants/{tenant}/devices/{id}/jti", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
+		var body struct {
+			JTI string `json:"jti"`
+		}
+		if err := a.decode(r, &body); err != nil {
+			return err
+		}
+		if err := a.mint.ImportStoreJTI(r.Context(), by.actor(), r.PathValue("tenant"), r.PathValue("id"), body.JTI); err != nil {
+			return err
+		}
+		return noContent(w)
+	})
 	register(a, mux, "roles", crud[store.Role, directory.RoleSpec, roleView]{
 		create: func(ctx context.Context, by directory.Actor, t string, sp directory.RoleSpec) (roleView, error) {
 			x, err := d.CreateRole(ctx, by, t, sp)
@@ -263,6 +275,18 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 		}
 		httpx.WriteJSON(w, http.StatusCreated, keyOf(k))
 		return nil
+	})
+	a.handle(mux, "POST /v1/tenants/{tenant}/keys/legacy", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
+		var body struct {
+			Secret string `json:"secret"`
+		}
+		if err := a.decode(r, &body); err != nil {
+			return err
+		}
+		if err := d.ImportLegacyKey(r.Context(), by.actor(), r.PathValue("tenant"), []byte(body.Secret)); err != nil {
+			return err
+		}
+		return noContent(w)
 	})
 	a.handle(mux, "GET /v1/tenants/{tenant}/tokens", tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {
 		p, err := page(r)

@@ -100,11 +100,13 @@ type deviceView struct {
 	CreatedAt    string            `json:"created_at"`
 	UpdatedAt    string            `json:"updated_at"`
 	DeviceSecret string            `json:"device_secret,omitempty"`
+	// JTI is the current compact token id of a store.
+	JTI string `json:"jti,omitempty"`
 }
 
 func deviceOf(d store.Device) deviceView {
 	return deviceView{ID: d.ID, DisplayName: d.DisplayName, Type: d.Type, Roles: d.Roles, Metadata: d.Metadata,
-		Disabled: d.Disabled, CreatedAt: ts(d.CreatedAt), UpdatedAt: ts(d.UpdatedAt)}
+		Disabled: d.Disabled, CreatedAt: ts(d.CreatedAt), UpdatedAt: ts(d.UpdatedAt), JTI: d.JTI}
 }
 
 type roleView struct {

@@ -27,6 +27,7 @@ import (
 	"github.com/tokend/tokend/internal/binding"
 	"github.com/tokend/tokend/internal/buildinfo"
 	"github.com/tokend/tokend/internal/changes"
+	"github.com/tokend/tokend/internal/compat/storetoken"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/gateway"
@@ -203,7 +204,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine})
+	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine, Verifier: a.verifier})
 	if err != nil {
 		return nil, err
 	}
@@ -229,6 +230,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	for _, s := range []interface{ Register(*http.ServeMux) }{rfc, gw, api} {
 		s.Register(mux)
 	}
+	// Seed 000: Rails/Knock store tokens (POST /stores/{id}/generate_token).
+	stk, err := storetoken.New(storetoken.Options{Mint: minter, Binding: a.binding, MaxBody: cfg.MaxBodyBytes, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	stk.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -391,14 +398,22 @@ func (a *App) observe(st store.Store) {
 	issued := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tokend_tokens_issued_total", Help: "Issued tokens by kind.",
 	}, []string{"kind"})
+	// Tokens minted through a compatible surface also count here, by
+	// surface (the audit event names it).
+	bySurface := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokend_surface_tokens_issued_total", Help: "Tokens issued through a compatible surface, by surface and kind.",
+	}, []string{"surface", "kind"})
 	deny := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tokend_denylist_entries", Help: "Revocation entries held in memory.",
 	}, func() float64 { return float64(a.revoke.DenyList().Size()) })
-	a.registry.MustRegister(events, issued, deny)
+	a.registry.MustRegister(events, issued, bySurface, deny)
 	a.audit.SetObserver(func(e store.AuditEvent) {
 		events.WithLabelValues(e.Action, e.Outcome).Inc()
 		if e.Detail["format"] != "" { // only issuance events name the format
 			issued.WithLabelValues(e.Detail["kind"]).Inc()
+			if sf := e.Detail["surface"]; sf != "" {
+				bySurface.WithLabelValues(sf, e.Detail["kind"]).Inc()
+			}
 		}
 	})
 	if db, ok := st.(interface{ Writer() *sql.DB }); ok {

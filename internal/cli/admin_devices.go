@@ -9,7 +9,7 @@ var devicesResource = resource{
 	idArg:        "ID", idKey: "id", sample: "kiosk-7", createID: idOptional,
 	columns: []column{{"ID", "id"}, {"TYPE", "type"}, {"DISPLAY NAME", "display_name"},
 		{"ROLES", "roles"}, {"DISABLED", "disabled"}},
-	detail: []string{"id", "display_name", "type", "roles", "metadata", "disabled", "created_at", "updated_at"},
+	detail: []string{"id", "display_name", "type", "roles", "metadata", "disabled", "jti", "created_at", "updated_at"},
 	fields: []field{
 		{flag: "type", key: "type", required: true, usage: "store, kiosk, device or service"},
 		fDisplayName, fRoles,
@@ -19,4 +19,5 @@ var devicesResource = resource{
 	createExample: `  tokend devices create kiosk-7 -t acme --type kiosk --roles checkout --metadata '{"site":"berlin"}'`,
 	updateExample: `  tokend devices update kiosk-7 -t acme --disabled`,
 	secretKey:     "device_secret", rotate: true, signingSecret: true, subjectTokens: true,
+	importJTI: true,
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/spf13/cobra"
@@ -42,11 +43,37 @@ func keysCommand() *cobra.Command {
 		},
 	}
 	rotate.Flags().StringVar(&alg, "alg", "", "signing algorithm: ES256, EdDSA, RS256 or HS256")
+	importLegacy := &cobra.Command{
+		Use:   "import-legacy",
+		Short: "Import the HMAC secret of a legacy application's HS256 tokens",
+		Long: "Read a secret from stdin (its first line, at least 32 bytes) and make it the tenant's\n" +
+			"legacy HMAC secret: the store-token surface signs its Knock-style HS256 tokens with\n" +
+			"it, and accepts the legacy application's tokens signed with it. For a Rails/Knock\n" +
+			"application, it is the secret_key_base (the string as it is). It never signs\n" +
+			"tokend's own tokens and never appears in the JWKS; an earlier one stops working.\n\n" + tenantHelp,
+		Example: "  printf '%s' \"$SECRET_KEY_BASE\" | tokend keys import-legacy -t acme",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			secret, err := readSecretLine(cmd.InOrStdin(), "secret")
+			if err != nil {
+				return err
+			}
+			s, err := o.connect(cmd, true)
+			if err != nil {
+				return err
+			}
+			if err := s.c.do(http.MethodPost, s.tenantPath("keys", "legacy"), nil, map[string]any{"secret": secret}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "legacy HMAC secret imported")
+			return nil
+		},
+	}
 	cmd.AddCommand(listCommand(o, listSpec{
 		what: "signing keys", tenant: true, example: "  tokend keys list -t acme",
 		columns: []column{{"KID", "kid"}, {"ALG", "alg"}, {"STATE", "state"}, {"CREATED", "created_at"},
 			{"RETIRED", "retired_at"}, {"PUBLISH UNTIL", "publish_until"}},
 		path: func(s *session) string { return s.tenantPath("keys") },
-	}), rotate)
+	}), rotate, importLegacy)
 	return cmd
 }

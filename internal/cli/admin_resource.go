@@ -59,6 +59,7 @@ type resource struct {
 	signingSecret  bool   // has signing-secret (POST .../{id}/signing-secret)
 	subjectTokens  bool   // has token: a device or user token (POST .../{id}/tokens)
 	kindTokens     bool   // has token: a storefront, private or impersonation token (POST .../{id}/tokens)
+	importJTI      bool   // has import-jti: a store's legacy token id (POST .../{id}/jti)
 }
 
 func (r resource) path(s *session, id string) string {
@@ -123,6 +124,38 @@ func crudCommand(r resource) *cobra.Command {
 	if r.kindTokens {
 		cmd.AddCommand(r.kindTokenCommand(o))
 	}
+	if r.importJTI {
+		cmd.AddCommand(r.importJTICommand(o))
+	}
+	return cmd
+}
+
+func (r resource) importJTICommand(o *adminOptions) *cobra.Command {
+	var jti string
+	cmd := &cobra.Command{
+		Use:   "import-jti " + r.idArg,
+		Short: "Make a legacy token id the current jti of a store",
+		Long: r.scopedLong("Import the jti a Rails/Knock application holds for a store (its stores.jti\n" +
+			"column), so that the token it handed out keeps verifying against tokend, signed\n" +
+			"with the tenant's imported legacy secret (\"tokend keys import-legacy\"). The\n" +
+			"token is recorded in the ledger under its jti: \"tokend tokens revoke JTI\"\n" +
+			"revokes it, and the store's next generate_token supersedes it."),
+		Example: r.example("import-jti", "42 --jti 3f9a1c0e7b2d4e6f8a0b1c2d3e4f5a6b"),
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := o.connect(cmd, r.tenantScoped)
+			if err != nil {
+				return err
+			}
+			if err := s.c.do(http.MethodPost, r.path(s, args[0])+"/jti", nil, map[string]any{"jti": jti}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "store %s: current jti %s\n", args[0], jti)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&jti, "jti", "", "the legacy token id (required)")
+	_ = cmd.MarkFlagRequired("jti")
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type benchOptions struct {
 	warmup       time.Duration
 	output       string
 	baseline     string
+	adminToken   string
 
 	bgMode         string
 	bgConcurrency  int
@@ -105,6 +107,14 @@ settings):
                       every 15 requests, so the per-address login throttle
                       lets most attempts reach the password hash. Needs a
                       client allowed the password grant.
+  device-mint         tokend's device mint with rotation (POST
+                      /v1/tenants/{tenant}/devices/{store}/tokens
+                      {"rotate":true}) with --admin-token, one store per
+                      worker (bench-store-N, created if missing)
+  store-token         the store-token surface (POST /stores/{store}/
+                      generate_token) with a Knock admin token signed in
+                      with --username/--password, the same stores: run it
+                      beside device-mint ("--mode device-mint,store-token")
 
 The baselines are the cryptographic floor: the same workers and requests
 against a server that does nothing but the signature work, to compare
@@ -150,6 +160,7 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 	fs.StringVar(&o.password, "password", "", "resource owner's password for mode refresh")
 	fs.StringVar(&o.scope, "scope", "", "scope to request with token requests")
 	fs.StringVar(&o.audience, "audience", "", "audience the verifier of mode verify-lib accepts (default: the token's \"aud\" claim)")
+	fs.StringVar(&o.adminToken, "admin-token", os.Getenv("TOKEND_TOKEN"), "admin token of modes device-mint and store-token, which create their stores with it (env TOKEND_TOKEN)")
 	fs.StringVar(&o.mode, "mode", "", "mode or comma list of modes: "+strings.Join(loadgen.Modes, ", ")+" (required)")
 	fs.IntVarP(&o.concurrency, "concurrency", "c", 64, fmt.Sprintf("concurrent workers, 1..%d", loadgen.MaxConcurrency))
 	fs.DurationVarP(&o.duration, "duration", "d", 10*time.Second, "measured time per mode, up to "+loadgen.MaxDuration.String())
@@ -250,7 +261,7 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 		if o.tenant == "" {
 			return fmt.Errorf("--tenant is required for mode %s", strings.Join(modes, ","))
 		}
-		if o.clientID == "" {
+		if o.clientID == "" && slices.ContainsFunc(modes, func(m string) bool { return m != loadgen.ModeDeviceMint && m != loadgen.ModeStoreToken }) {
 			return fmt.Errorf("--client-id is required for mode %s", strings.Join(modes, ","))
 		}
 	}
@@ -317,6 +328,7 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			Password:     o.password,
 			Scope:        o.scope,
 			Audience:     o.audience,
+			AdminToken:   o.adminToken,
 			Concurrency:  o.concurrency,
 			Duration:     o.duration,
 			Requests:     o.requests,

@@ -26,6 +26,7 @@ type KeyAdmin interface {
 	Invalidate(tenant string)
 	SealSecret(tenant, name string, plain []byte) ([]byte, error)
 	OpenSecret(tenant, name string, sealed []byte) ([]byte, error)
+	ImportLegacy(ctx context.Context, tenant string, secret []byte) error
 }
 
 // Revoker revokes tokens durably.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"github.com/tokend/tokend/internal/revoke"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,6 +84,22 @@ func (s *Service) RotateKey(ctx context.Context, by Actor, ten, alg string) (sto
 	}
 	_ = s.audit.Record(ctx, nil, store.AuditEvent{Tenant: ten, Action: "key.rotate", Actor: by.String(), Subject: k.ID, ClientID: by.ClientID, Detail: map[string]string{"alg": k.Alg}})
 	return k, nil
+}
+
+// ImportLegacyKey makes secret the tenant's legacy HMAC secret, which
+// signs and verifies its compact HS256 tokens (a Rails application's
+// secret_key_base, for Knock tokens); tokens signed with an earlier one
+// stop verifying. Shorter than 32 bytes is refused (field "secret").
+func (s *Service) ImportLegacyKey(ctx context.Context, by Actor, ten string, secret []byte) error {
+	if err := s.tenantExists(ctx, ten); err != nil {
+		return err
+	}
+	if err := s.keys.ImportLegacy(ctx, ten, secret); err != nil {
+		return err
+	}
+	_ = s.audit.Record(ctx, nil, store.AuditEvent{Tenant: ten, Action: "key.import_legacy", Actor: by.String(), ClientID: by.ClientID,
+		Detail: map[string]string{"alg": "HS256", "bytes": strconv.Itoa(len(secret))}})
+	return nil
 }
 
 // Audit lists a tenant's audit events.

@@ -47,7 +47,7 @@ func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
 		verify.WriteError(w, &verify.Error{Status: http.StatusUnauthorized, Description: "no bearer token"})
 		return
 	}
-	id, err := c.Verifier.Verify(r.Context(), raw)
+	id, err := c.Verifier.VerifyIn(r.Context(), r.PathValue("tenant"), raw)
 	if err != nil {
 		if fault.CodeOf(err) == fault.CodeUnavailable {
 			httpx.WriteError(w, r, c.Log, err)

@@ -21,6 +21,9 @@ import (
 // KeyVerifier verifies a JWT with a tenant's keys.
 type KeyVerifier interface {
 	Verify(ctx context.Context, tenant, raw string) (*claims.Claims, error)
+	// VerifyCompact checks a compact HS256 token's signature with the
+	// tenant's legacy secret and returns its payload.
+	VerifyCompact(ctx context.Context, tenant, raw string) ([]byte, error)
 }
 
 // PeekIssuer returns a JWT's unverified issuer.

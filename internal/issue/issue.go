@@ -5,8 +5,10 @@ package issue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,9 +21,11 @@ import (
 	"github.com/tokend/tokend/internal/token"
 )
 
-// Signer signs JWT access tokens for a tenant.
+// Signer signs JWT access tokens for a tenant, and compact HS256 tokens
+// (store.FormatCompact) with the tenant's legacy HMAC secret.
 type Signer interface {
 	Sign(ctx context.Context, tenant string, c *claims.Claims) (string, error)
+	SignCompact(ctx context.Context, tenant string, payload []byte) (string, error)
 }
 
 // Ledger makes ledger rows and audit events durable; package ledger's
@@ -80,7 +84,7 @@ type Request struct {
 	// TTL is the expiry; zero issues an eternal token.
 	TTL         time.Duration
 	LifetimeEnd time.Time
-	Format      string // store.FormatJWT (default) or store.FormatOpaque
+	Format      string // store.FormatJWT (default), store.FormatOpaque or store.FormatCompact
 	Origins     []string
 	Channels    []string
 	ServerSide  bool
@@ -88,6 +92,9 @@ type Request struct {
 	Action string
 	// AuditActor names who asked, when not the subject (e.g. an admin).
 	AuditActor string
+	// Surface names the compatible surface the token is minted through,
+	// recorded in the audit event ("" for tokend's own endpoints).
+	Surface string
 	// CookieRoom, when positive, is the room of the cookie that delivers
 	// the token: a longer token is refused before anything is recorded.
 	CookieRoom int
@@ -222,6 +229,19 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 			return Result{}, err
 		}
 		res.Value = v
+	case store.FormatCompact:
+		// The jti is the id's 16 bytes in hex, the shape of Rails'
+		// SecureRandom.hex; it is the ledger id too.
+		res.ID = token.HexOfID(res.ID)
+		if res.ID == "" || r.Value != "" {
+			return Result{}, fault.Internal(fmt.Errorf("issue: a compact token needs a NewTimeID id and no Value"))
+		}
+		row.ID = res.ID
+		v, err := i.o.Signer.SignCompact(ctx, r.Tenant, CompactPayload(res.ExpiresAt, r.Subject, r.Audience, res.ID))
+		if err != nil {
+			return Result{}, err
+		}
+		res.Value = v
 	default:
 		return Result{}, fault.Invalid("format", "must be jwt or opaque")
 	}
@@ -244,6 +264,9 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		Tenant: r.Tenant, Action: action, Actor: actor, Subject: r.Subject, ClientID: r.ClientID,
 		Detail: map[string]string{"jti": res.ID, "kind": r.Kind, "format": row.Format, "scope": strings.Join(r.Scope, " ")},
 	})
+	if r.Surface != "" {
+		ev.Detail["surface"] = r.Surface
+	}
 	res.Row, res.Event = row, ev
 	if r.Defer {
 		return res, nil
@@ -298,6 +321,49 @@ func clientID(r Request) string {
 		return r.Tenant
 	}
 	return r.ClientID
+}
+
+// CompactPayload is the claims object of a compact HS256 token, in the
+// order Knock writes it (its exp merged in front of the payload): exp
+// (left out for an eternal token), sub, aud, jti. A subject of decimal
+// digits is a JSON number, as a Rails integer id encodes; any other is a
+// string.
+func CompactPayload(exp *time.Time, sub string, aud []string, jti string) []byte {
+	b := make([]byte, 0, 128)
+	b = append(b, '{')
+	if exp != nil {
+		b = append(b, `"exp":`...)
+		b = strconv.AppendInt(b, exp.Unix(), 10)
+		b = append(b, ',')
+	}
+	b = append(b, `"sub":`...)
+	if IsNumericID(sub) {
+		b = append(b, sub...)
+	} else {
+		q, _ := json.Marshal(sub)
+		b = append(b, q...)
+	}
+	a, _ := json.Marshal(nonNil(aud))
+	b = append(b, `,"aud":`...)
+	b = append(b, a...)
+	b = append(b, `,"jti":"`...)
+	b = append(b, jti...)
+	return append(b, '"', '}')
+}
+
+// IsNumericID reports whether id is a positive decimal integer without a
+// leading zero that fits a signed 64-bit integer (a Rails bigint id).
+func IsNumericID(id string) bool {
+	if id == "" || len(id) > 19 || id[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	_, err := strconv.ParseInt(id, 10, 64)
+	return err == nil
 }
 
 func nonNil(s []string) []string {

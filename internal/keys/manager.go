@@ -70,9 +70,12 @@ type load struct {
 
 // keySet is one tenant's usable keys at one moment.
 type keySet struct {
-	active   *parsed            // signs; nil when the tenant has no key
-	byKID    map[string]*parsed // verifies: active and still-published keys
-	jwks     []byte             // public JWK Set (HS256 keys never appear)
+	active *parsed            // signs; nil when the tenant has no key
+	byKID  map[string]*parsed // verifies: active and still-published keys
+	jwks   []byte             // public JWK Set (HS256 keys never appear)
+	// legacy is the tenant's imported HMAC secret for compact HS256
+	// tokens (store.KeyLegacy); nil when it has none.
+	legacy   []byte
 	loadedAt time.Time
 	// retryAt, on a set kept past TTL because a reload failed, is when
 	// to try again.
@@ -269,7 +272,7 @@ func (m *Manager) loadLocked(ctx context.Context, tenant string) (*keySet, error
 	delete(m.loads, tenant)
 	// Tenants without keys are not cached: unknown issuers must not be able
 	// to push real tenants out of the cache.
-	if l.err == nil && len(l.set.byKID) > 0 {
+	if l.err == nil && (len(l.set.byKID) > 0 || l.set.legacy != nil) {
 		if len(m.cache) >= m.o.CacheSize {
 			for k := range m.cache { // evict an arbitrary entry: O(1), no hot-spot bias
 				delete(m.cache, k)
@@ -295,9 +298,20 @@ func (m *Manager) build(ctx context.Context, tenant string) (*keySet, error) {
 		if k.State == store.KeyRetired && k.PublishUntil != nil && !now.Before(*k.PublishUntil) {
 			continue
 		}
+		if k.State == store.KeyLegacyRetired {
+			continue
+		}
 		plain, err := open(m.o.Master, tenant, k.ID, k.Private)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s key %s: %w", tenant, k.ID, err)
+		}
+		if k.State == store.KeyLegacy {
+			// Never a kid of tokend's JWTs: whoever holds this secret
+			// (the legacy application) must not be able to sign them.
+			if s.legacy == nil {
+				s.legacy = plain
+			}
+			continue
 		}
 		p, err := parse(k.Alg, plain)
 		if err != nil {

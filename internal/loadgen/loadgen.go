@@ -46,7 +46,7 @@ const (
 
 // Modes lists every mode Run accepts, in the order the documentation gives them.
 var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeCheck, ModeVerifyLib, ModeRefresh,
-	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword}
+	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword, ModeDeviceMint, ModeStoreToken}
 
 // Limits on a run.
 const (
@@ -114,6 +114,10 @@ type Config struct {
 	// Warmup is how long workers send requests that are not measured before
 	// Duration starts; up to MaxDuration.
 	Warmup time.Duration
+	// AdminToken is a tenant admin's tokend token (an admin key): the
+	// device-mint mode mints with it, and both store modes create their
+	// stores with it.
+	AdminToken string
 	// Background, when not nil, is a second load that runs alongside this
 	// one with its own workers, over the same warmup and measured window
 	// (its Duration, Warmup and Requests are ignored; it stops when this run
@@ -166,6 +170,9 @@ func (c Config) validate() error {
 	}
 	if c.Tenant == "" {
 		return fmt.Errorf("mode %s needs a tenant", c.Mode)
+	}
+	if c.Mode == ModeDeviceMint || c.Mode == ModeStoreToken {
+		return c.validateStoreToken()
 	}
 	if c.ClientID == "" {
 		return fmt.Errorf("mode %s needs a client id", c.Mode)

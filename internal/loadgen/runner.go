@@ -123,6 +123,8 @@ func prepare(ctx context.Context, c Config, client *http.Client) (*target, error
 		return prepareBaselineSign(ctx, c, client, auth)
 	case ModeBaselineVerify:
 		return prepareBaselineVerify(ctx, c, client, auth)
+	case ModeDeviceMint, ModeStoreToken:
+		return prepareStoreToken(ctx, c, client)
 	}
 	return nil, fmt.Errorf("unknown mode %q", c.Mode)
 }
@@ -218,7 +220,11 @@ func (w *worker) loop(runCtx, parent context.Context, build func() []byte, check
 		if method == "" {
 			method = http.MethodPost
 		}
-		st, resp, err := w.send(runCtx, method, w.t.url, body)
+		u := w.t.url
+		if w.url != "" {
+			u = w.url
+		}
+		st, resp, err := w.send(runCtx, method, u, body)
 		lat := time.Since(t0)
 		if err == nil {
 			err = check(st, resp)

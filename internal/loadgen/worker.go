@@ -76,6 +76,8 @@ type target struct {
 	sources *sourcePool
 	// note is copied to Result.Note.
 	note string
+	// contentType of a POST body; "" is a form.
+	contentType string
 	// stop, when set, releases what prepare started for the target (the
 	// ModeVerifyLib server and verifier).
 	stop func()
@@ -83,7 +85,9 @@ type target struct {
 
 // worker is one sequential request loop and what it recorded.
 type worker struct {
-	id     int
+	id int
+	// url, when set, is this worker's own URL instead of the target's.
+	url    string
 	client *http.Client
 	own    bool // client is this worker's own (source rotation)
 	sent   int  // requests sent, warmup included
@@ -118,7 +122,11 @@ func (w *worker) send(ctx context.Context, method, u string, body []byte) (int, 
 		return 0, nil, err
 	}
 	if method == http.MethodPost {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		ct := w.t.contentType
+		if ct == "" {
+			ct = "application/x-www-form-urlencoded"
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	req.Header.Set("Accept", "application/json")
 	if w.t.auth != "" {

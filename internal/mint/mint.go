@@ -28,6 +28,10 @@ type Revoker interface {
 	TargetIn(ctx context.Context, st store.Store, by revoke.Actor, tenant string, target revoke.Target, action string) (store.Revocation, error)
 	Replaced(ctx context.Context, st store.Store, by revoke.Actor, tenant, id string, grace time.Duration) error
 	BeforeIn(ctx context.Context, st store.Store, by revoke.Actor, tenantID, scope, key, action string) (store.Revocation, error)
+	// TokenIn revokes one token by id in the caller's transaction.
+	TokenIn(ctx context.Context, st store.Store, by revoke.Actor, tenantID, id string) (store.Token, error)
+	// RowReason says why a ledger row is revoked, "" when it is not.
+	RowReason(t store.Token) string
 }
 
 // Options configure a Minter; all but Now are required.
@@ -37,17 +41,20 @@ type Options struct {
 	Issuer  *issue.Issuer
 	Revoker Revoker
 	Login   Login
-	Now     func() time.Time
+	// Verifier checks the caller's token of a store-token mint.
+	Verifier Verifier
+	Now      func() time.Time
 }
 
 // Minter is the mint core.
 type Minter struct {
-	st      store.Store
-	audit   *audit.Recorder
-	issuer  *issue.Issuer
-	revoker Revoker
-	login   Login
-	now     func() time.Time
+	st       store.Store
+	audit    *audit.Recorder
+	issuer   *issue.Issuer
+	revoker  Revoker
+	login    Login
+	verifier Verifier
+	now      func() time.Time
 	// subjects queues this replica's read-decide-writes per subject (see
 	// subjectIssue).
 	subjects subjectLocks
@@ -55,13 +62,13 @@ type Minter struct {
 
 // New returns a Minter.
 func New(o Options) (*Minter, error) {
-	if o.Store == nil || o.Audit == nil || o.Issuer == nil || o.Revoker == nil || o.Login == nil {
-		return nil, errors.New("mint: Store, Audit, Issuer, Revoker and Login are required")
+	if o.Store == nil || o.Audit == nil || o.Issuer == nil || o.Revoker == nil || o.Login == nil || o.Verifier == nil {
+		return nil, errors.New("mint: Store, Audit, Issuer, Revoker, Login and Verifier are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, now: o.Now}, nil
+	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, verifier: o.Verifier, now: o.Now}, nil
 }
 
 // Actor is who asks for a token, as the audit log names them.

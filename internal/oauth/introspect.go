@@ -67,7 +67,7 @@ func (ta *TokenAdmin) introspect(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteOAuthError(w, r, ta.Log, err)
 		return
 	}
-	id, err := ta.Verifier.Introspect(r.Context(), raw)
+	id, err := ta.Verifier.IntrospectIn(r.Context(), r.PathValue("tenant"), raw)
 	if err != nil && fault.CodeOf(err) == fault.CodeUnavailable {
 		httpx.WriteOAuthError(w, r, ta.Log, err)
 		return

@@ -115,9 +115,13 @@ type Device struct {
 	Metadata    map[string]string
 	// SigningSecret is the sealed secret of signed token requests.
 	SigningSecret []byte
-	Disabled      bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// JTI is the id of the device's current compact HS256 token (see
+	// FormatCompact): such a token of the device is valid only while its
+	// jti is this one. Empty: none is.
+	JTI       string
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Role maps a name to scopes and resources.
@@ -145,6 +149,12 @@ type Group struct {
 const (
 	KeyActive  = "active"
 	KeyRetired = "retired"
+	// KeyLegacy is a tenant's imported HMAC secret for compact HS256
+	// tokens (FormatCompact): never a JWKS key, never used for tokend's
+	// own JWTs. A replaced one becomes KeyLegacyRetired and verifies
+	// nothing.
+	KeyLegacy        = "legacy"
+	KeyLegacyRetired = "legacy-retired"
 )
 
 // Key is a tenant signing key. Private is always encrypted.
@@ -168,6 +178,11 @@ type Key struct {
 const (
 	FormatJWT    = "jwt"
 	FormatOpaque = "opaque"
+	// FormatCompact is a JWT as Knock and ruby-jwt make it: header exactly
+	// {"alg":"HS256"}, claims exp, sub, aud and jti only, signed with the
+	// tenant's legacy HMAC secret (KeyLegacy). Its jti is 32 lowercase hex
+	// characters and is the ledger id.
+	FormatCompact = "compact"
 )
 
 // Token is one ledger row: an issued token, never its value.

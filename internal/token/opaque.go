@@ -1,6 +1,7 @@
 package token
 
 import (
+	"encoding/hex"
 	"github.com/tokend/tokend/revocation"
 
 	"crypto/hmac"
@@ -131,3 +132,32 @@ func NewTimeID(t time.Time) string {
 
 // TimeOfID returns the time in an id made by NewTimeID.
 func TimeOfID(id string) (time.Time, bool) { return revocation.TimeOfID(id) }
+
+// HexOfID returns the 16 bytes of an id made by NewID or NewTimeID as 32
+// lowercase hex characters, the shape of a Rails SecureRandom.hex jti;
+// "" when id is not such an id.
+func HexOfID(id string) string {
+	if len(id) != 26 {
+		return ""
+	}
+	b, err := idEncoding.DecodeString(id)
+	if err != nil || len(b) != 16 {
+		return ""
+	}
+	return hex.EncodeToString(b)
+}
+
+// IsHexID reports whether s is 32 lowercase hex characters (a jti as
+// Rails' SecureRandom.hex makes it).
+func IsHexID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

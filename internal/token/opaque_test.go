@@ -103,3 +103,22 @@ func TestDeriveOpaque(t *testing.T) {
 		}
 	}
 }
+
+func TestHexOfID(t *testing.T) {
+	now := time.Now()
+	id := NewTimeID(now)
+	h := HexOfID(id)
+	if !IsHexID(h) {
+		t.Fatalf("HexOfID(%q) = %q", id, h)
+	}
+	for _, bad := range []string{"", "short", strings.Repeat("z", 26)} {
+		if HexOfID(bad) != "" {
+			t.Errorf("HexOfID(%q) accepted", bad)
+		}
+	}
+	for s, want := range map[string]bool{h: true, strings.ToUpper(h): false, h[:31]: false, h + "0": false} {
+		if IsHexID(s) != want {
+			t.Errorf("IsHexID(%q) != %v", s, want)
+		}
+	}
+}

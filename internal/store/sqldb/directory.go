@@ -168,18 +168,18 @@ func (s users) Delete(ctx context.Context, tenant, id string) error {
 var deviceTable = &table[store.Device]{
 	name: "devices", entity: store.EntityDevice,
 	key:  []string{"tenant", "id"},
-	cols: []string{"tenant", "id", "display_name", "type", "secret_hash", "secret_alg", "roles", "metadata", "disabled", "created_at", "updated_at", "signing_secret"},
+	cols: []string{"tenant", "id", "display_name", "type", "secret_hash", "secret_alg", "roles", "metadata", "disabled", "created_at", "updated_at", "signing_secret", "jti"},
 	values: func(d *store.Device) []any {
 		md := d.Metadata
 		if md == nil {
 			md = map[string]string{}
 		}
 		return []any{d.Tenant, d.ID, d.DisplayName, d.Type, d.SecretHash, d.SecretAlg, listText(d.Roles), jsonText(md),
-			d.Disabled, micros(d.CreatedAt), micros(d.UpdatedAt), d.SigningSecret}
+			d.Disabled, micros(d.CreatedAt), micros(d.UpdatedAt), d.SigningSecret, d.JTI}
 	},
 	dests: func(d *store.Device) []any {
 		return []any{&d.Tenant, &d.ID, &d.DisplayName, &d.Type, &d.SecretHash, &d.SecretAlg, list(&d.Roles),
-			jsonCol[map[string]string]{&d.Metadata}, &d.Disabled, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, &d.SigningSecret}
+			jsonCol[map[string]string]{&d.Metadata}, &d.Disabled, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, &d.SigningSecret, &d.JTI}
 	},
 	keyOf: func(d *store.Device) (string, string) { return d.Tenant, d.ID },
 }

@@ -214,8 +214,16 @@ func (s *suite) directory(t *testing.T) {
 		must(t, s.st.Devices().Create(ctx, d2))
 		got, err = s.st.Devices().Get(ctx, ten, "d2")
 		must(t, err)
-		if got.Metadata == nil {
-			t.Fatal("nil Metadata returned")
+		if got.Metadata == nil || got.JTI != "" {
+			t.Fatalf("Get = %+v", got)
+		}
+		// A store's current jti round-trips through Update.
+		got.JTI = "0123456789abcdef0123456789abcdef"
+		must(t, s.st.Devices().Update(ctx, got))
+		got, err = s.st.Devices().Get(ctx, ten, "d2")
+		must(t, err)
+		if got.JTI != "0123456789abcdef0123456789abcdef" {
+			t.Fatalf("JTI after Update = %q", got.JTI)
 		}
 	})
 
