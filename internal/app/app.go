@@ -171,7 +171,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	a.authn, err = authn.New(authn.Options{Store: st, Audit: a.audit, Log: log, PublicURL: cfg.PublicURL, Secrets: a.dir,
-		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks(), Signers: a.dir})
+		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks(), Signers: a.dir, Legacy: a.dir, Tokens: a.verifier})
 	if err != nil {
 		return nil, err
 	}

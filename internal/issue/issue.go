@@ -80,7 +80,7 @@ type Request struct {
 	// TTL is the expiry; zero issues an eternal token.
 	TTL         time.Duration
 	LifetimeEnd time.Time
-	Format      string // store.FormatJWT (default) or store.FormatOpaque
+	Format      string // store.FormatJWT (default), store.FormatOpaque or store.FormatHex
 	Origins     []string
 	Channels    []string
 	ServerSide  bool
@@ -197,6 +197,12 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 			res.Value = token.NewOpaque(token.TagAccess)
 		}
 		row.Hash = token.Hash(res.Value)
+	case store.FormatHex:
+		if r.Value != "" || r.Kind == claims.KindRefresh || r.Kind == claims.KindAdmin {
+			return Result{}, fault.Internal(fmt.Errorf("issue: hex tokens are fresh access tokens"))
+		}
+		res.Value = token.NewHex()
+		row.Hash = token.Hash(res.Value)
 	case "", store.FormatJWT:
 		if r.Value != "" {
 			return Result{}, fault.Internal(fmt.Errorf("issue: Value is only for opaque tokens"))
@@ -223,7 +229,7 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		}
 		res.Value = v
 	default:
-		return Result{}, fault.Invalid("format", "must be jwt or opaque")
+		return Result{}, fault.Invalid("format", "must be jwt, opaque or hex")
 	}
 	if r.CookieRoom > 0 && len(res.Value) > r.CookieRoom {
 		// RFC 6265 §6.1: a larger cookie may never reach the user agent.

@@ -36,6 +36,11 @@ type SubjectSpec struct {
 	// BindReferer binds a user token to the origin of the minting
 	// request's Referer: using or renewing it from another origin fails.
 	BindReferer bool `json:"bind_referer"`
+	// EternalByDefault makes a device token asked for with neither
+	// ExpiresIn nor Lifetime eternal (seed 004: "if none of these
+	// parameters is passed an eternal token will be generated for the
+	// device"); user tokens take the policy's defaults.
+	EternalByDefault bool `json:"-"`
 	// Cookie delivers the token as an HttpOnly cookie instead of the body.
 	Cookie bool `json:"cookie"`
 	// BoundOrigin is the normalized Referer origin, set by the surface.
@@ -63,6 +68,9 @@ func (s *Minter) Device(ctx context.Context, by Actor, ten, deviceID string, sp 
 	a, err := principal.Expand(ctx, s.st, ten, d.Roles, nil)
 	if err != nil {
 		return token.Issued{}, storeErr(err)
+	}
+	if sp.EternalByDefault && sp.ExpiresIn == nil && sp.Lifetime == nil {
+		sp.Eternal = true
 	}
 	// A device token carries its roles' scopes only.
 	return s.mintFor(ctx, by, ten, "device", d.ID, principal.Authority{Scopes: a.Scopes}, sp)
@@ -119,8 +127,8 @@ func (s *Minter) mintFor(ctx context.Context, by Actor, ten, subjectType, subjec
 	}
 	format := pol.Format
 	if sp.Format != "" {
-		if sp.Format != store.FormatJWT && sp.Format != store.FormatOpaque {
-			return token.Issued{}, invalidf("format", "must be jwt or opaque")
+		if sp.Format != store.FormatJWT && sp.Format != store.FormatOpaque && sp.Format != store.FormatHex {
+			return token.Issued{}, invalidf("format", "must be jwt, opaque or hex")
 		}
 		format = sp.Format
 	}
@@ -160,7 +168,7 @@ func (s *Minter) mintFor(ctx context.Context, by Actor, ten, subjectType, subjec
 			req.ID, active = token.NewTimeID(rev.Cutoff), 0
 		}
 		if pol.TokenLimit > 0 && active >= pol.TokenLimit {
-			return issue.Result{}, fault.Conflict("token limit reached: %s %q has %d active tokens (token_limit %d); revoke one or mint with rotate", subjectType, subject, active, pol.TokenLimit)
+			return issue.Result{}, fault.Conflict("token limit reached: %s %q has %d active tokens (token_limit %d); revoke one or mint with rotate", subjectType, subject, active, pol.TokenLimit).WithLimit("token_limit", int64(pol.TokenLimit))
 		}
 		return s.issuer.Issue(ctx, req)
 	}))
@@ -188,7 +196,7 @@ func expiryAndLifetime(pol store.Policy, expiresIn, lifetime *int64, eternal boo
 		case *v <= 0:
 			return 0, invalidf(field, "must be a positive number of seconds, got %d", *v)
 		case *v > maxV:
-			return 0, invalidf(field, "must be at most %d seconds (%s), got %d", maxV, maxName, *v)
+			return 0, fault.As(invalidf(field, "must be at most %d seconds (%s), got %d", maxV, maxName, *v)).WithLimit(maxName, maxV)
 		}
 		return *v, nil
 	}
@@ -204,11 +212,11 @@ func expiryAndLifetime(pol store.Policy, expiresIn, lifetime *int64, eternal boo
 	}
 	if exp > lt {
 		if lifetime != nil {
-			return 0, 0, invalidf("expires_in", "must not exceed lifetime (%d seconds), got %d", lt, exp)
+			return 0, 0, fault.As(invalidf("expires_in", "must not exceed lifetime (%d seconds), got %d", lt, exp)).WithLimit("lifetime", lt)
 		}
 		lt = exp // the default lifetime stretches to an explicit longer expiry within max_lifetime
 		if lt > pol.MaxLifetime {
-			return 0, 0, invalidf("expires_in", "must not exceed max_lifetime (%d seconds), got %d", pol.MaxLifetime, exp)
+			return 0, 0, fault.As(invalidf("expires_in", "must not exceed max_lifetime (%d seconds), got %d", pol.MaxLifetime, exp)).WithLimit("max_lifetime", pol.MaxLifetime)
 		}
 	}
 	return time.Duration(exp) * time.Second, time.Duration(lt) * time.Second, nil

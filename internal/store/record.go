@@ -79,6 +79,10 @@ type Client struct {
 	JWKS string
 	// SigningSecret is the sealed secret of signed token requests.
 	SigningSecret []byte
+	// LegacySecret is the sealed credential of seed 004's signed requests
+	// (an apstrata account secret, or the MD5 of an apstrata password),
+	// imported from the legacy system; nil when there is none.
+	LegacySecret []byte
 	Disabled      bool
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
@@ -95,6 +99,10 @@ type User struct {
 	Groups       []string
 	// SigningSecret is the sealed secret of signed token requests.
 	SigningSecret []byte
+	// LegacySecret is the sealed credential of seed 004's signed requests
+	// (an apstrata account secret, or the MD5 of an apstrata password),
+	// imported from the legacy system; nil when there is none.
+	LegacySecret []byte
 	Disabled      bool
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
@@ -112,6 +120,10 @@ type Device struct {
 	Metadata    map[string]string
 	// SigningSecret is the sealed secret of signed token requests.
 	SigningSecret []byte
+	// LegacySecret is the sealed credential of seed 004's signed requests
+	// (an apstrata account secret, or the MD5 of an apstrata password),
+	// imported from the legacy system; nil when there is none.
+	LegacySecret []byte
 	Disabled      bool
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
@@ -165,6 +177,9 @@ type Key struct {
 const (
 	FormatJWT    = "jwt"
 	FormatOpaque = "opaque"
+	// FormatHex is an opaque token of 32 upper-case hex characters (128
+	// random bits, seed 004's form), stored as its hash like FormatOpaque.
+	FormatHex = "hex"
 )
 
 // Token is one ledger row: an issued token, never its value.
