@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -218,8 +219,10 @@ func legacyEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s
 
 // LegacyToken authenticates seed 004's token mode: raw must be an active
 // token of tenant whose subject is the user or device the identifier
-// names. Any mismatch is an invalid_token fault.
-func (a *Authenticator) LegacyToken(ctx context.Context, tenant, ident, raw string) (*introspect.Identity, error) {
+// names, and a token bound to referrers must come from one of them
+// (origin is the request's Referer origin, "" when it has none). Any
+// mismatch is an invalid_token fault.
+func (a *Authenticator) LegacyToken(ctx context.Context, tenant, ident, raw, origin string) (*introspect.Identity, error) {
 	if a.tokens == nil || a.legacy == nil {
 		return nil, fault.InvalidToken("token authentication is not available")
 	}
@@ -242,6 +245,9 @@ func (a *Authenticator) LegacyToken(ctx context.Context, tenant, ident, raw stri
 	}
 	if id.Claims.SubjectType != kind || id.Claims.Subject != sub {
 		return nil, fault.InvalidToken("the token is not the identifier's")
+	}
+	if len(id.Claims.Origins) > 0 && !slices.Contains(id.Claims.Origins, origin) {
+		return nil, fault.InvalidToken("the token is bound to another referrer").WithField("Referer")
 	}
 	return id, nil
 }

@@ -61,6 +61,8 @@ type Limit struct {
 	// max_access_ttl, max_lifetime, lifetime or token_limit.
 	Name  string
 	Value int64
+	// Got is the value asked for, when the bound is on one.
+	Got int64
 }
 
 func (e *Error) Error() string {
@@ -219,8 +221,8 @@ func (e *Error) WithRetryAfter(d time.Duration) *Error {
 }
 
 // WithLimit returns a copy of e naming the bound the input broke.
-func (e *Error) WithLimit(name string, value int64) *Error {
+func (e *Error) WithLimit(name string, value, got int64) *Error {
 	c := *e
-	c.Limit = &Limit{Name: name, Value: value}
+	c.Limit = &Limit{Name: name, Value: value, Got: got}
 	return &c
 }

@@ -168,7 +168,7 @@ func (s *Minter) mintFor(ctx context.Context, by Actor, ten, subjectType, subjec
 			req.ID, active = token.NewTimeID(rev.Cutoff), 0
 		}
 		if pol.TokenLimit > 0 && active >= pol.TokenLimit {
-			return issue.Result{}, fault.Conflict("token limit reached: %s %q has %d active tokens (token_limit %d); revoke one or mint with rotate", subjectType, subject, active, pol.TokenLimit).WithLimit("token_limit", int64(pol.TokenLimit))
+			return issue.Result{}, fault.Conflict("token limit reached: %s %q has %d active tokens (token_limit %d); revoke one or mint with rotate", subjectType, subject, active, pol.TokenLimit).WithLimit("token_limit", int64(pol.TokenLimit), int64(active))
 		}
 		return s.issuer.Issue(ctx, req)
 	}))
@@ -196,7 +196,7 @@ func expiryAndLifetime(pol store.Policy, expiresIn, lifetime *int64, eternal boo
 		case *v <= 0:
 			return 0, invalidf(field, "must be a positive number of seconds, got %d", *v)
 		case *v > maxV:
-			return 0, fault.As(invalidf(field, "must be at most %d seconds (%s), got %d", maxV, maxName, *v)).WithLimit(maxName, maxV)
+			return 0, fault.As(invalidf(field, "must be at most %d seconds (%s), got %d", maxV, maxName, *v)).WithLimit(maxName, maxV, *v)
 		}
 		return *v, nil
 	}
@@ -212,11 +212,11 @@ func expiryAndLifetime(pol store.Policy, expiresIn, lifetime *int64, eternal boo
 	}
 	if exp > lt {
 		if lifetime != nil {
-			return 0, 0, fault.As(invalidf("expires_in", "must not exceed lifetime (%d seconds), got %d", lt, exp)).WithLimit("lifetime", lt)
+			return 0, 0, fault.As(invalidf("expires_in", "must not exceed lifetime (%d seconds), got %d", lt, exp)).WithLimit("lifetime", lt, exp)
 		}
 		lt = exp // the default lifetime stretches to an explicit longer expiry within max_lifetime
 		if lt > pol.MaxLifetime {
-			return 0, 0, fault.As(invalidf("expires_in", "must not exceed max_lifetime (%d seconds), got %d", pol.MaxLifetime, exp)).WithLimit("max_lifetime", pol.MaxLifetime)
+			return 0, 0, fault.As(invalidf("expires_in", "must not exceed max_lifetime (%d seconds), got %d", pol.MaxLifetime, exp)).WithLimit("max_lifetime", pol.MaxLifetime, exp)
 		}
 	}
 	return time.Duration(exp) * time.Second, time.Duration(lt) * time.Second, nil

@@ -83,9 +83,9 @@ type Client struct {
 	// (an apstrata account secret, or the MD5 of an apstrata password),
 	// imported from the legacy system; nil when there is none.
 	LegacySecret []byte
-	Disabled      bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // User is a person of a tenant.
@@ -103,9 +103,9 @@ type User struct {
 	// (an apstrata account secret, or the MD5 of an apstrata password),
 	// imported from the legacy system; nil when there is none.
 	LegacySecret []byte
-	Disabled      bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Device is a non-human principal: a store, kiosk, device or service.
@@ -124,9 +124,9 @@ type Device struct {
 	// (an apstrata account secret, or the MD5 of an apstrata password),
 	// imported from the legacy system; nil when there is none.
 	LegacySecret []byte
-	Disabled      bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Role maps a name to scopes and resources.
