@@ -23,6 +23,7 @@ import (
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/changes"
+	"github.com/tokend/tokend/internal/compat/apstrata"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/gateway"
@@ -201,6 +202,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	aps, err := apstrata.New(apstrata.Options{Accounts: apstrataAccounts{a}, Authn: a.authn, Mint: minter, Revoke: a.revoke,
+		PublicURL: cfg.PublicURL, Secure: a.apstrataSecure, MaxBody: cfg.MaxBodyBytes, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	aps.Register(mux)
 	// One mux for every surface: it refuses conflicting patterns, so the
 	// surfaces' routes are disjoint or the server does not start.
 	for _, s := range []interface{ Register(*http.ServeMux) }{rfc, gw, api} {
