@@ -209,7 +209,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	aps, err := apstrata.New(apstrata.Options{Accounts: apstrataAccounts{a}, Authn: a.authn, Mint: minter, Revoke: a.revoke,
+	aps, err := apstrata.New(apstrata.Options{Accounts: apstrataAccounts{a.binding}, Authn: a.authn, Mint: minter, Revoke: a.revoke,
 		PublicURL: cfg.PublicURL, Secure: a.apstrataSecure, MaxBody: cfg.MaxBodyBytes, Log: log})
 	if err != nil {
 		return nil, err

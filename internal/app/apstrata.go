@@ -2,24 +2,34 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 
+	"github.com/tokend/tokend/internal/binding"
 	"github.com/tokend/tokend/internal/compat/apstrata"
 	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/store"
 )
 
-// apstrataAccounts resolves seed 004's account keys to tenants.
-type apstrataAccounts struct{ a *App }
+// apstrataAccounts resolves seed 004's account keys to the tenants that
+// enabled the surface under them.
+type apstrataAccounts struct{ r *binding.Resolver }
 
 // Account returns the tenant bound to the surface under key and its
 // owner client.
 func (x apstrataAccounts) Account(ctx context.Context, key string) (string, string, error) {
-	t, err := x.a.dir.Tenant(ctx, key)
-	if err != nil {
+	ten, err := x.r.ByKey(ctx, apstrata.Name, key)
+	if err == nil {
+		var s binding.Apstrata
+		if err = x.r.Settings(ctx, ten, apstrata.Name, &s); err == nil {
+			return ten, s.OwnerClient, nil
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, binding.ErrDisabled) {
 		return "", "", fault.NotFound("unknown account key")
 	}
-	return t.ID, "owner", nil
+	return "", "", fault.Unavailable(err)
 }
 
 // apstrataSecure is seed 004's "sent over https": TLS, or plain HTTP in

@@ -32,6 +32,7 @@ const (
 	userPass    = "alice password"
 	userLogin   = "alice@example.com"
 	deviceID    = "r2d2"
+	accountKey  = "X735F0C3PO"
 )
 
 type fixture struct {
@@ -70,7 +71,8 @@ func setup(t *testing.T, dbURL string) *fixture {
 	s.Call(t, "PUT", "/v1/tenants/acct/devices/"+deviceID+"/legacy-secret", a, map[string]any{"password": devicePass}, 204)
 	s.Call(t, "PUT", "/v1/tenants/acct/users/"+uid+"/legacy-secret", a, map[string]any{"password_md5": md5hex(userPass)}, 204)
 	s.Call(t, "PUT", "/v1/tenants/acct/clients/owner/legacy-secret", a, map[string]any{"secret": ownerSecret}, 204)
-	return &fixture{s: s, key: "acct", base: s.URL + "/apsdb/rest/acct/"}
+	s.Call(t, "PUT", "/v1/tenants/acct/surfaces/apstrata", a, map[string]any{"account_key": accountKey, "owner_client": "owner"}, 200)
+	return &fixture{s: s, key: accountKey, base: s.URL + "/apsdb/rest/" + accountKey + "/"}
 }
 
 // simple signs the way Connection.js does.
@@ -220,7 +222,9 @@ func TestSignaturesAndTokens(t *testing.T) {
 		p := fx.userSimple("GenerateToken", userLogin, userPass, url.Values{"apsdb.tokenExpires": {"60"}, "apsdb.tokenLifetime": {"600"}})
 		x := fx.post(t, "GenerateToken", p)
 		var xr struct {
-			Metadata struct{ Status string } `xml:"metadata"`
+			Metadata struct {
+				Status string `xml:"status"`
+			} `xml:"metadata"`
 			Result   struct {
 				Token    string `xml:"apsdb.authToken"`
 				Expires  string `xml:"apsdb.tokenExpires"`
