@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,7 +79,22 @@ func setup(t *testing.T, dbURL string) *fixture {
 // simple signs the way Connection.js does.
 func simpleSig(ts, who, action, secret string) string { return md5hex(ts + who + action + secret) }
 
-func now() string { return strconv.FormatInt(time.Now().UnixMilli(), 10) }
+var lastMilli atomic.Int64
+
+// now is the SDK's apsws.time, milliseconds, one value per request (a
+// simple signature covers only time, identifier and action: two alike
+// within a millisecond would be one signature, used twice).
+func now() string {
+	for {
+		last, n := lastMilli.Load(), time.Now().UnixMilli()
+		if n <= last {
+			n = last + 1
+		}
+		if lastMilli.CompareAndSwap(last, n) {
+			return strconv.FormatInt(n, 10)
+		}
+	}
+}
 
 func (fx *fixture) ownerSimple(action string, p url.Values) url.Values {
 	ts := now()
@@ -133,7 +149,7 @@ type answer struct {
 	JSON   struct {
 		Response struct {
 			Metadata struct{ RequestID, Status, ErrorCode, ErrorDetail string } `json:"metadata"`
-			Result   map[string]string                                         `json:"result"`
+			Result   map[string]string                                          `json:"result"`
 		} `json:"response"`
 	}
 }
@@ -225,7 +241,7 @@ func TestSignaturesAndTokens(t *testing.T) {
 			Metadata struct {
 				Status string `xml:"status"`
 			} `xml:"metadata"`
-			Result   struct {
+			Result struct {
 				Token    string `xml:"apsdb.authToken"`
 				Expires  string `xml:"apsdb.tokenExpires"`
 				Lifetime string `xml:"apsdb.tokenLifetime"`
