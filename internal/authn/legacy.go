@@ -145,9 +145,14 @@ func (a *Authenticator) LegacySigned(ctx context.Context, r LegacyRequest) (Sign
 		}
 		raw, ok = simpleValid(signer.Secret, r.Time+who+r.Action, r.Sig)
 	case LegacyComplex:
+		// The wiki's example string escapes '-' as %2D, which its own PHP
+		// example (rawurlencode) does not: either verifies.
+	urls:
 		for _, u := range r.URLs {
-			if raw, ok = complexValid(signer.Secret, LegacyCanonical(r.Method, u, r.Params, r.SigParam), r.Sig); ok {
-				break
+			for _, dash := range []bool{false, true} {
+				if raw, ok = complexValid(signer.Secret, legacyCanonical(r.Method, u, r.Params, r.SigParam, dash), r.Sig); ok {
+					break urls
+				}
 			}
 		}
 	default:
@@ -202,20 +207,30 @@ func complexValid(secret []byte, canonical, sig string) ([]byte, bool) {
 // Percent-encoding keeps only A-Z a-z 0-9 - _ . ~ (RFC 3986 unreserved);
 // a space is %20 and * is %2A.
 func LegacyCanonical(method, rawURL string, params url.Values, sigParam string) string {
+	return legacyCanonical(method, rawURL, params, sigParam, false)
+}
+
+// legacyCanonical is LegacyCanonical, with '-' escaped as %2D when dash.
+func legacyCanonical(method, rawURL string, params url.Values, sigParam string, dash bool) string {
+	esc := func(s string) string {
+		e := strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+		if dash {
+			e = strings.ReplaceAll(e, "-", "%2D")
+		}
+		return e
+	}
 	var pairs []string
 	for k, vs := range params {
 		if k == sigParam {
 			continue
 		}
 		for _, v := range vs {
-			pairs = append(pairs, legacyEscape(k)+"="+legacyEscape(v))
+			pairs = append(pairs, esc(k)+"="+esc(v))
 		}
 	}
 	sort.Strings(pairs)
-	return strings.ToUpper(method) + "\n" + legacyEscape(rawURL) + "\n" + strings.Join(pairs, "&")
+	return strings.ToUpper(method) + "\n" + esc(rawURL) + "\n" + strings.Join(pairs, "&")
 }
-
-func legacyEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 // LegacyToken authenticates seed 004's token mode: raw must be an active
 // token of tenant whose subject is the user or device the identifier

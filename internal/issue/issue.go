@@ -86,6 +86,9 @@ type Request struct {
 	ServerSide  bool
 	// Action names the audit event; default "token.issue".
 	Action string
+	// Surface names the compatible surface the token is minted through
+	// (its audit event and metrics say so); empty for the native API.
+	Surface string
 	// AuditActor names who asked, when not the subject (e.g. an admin).
 	AuditActor string
 	// CookieRoom, when positive, is the room of the cookie that delivers
@@ -250,6 +253,9 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		Tenant: r.Tenant, Action: action, Actor: actor, Subject: r.Subject, ClientID: r.ClientID,
 		Detail: map[string]string{"jti": res.ID, "kind": r.Kind, "format": row.Format, "scope": strings.Join(r.Scope, " ")},
 	})
+	if r.Surface != "" {
+		ev.Detail["surface"] = r.Surface
+	}
 	res.Row, res.Event = row, ev
 	if r.Defer {
 		return res, nil

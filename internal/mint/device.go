@@ -45,6 +45,8 @@ type SubjectSpec struct {
 	Cookie bool `json:"cookie"`
 	// BoundOrigin is the normalized Referer origin, set by the surface.
 	BoundOrigin string `json:"-"`
+	// Surface names the compatible surface that asks (issue.Request.Surface).
+	Surface string `json:"-"`
 	// CookieRoom, set by the surface with Cookie, bounds the token's
 	// length (issue.Request.CookieRoom).
 	CookieRoom int `json:"-"`
@@ -142,7 +144,7 @@ func (s *Minter) mintFor(ctx context.Context, by Actor, ten, subjectType, subjec
 	req := issue.Request{
 		Tenant: ten, Kind: kind, SubjectType: subjectType, Subject: subject,
 		Scope: scope, Audience: aud, TTL: ttl, Format: format, Action: "token.mint", AuditActor: by.String(),
-		CookieRoom: sp.CookieRoom, Defer: true,
+		CookieRoom: sp.CookieRoom, Defer: true, Surface: sp.Surface,
 		Roles: auth.Roles, Groups: auth.Groups, Resources: auth.Resources,
 	}
 	if by.Subject != "" && by.Subject != subject {
@@ -234,6 +236,12 @@ const RenewGrace = 5 * time.Second
 // Eternal tokens, tokens without a lifetime and tokens whose lifetime is
 // over are not renewed.
 func (s *Minter) Renew(ctx context.Context, ten string, c claims.Claims, format string) (token.Issued, error) {
+	return s.RenewVia(ctx, "", ten, c, format)
+}
+
+// RenewVia is Renew asked for through a compatible surface, which the
+// new token's audit event and metrics name.
+func (s *Minter) RenewVia(ctx context.Context, surface, ten string, c claims.Claims, format string) (token.Issued, error) {
 	now := s.now()
 	switch {
 	case c.ExpiresAt == 0:
@@ -262,6 +270,7 @@ func (s *Minter) Renew(ctx context.Context, ten string, c claims.Claims, format 
 		SessionID: c.SessionID, Actor: c.Act, Scope: c.Scopes(), Audience: aud,
 		Roles: c.Roles, Groups: c.Groups, Resources: c.Resources, Origins: c.Origins, Channels: c.Channels,
 		TTL: ttl, LifetimeEnd: end, Format: format, Action: "token.renew", AuditActor: c.SubjectType + ":" + c.Subject, Defer: true,
+		Surface: surface,
 	}
 	by := revoke.Actor{Name: c.SubjectType + ":" + c.Subject, ClientID: c.ClientID}
 	return issued(s.subjectIssue(ctx, ten, c.SubjectType, c.Subject, func(tx store.Store, _ int) (issue.Result, error) {

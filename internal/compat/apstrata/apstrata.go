@@ -188,7 +188,7 @@ func (s *Surface) generate(c *call) (*tokenResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp := mint.SubjectSpec{ExpiresIn: rq.ExpiresIn, Lifetime: rq.Lifetime, Format: mint.FormatHex, EternalByDefault: kind == "device"}
+	sp := mint.SubjectSpec{ExpiresIn: rq.ExpiresIn, Lifetime: rq.Lifetime, Format: mint.FormatHex, EternalByDefault: kind == "device", Surface: Name}
 	by := mint.Actor{Tenant: c.tenant, Subject: id}
 	if rq.RunAs != "" {
 		by = mint.Actor{Tenant: c.tenant, Subject: "client:" + signer.ID, ClientID: signer.ID}
@@ -233,7 +233,7 @@ func (s *Surface) renew(c *call) (*tokenResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.o.Mint.Renew(c.r.Context(), c.tenant, id.Claims, id.Format)
+	res, err := s.o.Mint.RenewVia(c.r.Context(), Name, c.tenant, id.Claims, id.Format)
 	if err != nil {
 		return nil, err
 	}
