@@ -199,8 +199,13 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	accounts := apstrataAccounts{a.binding}
 	gw, err := gateway.New(gateway.Options{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke,
-		Stopping: a.stopping, Log: log})
+		Stopping: a.stopping, Log: log, Legacy: &gateway.Legacy{Authn: a.authn, Revoke: a.revoke, PlainHTTP: a.apstrataPlainHTTP,
+			Account: func(ctx context.Context, key string) (string, error) {
+				ten, _, err := accounts.Account(ctx, key)
+				return ten, err
+			}}})
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +214,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	aps, err := apstrata.New(apstrata.Options{Accounts: apstrataAccounts{a.binding}, Authn: a.authn, Mint: minter, Revoke: a.revoke,
+	aps, err := apstrata.New(apstrata.Options{Accounts: accounts, Authn: a.authn, Mint: minter, Revoke: a.revoke,
 		PublicURL: cfg.PublicURL, Secure: a.apstrataSecure, MaxBody: cfg.MaxBodyBytes, Log: log})
 	if err != nil {
 		return nil, err

@@ -46,4 +46,20 @@ func (a *App) apstrataSecure(r *http.Request) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// apstrataPlainHTTP reports whether a request checked at /t/{t}/check
+// came over plain HTTP outside dev mode: its proxy says so
+// (X-Forwarded-Proto: http), or it came so itself from another machine.
+func (a *App) apstrataPlainHTTP(r *http.Request) bool {
+	if a.cfg.Dev {
+		return false
+	}
+	switch r.Header.Get("X-Forwarded-Proto") {
+	case "http":
+		return true
+	case "https":
+		return false
+	}
+	return !a.apstrataSecure(r)
+}
+
 var _ apstrata.Accounts = apstrataAccounts{}
