@@ -219,17 +219,39 @@ func (s *Surface) generate(c *call) (*tokenResult, error) {
 	return s.result(c, res.Value, res.ExpiresIn(), lifetime(res.IssuedAt.Unix(), res.LifetimeEnd), cookie, res.ExpiresAt), nil
 }
 
+// presented is the token a RenewToken or DeleteToken is about: in token
+// mode the caller's own; for a signed owner request (wiki "RenewToken":
+// owners act through apsdb.runAs) the apsdb.authToken of the device or
+// user runAs names.
+func (s *Surface) presented(c *call) (*introspect.Identity, error) {
+	if c.rq.Mode == "token" {
+		if c.rq.RunAs != "" {
+			return nil, invalidParameter(msgRunAs)
+		}
+		return s.token(c)
+	}
+	signer, err := s.signed(c)
+	if err != nil {
+		return nil, err
+	}
+	if !signer.Owner || c.rq.ID != "" {
+		return nil, &paramError{code: codeInvalidRequest, detail: c.rq.Action + " must use token authentication (" + pMode + "=token)"}
+	}
+	if c.rq.RunAs == "" {
+		return nil, &paramError{code: codeInvalidRequest, detail: c.rq.Action + " must not be called anonymously"}
+	}
+	if c.rq.Token == "" {
+		return nil, invalidParameter("The parameter [" + pToken + "] is required")
+	}
+	origin, _ := refererOrigin(c.r.Header.Values("Referer"))
+	return s.o.Authn.LegacyToken(c.r.Context(), c.tenant, c.rq.RunAs, c.rq.Token, origin)
+}
+
 func (s *Surface) renew(c *call) (*tokenResult, error) {
-	if c.rq.Mode != "token" {
-		return nil, &paramError{code: codeInvalidRequest, detail: "RenewToken must use token authentication (" + pMode + "=token)"}
-	}
-	if c.rq.RunAs != "" {
-		return nil, &paramError{code: codeInvalidParameter, detail: msgRunAs}
-	}
 	if err := s.requireSecure(c); err != nil {
 		return nil, err
 	}
-	id, err := s.token(c)
+	id, err := s.presented(c)
 	if err != nil {
 		return nil, err
 	}
@@ -242,10 +264,7 @@ func (s *Surface) renew(c *call) (*tokenResult, error) {
 }
 
 func (s *Surface) delete(c *call) error {
-	if c.rq.Mode != "token" {
-		return &paramError{code: codeInvalidRequest, detail: "DeleteToken must use token authentication (" + pMode + "=token)"}
-	}
-	id, err := s.token(c)
+	id, err := s.presented(c)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,12 @@ func backends(t *testing.T, f func(t *testing.T, fx *fixture)) {
 
 func setup(t *testing.T, dbURL string) *fixture {
 	t.Helper()
-	s := apptest.Start(t, dbURL)
+	return setupWith(t, dbURL, apptest.Options{})
+}
+
+func setupWith(t *testing.T, dbURL string, o apptest.Options) *fixture {
+	t.Helper()
+	s := apptest.StartWith(t, dbURL, o)
 	a := s.Admin
 	s.Call(t, "POST", "/v1/tenants", a, map[string]any{"id": "acct", "policy": map[string]any{"allow_eternal": true, "token_limit": 4}}, 201)
 	s.Call(t, "POST", "/v1/tenants/acct/roles", a, map[string]any{"name": "app", "scopes": []string{"read"}}, 201)
@@ -276,6 +281,17 @@ func TestSignaturesAndTokens(t *testing.T) {
 				t.Fatalf("owner runAs token %s", a.Raw)
 			}
 		}
+		// The owner, for a user with runAs; then renews and deletes that
+		// token on the user's behalf.
+		a = wantOK(t, fx.post(t, "GenerateToken", js(fx.ownerSimple("GenerateToken", url.Values{"apsdb.runAs": {userLogin}, "apsdb.bindReferrer": {"false"}}))))
+		r = wantOK(t, fx.post(t, "RenewToken", js(fx.ownerSimple("RenewToken", url.Values{"apsdb.runAs": {userLogin}, "apsdb.authToken": {a.tok()}}))))
+		wantErr(t, fx.post(t, "RenewToken", js(fx.ownerSimple("RenewToken", url.Values{"apsdb.runAs": {deviceID}, "apsdb.authToken": {r.tok()}}))), 400, "INVALID_SIGNATURE", "")
+		wantOK(t, fx.post(t, "DeleteToken", js(fx.ownerSimple("DeleteToken", url.Values{"apsdb.runAs": {userLogin}, "apsdb.authToken": {r.tok()}}))))
+		wantErr(t, fx.get(t, "VerifyCredentials", up(r.tok())), 400, "INVALID_SIGNATURE", "")
+		// A user cannot renew with a signature, nor with runAs.
+		wantErr(t, fx.post(t, "RenewToken", js(fx.userSimple("RenewToken", userLogin, userPass, url.Values{"apsdb.authToken": {a.tok()}}))), 400, "INVALID_REQUEST", "")
+		wantErr(t, fx.post(t, "RenewToken", func() url.Values { v := up(a.tok()); v.Set("apsdb.runAs", deviceID); return v }()), 400, "INVALID_PARAMETER", "Invalid parameter apsdb.runAs")
+
 		// Complex mode, user, GET with the parameters in the query.
 		q := url.Values{"apsws.time": {now()}, "apsws.id": {userLogin}, "apsws.responseType": {"json"}, "apsdb.bindReferrer": {"false"}}
 		q.Set("apsws.authSig", complexSig("GET", fx.base+"GenerateToken", q, strings.ToUpper(md5hex(userPass)), false))
