@@ -30,6 +30,9 @@ type LegacySigners interface {
 	// upper-case hex password MD5 of a user or device; not_found when
 	// there is none.
 	LegacySigner(ctx context.Context, tenant, kind, id string) (directory.Signer, error)
+	// LegacySignerOf is Identify and LegacySigner in one: the credential
+	// of the device or user an identifier names.
+	LegacySignerOf(ctx context.Context, tenant, ident string) (directory.Signer, error)
 	// Identify resolves a device id or user login to kind and id.
 	Identify(ctx context.Context, tenant, ident string) (kind, id string, err error)
 }
@@ -115,21 +118,19 @@ func (a *Authenticator) LegacySigned(ctx context.Context, r LegacyRequest) (Sign
 	if a.legacy == nil {
 		return Signer{}, errLegacySignature
 	}
-	kind, id := "client", r.Owner
-	if r.Identifier != "" {
-		var err error
-		kind, id, err = a.legacy.Identify(ctx, r.Tenant, r.Identifier)
-		if fault.CodeOf(err) == fault.CodeNotFound {
-			return Signer{}, errLegacySignature
-		}
-		if err != nil {
-			return Signer{}, err
-		}
-	}
-	if id == "" {
+	var (
+		signer directory.Signer
+		err    error
+	)
+	switch {
+	case r.Identifier != "":
+		signer, err = a.legacy.LegacySignerOf(ctx, r.Tenant, r.Identifier)
+	case r.Owner != "":
+		signer, err = a.legacy.LegacySigner(ctx, r.Tenant, "client", r.Owner)
+	default:
 		return Signer{}, errLegacySignature
 	}
-	signer, err := a.legacy.LegacySigner(ctx, r.Tenant, kind, id)
+	kind, id := signer.Kind, signer.ID
 	if err != nil {
 		if fault.CodeOf(err) == fault.CodeNotFound {
 			return Signer{}, errLegacySignature

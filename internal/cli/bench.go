@@ -32,6 +32,9 @@ type benchOptions struct {
 	output       string
 	baseline     string
 
+	accountKey       string
+	apstrataPassword string
+
 	bgMode         string
 	bgConcurrency  int
 	bgClientID     string
@@ -148,6 +151,8 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 	fs.StringVar(&o.clientSecret, "client-secret", "", "client secret (env TOKEND_BENCH_CLIENT_SECRET)")
 	fs.StringVar(&o.username, "username", "", "resource owner for the password grant of mode refresh")
 	fs.StringVar(&o.password, "password", "", "resource owner's password for mode refresh")
+	fs.StringVar(&o.accountKey, "account-key", "", "account key of mode apstrata")
+	fs.StringVar(&o.apstrataPassword, "apstrata-password", "", "apstrata password of the device (--client-id) of mode apstrata (env TOKEND_BENCH_APSTRATA_PASSWORD)")
 	fs.StringVar(&o.scope, "scope", "", "scope to request with token requests")
 	fs.StringVar(&o.audience, "audience", "", "audience the verifier of mode verify-lib accepts (default: the token's \"aud\" claim)")
 	fs.StringVar(&o.mode, "mode", "", "mode or comma list of modes: "+strings.Join(loadgen.Modes, ", ")+" (required)")
@@ -215,6 +220,7 @@ func startBaseline(ctx context.Context, mode string) (string, func(), error) {
 func runBench(cmd *cobra.Command, o benchOptions) error {
 	o.endpoint = flagOrEnv(cmd, "endpoint", o.endpoint, "TOKEND_ENDPOINT")
 	o.clientSecret = flagOrEnv(cmd, "client-secret", o.clientSecret, "TOKEND_BENCH_CLIENT_SECRET")
+	o.apstrataPassword = flagOrEnv(cmd, "apstrata-password", o.apstrataPassword, "TOKEND_BENCH_APSTRATA_PASSWORD")
 	if o.output != "table" && o.output != "json" {
 		return fmt.Errorf("--output %q: want table or json", o.output)
 	}
@@ -313,15 +319,16 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			Tenant:       o.tenant,
 			ClientID:     o.clientID,
 			ClientSecret: o.clientSecret,
-			Username:     o.username,
-			Password:     o.password,
-			Scope:        o.scope,
-			Audience:     o.audience,
-			Concurrency:  o.concurrency,
-			Duration:     o.duration,
-			Requests:     o.requests,
-			Warmup:       o.warmup,
-			Background:   bg,
+			AccountKey:   o.accountKey, ApstrataPassword: o.apstrataPassword,
+			Username:    o.username,
+			Password:    o.password,
+			Scope:       o.scope,
+			Audience:    o.audience,
+			Concurrency: o.concurrency,
+			Duration:    o.duration,
+			Requests:    o.requests,
+			Warmup:      o.warmup,
+			Background:  bg,
 		}
 		stop := func() {}
 		if loadgen.IsBaseline(m) {

@@ -141,6 +141,46 @@ func (s *Service) LegacySigner(ctx context.Context, ten, kind, id string) (Signe
 	return Signer{Kind: kind, ID: id, Secret: plain, Owner: owner}, nil
 }
 
+// LegacySignerOf is Identify and LegacySigner in one read: the seed 004
+// credential of the device or user ident names; not_found when it names
+// none, or one disabled or without a credential.
+func (s *Service) LegacySignerOf(ctx context.Context, ten, ident string) (Signer, error) {
+	if ident == "" {
+		return Signer{}, notFound(store.ErrNotFound, "identifier", ident)
+	}
+	kind, id, sealed := "device", ident, []byte(nil)
+	d, err := s.st.Devices().Get(ctx, ten, ident)
+	switch {
+	case err == nil:
+		if d.Disabled {
+			return Signer{}, notFound(store.ErrNotFound, kind, id)
+		}
+		sealed = d.LegacySecret
+	case !errors.Is(err, store.ErrNotFound):
+		return Signer{}, storeErr(err)
+	default:
+		u, err := s.st.Users().GetByLogin(ctx, ten, ident)
+		if errors.Is(err, store.ErrNotFound) {
+			u, err = s.st.Users().Get(ctx, ten, ident)
+		}
+		if err != nil {
+			return Signer{}, notFound(err, "identifier", ident)
+		}
+		if u.Disabled {
+			return Signer{}, notFound(store.ErrNotFound, "user", u.ID)
+		}
+		kind, id, sealed = "user", u.ID, u.LegacySecret
+	}
+	if len(sealed) == 0 {
+		return Signer{}, notFound(store.ErrNotFound, kind+" legacy secret", id)
+	}
+	plain, err := s.keys.OpenSecret(ten, legacyLabel(kind, id), sealed)
+	if err != nil {
+		return Signer{}, storeErr(err)
+	}
+	return Signer{Kind: kind, ID: id, Secret: plain}, nil
+}
+
 // Identify resolves seed 004's identifier of a device or user (apsws.id,
 // apsdb.runAs): a device id first, then a user login, then a user id.
 // An identifier that names none is not_found.

@@ -123,6 +123,10 @@ func prepare(ctx context.Context, c Config, client *http.Client) (*target, error
 		return prepareBaselineSign(ctx, c, client, auth)
 	case ModeBaselineVerify:
 		return prepareBaselineVerify(ctx, c, client, auth)
+	case ModeSignedDevice:
+		return prepareSignedDevice(ctx, c, client, auth)
+	case ModeApstrata:
+		return prepareApstrata(ctx, c, client, auth)
 	}
 	return nil, fmt.Errorf("unknown mode %q", c.Mode)
 }
