@@ -101,4 +101,8 @@
 //     /**/cb(...); with Content-Type application/javascript; it must be a
 //     (dotted) JavaScript identifier of at most 64 characters.
 //   - requestId is a random UUID per answer.
+//   - Owners renew and delete tokens for a device or user: a signed
+//     request with apsdb.runAs and apsdb.authToken (wiki "RenewToken").
+//   - The gateway check (/t/{tenant}/check) takes the apstrata token
+//     forms; that code lives in internal/gateway (gateway.Legacy).
 package apstrata
