@@ -69,6 +69,15 @@ func New(o Options) (*Surface, error) {
 func (s *Surface) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /apsdb/rest/{authKey}/{action}", s.serve)
 	mux.HandleFunc("POST /apsdb/rest/{authKey}/{action}", s.serve)
+	mux.HandleFunc("/apsdb/rest/{authKey}/{action}", s.otherMethod)
+}
+
+// otherMethod answers a method other than GET and POST in the legacy
+// shape.
+func (s *Surface) otherMethod(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "GET, POST")
+	w.Header().Set("Cache-Control", "no-store")
+	writeFailure(w, readFormat(r.URL.Query()), http.StatusMethodNotAllowed, codeInvalidRequest, "The method "+r.Method+" is not allowed; use GET or POST")
 }
 
 // call is one request on its way: parsed, its account resolved.

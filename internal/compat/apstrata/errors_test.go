@@ -46,6 +46,12 @@ func TestErrors(t *testing.T) {
 				golden.Assert(t, "error_"+strings.ReplaceAll(tc.name, " ", "_"), norm(t, a))
 			}
 		}
+		// An unknown action, another method.
+		wantErr(t, fx.get(t, "CreateStore", js(url.Values{"apsws.time": {now()}})), 400, "INVALID_REQUEST", "The action [CreateStore] is not supported")
+		req0 := mustReq(t, "PUT", fx.base+"GenerateToken?apsws.responseType=json")
+		if a := do(t, req0); a.Status != 405 || a.code() != "INVALID_REQUEST" {
+			t.Fatalf("PUT: %d %s", a.Status, a.Raw)
+		}
 		// Unknown account key.
 		a := do(t, mustReq(t, "GET", fx.s.URL+"/apsdb/rest/nokey/GenerateToken?apsws.responseType=json&apsws.time="+now()))
 		wantErr(t, a, 400, "INVALID_SIGNATURE", "The authentication key [nokey] is not valid")
