@@ -375,6 +375,21 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 			return nil
 		})
 	}
+	for _, kind := range []string{"device", "user", "client"} {
+		// Seed 004's credentials, imported from the legacy system: never
+		// shown back.
+		a.handle(mux, "PUT /v1/tenants/{tenant}/"+kind+"s/{id}/legacy-secret", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
+			var sp directory.LegacySecretSpec
+			if err := a.decode(r, &sp); err != nil {
+				return err
+			}
+			if err := d.SetLegacySecret(r.Context(), by.actor(), r.PathValue("tenant"), kind, r.PathValue("id"), sp); err != nil {
+				return err
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		})
+	}
 	a.handle(mux, "POST /v1/tenants/{tenant}/clients/{id}/tokens", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
 		var sp mint.KindSpec
 		if err := a.decode(r, &sp); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/tokend/tokend/internal/buildinfo"
 	"github.com/tokend/tokend/internal/changes"
 	"github.com/tokend/tokend/internal/compat/storetoken"
+	"github.com/tokend/tokend/internal/compat/apstrata"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/gateway"
@@ -195,7 +196,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	a.authn, err = authn.New(authn.Options{Store: st, Audit: a.audit, Log: log, PublicURL: cfg.PublicURL, Secrets: a.dir,
-		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks(), Signers: a.dir})
+		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks(), Signers: a.dir, Legacy: a.dir, Tokens: a.verifier})
 	if err != nil {
 		return nil, err
 	}
@@ -215,8 +216,13 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	accounts := apstrataAccounts{a.binding}
 	gw, err := gateway.New(gateway.Options{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke,
-		Stopping: a.stopping, Log: log})
+		Stopping: a.stopping, Log: log, Legacy: &gateway.Legacy{Authn: a.authn, Revoke: a.revoke, PlainHTTP: a.apstrataPlainHTTP,
+			Account: func(ctx context.Context, key string) (string, error) {
+				ten, _, err := accounts.Account(ctx, key)
+				return ten, err
+			}}})
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +231,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	aps, err := apstrata.New(apstrata.Options{Accounts: accounts, Authn: a.authn, Mint: minter, Revoke: a.revoke,
+		PublicURL: cfg.PublicURL, Secure: a.apstrataSecure, MaxBody: cfg.MaxBodyBytes, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	aps.Register(mux)
 	// One mux for every surface: it refuses conflicting patterns, so the
 	// surfaces' routes are disjoint or the server does not start.
 	for _, s := range []interface{ Register(*http.ServeMux) }{rfc, gw, api} {

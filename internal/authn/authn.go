@@ -50,6 +50,10 @@ type Options struct {
 	SecretCheck func(hash string)
 	// Signers verify signed requests; nil refuses them.
 	Signers Signers
+	// Legacy holds seed 004's signing credentials and Tokens verifies
+	// its tokens; nil refuses those requests.
+	Legacy LegacySigners
+	Tokens Tokens
 }
 
 // Authenticator authenticates clients and users.
@@ -68,6 +72,8 @@ type Authenticator struct {
 	clientThrottle *Throttle
 	hints          *hints
 	signers        Signers
+	legacy         LegacySigners
+	tokens         Tokens
 }
 
 // New returns an Authenticator.
@@ -89,7 +95,7 @@ func New(o Options) (*Authenticator, error) {
 	}
 	return &Authenticator{st: o.Store, audit: o.Audit, log: o.Log, now: o.Now,
 		throttle: o.Throttle, clientThrottle: o.ClientThrottle, hints: newHints(), cache: newReadCache(o.StaleFor), publicURL: o.PublicURL,
-		secrets: o.Secrets, secretCheck: o.SecretCheck, signers: o.Signers}, nil
+		secrets: o.Secrets, secretCheck: o.SecretCheck, signers: o.Signers, legacy: o.Legacy, tokens: o.Tokens}, nil
 }
 
 // fail records a failed authentication, counted with the same failures

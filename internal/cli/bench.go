@@ -34,6 +34,9 @@ type benchOptions struct {
 	baseline     string
 	adminToken   string
 
+	accountKey       string
+	apstrataPassword string
+
 	bgMode         string
 	bgConcurrency  int
 	bgClientID     string
@@ -158,6 +161,8 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 	fs.StringVar(&o.clientSecret, "client-secret", "", "client secret (env TOKEND_BENCH_CLIENT_SECRET)")
 	fs.StringVar(&o.username, "username", "", "resource owner for the password grant of mode refresh")
 	fs.StringVar(&o.password, "password", "", "resource owner's password for mode refresh")
+	fs.StringVar(&o.accountKey, "account-key", "", "account key of mode apstrata")
+	fs.StringVar(&o.apstrataPassword, "apstrata-password", "", "apstrata password of the device (--client-id) of mode apstrata (env TOKEND_BENCH_APSTRATA_PASSWORD)")
 	fs.StringVar(&o.scope, "scope", "", "scope to request with token requests")
 	fs.StringVar(&o.audience, "audience", "", "audience the verifier of mode verify-lib accepts (default: the token's \"aud\" claim)")
 	fs.StringVar(&o.adminToken, "admin-token", os.Getenv("TOKEND_TOKEN"), "admin token of modes device-mint and store-token, which create their stores with it (env TOKEND_TOKEN)")
@@ -226,6 +231,7 @@ func startBaseline(ctx context.Context, mode string) (string, func(), error) {
 func runBench(cmd *cobra.Command, o benchOptions) error {
 	o.endpoint = flagOrEnv(cmd, "endpoint", o.endpoint, "TOKEND_ENDPOINT")
 	o.clientSecret = flagOrEnv(cmd, "client-secret", o.clientSecret, "TOKEND_BENCH_CLIENT_SECRET")
+	o.apstrataPassword = flagOrEnv(cmd, "apstrata-password", o.apstrataPassword, "TOKEND_BENCH_APSTRATA_PASSWORD")
 	if o.output != "table" && o.output != "json" {
 		return fmt.Errorf("--output %q: want table or json", o.output)
 	}
@@ -324,6 +330,8 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			Tenant:       o.tenant,
 			ClientID:     o.clientID,
 			ClientSecret: o.clientSecret,
+			AccountKey:   o.accountKey,
+			ApstrataPassword: o.apstrataPassword,
 			Username:     o.username,
 			Password:     o.password,
 			Scope:        o.scope,

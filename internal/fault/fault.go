@@ -61,6 +61,19 @@ type Error struct {
 	// RetryAfter, when positive, is how long the caller should wait before
 	// trying again (the Retry-After of a 429 or 503 answer).
 	RetryAfter time.Duration
+	// Limit, when set, is the bound the input broke (a maximum, a token
+	// limit), so that a surface can name it in its own words.
+	Limit *Limit
+}
+
+// Limit is a named bound and its value.
+type Limit struct {
+	// Name is the policy setting or input the bound comes from, e.g.
+	// max_access_ttl, max_lifetime, lifetime or token_limit.
+	Name  string
+	Value int64
+	// Got is the value asked for, when the bound is on one.
+	Got int64
 }
 
 func (e *Error) Error() string {
@@ -215,5 +228,12 @@ func (e *Error) WithField(field string) *Error {
 func (e *Error) WithRetryAfter(d time.Duration) *Error {
 	c := *e
 	c.RetryAfter = d
+	return &c
+}
+
+// WithLimit returns a copy of e naming the bound the input broke.
+func (e *Error) WithLimit(name string, value, got int64) *Error {
+	c := *e
+	c.Limit = &Limit{Name: name, Value: value, Got: got}
 	return &c
 }

@@ -26,7 +26,9 @@ const SessionCookie = httpx.SessionCookie
 // JSON reason and WWW-Authenticate.
 type Check struct {
 	Verifier *introspect.Verifier
-	Log      *slog.Logger
+	// Legacy, when set, accepts seed 004's token forms too.
+	Legacy *Legacy
+	Log    *slog.Logger
 }
 
 // Register adds the check for every method (proxies forward the original
@@ -37,17 +39,11 @@ func (c *Check) Register(mux *http.ServeMux) {
 
 func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	raw, ok := verify.BearerToken(r)
-	if !ok {
-		if ck, err := r.Cookie(SessionCookie); err == nil {
-			raw, ok = ck.Value, ck.Value != ""
-		}
-	}
-	if !ok {
+	id, err := c.identify(r)
+	if err != nil && fault.CodeOf(err) == fault.CodeUnauthenticated {
 		verify.WriteError(w, &verify.Error{Status: http.StatusUnauthorized, Description: "no bearer token"})
 		return
 	}
-	id, err := c.Verifier.VerifyIn(r.Context(), r.PathValue("tenant"), raw)
 	if err != nil {
 		if fault.CodeOf(err) == fault.CodeUnavailable {
 			httpx.WriteError(w, r, c.Log, err)
@@ -104,4 +100,25 @@ func describeFault(err error) string {
 		return f.Description
 	}
 	return "invalid token"
+}
+
+// identify verifies the presented token: a seed 004 form (see Legacy),
+// else the bearer token or the session cookie; an unauthenticated fault
+// when there is none.
+func (c *Check) identify(r *http.Request) (*introspect.Identity, error) {
+	if c.Legacy != nil {
+		if f, ok := parseLegacy(r); ok {
+			return c.Legacy.identify(r, r.PathValue("tenant"), f)
+		}
+	}
+	raw, ok := verify.BearerToken(r)
+	if !ok {
+		if ck, err := r.Cookie(SessionCookie); err == nil {
+			raw, ok = ck.Value, ck.Value != ""
+		}
+	}
+	if !ok {
+		return nil, fault.Unauthenticated("no bearer token")
+	}
+	return c.Verifier.VerifyIn(r.Context(), r.PathValue("tenant"), raw)
 }

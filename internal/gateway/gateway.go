@@ -19,7 +19,9 @@ type Options struct {
 	// Stopping is closed when the server shuts down: feed event streams
 	// end then.
 	Stopping <-chan struct{}
-	Log      *slog.Logger
+	// Legacy, when set, accepts seed 004's token forms at the check.
+	Legacy *Legacy
+	Log    *slog.Logger
 }
 
 // Surface is the gateway check and the revocation feed of every tenant.
@@ -33,11 +35,14 @@ func New(o Options) (*Surface, error) {
 	if o.Engine == nil || o.Verifier == nil || o.Revoke == nil || o.Stopping == nil {
 		return nil, errors.New("gateway: Engine, Verifier, Revoke and Stopping are required")
 	}
+	if l := o.Legacy; l != nil && (l.Authn == nil || l.Account == nil || l.PlainHTTP == nil || l.Revoke == nil) {
+		return nil, errors.New("gateway: Legacy needs Authn, Account, PlainHTTP and Revoke")
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Surface{
-		check: &Check{Verifier: o.Verifier, Log: o.Log},
+		check: &Check{Verifier: o.Verifier, Legacy: o.Legacy, Log: o.Log},
 		feed:  &Feed{Engine: o.Engine, Revoke: o.Revoke, Log: o.Log, Stopping: o.Stopping},
 	}, nil
 }

@@ -88,7 +88,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 	if err := v.current(); err != nil {
 		return nil, err
 	}
-	if token.IsOpaque(raw) {
+	if token.IsOpaque(raw) || token.IsHex(raw) {
 		return v.opaque(ctx, raw, false)
 	}
 	ten, c, ok := v.seen.get(raw, v.o.Now())
@@ -118,7 +118,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 // Introspect is Verify for the introspection endpoint: refresh tokens
 // are accepted too (active while neither used, revoked nor expired).
 func (v *Verifier) Introspect(ctx context.Context, raw string) (*Identity, error) {
-	if token.IsOpaque(raw) {
+	if token.IsOpaque(raw) || token.IsHex(raw) {
 		if err := v.current(); err != nil {
 			return nil, err
 		}
@@ -138,7 +138,9 @@ func (v *Verifier) current() error {
 }
 
 func (v *Verifier) opaque(ctx context.Context, raw string, refresh bool) (*Identity, error) {
-	if _, err := token.ParseOpaque(raw); err != nil {
+	if token.IsHex(raw) {
+		raw = token.CanonicalHex(raw) // seed 004's form (store.FormatHex)
+	} else if _, err := token.ParseOpaque(raw); err != nil {
 		return nil, fault.InvalidToken("malformed token")
 	}
 	row, err := v.o.Store.Tokens().GetByHash(ctx, token.Hash(raw))
@@ -161,7 +163,11 @@ func (v *Verifier) opaque(ctx context.Context, raw string, refresh bool) (*Ident
 	case row.ExpiresAt != nil && !now.Before(*row.ExpiresAt):
 		return nil, fault.InvalidToken("token expired")
 	}
-	return &Identity{Tenant: row.Tenant, Claims: ClaimsOf(v.o.PublicURL, row), Format: store.FormatOpaque}, nil
+	format := row.Format
+	if format != store.FormatHex {
+		format = store.FormatOpaque
+	}
+	return &Identity{Tenant: row.Tenant, Claims: ClaimsOf(v.o.PublicURL, row), Format: format}, nil
 }
 
 // ClaimsOf renders a ledger row as the claims it stands for.

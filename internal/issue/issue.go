@@ -84,17 +84,17 @@ type Request struct {
 	// TTL is the expiry; zero issues an eternal token.
 	TTL         time.Duration
 	LifetimeEnd time.Time
-	Format      string // store.FormatJWT (default), store.FormatOpaque or store.FormatCompact
+	Format      string // store.FormatJWT (default), store.FormatOpaque, store.FormatCompact or store.FormatHex
 	Origins     []string
 	Channels    []string
 	ServerSide  bool
 	// Action names the audit event; default "token.issue".
 	Action string
+	// Surface names the compatible surface the token is minted through
+	// (its audit event and metrics say so); empty for the native API.
+	Surface string
 	// AuditActor names who asked, when not the subject (e.g. an admin).
 	AuditActor string
-	// Surface names the compatible surface the token is minted through,
-	// recorded in the audit event ("" for tokend's own endpoints).
-	Surface string
 	// CookieRoom, when positive, is the room of the cookie that delivers
 	// the token: a longer token is refused before anything is recorded.
 	CookieRoom int
@@ -204,6 +204,12 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 			res.Value = token.NewOpaque(token.TagAccess)
 		}
 		row.Hash = token.Hash(res.Value)
+	case store.FormatHex:
+		if r.Value != "" || r.Kind == claims.KindRefresh || r.Kind == claims.KindAdmin {
+			return Result{}, fault.Internal(fmt.Errorf("issue: hex tokens are fresh access tokens"))
+		}
+		res.Value = token.NewHex()
+		row.Hash = token.Hash(res.Value)
 	case "", store.FormatJWT:
 		if r.Value != "" {
 			return Result{}, fault.Internal(fmt.Errorf("issue: Value is only for opaque tokens"))
@@ -243,7 +249,7 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		}
 		res.Value = v
 	default:
-		return Result{}, fault.Invalid("format", "must be jwt or opaque")
+		return Result{}, fault.Invalid("format", "must be jwt, opaque or hex")
 	}
 	if r.CookieRoom > 0 && len(res.Value) > r.CookieRoom {
 		// RFC 6265 §6.1: a larger cookie may never reach the user agent.

@@ -46,7 +46,7 @@ const (
 
 // Modes lists every mode Run accepts, in the order the documentation gives them.
 var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeCheck, ModeVerifyLib, ModeRefresh,
-	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword, ModeDeviceMint, ModeStoreToken}
+	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword, ModeDeviceMint, ModeStoreToken, ModeSignedDevice, ModeApstrata}
 
 // Limits on a run.
 const (
@@ -99,6 +99,9 @@ type Config struct {
 	// Username and Password are the resource owner of the password grant
 	// that starts each refresh chain (ModeRefresh only).
 	Username, Password string
+	// AccountKey and ApstrataPassword are ModeApstrata's account key and
+	// the device's (ClientID's) apstrata password.
+	AccountKey, ApstrataPassword string
 	// Scope, when not empty, is sent as scope= with token requests.
 	Scope string
 	// Audience is the audience the ModeVerifyLib verifier accepts; empty
@@ -176,6 +179,12 @@ func (c Config) validate() error {
 	}
 	if c.ClientID == "" {
 		return fmt.Errorf("mode %s needs a client id", c.Mode)
+	}
+	if c.Mode == ModeSignedDevice && c.ClientSecret == "" {
+		return fmt.Errorf("mode %s needs the device id and its signing secret (--client-id, --client-secret)", c.Mode)
+	}
+	if c.Mode == ModeApstrata && (c.AccountKey == "" || c.ApstrataPassword == "") {
+		return fmt.Errorf("mode %s needs the account key and the device's apstrata password (--account-key, --apstrata-password)", c.Mode)
 	}
 	if c.Mode == ModeRefresh && (c.Username == "" || c.Password == "") {
 		return fmt.Errorf("mode %s needs a username and password", c.Mode)

@@ -125,6 +125,10 @@ func prepare(ctx context.Context, c Config, client *http.Client) (*target, error
 		return prepareBaselineVerify(ctx, c, client, auth)
 	case ModeDeviceMint, ModeStoreToken:
 		return prepareStoreToken(ctx, c, client)
+	case ModeSignedDevice:
+		return prepareSignedDevice(ctx, c, client, auth)
+	case ModeApstrata:
+		return prepareApstrata(ctx, c, client, auth)
 	}
 	return nil, fmt.Errorf("unknown mode %q", c.Mode)
 }

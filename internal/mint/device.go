@@ -36,10 +36,17 @@ type SubjectSpec struct {
 	// BindReferer binds a user token to the origin of the minting
 	// request's Referer: using or renewing it from another origin fails.
 	BindReferer bool `json:"bind_referer"`
+	// EternalByDefault makes a device token asked for with neither
+	// ExpiresIn nor Lifetime eternal (seed 004: "if none of these
+	// parameters is passed an eternal token will be generated for the
+	// device"); user tokens take the policy's defaults.
+	EternalByDefault bool `json:"-"`
 	// Cookie delivers the token as an HttpOnly cookie instead of the body.
 	Cookie bool `json:"cookie"`
 	// BoundOrigin is the normalized Referer origin, set by the surface.
 	BoundOrigin string `json:"-"`
+	// Surface names the compatible surface that asks (issue.Request.Surface).
+	Surface string `json:"-"`
 	// CookieRoom, set by the surface with Cookie, bounds the token's
 	// length (issue.Request.CookieRoom).
 	CookieRoom int `json:"-"`
@@ -63,6 +70,9 @@ func (s *Minter) Device(ctx context.Context, by Actor, ten, deviceID string, sp 
 	a, err := principal.Expand(ctx, s.st, ten, d.Roles, nil)
 	if err != nil {
 		return token.Issued{}, storeErr(err)
+	}
+	if sp.EternalByDefault && sp.ExpiresIn == nil && sp.Lifetime == nil {
+		sp.Eternal = true
 	}
 	// A device token carries its roles' scopes only.
 	return s.mintFor(ctx, by, ten, "device", d.ID, principal.Authority{Scopes: a.Scopes}, sp)
@@ -119,8 +129,8 @@ func (s *Minter) mintFor(ctx context.Context, by Actor, ten, subjectType, subjec
 	}
 	format := pol.Format
 	if sp.Format != "" {
-		if sp.Format != store.FormatJWT && sp.Format != store.FormatOpaque {
-			return token.Issued{}, invalidf("format", "must be jwt or opaque")
+		if sp.Format != store.FormatJWT && sp.Format != store.FormatOpaque && sp.Format != store.FormatHex {
+			return token.Issued{}, invalidf("format", "must be jwt, opaque or hex")
 		}
 		format = sp.Format
 	}
@@ -134,7 +144,7 @@ func (s *Minter) mintFor(ctx context.Context, by Actor, ten, subjectType, subjec
 	req := issue.Request{
 		Tenant: ten, Kind: kind, SubjectType: subjectType, Subject: subject,
 		Scope: scope, Audience: aud, TTL: ttl, Format: format, Action: "token.mint", AuditActor: by.String(),
-		CookieRoom: sp.CookieRoom, Defer: true,
+		CookieRoom: sp.CookieRoom, Defer: true, Surface: sp.Surface,
 		Roles: auth.Roles, Groups: auth.Groups, Resources: auth.Resources,
 	}
 	if by.Subject != "" && by.Subject != subject {
@@ -160,7 +170,7 @@ func (s *Minter) mintFor(ctx context.Context, by Actor, ten, subjectType, subjec
 			req.ID, active = token.NewTimeID(rev.Cutoff), 0
 		}
 		if pol.TokenLimit > 0 && active >= pol.TokenLimit {
-			return issue.Result{}, fault.Conflict("token limit reached: %s %q has %d active tokens (token_limit %d); revoke one or mint with rotate", subjectType, subject, active, pol.TokenLimit)
+			return issue.Result{}, fault.Conflict("token limit reached: %s %q has %d active tokens (token_limit %d); revoke one or mint with rotate", subjectType, subject, active, pol.TokenLimit).WithLimit("token_limit", int64(pol.TokenLimit), int64(active))
 		}
 		return s.issuer.Issue(ctx, req)
 	}))
@@ -188,7 +198,7 @@ func expiryAndLifetime(pol store.Policy, expiresIn, lifetime *int64, eternal boo
 		case *v <= 0:
 			return 0, invalidf(field, "must be a positive number of seconds, got %d", *v)
 		case *v > maxV:
-			return 0, invalidf(field, "must be at most %d seconds (%s), got %d", maxV, maxName, *v)
+			return 0, fault.As(invalidf(field, "must be at most %d seconds (%s), got %d", maxV, maxName, *v)).WithLimit(maxName, maxV, *v)
 		}
 		return *v, nil
 	}
@@ -204,11 +214,11 @@ func expiryAndLifetime(pol store.Policy, expiresIn, lifetime *int64, eternal boo
 	}
 	if exp > lt {
 		if lifetime != nil {
-			return 0, 0, invalidf("expires_in", "must not exceed lifetime (%d seconds), got %d", lt, exp)
+			return 0, 0, fault.As(invalidf("expires_in", "must not exceed lifetime (%d seconds), got %d", lt, exp)).WithLimit("lifetime", lt, exp)
 		}
 		lt = exp // the default lifetime stretches to an explicit longer expiry within max_lifetime
 		if lt > pol.MaxLifetime {
-			return 0, 0, invalidf("expires_in", "must not exceed max_lifetime (%d seconds), got %d", pol.MaxLifetime, exp)
+			return 0, 0, fault.As(invalidf("expires_in", "must not exceed max_lifetime (%d seconds), got %d", pol.MaxLifetime, exp)).WithLimit("max_lifetime", pol.MaxLifetime, exp)
 		}
 	}
 	return time.Duration(exp) * time.Second, time.Duration(lt) * time.Second, nil
@@ -226,6 +236,12 @@ const RenewGrace = 5 * time.Second
 // Eternal tokens, tokens without a lifetime and tokens whose lifetime is
 // over are not renewed.
 func (s *Minter) Renew(ctx context.Context, ten string, c claims.Claims, format string) (token.Issued, error) {
+	return s.RenewVia(ctx, "", ten, c, format)
+}
+
+// RenewVia is Renew asked for through a compatible surface, which the
+// new token's audit event and metrics name.
+func (s *Minter) RenewVia(ctx context.Context, surface, ten string, c claims.Claims, format string) (token.Issued, error) {
 	now := s.now()
 	switch {
 	case c.ExpiresAt == 0:
@@ -254,6 +270,7 @@ func (s *Minter) Renew(ctx context.Context, ten string, c claims.Claims, format 
 		SessionID: c.SessionID, Actor: c.Act, Scope: c.Scopes(), Audience: aud,
 		Roles: c.Roles, Groups: c.Groups, Resources: c.Resources, Origins: c.Origins, Channels: c.Channels,
 		TTL: ttl, LifetimeEnd: end, Format: format, Action: "token.renew", AuditActor: c.SubjectType + ":" + c.Subject, Defer: true,
+		Surface: surface,
 	}
 	by := revoke.Actor{Name: c.SubjectType + ":" + c.Subject, ClientID: c.ClientID}
 	return issued(s.subjectIssue(ctx, ten, c.SubjectType, c.Subject, func(tx store.Store, _ int) (issue.Result, error) {

@@ -71,6 +71,10 @@ func New(o Options) (*Minter, error) {
 	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, verifier: o.Verifier, now: o.Now}, nil
 }
 
+// FormatHex asks for seed 004's token form: 32 upper-case hex characters
+// (store.FormatHex).
+const FormatHex = store.FormatHex
+
 // Actor is who asks for a token, as the audit log names them.
 type Actor = principal.Actor
 

@@ -54,7 +54,9 @@ func (s *Service) presentedRow(ctx context.Context, v JWTs, tenantID, raw string
 		t   store.Token
 		err error
 	)
-	if token.IsOpaque(raw) {
+	if token.IsHex(raw) {
+		t, err = s.st.Tokens().GetByHash(ctx, token.Hash(token.CanonicalHex(raw)))
+	} else if token.IsOpaque(raw) {
 		if _, perr := token.ParseOpaque(raw); perr != nil {
 			return store.Token{}, false, nil
 		}

@@ -82,9 +82,13 @@ type Client struct {
 	JWKS string
 	// SigningSecret is the sealed secret of signed token requests.
 	SigningSecret []byte
-	Disabled      bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// LegacySecret is the sealed credential of seed 004's signed requests
+	// (an apstrata account secret, or the MD5 of an apstrata password),
+	// imported from the legacy system; nil when there is none.
+	LegacySecret []byte
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // User is a person of a tenant.
@@ -98,9 +102,13 @@ type User struct {
 	Groups       []string
 	// SigningSecret is the sealed secret of signed token requests.
 	SigningSecret []byte
-	Disabled      bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// LegacySecret is the sealed credential of seed 004's signed requests
+	// (an apstrata account secret, or the MD5 of an apstrata password),
+	// imported from the legacy system; nil when there is none.
+	LegacySecret []byte
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Device is a non-human principal: a store, kiosk, device or service.
@@ -118,10 +126,14 @@ type Device struct {
 	// JTI is the id of the device's current compact HS256 token (see
 	// FormatCompact): such a token of the device is valid only while its
 	// jti is this one. Empty: none is.
-	JTI       string
-	Disabled  bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	JTI string
+	// LegacySecret is the sealed credential of seed 004's signed requests
+	// (an apstrata account secret, or the MD5 of an apstrata password),
+	// imported from the legacy system; nil when there is none.
+	LegacySecret []byte
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Role maps a name to scopes and resources.
@@ -183,6 +195,9 @@ const (
 	// tenant's legacy HMAC secret (KeyLegacy). Its jti is 32 lowercase hex
 	// characters and is the ledger id.
 	FormatCompact = "compact"
+	// FormatHex is an opaque token of 32 upper-case hex characters (128
+	// random bits, seed 004's form), stored as its hash like FormatOpaque.
+	FormatHex = "hex"
 )
 
 // Token is one ledger row: an issued token, never its value.

@@ -90,14 +90,14 @@ var clientTable = &table[store.Client]{
 	name: "clients", entity: store.EntityClient,
 	key: []string{"tenant", "id"},
 	cols: []string{"tenant", "id", "display_name", "secret_hash", "secret_alg", "grant_types", "scopes",
-		"audiences", "kinds", "policy", "disabled", "created_at", "updated_at", "signing_secret", "jwks"},
+		"audiences", "kinds", "policy", "disabled", "created_at", "updated_at", "signing_secret", "jwks", "legacy_secret"},
 	values: func(c *store.Client) []any {
 		return []any{c.Tenant, c.ID, c.DisplayName, c.SecretHash, c.SecretAlg, listText(c.GrantTypes), listText(c.Scopes),
-			listText(c.Audiences), listText(c.Kinds), jsonText(c.Policy), c.Disabled, micros(c.CreatedAt), micros(c.UpdatedAt), c.SigningSecret, c.JWKS}
+			listText(c.Audiences), listText(c.Kinds), jsonText(c.Policy), c.Disabled, micros(c.CreatedAt), micros(c.UpdatedAt), c.SigningSecret, c.JWKS, c.LegacySecret}
 	},
 	dests: func(c *store.Client) []any {
 		return []any{&c.Tenant, &c.ID, &c.DisplayName, &c.SecretHash, &c.SecretAlg, list(&c.GrantTypes), list(&c.Scopes),
-			list(&c.Audiences), list(&c.Kinds), jsonCol[store.Policy]{&c.Policy}, &c.Disabled, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.SigningSecret, &c.JWKS}
+			list(&c.Audiences), list(&c.Kinds), jsonCol[store.Policy]{&c.Policy}, &c.Disabled, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.SigningSecret, &c.JWKS, &c.LegacySecret}
 	},
 	keyOf: func(c *store.Client) (string, string) { return c.Tenant, c.ID },
 }
@@ -127,14 +127,14 @@ func (s clients) Delete(ctx context.Context, tenant, id string) error {
 var userTable = &table[store.User]{
 	name: "users", entity: store.EntityUser,
 	key:  []string{"tenant", "id"},
-	cols: []string{"tenant", "id", "login", "display_name", "password_hash", "roles", "groups_", "disabled", "created_at", "updated_at", "signing_secret"},
+	cols: []string{"tenant", "id", "login", "display_name", "password_hash", "roles", "groups_", "disabled", "created_at", "updated_at", "signing_secret", "legacy_secret"},
 	values: func(u *store.User) []any {
 		return []any{u.Tenant, u.ID, u.Login, u.DisplayName, u.PasswordHash, listText(u.Roles), listText(u.Groups),
-			u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt), u.SigningSecret}
+			u.Disabled, micros(u.CreatedAt), micros(u.UpdatedAt), u.SigningSecret, u.LegacySecret}
 	},
 	dests: func(u *store.User) []any {
 		return []any{&u.Tenant, &u.ID, &u.Login, &u.DisplayName, &u.PasswordHash, list(&u.Roles), list(&u.Groups),
-			&u.Disabled, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.SigningSecret}
+			&u.Disabled, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.SigningSecret, &u.LegacySecret}
 	},
 	keyOf: func(u *store.User) (string, string) { return u.Tenant, u.ID },
 }
@@ -168,18 +168,18 @@ func (s users) Delete(ctx context.Context, tenant, id string) error {
 var deviceTable = &table[store.Device]{
 	name: "devices", entity: store.EntityDevice,
 	key:  []string{"tenant", "id"},
-	cols: []string{"tenant", "id", "display_name", "type", "secret_hash", "secret_alg", "roles", "metadata", "disabled", "created_at", "updated_at", "signing_secret", "jti"},
+	cols: []string{"tenant", "id", "display_name", "type", "secret_hash", "secret_alg", "roles", "metadata", "disabled", "created_at", "updated_at", "signing_secret", "jti", "legacy_secret"},
 	values: func(d *store.Device) []any {
 		md := d.Metadata
 		if md == nil {
 			md = map[string]string{}
 		}
 		return []any{d.Tenant, d.ID, d.DisplayName, d.Type, d.SecretHash, d.SecretAlg, listText(d.Roles), jsonText(md),
-			d.Disabled, micros(d.CreatedAt), micros(d.UpdatedAt), d.SigningSecret, d.JTI}
+			d.Disabled, micros(d.CreatedAt), micros(d.UpdatedAt), d.SigningSecret, d.JTI, d.LegacySecret}
 	},
 	dests: func(d *store.Device) []any {
 		return []any{&d.Tenant, &d.ID, &d.DisplayName, &d.Type, &d.SecretHash, &d.SecretAlg, list(&d.Roles),
-			jsonCol[map[string]string]{&d.Metadata}, &d.Disabled, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, &d.SigningSecret, &d.JTI}
+			jsonCol[map[string]string]{&d.Metadata}, &d.Disabled, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, &d.SigningSecret, &d.JTI, &d.LegacySecret}
 	},
 	keyOf: func(d *store.Device) (string, string) { return d.Tenant, d.ID },
 }
