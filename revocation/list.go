@@ -8,6 +8,8 @@ package revocation
 import (
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/hex"
+	"strings"
 	"sync"
 	"time"
 )
@@ -66,14 +68,25 @@ const IDAlphabet = "0123456789abcdefghijklmnopqrstuv"
 var idEncoding = base32.NewEncoding(IDAlphabet).WithPadding(base32.NoPadding)
 
 // TimeOfID returns the issue time, to the microsecond, carried in the first
-// 8 bytes of a tokend token id (jti). Cutoffs compare against it, which is
-// what makes them exact within a second.
+// 8 bytes of a tokend token id (jti): 26 base32 characters, or 80
+// lowercase hex digits in the ids of tokens shaped as league/oauth2-server
+// makes them. Cutoffs compare against it, which is what makes them exact
+// within a second.
 func TimeOfID(id string) (time.Time, bool) {
-	if len(id) != 26 {
+	var b []byte
+	var err error
+	switch len(id) {
+	case 26:
+		b, err = idEncoding.DecodeString(id)
+	case 80:
+		if strings.ToLower(id) != id {
+			return time.Time{}, false
+		}
+		b, err = hex.DecodeString(id)
+	default:
 		return time.Time{}, false
 	}
-	b, err := idEncoding.DecodeString(id)
-	if err != nil || len(b) != 16 {
+	if err != nil || len(b) < 16 {
 		return time.Time{}, false
 	}
 	return time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC(), true

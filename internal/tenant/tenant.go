@@ -60,6 +60,12 @@ func Effective(p store.Policy, overrides ...store.Policy) store.Policy {
 		if o.Format != "" {
 			p.Format = o.Format
 		}
+		if o.Profile != "" {
+			p.Profile = o.Profile
+		}
+		if o.LoginGroups != nil {
+			p.LoginGroups = o.LoginGroups
+		}
 		// AllowEternal and PasswordGrant need the tenant AND the client.
 		p.AllowEternal = p.AllowEternal && o.AllowEternal
 		p.PasswordGrant = p.PasswordGrant && o.PasswordGrant
@@ -138,6 +144,14 @@ func Validate(p store.Policy) map[string]string {
 	}
 	if p.Format != "" && p.Format != store.FormatJWT && p.Format != store.FormatOpaque {
 		bad["format"] = "must be jwt or opaque"
+	}
+	if p.Profile != "" && p.Profile != store.ProfileLeague {
+		bad["profile"] = "must be empty or " + store.ProfileLeague
+	}
+	for _, g := range p.LoginGroups {
+		if g == "" {
+			bad["login_groups"] = "must not hold an empty group"
+		}
 	}
 	if p.DefaultAudience != "" {
 		if msg := CheckAudience(p.DefaultAudience); msg != "" {
