@@ -45,6 +45,8 @@ type Reason string
 
 // Reasons.
 const (
+	// ReasonMissing: a required parameter is missing; Value names it.
+	ReasonMissing Reason = "missing"
 	// ReasonMalformed: a refresh token that is none of tokend's.
 	ReasonMalformed Reason = "malformed"
 	// ReasonExpired: a refresh token past its expiry.

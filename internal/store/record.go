@@ -44,10 +44,10 @@ type Policy struct {
 	// password and refresh grants: "" for tokend's own (RFC 9068 JWTs,
 	// tkd_ refresh tokens) or ProfileLeague.
 	Profile string `json:"profile,omitempty"`
-	// LoginGroups, when set, are the groups whose users the password
-	// grant may log in (a client set aside for one kind of account); a
-	// user in none of them fails as a wrong password would.
-	LoginGroups []string `json:"login_groups,omitempty"`
+	// LoginGroup, when set, is the group whose users the password grant
+	// may log in (a client set aside for one kind of account); a user
+	// outside it fails as a wrong password would.
+	LoginGroup string `json:"login_group,omitempty"`
 }
 
 // ProfileLeague makes tokens shaped as league/oauth2-server 8 makes them,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/store"
 )
 
@@ -63,8 +64,8 @@ func Effective(p store.Policy, overrides ...store.Policy) store.Policy {
 		if o.Profile != "" {
 			p.Profile = o.Profile
 		}
-		if o.LoginGroups != nil {
-			p.LoginGroups = o.LoginGroups
+		if o.LoginGroup != "" {
+			p.LoginGroup = o.LoginGroup
 		}
 		// AllowEternal and PasswordGrant need the tenant AND the client.
 		p.AllowEternal = p.AllowEternal && o.AllowEternal
@@ -148,10 +149,8 @@ func Validate(p store.Policy) map[string]string {
 	if p.Profile != "" && p.Profile != store.ProfileLeague {
 		bad["profile"] = "must be empty or " + store.ProfileLeague
 	}
-	for _, g := range p.LoginGroups {
-		if g == "" {
-			bad["login_groups"] = "must not hold an empty group"
-		}
+	if p.LoginGroup != "" && principal.ValidID(p.LoginGroup) != nil {
+		bad["login_group"] = "must be a group id"
 	}
 	if p.DefaultAudience != "" {
 		if msg := CheckAudience(p.DefaultAudience); msg != "" {
