@@ -8,7 +8,6 @@ import (
 
 	"github.com/tokend/tokend/internal/apptest"
 	"github.com/tokend/tokend/internal/golden"
-	"github.com/tokend/tokend/internal/store/postgres/pgtest"
 	"github.com/tokend/tokend/internal/token"
 )
 
@@ -17,8 +16,7 @@ import (
 // testdata/*.golden, written from SQLite; the same cases on PostgreSQL
 // must produce the same bytes.
 func TestGoldenErrors(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { goldenErrors(t, apptest.Start(t, ""), golden.Assert) })
-	t.Run("postgres", func(t *testing.T) { goldenErrors(t, apptest.Start(t, pgtest.NewDatabase(t)), golden.Compare) })
+	apptest.GoldenBackends(t, goldenErrors)
 }
 
 func goldenErrors(t *testing.T, s *apptest.Server, assert func(testing.TB, string, []byte)) {

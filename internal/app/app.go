@@ -22,6 +22,7 @@ import (
 	"github.com/tokend/tokend/internal/admin"
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/authn"
+	"github.com/tokend/tokend/internal/binding"
 	"github.com/tokend/tokend/internal/changes"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
@@ -56,6 +57,7 @@ type App struct {
 	engine   *grant.Engine
 	authn    *authn.Authenticator
 	revoke   *revoke.Service
+	binding  *binding.Resolver
 	pruner   *pruner
 	registry *prometheus.Registry
 	handler  http.Handler
@@ -151,7 +153,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
 	a.dir, err = directory.New(directory.Options{Store: st, Keys: a.keys, Audit: a.audit, Revoker: a.revoke, Log: log,
-		GrantTypes: func() []string { return a.engine.GrantTypes() }})
+		GrantTypes: func() []string { return a.engine.GrantTypes() },
+		Changed:    func(c store.Change) { a.binding.Invalidate(c) }})
+	if err != nil {
+		return nil, err
+	}
+	a.binding, err = newBinding(cfg, st)
 	if err != nil {
 		return nil, err
 	}
@@ -382,4 +389,26 @@ func (a *App) secretChecks() func(hash string) {
 	}, []string{"hash"})
 	a.registry.MustRegister(c)
 	return func(hash string) { c.WithLabelValues(hash).Inc() }
+}
+
+// newBinding builds the resolver that tells a compatible surface which
+// tenant a request is for. --dev binds every surface that --surface-tenants
+// does not name to the demo tenant.
+func newBinding(cfg config.Config, st store.Store) (*binding.Resolver, error) {
+	hosts, err := config.ParsePairs(cfg.SurfaceHosts)
+	if err != nil {
+		return nil, fmt.Errorf("surface-hosts: %w", err)
+	}
+	tenants, err := config.ParsePairs(cfg.SurfaceTenants)
+	if err != nil {
+		return nil, fmt.Errorf("surface-tenants: %w", err)
+	}
+	if cfg.Dev {
+		for _, n := range binding.Names() {
+			if _, ok := tenants[n]; !ok {
+				tenants[n] = DevTenant
+			}
+		}
+	}
+	return binding.New(binding.Options{Store: st, Hosts: hosts, Tenants: tenants})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/directory"
@@ -27,7 +28,22 @@ type DevCredentials struct {
 	Clients    []DevClient `json:"clients"`
 	Users      []DevUser   `json:"users"`
 	Devices    []DevDevice `json:"devices"`
+	// Compat holds, per compatible surface, what its seed's examples need
+	// (tenant, ids, credentials, secrets).
+	Compat map[string]any `json:"compat,omitempty"`
+	// CompatBanner holds, per compatible surface, the lines the dev banner
+	// prints for it.
+	CompatBanner map[string]string `json:"compat_banner,omitempty"`
 }
+
+// devSurface creates one compatible surface's dev fixtures (enabling the
+// surface for its tenant) and records them in c.Compat and c.CompatBanner
+// under the surface's name. Each surface registers its own in an init of
+// its dev_<surface>.go.
+type devSurface func(ctx context.Context, a *App, by directory.Actor, c *DevCredentials) error
+
+// devSurfaces maps a surface name to its dev fixtures.
+var devSurfaces = map[string]devSurface{}
 
 // DevClient is a client the fixtures created.
 type DevClient struct {
@@ -166,6 +182,16 @@ func (a *App) devFixtures(ctx context.Context, c *DevCredentials) error {
 			return err
 		}
 		c.Devices = append(c.Devices, DevDevice{DeviceID: got.ID, DeviceSecret: secret, Type: got.Type})
+	}
+	names := make([]string, 0, len(devSurfaces))
+	for n := range devSurfaces {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := devSurfaces[n](ctx, a, by, c); err != nil {
+			return fmt.Errorf("%s fixtures: %w", n, err)
+		}
 	}
 	return nil
 }

@@ -138,6 +138,23 @@ updated_at:    2024-05-01T10:00:00Z
 `,
 		},
 		{
+			name:      "surfaces set sends the settings as they are",
+			args:      []string{"surfaces", "set", "storetoken", "-t", "acme", "--settings", `{"lifetime":3600}`},
+			replies:   map[string]cannedReply{"PUT /v1/tenants/acme/surfaces/storetoken": {200, `{"name":"storetoken","settings":{"lifetime":3600},"created_at":"2024-05-01T10:00:00Z","updated_at":"2024-05-01T10:00:00Z"}`}},
+			wantCalls: []apiCall{{Method: "PUT", Path: "/v1/tenants/acme/surfaces/storetoken", Body: `{"lifetime":3600}`}},
+			wantStdout: `name:        storetoken
+settings:    {"lifetime":3600}
+created_at:  2024-05-01T10:00:00Z
+updated_at:  2024-05-01T10:00:00Z
+`,
+		},
+		{
+			name:      "surfaces set refuses settings that are not an object",
+			args:      []string{"surfaces", "set", "storetoken", "-t", "acme", "--settings", `[1]`},
+			wantCode:  1,
+			stderrHas: "--settings must be a JSON object",
+		},
+		{
 			name: "clients create prints the secret once",
 			args: []string{"clients", "create", "web", "-t", "acme", "--grant-types", "client_credentials", "--scopes", "read,write"},
 			replies: map[string]cannedReply{"POST /v1/tenants/acme/clients": {201,
@@ -639,7 +656,7 @@ func TestAdminHelp(t *testing.T) {
 			}
 		}
 	}
-	want := "audit clients devices groups keys projects roles tenants tokens users whoami"
+	want := "audit clients devices groups keys projects roles surfaces tenants tokens users whoami"
 	sort.Strings(names)
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("admin commands = %q, want %q", got, want)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"time"
 
@@ -153,6 +154,14 @@ Admin commands:
 
 `, c.Endpoint, c.Tenant, c.Issuer, path, svc.ClientID, svc.ClientID, path, c.Issuer,
 		c.Endpoint, c.Tenant, c.AdminToken, svc.ClientID, c.Endpoint, c.AdminToken)
+	names := make([]string, 0, len(c.CompatBanner))
+	for n := range c.CompatBanner {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "Compatible surface %s (credentials under compat.%s in %s):\n%s\n\n", n, n, path, strings.TrimRight(c.CompatBanner[n], "\n"))
+	}
 }
 
 func migrateCmd() *cobra.Command {

@@ -25,6 +25,9 @@
 //     helpers, the error type, request-scoped data, the token's wire shape;
 //   - internal/authn, internal/grant, internal/mint, internal/revoke and
 //     internal/introspect: the core entry points;
+//   - internal/binding: which tenant a request is for and the tenant's
+//     settings of the surface (each surface's settings type lives there);
+//   - internal/token: the surface-safe result of an issuance (token.Issued);
 //   - internal/compat itself, for helpers the surfaces share.
 //
 // Never internal/store, internal/issue, internal/directory, a storage

@@ -110,6 +110,15 @@ type Config struct {
 	// X-Forwarded-* headers are believed (--trusted-proxies,
 	// TOKEND_TRUSTED_PROXIES); empty believes none. See Proxies.
 	TrustedProxies string
+	// SurfaceHosts maps request hosts to tenants for compatible surfaces
+	// whose requests name no tenant: "host=tenant,..." (--surface-hosts,
+	// TOKEND_SURFACE_HOSTS). See Pairs.
+	SurfaceHosts string
+	// SurfaceTenants binds a compatible surface to the one tenant it
+	// serves requests that name none, when their host is not in
+	// SurfaceHosts: "surface=tenant,..." (--surface-tenants,
+	// TOKEND_SURFACE_TENANTS).
+	SurfaceTenants string
 }
 
 // Default returns the default configuration. Its PublicURL is the one
@@ -165,6 +174,8 @@ var fields = []field{
 	{name: "prune-after", usage: "how long past its expiry and lifetime a ledger row is kept for listing and audit before pruning deletes it; eternal tokens are never deleted", ptr: func(c *Config) any { return &c.PruneAfter }},
 	{name: "max-body-bytes", usage: "maximum request body size in bytes (at least 1024)", ptr: func(c *Config) any { return &c.MaxBodyBytes }},
 	{name: "trusted-proxies", usage: "comma-separated CIDR prefixes of reverse proxies whose Forwarded / X-Forwarded-For headers name the client address (empty: none)", ptr: func(c *Config) any { return &c.TrustedProxies }},
+	{name: "surface-hosts", usage: "comma-separated host=tenant pairs: the tenant a compatible surface serves for requests sent to that host (with or without its port) that name no tenant", ptr: func(c *Config) any { return &c.SurfaceHosts }},
+	{name: "surface-tenants", usage: "comma-separated surface=tenant pairs: the one tenant a compatible surface serves requests that name no tenant, when their host is not in --surface-hosts (--dev binds every surface to the demo tenant)", ptr: func(c *Config) any { return &c.SurfaceTenants }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
 }
 
@@ -367,6 +378,12 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParsePrefixes(c.TrustedProxies); err != nil {
 		add("trusted-proxies", "%v", err)
+	}
+	if _, err := ParsePairs(c.SurfaceHosts); err != nil {
+		add("surface-hosts", "%v", err)
+	}
+	if _, err := ParsePairs(c.SurfaceTenants); err != nil {
+		add("surface-tenants", "%v", err)
 	}
 	return errors.Join(errs...)
 }
@@ -600,4 +617,28 @@ func setJSON(p any, raw json.RawMessage) error {
 		return errors.New("must be an integer")
 	}
 	return fmt.Errorf("unsupported setting type %T", p)
+}
+
+// ParsePairs parses a comma-separated list of name=value pairs, as
+// --surface-hosts and --surface-tenants take them. Blank entries are
+// skipped; a name given twice, or an entry without "=" or with an empty
+// side, is an error.
+func ParsePairs(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(f, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("%q is not name=value", f)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("%q is given twice", k)
+		}
+		out[k] = v
+	}
+	return out, nil
 }

@@ -117,6 +117,8 @@ func TestRegisterFlags(t *testing.T) {
 		"prune-after":         "168h0m0s",
 		"max-body-bytes":      "1048576",
 		"trusted-proxies":     "",
+		"surface-hosts":       "",
+		"surface-tenants":     "",
 		"config":              "",
 	}
 	n := 0
@@ -477,6 +479,11 @@ func TestValidate(t *testing.T) {
 		{name: "trusted proxies", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/8, 192.168.1.7,fd00::/8" }},
 		{name: "trusted proxy not a prefix", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/8,proxy.internal" }, wantErr: "trusted-proxies: "},
 		{name: "trusted proxy prefix too long", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/33" }, wantErr: "trusted-proxies: "},
+		{name: "surface hosts", mutate: func(c *Config) { c.SurfaceHosts = "api.shop.test=shop, auth.other.test:8443 = other" }},
+		{name: "surface host without tenant", mutate: func(c *Config) { c.SurfaceHosts = "api.shop.test=" }, wantErr: "surface-hosts: "},
+		{name: "surface host twice", mutate: func(c *Config) { c.SurfaceHosts = "a.test=x,a.test=y" }, wantErr: "surface-hosts: "},
+		{name: "surface tenants", mutate: func(c *Config) { c.SurfaceTenants = "storetoken=shop" }},
+		{name: "surface tenant not a pair", mutate: func(c *Config) { c.SurfaceTenants = "storetoken" }, wantErr: "surface-tenants: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -45,6 +45,10 @@ type Options struct {
 	// GrantTypes lists the grant types the token endpoint serves, the only
 	// ones a client may be allowed (the grant engine's).
 	GrantTypes func() []string
+	// Changed, when set, is told of each surface record this replica
+	// changed, once committed, so that its caches need not wait for the
+	// change log.
+	Changed func(store.Change)
 }
 
 // Service is the directory core.
@@ -57,6 +61,7 @@ type Service struct {
 	now     func() time.Time
 	// grantTypes is Options.GrantTypes.
 	grantTypes func() []string
+	changed    func(store.Change)
 }
 
 // New returns a Service.
@@ -70,7 +75,11 @@ func New(o Options) (*Service, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: o.Store, revoker: o.Revoker, keys: o.Keys, audit: o.Audit, log: o.Log, now: o.Now, grantTypes: o.GrantTypes}, nil
+	if o.Changed == nil {
+		o.Changed = func(store.Change) {}
+	}
+	return &Service{st: o.Store, revoker: o.Revoker, keys: o.Keys, audit: o.Audit, log: o.Log, now: o.Now,
+		grantTypes: o.GrantTypes, changed: o.Changed}, nil
 }
 
 // Actor is who asks for a change, as the audit log names them.

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Tenant is the isolation unit: its issuer is {public_url}/t/{ID}.
 type Tenant struct {
@@ -247,6 +250,9 @@ const (
 	EntityToken   = "token"
 	// EntityRevocation marks a new revocation-log entry.
 	EntityRevocation = "revocation"
+	// EntitySurface is a tenant's compatible-surface record; its key is
+	// the surface name.
+	EntitySurface = "surface"
 )
 
 // Change is one entry of the change log.
@@ -256,4 +262,16 @@ type Change struct {
 	Entity string
 	Key    string
 	Time   time.Time
+}
+
+// Surface is a compatible surface a tenant serves: its name (a package of
+// internal/compat), the key a legacy request names the tenant by (empty
+// when requests name it otherwise), and the surface's settings as JSON.
+type Surface struct {
+	Tenant    string
+	Name      string
+	Key       string
+	Settings  json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }

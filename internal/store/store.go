@@ -32,6 +32,7 @@ type Store interface {
 	Revocations() Revocations
 	Throttle() Throttle
 	Nonces() Nonces
+	Surfaces() Surfaces
 
 	// Tx runs fn with a Store bound to one transaction; the transaction
 	// commits when fn returns nil and rolls back otherwise. Calling Tx on a
@@ -265,4 +266,18 @@ type Nonces interface {
 	// DeleteExpired forgets at most limit keys that expired before now and
 	// returns how many it forgot.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// Surfaces stores which compatible surfaces each tenant serves, with their
+// settings. A surface's lookup key, when set, names one tenant only.
+type Surfaces interface {
+	// Put creates or replaces the tenant's record of s.Name; a lookup key
+	// another tenant holds for the same surface is ErrConflict, an unknown
+	// tenant ErrNotFound.
+	Put(ctx context.Context, s Surface) error
+	Get(ctx context.Context, tenant, name string) (Surface, error)
+	// GetByKey returns the record of surface name whose lookup key is key.
+	GetByKey(ctx context.Context, name, key string) (Surface, error)
+	List(ctx context.Context, tenant string) ([]Surface, error)
+	Delete(ctx context.Context, tenant, name string) error
 }

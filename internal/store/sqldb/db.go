@@ -490,3 +490,6 @@ func nonNil(l []string) []string {
 	}
 	return l
 }
+
+// Surfaces implements store.Store.
+func (db *DB) Surfaces() store.Surfaces { return surfaces{db} }

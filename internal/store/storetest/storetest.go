@@ -42,6 +42,7 @@ func Run(t *testing.T, st store.Store) {
 	t.Run("Revocations", s.revocations)
 	t.Run("Throttle", s.throttle)
 	t.Run("Nonces", s.nonces)
+	t.Run("Surfaces", s.surfaces)
 }
 
 type suite struct{ st store.Store }
@@ -1213,4 +1214,56 @@ func (s *suite) nonces(t *testing.T) {
 	if u.SigningSecret != nil {
 		t.Fatalf("user without a signing secret has %q", u.SigningSecret)
 	}
+}
+
+func (s *suite) surfaces(t *testing.T) {
+	t.Parallel()
+	a, b := s.newTenant(t), s.newTenant(t)
+	name, key := uniq("surface"), uniq("key")
+	n0 := now()
+	wantErr(t, s.st.Surfaces().Put(ctx, store.Surface{Tenant: "no-such-tenant", Name: name, CreatedAt: n0, UpdatedAt: n0}), store.ErrNotFound)
+	_, err := s.st.Surfaces().Get(ctx, a, name)
+	wantErr(t, err, store.ErrNotFound)
+	must(t, s.st.Surfaces().Put(ctx, store.Surface{Tenant: a, Name: name, Key: key, Settings: []byte(`{"x":1}`), CreatedAt: n0, UpdatedAt: n0}))
+	// Another tenant cannot take the same key for the same surface, but
+	// may for another surface, and any number may have no key.
+	wantErr(t, s.st.Surfaces().Put(ctx, store.Surface{Tenant: b, Name: name, Key: key, CreatedAt: n0, UpdatedAt: n0}), store.ErrConflict)
+	must(t, s.st.Surfaces().Put(ctx, store.Surface{Tenant: b, Name: name + "-other", Key: key, CreatedAt: n0, UpdatedAt: n0}))
+	must(t, s.st.Surfaces().Put(ctx, store.Surface{Tenant: b, Name: name + "-nokey", CreatedAt: n0, UpdatedAt: n0}))
+	must(t, s.st.Surfaces().Put(ctx, store.Surface{Tenant: a, Name: name + "-nokey", CreatedAt: n0, UpdatedAt: n0}))
+
+	got, err := s.st.Surfaces().GetByKey(ctx, name, key)
+	must(t, err)
+	if got.Tenant != a || string(got.Settings) != `{"x":1}` || !got.CreatedAt.Equal(n0) {
+		t.Fatalf("GetByKey = %+v", got)
+	}
+	_, err = s.st.Surfaces().GetByKey(ctx, name+"-nokey", "")
+	wantErr(t, err, store.ErrNotFound)
+
+	// Put replaces settings and key, keeping created_at.
+	n1 := n0.Add(time.Second)
+	must(t, s.st.Surfaces().Put(ctx, store.Surface{Tenant: a, Name: name, Key: key + "2", Settings: []byte(`{"x":2}`), CreatedAt: n1, UpdatedAt: n1}))
+	got, err = s.st.Surfaces().Get(ctx, a, name)
+	must(t, err)
+	if got.Key != key+"2" || string(got.Settings) != `{"x":2}` || !got.CreatedAt.Equal(n0) || !got.UpdatedAt.Equal(n1) {
+		t.Fatalf("after replace: %+v", got)
+	}
+	_, err = s.st.Surfaces().GetByKey(ctx, name, key)
+	wantErr(t, err, store.ErrNotFound)
+	// The freed key may now be taken by b.
+	must(t, s.st.Surfaces().Put(ctx, store.Surface{Tenant: b, Name: name, Key: key, CreatedAt: n0, UpdatedAt: n0}))
+
+	l, err := s.st.Surfaces().List(ctx, a)
+	must(t, err)
+	if len(l) != 2 || l[0].Name != name || l[1].Name != name+"-nokey" || string(l[1].Settings) != "{}" {
+		t.Fatalf("List = %+v", l)
+	}
+	must(t, s.st.Surfaces().Delete(ctx, a, name))
+	wantErr(t, s.st.Surfaces().Delete(ctx, a, name), store.ErrNotFound)
+	_, err = s.st.Surfaces().Get(ctx, a, name)
+	wantErr(t, err, store.ErrNotFound)
+	// Deleting a tenant deletes its surfaces.
+	must(t, s.st.Tenants().Delete(ctx, b))
+	_, err = s.st.Surfaces().GetByKey(ctx, name, key)
+	wantErr(t, err, store.ErrNotFound)
 }
