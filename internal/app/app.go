@@ -375,11 +375,17 @@ func (a *App) observe(st store.Store) {
 	deny := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tokend_denylist_entries", Help: "Revocation entries held in memory.",
 	}, func() float64 { return float64(a.revoke.DenyList().Size()) })
-	a.registry.MustRegister(events, issued, deny)
+	bySurface := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokend_surface_tokens_issued_total", Help: "Tokens issued through a compatible surface, by surface and kind.",
+	}, []string{"surface", "kind"})
+	a.registry.MustRegister(events, issued, deny, bySurface)
 	a.audit.SetObserver(func(e store.AuditEvent) {
 		events.WithLabelValues(e.Action, e.Outcome).Inc()
 		if e.Detail["format"] != "" { // only issuance events name the format
 			issued.WithLabelValues(e.Detail["kind"]).Inc()
+			if s := e.Detail["surface"]; s != "" {
+				bySurface.WithLabelValues(s, e.Detail["kind"]).Inc()
+			}
 		}
 	})
 	if db, ok := st.(interface{ Writer() *sql.DB }); ok {

@@ -19,6 +19,7 @@ import (
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/introspect"
+	"github.com/tokend/tokend/internal/reqctx"
 )
 
 // Name is the surface's name in tenant bindings and configuration.
@@ -106,6 +107,7 @@ func (s *Surface) bound(r *http.Request) (tenant string, set *binding.Dotkernel,
 // the JSON body becomes a grant.Request for the tenant's own token
 // endpoint pipeline, restricted to the surface's two clients.
 func (s *Surface) token(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(reqctx.WithSurface(r.Context(), Name))
 	tenant, set, ok, err := s.bound(r)
 	if err != nil {
 		writeTokenError(w, r, s.o.Log, err, tokenError(fault.Unavailable(err), ""))

@@ -187,6 +187,7 @@ func seedFlows(t *testing.T, c client) {
 	userAT, userRT := user.str("access_token"), user.str("refresh_token")
 	c.want(c.do("user_flow_3_my_account", "GET", "/user/my-account", "", "Authorization", "Bearer "+userAT), 200)
 
+	checkAccounted(t, c.s)
 	checkAccessToken(t, adminAT, "admin", "admin", []string{"admin", "superuser"})
 	checkAccessToken(t, userAT, "frontend", "test@dotkernel.com", []string{"guest", "user"})
 
@@ -287,6 +288,36 @@ func seedFlows(t *testing.T, c client) {
 	}
 	time.Sleep(1100 * time.Millisecond)
 	c.want(c.do("error_refresh_expired", "POST", "/security/refresh-token", refreshBody("frontend", short.str("refresh_token"))), 401)
+}
+
+// checkAccounted: the tokens are in the ledger, their audit events name
+// the surface, and the metrics count them by surface.
+func checkAccounted(t *testing.T, s *apptest.Server) {
+	t.Helper()
+	rows := s.Call(t, "GET", "/v1/tenants/dotkernel/tokens?kind=access&limit=100", s.Admin, nil, 200)
+	if items, _ := rows["items"].([]any); len(items) < 2 {
+		t.Errorf("ledger: %v", rows)
+	}
+	ev := s.Call(t, "GET", "/v1/tenants/dotkernel/audit?limit=100", s.Admin, nil, 200)
+	found := false
+	for _, it := range ev["items"].([]any) {
+		e := it.(map[string]any)
+		d, _ := e["detail"].(map[string]any)
+		found = found || e["action"] == "token.issue" && d["surface"] == "dotkernel"
+	}
+	if !found {
+		t.Errorf("no token.issue event names the surface: %v", ev)
+	}
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	if !regexp.MustCompile(`tokend_surface_tokens_issued_total\{kind="access",surface="dotkernel"\} [1-9]`).Match(b.Bytes()) {
+		t.Error("metrics do not count the surface's tokens")
+	}
 }
 
 // ttlOne reports whether the newest of the listed refresh tokens lives
