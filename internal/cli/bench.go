@@ -105,6 +105,12 @@ settings):
                       every 15 requests, so the per-address login throttle
                       lets most attempts reach the password hash. Needs a
                       client allowed the password grant.
+  password            password grants with the right --username/--password
+  dotkernel-token     Dotkernel API's JSON POST /security/generate-token
+                      (password grant; client id and secret in the body),
+                      beside password
+  dotkernel-refresh   Dotkernel API's JSON POST /security/refresh-token, each
+                      worker rotating its own chain, beside refresh
 
 The baselines are the cryptographic floor: the same workers and requests
 against a server that does nothing but the signature work, to compare

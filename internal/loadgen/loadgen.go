@@ -46,7 +46,7 @@ const (
 
 // Modes lists every mode Run accepts, in the order the documentation gives them.
 var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeCheck, ModeVerifyLib, ModeRefresh,
-	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword}
+	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword, ModePassword, ModeDotkernelToken, ModeDotkernelRefresh}
 
 // Limits on a run.
 const (
@@ -170,7 +170,7 @@ func (c Config) validate() error {
 	if c.ClientID == "" {
 		return fmt.Errorf("mode %s needs a client id", c.Mode)
 	}
-	if c.Mode == ModeRefresh && (c.Username == "" || c.Password == "") {
+	if needsLogin(c.Mode) && (c.Username == "" || c.Password == "") {
 		return fmt.Errorf("mode %s needs a username and password", c.Mode)
 	}
 	return nil
