@@ -48,3 +48,33 @@ func TestPasswordGrantOff(t *testing.T) {
 	}
 	c.want(c.do("password_grant_off", "POST", "/security/generate-token", adminLogin), 400)
 }
+
+// TestExpiredAccessToken: an expired access token makes its bearer a
+// guest (403), as in Dotkernel, once the verifier's clock-skew leeway
+// (30 s) has passed too.
+func TestExpiredAccessToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the token to expire")
+	}
+	t.Parallel()
+	s := dev(t, "")
+	c := client{t: t, s: s, assert: golden.Assert}
+	s.Call(t, "PATCH", "/v1/tenants/dotkernel/clients/admin", s.Admin, map[string]any{"policy": map[string]any{
+		"password_grant": true, "login_group": "admins", "access_ttl": 1}}, 200)
+	var at string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e := c.want(c.do("", "POST", "/security/generate-token", adminLogin), 200)
+		if e.Body["expires_in"] == float64(1) {
+			at = e.str("access_token")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the client's access_ttl does not apply: %s", e.Raw)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	c.want(c.do("", "GET", "/admin/my-account", "", "Authorization", "Bearer "+at), 200)
+	time.Sleep(32 * time.Second)
+	c.want(c.do("forbidden_expired_token", "GET", "/admin/my-account", "", "Authorization", "Bearer "+at), 403)
+}
