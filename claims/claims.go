@@ -64,6 +64,23 @@ type Claims struct {
 	ServerSide bool `json:"srv,omitempty"`
 	// LifetimeEnd is when renewal stops being possible (unix seconds).
 	LifetimeEnd int64 `json:"lte,omitempty"`
+	// ScopeList is the scope as an array, as league/oauth2-server writes
+	// it ("scopes"); only tokens of the league profile carry it, beside
+	// Scope.
+	ScopeList []string `json:"scopes,omitempty"`
+}
+
+// HasRole reports whether the token carries role r. A resource that
+// admits only some roles admits a token that carries any one of them
+// (see verify.RequireRole); tokend's gateway check and the compatible
+// surfaces apply the same rule.
+func (c *Claims) HasRole(r string) bool {
+	for _, x := range c.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
 }
 
 // Scopes returns the scope claim split on spaces.

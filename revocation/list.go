@@ -68,8 +68,10 @@ const IDAlphabet = "0123456789abcdefghijklmnopqrstuv"
 var idEncoding = base32.NewEncoding(IDAlphabet).WithPadding(base32.NoPadding)
 
 // TimeOfID returns the issue time, to the microsecond, carried in the first
-// 8 bytes of a tokend token id (jti). Cutoffs compare against it, which is
-// what makes them exact within a second.
+// 8 bytes of a tokend token id (jti): 26 base32 characters, or 80
+// lowercase hex digits in the ids of tokens shaped as league/oauth2-server
+// makes them. Cutoffs compare against it, which is what makes them exact
+// within a second.
 //
 // A compact HS256 token (a Knock store token) carries the same 16 bytes as
 // 32 lowercase hex characters; its time is read the same way. A jti that a
@@ -77,23 +79,19 @@ var idEncoding = base32.NewEncoding(IDAlphabet).WithPadding(base32.NoPadding)
 // tokend revokes such a token by id, never by a cutoff alone.
 func TimeOfID(id string) (time.Time, bool) {
 	var b []byte
+	var err error
 	switch len(id) {
 	case 26:
-		d, err := idEncoding.DecodeString(id)
-		if err != nil || len(d) != 16 {
-			return time.Time{}, false
-		}
-		b = d
-	case 32:
+		b, err = idEncoding.DecodeString(id)
+	case 32, 80:
 		if strings.ToLower(id) != id {
 			return time.Time{}, false
 		}
-		d, err := hex.DecodeString(id)
-		if err != nil {
-			return time.Time{}, false
-		}
-		b = d
+		b, err = hex.DecodeString(id)
 	default:
+		return time.Time{}, false
+	}
+	if err != nil || len(b) < 16 {
 		return time.Time{}, false
 	}
 	return time.UnixMicro(int64(binary.BigEndian.Uint64(b[:8]))).UTC(), true

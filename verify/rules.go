@@ -167,5 +167,20 @@ func RequireScopes(c *claims.Claims, scopes ...string) error {
 	return nil
 }
 
+// RequireRole refuses (403 forbidden) a token that carries none of roles;
+// no roles accepts any token. tokend's gateway check (?role=) and its
+// compatible surfaces apply the same rule, claims.Claims.HasRole.
+func RequireRole(c *claims.Claims, roles ...string) error {
+	if len(roles) == 0 {
+		return nil
+	}
+	for _, r := range roles {
+		if c.HasRole(r) {
+			return nil
+		}
+	}
+	return forbidden("the token carries none of the roles %s", strings.Join(roles, ", "))
+}
+
 // NormalizeOrigin is claims.NormalizeOrigin.
 func NormalizeOrigin(o string) (string, bool) { return claims.NormalizeOrigin(o) }

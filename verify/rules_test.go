@@ -144,3 +144,29 @@ func TestNormalizeOrigin(t *testing.T) {
 		}
 	}
 }
+
+func TestRequireRole(t *testing.T) {
+	t.Parallel()
+	c := &claims.Claims{Roles: []string{"admin", "superuser"}}
+	for _, tc := range []struct {
+		name  string
+		roles []string
+		ok    bool
+	}{
+		{"none asked", nil, true},
+		{"one held", []string{"admin"}, true},
+		{"any of", []string{"user", "superuser"}, true},
+		{"none held", []string{"user", "guest"}, false},
+	} {
+		err := verify.RequireRole(c, tc.roles...)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if e, ok := err.(*verify.Error); err != nil && (!ok || e.Status != 403) {
+			t.Errorf("%s: %#v, want a 403 *verify.Error", tc.name, err)
+		}
+	}
+	if verify.RequireRole(&claims.Claims{}, "user") == nil {
+		t.Error("a token without roles passed")
+	}
+}

@@ -199,12 +199,48 @@ func (v *Verifier) key(ctx context.Context, kid string) (jose.JSONWebKey, bool) 
 	return k, ok
 }
 
-// Verify checks a token and returns its claims, or an *Error.
+// LeagueType is the "typ" header of tokend's league-profile tokens, which
+// carry no kid (the shape league/oauth2-server gives its access tokens).
+const LeagueType = "JWT"
+
+// keysOf returns the published keys whose algorithm is alg, for a token
+// without kid, refreshing the JWKS (rate-limited) when there is none.
+func (v *Verifier) keysOf(ctx context.Context, alg string) (any, error) {
+	pick := func() jwt.VerificationKeySet {
+		v.mu.RLock()
+		defer v.mu.RUnlock()
+		var set jwt.VerificationKeySet
+		for _, k := range v.keys {
+			if k.Algorithm == alg {
+				set.Keys = append(set.Keys, k.Key)
+			}
+		}
+		return set
+	}
+	set := pick()
+	if len(set.Keys) == 0 {
+		v.mu.RLock()
+		recent := time.Since(v.refreshed) < v.o.RefreshEvery
+		v.mu.RUnlock()
+		if !recent && v.refresh(ctx) == nil {
+			set = pick()
+		}
+	}
+	if len(set.Keys) == 0 {
+		return nil, errors.New("no key of the token's algorithm")
+	}
+	return set, nil
+}
+
+// Verify checks a token and returns its claims, or an *Error. A tokend
+// access token has header typ at+jwt and a kid; one of the league profile
+// (typ JWT, no kid) is checked against each published key of its
+// algorithm.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*claims.Claims, error) {
 	if raw == "" {
 		return nil, invalid("no token")
 	}
-	if strings.HasPrefix(raw, "tkd_") || isCompact(raw) {
+	if strings.HasPrefix(raw, "tkd_") || strings.HasPrefix(raw, "def50200") || isCompact(raw) {
 		return v.introspect(ctx, raw)
 	}
 	key := sha256.Sum256([]byte(raw))
@@ -223,13 +259,18 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*claims.Claims, erro
 	}
 	var c jwtClaims
 	_, err := v.parser.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
-		if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, claims.JWTType) {
+		typ, _ := t.Header["typ"].(string)
+		kid, hasKID := t.Header["kid"].(string)
+		league := typ == LeagueType && !hasKID
+		if !strings.EqualFold(typ, claims.JWTType) && !league {
 			return nil, errors.New("typ is not at+jwt")
 		}
 		if err := claims.CheckHeader(t.Header); err != nil {
 			return nil, err
 		}
-		kid, _ := t.Header["kid"].(string)
+		if league {
+			return v.keysOf(ctx, t.Method.Alg())
+		}
 		k, ok := v.key(ctx, kid)
 		if !ok {
 			return nil, errors.New("unknown kid")

@@ -27,8 +27,9 @@ import (
 	"github.com/tokend/tokend/internal/binding"
 	"github.com/tokend/tokend/internal/buildinfo"
 	"github.com/tokend/tokend/internal/changes"
-	"github.com/tokend/tokend/internal/compat/storetoken"
 	"github.com/tokend/tokend/internal/compat/apstrata"
+	"github.com/tokend/tokend/internal/compat/dotkernel"
+	"github.com/tokend/tokend/internal/compat/storetoken"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/gateway"
@@ -237,6 +238,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	aps.Register(mux)
+	dk, err := dotkernel.New(dotkernel.Options{Engine: a.engine, Verifier: a.verifier, Authn: a.authn, Bindings: a.binding,
+		MaxBody: cfg.MaxBodyBytes, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	dk.Register(mux)
 	// One mux for every surface: it refuses conflicting patterns, so the
 	// surfaces' routes are disjoint or the server does not start.
 	for _, s := range []interface{ Register(*http.ServeMux) }{rfc, gw, api} {
@@ -460,6 +467,9 @@ func newBinding(cfg config.Config, st store.Store) (*binding.Resolver, error) {
 		for _, n := range binding.Names() {
 			if _, ok := tenants[n]; !ok {
 				tenants[n] = DevTenant
+				if t, ok := devSurfaceTenants[n]; ok {
+					tenants[n] = t
+				}
 			}
 		}
 	}

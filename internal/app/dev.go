@@ -45,6 +45,10 @@ type devSurface func(ctx context.Context, a *App, by directory.Actor, c *DevCred
 // devSurfaces maps a surface name to its dev fixtures.
 var devSurfaces = map[string]devSurface{}
 
+// devSurfaceTenants maps a surface name to the tenant its dev fixtures
+// create for it, when not DevTenant.
+var devSurfaceTenants = map[string]string{}
+
 // DevClient is a client the fixtures created.
 type DevClient struct {
 	ClientID     string   `json:"client_id"`

@@ -105,7 +105,8 @@ func (r *Recorder) Observe(events ...store.AuditEvent) {
 }
 
 // Prepare fills an event's request details (remote address, user agent,
-// request id from ctx), its time and its default outcome.
+// request id and, in Detail["surface"], the compatible surface, from
+// ctx), its time and its default outcome.
 func (r *Recorder) Prepare(ctx context.Context, e store.AuditEvent) store.AuditEvent {
 	info := reqctx.From(ctx)
 	if e.RemoteAddr == "" {
@@ -123,6 +124,15 @@ func (r *Recorder) Prepare(ctx context.Context, e store.AuditEvent) store.AuditE
 	}
 	if e.Outcome == "" {
 		e.Outcome = Success
+	}
+	if info.Surface != "" {
+		// The event names the compatible surface the request came through.
+		d := make(map[string]string, len(e.Detail)+1)
+		for k, v := range e.Detail {
+			d[k] = v
+		}
+		d["surface"] = info.Surface
+		e.Detail = d
 	}
 	return e
 }

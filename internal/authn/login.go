@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/fault"
@@ -19,8 +20,20 @@ var errLogin = fault.InvalidGrant("invalid username or password")
 // not the account exists; clientID (empty for none) is the client that
 // asked, as failure events record it. It returns the user.
 func (a *Authenticator) Login(ctx context.Context, tenant, clientID, username, password string) (store.User, error) {
-	if username == "" || password == "" {
-		return store.User{}, fault.InvalidRequest("username and password are required")
+	return a.LoginIn(ctx, tenant, clientID, "", username, password)
+}
+
+// LoginIn is Login for a client that may log in only the users of group
+// (store.Policy.LoginGroup; empty: any user): a user outside it gets the
+// answer of a wrong password, after the same work. Right credentials of a
+// disabled user get that answer too, refined by fault.ReasonUserDisabled
+// for surfaces whose legacy API tells it apart.
+func (a *Authenticator) LoginIn(ctx context.Context, tenant, clientID, group, username, password string) (store.User, error) {
+	if username == "" {
+		return store.User{}, fault.InvalidRequest("username and password are required").WithReason(fault.ReasonMissing).WithValue("username")
+	}
+	if password == "" {
+		return store.User{}, fault.InvalidRequest("username and password are required").WithReason(fault.ReasonMissing).WithValue("password")
 	}
 	login, err := principal.NormalizeLogin(username)
 	if err != nil {
@@ -30,7 +43,7 @@ func (a *Authenticator) Login(ctx context.Context, tenant, clientID, username, p
 	if err := a.throttleCheck(ctx, tenant, login); err != nil {
 		return store.User{}, a.fail(ctx, tenant, "auth.user", "login:"+login, clientID, audit.Throttled, err)
 	}
-	u, err := a.checkLogin(ctx, tenant, clientID, login, password)
+	u, err := a.checkLogin(ctx, tenant, clientID, group, login, password)
 	if err != nil {
 		if fault.CodeOf(err) == errLogin.Code {
 			a.throttleFail(ctx, tenant, login)
@@ -42,7 +55,7 @@ func (a *Authenticator) Login(ctx context.Context, tenant, clientID, username, p
 }
 
 // checkLogin verifies the login's password.
-func (a *Authenticator) checkLogin(ctx context.Context, tenant, clientID, login, password string) (store.User, error) {
+func (a *Authenticator) checkLogin(ctx context.Context, tenant, clientID, group, login, password string) (store.User, error) {
 	u, err := a.st.Users().GetByLogin(ctx, tenant, login)
 	if errors.Is(err, store.ErrNotFound) {
 		principal.CheckDummy(ctx, password)
@@ -62,8 +75,11 @@ func (a *Authenticator) checkLogin(ctx context.Context, tenant, clientID, login,
 	if !ok {
 		return store.User{}, a.fail(ctx, tenant, "auth.user", "user:"+u.ID, clientID, "wrong password", errLogin)
 	}
+	if group != "" && !slices.Contains(u.Groups, group) {
+		return store.User{}, a.fail(ctx, tenant, "auth.user", "user:"+u.ID, clientID, "not in the client's login group", errLogin)
+	}
 	if u.Disabled {
-		return store.User{}, a.fail(ctx, tenant, "auth.user", "user:"+u.ID, clientID, "user disabled", errLogin)
+		return store.User{}, a.fail(ctx, tenant, "auth.user", "user:"+u.ID, clientID, "user disabled", errLogin.WithReason(fault.ReasonUserDisabled))
 	}
 	return u, nil
 }

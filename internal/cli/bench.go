@@ -118,6 +118,12 @@ settings):
                       generate_token) with a Knock admin token signed in
                       with --username/--password, the same stores: run it
                       beside device-mint ("--mode device-mint,store-token")
+  password            password grants with the right --username/--password
+  dotkernel-token     Dotkernel API's JSON POST /security/generate-token
+                      (password grant; client id and secret in the body),
+                      beside password
+  dotkernel-refresh   Dotkernel API's JSON POST /security/refresh-token, each
+                      worker rotating its own chain, beside refresh
 
 The baselines are the cryptographic floor: the same workers and requests
 against a server that does nothing but the signature work, to compare
@@ -325,23 +331,23 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 	var results []loadgen.Result
 	for _, m := range modes {
 		cfg := loadgen.Config{
-			Mode:         m,
-			Endpoint:     o.endpoint,
-			Tenant:       o.tenant,
-			ClientID:     o.clientID,
-			ClientSecret: o.clientSecret,
-			AccountKey:   o.accountKey,
+			Mode:             m,
+			Endpoint:         o.endpoint,
+			Tenant:           o.tenant,
+			ClientID:         o.clientID,
+			ClientSecret:     o.clientSecret,
+			AccountKey:       o.accountKey,
 			ApstrataPassword: o.apstrataPassword,
-			Username:     o.username,
-			Password:     o.password,
-			Scope:        o.scope,
-			Audience:     o.audience,
-			AdminToken:   o.adminToken,
-			Concurrency:  o.concurrency,
-			Duration:     o.duration,
-			Requests:     o.requests,
-			Warmup:       o.warmup,
-			Background:   bg,
+			Username:         o.username,
+			Password:         o.password,
+			Scope:            o.scope,
+			Audience:         o.audience,
+			AdminToken:       o.adminToken,
+			Concurrency:      o.concurrency,
+			Duration:         o.duration,
+			Requests:         o.requests,
+			Warmup:           o.warmup,
+			Background:       bg,
 		}
 		stop := func() {}
 		if loadgen.IsBaseline(m) {

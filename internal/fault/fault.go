@@ -50,6 +50,29 @@ var (
 	ErrClientThrottled = errors.New("client authentication throttled")
 )
 
+// Reason refines a Code; the set is closed, one constant per case a
+// surface has to tell apart.
+type Reason string
+
+// Reasons.
+const (
+	// ReasonMissing: a required parameter is missing; Value names it.
+	ReasonMissing Reason = "missing"
+	// ReasonMalformed: a refresh token that is none of tokend's.
+	ReasonMalformed Reason = "malformed"
+	// ReasonExpired: a refresh token past its expiry.
+	ReasonExpired Reason = "expired"
+	// ReasonRevoked: a refresh token revoked, spent or replayed.
+	ReasonRevoked Reason = "revoked"
+	// ReasonOtherClient: a refresh token issued to another client.
+	ReasonOtherClient Reason = "other_client"
+	// ReasonUserDisabled: right credentials of a disabled user.
+	ReasonUserDisabled Reason = "user_disabled"
+	// ReasonClientNotServed: an authenticated client the endpoint does
+	// not serve (see grant.Request.Clients).
+	ReasonClientNotServed Reason = "client_not_served"
+)
+
 // Error is the core's error. Description is safe for clients; Cause is only
 // logged.
 type Error struct {
@@ -57,6 +80,12 @@ type Error struct {
 	Description string
 	// Field names the offending input for validation errors, if any.
 	Field string
+	// Reason, when set, refines Code with one of the Reason constants,
+	// for surfaces whose legacy answers tell such cases apart.
+	Reason Reason
+	// Value is the offending value, when it is safe to echo (a scope
+	// name the caller sent).
+	Value string
 	Cause error
 	// RetryAfter, when positive, is how long the caller should wait before
 	// trying again (the Retry-After of a 429 or 503 answer).
@@ -215,6 +244,21 @@ func Unavailable(cause error) *Error {
 // Internal reports an unexpected failure; the cause is only logged.
 func Internal(cause error) *Error {
 	return &Error{Code: CodeInternal, Description: "internal error", Cause: cause}
+}
+
+// WithReason returns a copy of e refined by r.
+func (e *Error) WithReason(r Reason) *Error {
+	c := *e
+	c.Reason = r
+	return &c
+}
+
+// WithValue returns a copy of e carrying the offending value v, which
+// must be safe to show to the caller.
+func (e *Error) WithValue(v string) *Error {
+	c := *e
+	c.Value = v
+	return &c
 }
 
 // WithField returns a copy of e naming the offending input.

@@ -68,6 +68,10 @@ func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
 		verify.WriteError(w, err)
 		return
 	}
+	if err := verify.RequireRole(&id.Claims, strings.Fields(strings.Join(r.URL.Query()["role"], " "))...); err != nil {
+		verify.WriteError(w, err)
+		return
+	}
 	cl := id.Claims
 	if cl.Kind == claims.KindImpersonation {
 		var err error

@@ -43,6 +43,11 @@ type Request struct {
 	Username     string
 	Password     string
 	RefreshToken string
+	// Clients, when set, are the only clients this request may come from
+	// (a surface that serves some clients of a tenant): any other client,
+	// once authenticated, gets invalid_client refined by
+	// fault.ReasonClientNotServed.
+	Clients []string
 }
 
 // Response is a successful token response (RFC 6749 §5.1).
@@ -56,8 +61,10 @@ type Response struct {
 
 // Subject is who a grant authorized the token for.
 type Subject struct {
-	Type      string // client, user, device
-	ID        string
+	Type string // client, user, device
+	ID   string
+	// Login is a user's login (the sub of league-profile tokens).
+	Login     string
 	Authority *principal.Authority // nil: the client's own scopes bound the token
 	SessionID string
 	// Refresh asks for a refresh token beside the access token.
@@ -167,6 +174,9 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
+	if r.Clients != nil && !slices.Contains(r.Clients, c.ID) {
+		return Response{}, fault.InvalidClient("the client is not served here").WithReason(fault.ReasonClientNotServed)
+	}
 	if !slices.Contains(c.GrantTypes, r.GrantType) {
 		return Response{}, fault.UnauthorizedClient("the client is not allowed the %s grant", r.GrantType)
 	}
@@ -187,7 +197,7 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 		Tenant: r.Tenant, Kind: claims.KindAccess, SubjectType: s.Type, Subject: s.ID, ClientID: c.ID,
 		SessionID: s.SessionID, FamilyID: s.FamilyID, Scope: scope, Audience: aud,
 		TTL: time.Duration(pol.AccessTTL) * time.Second, Format: pol.Format,
-		Action: "token.issue", LifetimeEnd: s.LifetimeEnd,
+		Action: "token.issue", LifetimeEnd: s.LifetimeEnd, Profile: pol.Profile, SubjectLogin: s.Login,
 	}
 	if s.Authority != nil {
 		req.Roles, req.Groups, req.Resources = s.Authority.Roles, s.Authority.Groups, s.Authority.Resources
@@ -244,7 +254,7 @@ func (e *Engine) scope(r *Request, c store.Client, s *Subject) ([]string, error)
 	}
 	for _, sc := range r.Scope {
 		if !slices.Contains(allowed, sc) {
-			return nil, fault.InvalidScope("scope %q is not allowed", sc)
+			return nil, fault.InvalidScope("scope %q is not allowed", sc).WithValue(sc)
 		}
 	}
 	return sorted(r.Scope), nil

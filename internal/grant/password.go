@@ -19,7 +19,7 @@ func (password) Authorize(ctx context.Context, e *Engine, r *Request, c store.Cl
 	if !pol.PasswordGrant {
 		return nil, fault.UnauthorizedClient("the password grant is not enabled for this tenant and client")
 	}
-	u, err := e.authn.Login(ctx, r.Tenant, c.ID, r.Username, r.Password)
+	u, err := e.authn.LoginIn(ctx, r.Tenant, c.ID, pol.LoginGroup, r.Username, r.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func (password) Authorize(ctx context.Context, e *Engine, r *Request, c store.Cl
 		return nil, fault.Unavailable(err)
 	}
 	return &Subject{
-		Type: "user", ID: u.ID, Authority: &a, SessionID: token.NewID(), Refresh: true,
+		Type: "user", ID: u.ID, Login: u.Login, Authority: &a, SessionID: token.NewID(), Refresh: true,
 		LifetimeEnd: e.now().Add(time.Duration(pol.RefreshTTL) * time.Second),
 	}, nil
 }

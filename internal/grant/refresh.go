@@ -70,18 +70,26 @@ type rotation struct {
 	now, exp time.Time
 }
 
-var errRefresh = fault.InvalidGrant("the refresh token is invalid, expired or revoked")
+// The answers to a refresh token that does not refresh: one description
+// (RFC 6749 §5.2 invalid_grant), refined by a fault.Reason for surfaces
+// whose legacy API tells the cases apart.
+var (
+	errRefresh        = fault.InvalidGrant("the refresh token is invalid, expired or revoked")
+	errRefreshUnknown = errRefresh.WithReason(fault.ReasonMalformed)
+	errRefreshExpired = errRefresh.WithReason(fault.ReasonExpired)
+	errRefreshRevoked = errRefresh.WithReason(fault.ReasonRevoked)
+)
 
 func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c store.Client, pol store.Policy) (*Subject, error) {
 	if r.RefreshToken == "" {
-		return nil, fault.InvalidRequest("refresh_token is required")
+		return nil, fault.InvalidRequest("refresh_token is required").WithReason(fault.ReasonMissing).WithValue("refresh_token")
 	}
 	if tag, err := token.ParseOpaque(r.RefreshToken); err != nil || tag != token.TagRefresh {
-		return nil, errRefresh
+		return nil, errRefreshUnknown
 	}
 	row, err := e.st.Tokens().GetByHash(ctx, token.Hash(r.RefreshToken))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errRefresh
+		return nil, errRefreshUnknown
 	}
 	if err != nil {
 		return nil, fault.Unavailable(err)
@@ -89,24 +97,28 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 	now := e.now().UTC().Truncate(time.Microsecond)
 	switch {
 	case row.Tenant != r.Tenant || row.Kind != claims.KindRefresh:
-		return nil, errRefresh
+		return nil, errRefreshUnknown
 	case row.ClientID != c.ID:
 		// RFC 6749 §6: the token is bound to the client it was issued to.
-		return nil, fault.InvalidGrant("the refresh token was issued to another client")
+		return nil, fault.InvalidGrant("the refresh token was issued to another client").WithReason(fault.ReasonOtherClient)
 	case row.ExpiresAt != nil && !now.Before(*row.ExpiresAt):
-		return nil, errRefresh
+		return nil, errRefreshExpired
 	case row.RevokedAt != nil || g.revoke.RowReason(row) != "":
-		return nil, errRefresh
+		return nil, errRefreshRevoked
 	}
 	u, err := e.st.Users().Get(ctx, r.Tenant, row.Subject)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errRefresh
+		return nil, errRefreshRevoked
 	}
 	if err != nil {
 		return nil, fault.Unavailable(err)
 	}
 	if u.Disabled {
-		return nil, fault.InvalidGrant("the user is disabled")
+		return nil, fault.InvalidGrant("the user is disabled").WithReason(fault.ReasonUserDisabled)
+	}
+	if pol.LoginGroup != "" && !slices.Contains(u.Groups, pol.LoginGroup) {
+		// The user has left the accounts this client logs in.
+		return nil, errRefreshRevoked
 	}
 	a, err := principal.Expand(ctx, e.st, r.Tenant, u.Roles, u.Groups)
 	if err != nil {
@@ -118,10 +130,10 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 		exp = *row.LifetimeEnd
 	}
 	if !exp.After(now) {
-		return nil, errRefresh
+		return nil, errRefreshExpired
 	}
 	return &Subject{
-		Type: "user", ID: u.ID, Authority: &a, SessionID: row.SessionID, Granted: row.Scope,
+		Type: "user", ID: u.ID, Login: u.Login, Authority: &a, SessionID: row.SessionID, Granted: row.Scope,
 		FamilyID: row.FamilyID, LifetimeEnd: derefTime(row.LifetimeEnd), Audience: row.Audience,
 		rotation: &rotation{row: row, client: c, now: now, exp: exp},
 	}, nil
@@ -136,6 +148,10 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 // shares the master key. Only a holder of value can derive the successor,
 // and the successor reveals nothing of value.
 func (g *refreshGrant) successor(value string) string {
+	if token.IsLeague(value) {
+		// A league-profile family keeps its shape.
+		return token.DeriveLeagueRefresh(g.key, value)
+	}
 	return token.DeriveOpaque(token.TagRefresh, g.key, value)
 }
 
@@ -160,7 +176,7 @@ func (g *refreshGrant) rotate(ctx context.Context, e *Engine, r *Request, rot *r
 			return nil, err
 		}
 		if cur.RevokedAt != nil || g.revoke.RowReason(cur) != "" {
-			return nil, errRefresh
+			return nil, errRefreshRevoked
 		}
 		rows := []store.Token{access.Row}
 		if cur.UsedAt == nil {
@@ -196,7 +212,7 @@ func (g *refreshGrant) rotate(ctx context.Context, e *Engine, r *Request, rot *r
 		return "", fault.Unavailable(err)
 	}
 	if reused {
-		return "", fault.InvalidGrant("the refresh token was already used; its family has been revoked")
+		return "", fault.InvalidGrant("the refresh token was already used; its family has been revoked").WithReason(fault.ReasonRevoked)
 	}
 	e.audit.Observe(events...)
 	return value, nil
@@ -265,6 +281,7 @@ func (g *refreshGrant) IssueRefresh(ctx context.Context, e *Engine, r *Request, 
 		Tenant: r.Tenant, Kind: claims.KindRefresh, Format: store.FormatOpaque,
 		SubjectType: s.Type, Subject: s.ID, ClientID: c.ID, SessionID: s.SessionID, FamilyID: s.SessionID,
 		Scope: scope, Audience: aud, TTL: ttl, LifetimeEnd: s.LifetimeEnd, Action: "token.issue_refresh", Defer: true,
+		Profile: pol.Profile,
 	})
 	return res, err == nil, err
 }

@@ -26,6 +26,9 @@ import (
 type Signer interface {
 	Sign(ctx context.Context, tenant string, c *claims.Claims) (string, error)
 	SignCompact(ctx context.Context, tenant string, payload []byte) (string, error)
+	// SignLeague signs under the league profile's header (typ JWT, no
+	// kid; see store.ProfileLeague).
+	SignLeague(ctx context.Context, tenant string, c *claims.Claims) (string, error)
 }
 
 // Ledger makes ledger rows and audit events durable; package ledger's
@@ -104,6 +107,15 @@ type Request struct {
 	// random one (a value the caller derived, see token.DeriveOpaque).
 	// Only with Format store.FormatOpaque.
 	Value string
+	// Profile is store.ProfileLeague for tokens shaped as
+	// league/oauth2-server makes them: an access JWT with its header and
+	// claims (aud the client id, sub SubjectLogin, an 80-hex jti, nbf,
+	// scopes), a refresh token from token.NewLeagueRefresh. Empty is
+	// tokend's own shape.
+	Profile string
+	// SubjectLogin is the user's login, the sub of a league-profile
+	// access token (the ledger row keeps Subject, the user id).
+	SubjectLogin string
 	// Defer leaves writing Result.Row and Result.Event to the caller:
 	// Commit, with other results, or its own transaction (a refresh
 	// rotation), after which it hands the event to audit.Recorder.Observe.
@@ -166,11 +178,21 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	// them) so that a revocation cutoff is exact within a second; the JWT
 	// claims are whole seconds.
 	now := i.o.Now().UTC().Truncate(time.Microsecond)
+	league := r.Profile == store.ProfileLeague
+	if league && hasAudience(r.Kind) && r.ClientID != "" {
+		// league's aud is the client the token was issued to.
+		r.Audience = []string{r.ClientID}
+	}
 	id := r.ID
-	if id == "" {
+	switch {
+	case id == "" && league && r.Kind != claims.KindRefresh:
+		id = token.NewLeagueID(now)
+	case id == "":
 		id = token.NewTimeID(now)
-	} else if t, ok := token.TimeOfID(id); ok {
-		now = t
+	default:
+		if t, ok := token.TimeOfID(id); ok {
+			now = t
+		}
 	}
 	res := Result{ID: id, IssuedAt: now, Scope: r.Scope}
 	if r.TTL > 0 {
@@ -198,6 +220,8 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 			res.Value = r.Value
 		case r.Kind == claims.KindAdmin:
 			res.Value = token.NewOpaque(token.TagAdmin)
+		case r.Kind == claims.KindRefresh && league:
+			res.Value = token.NewLeagueRefresh()
 		case r.Kind == claims.KindRefresh:
 			res.Value = token.NewOpaque(token.TagRefresh)
 		default:
@@ -230,7 +254,15 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		if row.LifetimeEnd != nil {
 			c.LifetimeEnd = row.LifetimeEnd.Unix()
 		}
-		v, err := i.o.Signer.Sign(ctx, r.Tenant, c)
+		sign := i.o.Signer.Sign
+		if league {
+			c.NotBefore, c.ScopeList = c.IssuedAt, nonNil(r.Scope)
+			if r.SubjectLogin != "" {
+				c.Subject = r.SubjectLogin
+			}
+			sign = i.o.Signer.SignLeague
+		}
+		v, err := sign(ctx, r.Tenant, c)
 		if err != nil {
 			return Result{}, err
 		}

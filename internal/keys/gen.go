@@ -72,6 +72,8 @@ type parsed struct {
 	verify any // public key or HMAC secret
 	public any // public key to publish; nil for HS256
 	header string
+	// untyped is the header of league-profile tokens: typ JWT, no kid.
+	untyped string
 }
 
 func parse(alg string, private []byte) (*parsed, error) {

@@ -319,6 +319,7 @@ func (m *Manager) build(ctx context.Context, tenant string) (*keySet, error) {
 		}
 		p.kid = k.ID
 		p.header = encodeHeader(p.alg, p.kid)
+		p.untyped = encodeUntyped(p.alg)
 		s.byKID[k.ID] = p
 		if k.State == store.KeyActive && s.active == nil {
 			s.active = p
@@ -345,6 +346,20 @@ func encodeHeader(alg, kid string) string {
 	return base64.RawURLEncoding.EncodeToString(h)
 }
 
+// LeagueType is the "typ" header of league-profile tokens
+// (store.ProfileLeague), as lcobucci/jwt writes it for league/oauth2-server.
+const LeagueType = "JWT"
+
+// encodeUntyped is the league-profile header: {"typ":"JWT","alg":...} in
+// that order, without kid, byte for byte what league's clients see.
+func encodeUntyped(alg string) string {
+	h, _ := json.Marshal(struct {
+		Typ string `json:"typ"`
+		Alg string `json:"alg"`
+	}{LeagueType, alg})
+	return base64.RawURLEncoding.EncodeToString(h)
+}
+
 // JWKS returns the tenant's public JWK Set (RFC 7517 §5) and whether the
 // tenant has any key at all.
 func (m *Manager) JWKS(ctx context.Context, tenant string) ([]byte, bool, error) {
@@ -358,6 +373,17 @@ func (m *Manager) JWKS(ctx context.Context, tenant string) ([]byte, bool, error)
 // Sign signs c with the tenant's active key as an RFC 9068 access token
 // (header typ "at+jwt" and the key's kid).
 func (m *Manager) Sign(ctx context.Context, tenant string, c *claims.Claims) (string, error) {
+	return m.sign(ctx, tenant, c, false)
+}
+
+// SignLeague signs c with the tenant's active key under the league
+// profile's header (see encodeUntyped): verifiers find the key by trying
+// each published key of the header's algorithm.
+func (m *Manager) SignLeague(ctx context.Context, tenant string, c *claims.Claims) (string, error) {
+	return m.sign(ctx, tenant, c, true)
+}
+
+func (m *Manager) sign(ctx context.Context, tenant string, c *claims.Claims, league bool) (string, error) {
 	s, err := m.set(ctx, tenant)
 	if err != nil {
 		return "", err
@@ -370,9 +396,13 @@ func (m *Manager) Sign(ctx context.Context, tenant string, c *claims.Claims) (st
 		return "", err
 	}
 	k := s.active
+	header := k.header
+	if league {
+		header = k.untyped
+	}
 	var b strings.Builder
-	b.Grow(len(k.header) + base64.RawURLEncoding.EncodedLen(len(payload)) + 400)
-	b.WriteString(k.header)
+	b.Grow(len(header) + base64.RawURLEncoding.EncodedLen(len(payload)) + 400)
+	b.WriteString(header)
 	b.WriteByte('.')
 	b.WriteString(base64.RawURLEncoding.EncodeToString(payload))
 	signing := b.String()
@@ -385,7 +415,8 @@ func (m *Manager) Sign(ctx context.Context, tenant string, c *claims.Claims) (st
 
 // Verify checks a JWT issued by tenant: typ at+jwt, a kid of one of the
 // tenant's published keys with that key's algorithm (an allow-list, never
-// "none"), the signature, the tenant's issuer, and exp/nbf/iat with the
+// "none"), or, for a league-profile token (typ JWT and no kid), one of
+// the published keys of the header's algorithm; the signature, the tenant's issuer, and exp/nbf/iat with the
 // configured leeway. Failures are invalid_token faults; a store that
 // cannot be read is an unavailable fault.
 func (m *Manager) Verify(ctx context.Context, tenant, raw string) (*claims.Claims, error) {
@@ -407,13 +438,29 @@ func (m *Manager) Verify(ctx context.Context, tenant, raw string) (*claims.Claim
 			jwt.WithLeeway(m.o.Leeway), jwt.WithIssuedAt(), jwt.WithTimeFunc(m.o.Now), jwt.WithStrictDecoding())
 		c = jwtClaims{}
 		_, err := p.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
-			if typ, _ := t.Header["typ"].(string); !strings.EqualFold(typ, claims.JWTType) {
+			typ, _ := t.Header["typ"].(string)
+			kid, hasKID := t.Header["kid"].(string)
+			league := typ == LeagueType && !hasKID
+			if !strings.EqualFold(typ, claims.JWTType) && !league {
 				return nil, errors.New("typ is not at+jwt")
 			}
 			if err := claims.CheckHeader(t.Header); err != nil {
 				return nil, err
 			}
-			kid, _ := t.Header["kid"].(string)
+			if league {
+				// Only the tenant's own keys of the header's algorithm,
+				// each pinned to its algorithm as a kid would pin it.
+				var set jwt.VerificationKeySet
+				for _, k := range s.byKID {
+					if k.alg == t.Method.Alg() {
+						set.Keys = append(set.Keys, k.verify)
+					}
+				}
+				if len(set.Keys) == 0 {
+					return nil, errors.New("no key of the token's algorithm")
+				}
+				return set, nil
+			}
 			k, ok := s.byKID[kid]
 			if !ok {
 				unknownKID = true

@@ -46,7 +46,8 @@ const (
 
 // Modes lists every mode Run accepts, in the order the documentation gives them.
 var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeCheck, ModeVerifyLib, ModeRefresh,
-	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword, ModeDeviceMint, ModeStoreToken, ModeSignedDevice, ModeApstrata}
+	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword, ModeDeviceMint, ModeStoreToken, ModeSignedDevice, ModeApstrata,
+	ModePassword, ModeDotkernelToken, ModeDotkernelRefresh}
 
 // Limits on a run.
 const (
@@ -186,7 +187,7 @@ func (c Config) validate() error {
 	if c.Mode == ModeApstrata && (c.AccountKey == "" || c.ApstrataPassword == "") {
 		return fmt.Errorf("mode %s needs the account key and the device's apstrata password (--account-key, --apstrata-password)", c.Mode)
 	}
-	if c.Mode == ModeRefresh && (c.Username == "" || c.Password == "") {
+	if needsLogin(c.Mode) && (c.Username == "" || c.Password == "") {
 		return fmt.Errorf("mode %s needs a username and password", c.Mode)
 	}
 	return nil

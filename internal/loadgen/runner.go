@@ -119,6 +119,12 @@ func prepare(ctx context.Context, c Config, client *http.Client) (*target, error
 		return prepareRefresh(ctx, c, client, auth)
 	case ModeBadPassword:
 		return prepareBadPassword(ctx, c, client, auth)
+	case ModePassword:
+		return preparePassword(ctx, c, client, auth)
+	case ModeDotkernelToken:
+		return prepareDotkernelToken(ctx, c, client)
+	case ModeDotkernelRefresh:
+		return prepareDotkernelRefresh(ctx, c, client)
 	case ModeBaselineSign:
 		return prepareBaselineSign(ctx, c, client, auth)
 	case ModeBaselineVerify:

@@ -66,6 +66,8 @@ type target struct {
 	url    string
 	auth   string // "" sends no Authorization header
 	body   []byte // fixed form body
+	// contentType is the type of POST bodies; "" is a form.
+	contentType string
 	// next, when set, replaces body: it is called once per worker and
 	// returns that worker's per-request body builder and response check.
 	next func(w *worker) (build func() []byte, check checkFunc, err error)
@@ -76,8 +78,6 @@ type target struct {
 	sources *sourcePool
 	// note is copied to Result.Note.
 	note string
-	// contentType of a POST body; "" is a form.
-	contentType string
 	// stop, when set, releases what prepare started for the target (the
 	// ModeVerifyLib server and verifier).
 	stop func()
@@ -122,9 +122,9 @@ func (w *worker) send(ctx context.Context, method, u string, body []byte) (int, 
 		return 0, nil, err
 	}
 	if method == http.MethodPost {
-		ct := w.t.contentType
-		if ct == "" {
-			ct = "application/x-www-form-urlencoded"
+		ct := "application/x-www-form-urlencoded"
+		if w.t.contentType != "" {
+			ct = w.t.contentType
 		}
 		req.Header.Set("Content-Type", ct)
 	}

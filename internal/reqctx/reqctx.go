@@ -14,11 +14,22 @@ type Info struct {
 	RequestID  string
 	RemoteAddr string
 	UserAgent  string
+	// Surface names the compatible surface the request came through
+	// (internal/compat/<name>); empty for tokend's own endpoints.
+	Surface string
 }
 
 // With returns ctx carrying info.
 func With(ctx context.Context, info Info) context.Context {
 	return context.WithValue(ctx, key{}, info)
+}
+
+// WithSurface returns ctx whose info names the compatible surface the
+// request came through, so that audit events and metrics name it.
+func WithSurface(ctx context.Context, name string) context.Context {
+	info := From(ctx)
+	info.Surface = name
+	return With(ctx, info)
 }
 
 // From returns the info in ctx, zero if none.

@@ -43,7 +43,22 @@ type Policy struct {
 	// client name none; empty means the tenant's issuer URL. A tenant
 	// setting only: a client's default is its Audiences.
 	DefaultAudience string `json:"default_audience,omitempty"`
+	// Profile is the shape of the access and refresh tokens of the
+	// password and refresh grants: "" for tokend's own (RFC 9068 JWTs,
+	// tkd_ refresh tokens) or ProfileLeague.
+	Profile string `json:"profile,omitempty"`
+	// LoginGroup, when set, is the group whose users the password grant
+	// may log in (a client set aside for one kind of account); a user
+	// outside it fails as a wrong password would.
+	LoginGroup string `json:"login_group,omitempty"`
 }
+
+// ProfileLeague makes tokens shaped as league/oauth2-server 8 makes them,
+// for clients and verifiers written against it: a JWT with header
+// {"typ":"JWT","alg":...} and no kid, aud the client id, sub the user's
+// login, jti 80 hex digits, nbf and a "scopes" array beside tokend's
+// claims; refresh tokens that start with "def50200".
+const ProfileLeague = "league"
 
 // Project is an API of a tenant; its Audience is the token audience.
 type Project struct {

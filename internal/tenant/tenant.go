@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/store"
 )
 
@@ -59,6 +60,12 @@ func Effective(p store.Policy, overrides ...store.Policy) store.Policy {
 		}
 		if o.Format != "" {
 			p.Format = o.Format
+		}
+		if o.Profile != "" {
+			p.Profile = o.Profile
+		}
+		if o.LoginGroup != "" {
+			p.LoginGroup = o.LoginGroup
 		}
 		// AllowEternal and PasswordGrant need the tenant AND the client.
 		p.AllowEternal = p.AllowEternal && o.AllowEternal
@@ -138,6 +145,12 @@ func Validate(p store.Policy) map[string]string {
 	}
 	if p.Format != "" && p.Format != store.FormatJWT && p.Format != store.FormatOpaque {
 		bad["format"] = "must be jwt or opaque"
+	}
+	if p.Profile != "" && p.Profile != store.ProfileLeague {
+		bad["profile"] = "must be empty or " + store.ProfileLeague
+	}
+	if p.LoginGroup != "" && principal.ValidID(p.LoginGroup) != nil {
+		bad["login_group"] = "must be a group id"
 	}
 	if p.DefaultAudience != "" {
 		if msg := CheckAudience(p.DefaultAudience); msg != "" {

@@ -1,19 +1,20 @@
 package token
 
 import (
-	"encoding/hex"
-	"github.com/tokend/tokend/revocation"
-
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"strings"
 	"time"
+
+	"github.com/tokend/tokend/revocation"
 )
 
 // Tags of opaque values. A tag is lowercase letters only.
@@ -57,8 +58,15 @@ func DeriveOpaque(tag string, key []byte, from string) string {
 	return body + checksum(body)
 }
 
-// ParseOpaque checks the shape and checksum of v and returns its tag.
+// ParseOpaque checks the shape and checksum of v and returns its tag; a
+// league-profile refresh token (NewLeagueRefresh) has tag TagRefresh.
 func ParseOpaque(v string) (tag string, err error) {
+	if IsLeague(v) {
+		if err := parseLeague(v); err != nil {
+			return "", err
+		}
+		return TagRefresh, nil
+	}
 	if !strings.HasPrefix(v, prefix) {
 		return "", ErrMalformed
 	}
@@ -86,8 +94,9 @@ func ParseOpaque(v string) (tag string, err error) {
 	return tag, nil
 }
 
-// IsOpaque reports whether v looks like an opaque value (prefix only).
-func IsOpaque(v string) bool { return strings.HasPrefix(v, prefix) }
+// IsOpaque reports whether v looks like an opaque value (prefix only),
+// league-profile refresh tokens included.
+func IsOpaque(v string) bool { return strings.HasPrefix(v, prefix) || IsLeague(v) }
 
 // Hash returns the stored form of an opaque value or generated secret.
 func Hash(v string) []byte {
@@ -160,4 +169,67 @@ func IsHexID(s string) bool {
 		}
 	}
 	return true
+}
+
+// leaguePrefix starts every refresh token of the league profile, as the
+// version header of defuse/php-encryption starts the encrypted refresh
+// tokens of league/oauth2-server.
+const leaguePrefix = "def50200"
+
+// leagueChars is the length of a league-profile refresh token: the prefix,
+// 64 hex digits of randomness and 8 of checksum.
+const leagueChars = len(leaguePrefix) + 2*randomBytes + 8
+
+// NewLeagueRefresh returns a fresh refresh token of the league profile
+// (store.ProfileLeague): "def50200", 256 random bits in hex and a CRC-32
+// checksum in hex. It is as strong as NewOpaque's and parses with
+// ParseOpaque as a TagRefresh value.
+func NewLeagueRefresh() string {
+	var b [randomBytes]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return leagueValue(b[:])
+}
+
+// DeriveLeagueRefresh is DeriveOpaque for league-profile refresh tokens.
+func DeriveLeagueRefresh(key []byte, from string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(from))
+	return leagueValue(m.Sum(nil))
+}
+
+// IsLeague reports whether v has the shape of a league-profile refresh
+// token (prefix only).
+func IsLeague(v string) bool { return strings.HasPrefix(v, leaguePrefix) }
+
+func leagueValue(b []byte) string {
+	body := leaguePrefix + hex.EncodeToString(b)
+	return body + fmt.Sprintf("%08x", crc32.ChecksumIEEE([]byte(body)))
+}
+
+func parseLeague(v string) error {
+	if len(v) != leagueChars || strings.ToLower(v) != v {
+		return ErrMalformed
+	}
+	body, sum := v[:len(v)-8], v[len(v)-8:]
+	if _, err := hex.DecodeString(body[len(leaguePrefix):]); err != nil {
+		return ErrMalformed
+	}
+	if fmt.Sprintf("%08x", crc32.ChecksumIEEE([]byte(body))) != sum {
+		return ErrMalformed
+	}
+	return nil
+}
+
+// NewLeagueID returns a token id of the league profile: 80 lowercase hex
+// digits (league's bin2hex(random_bytes(40))) whose first 8 bytes are the
+// microsecond Unix time t, so that TimeOfID reads it like a NewTimeID.
+func NewLeagueID(t time.Time) string {
+	var b [40]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMicro()))
+	if _, err := rand.Read(b[8:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
 }
