@@ -1,36 +1,17 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
-
-// nginxExample returns the nginx example of docs/gateway.md.
-func nginxExample(t *testing.T) string {
-	t.Helper()
-	b, err := os.ReadFile("../../docs/gateway.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(b)
-	start := strings.Index(doc, "```nginx\n")
-	if start < 0 {
-		t.Fatal("docs/gateway.md has no nginx example")
-	}
-	rest := doc[start+len("```nginx\n"):]
-	return rest[:strings.Index(rest, "```")]
-}
 
 // TestNginxExample runs the documented nginx configuration in front of a
 // real tokend: nginx asks /t/{tenant}/check for every request and passes
@@ -57,46 +38,13 @@ func TestNginxExample(t *testing.T) {
 
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	conf := nginxExample(t)
-	for old, new := range map[string]string{
+	startNginx(t, bin, dir, rewrite(t, docBlock(t, "../../docs/gateway.md", "nginx"), map[string]string{
 		"listen 443 ssl;":        "listen " + addr + ";",
 		"server 127.0.0.1:8080;": "server " + strings.TrimPrefix(p.URL, "http://") + ";",
 		"server 127.0.0.1:9000;": "server " + strings.TrimPrefix(upstream.URL, "http://") + ";",
 		"/t/shop/check":          "/t/demo/check",
 		"scope=orders:read":      "scope=read",
-	} {
-		if !strings.Contains(conf, old) {
-			t.Fatalf("the documented config no longer contains %q", old)
-		}
-		conf = strings.ReplaceAll(conf, old, new)
-	}
-	full := fmt.Sprintf(`worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-%[2]s
-}
-`, dir, conf)
-	cfg := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(cfg, []byte(full), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(bin, "-t", "-p", dir, "-c", cfg).CombinedOutput(); err != nil {
-		t.Fatalf("nginx -t: %v\n%s", err, out)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-p", dir, "-c", cfg, "-g", "daemon off;")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = cmd.Wait() }()
+	}))
 
 	base := "http://" + addr
 	get := func(tok string) (int, string, http.Header) {

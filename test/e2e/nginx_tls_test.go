@@ -55,45 +55,12 @@ func TestNginxTLSFront(t *testing.T) {
 	p := serve(t, data, nil, "--dev", "--public-url", public, "--trusted-proxies", "127.0.0.1")
 	c := readCreds(t, data)
 
-	conf := docBlock(t, "../../docs/tls.md", "nginx")
-	for old, new := range map[string]string{
+	startNginx(t, bin, dir, rewrite(t, docBlock(t, "../../docs/tls.md", "nginx"), map[string]string{
 		"listen 443 ssl http2;":                             "listen " + front + " ssl;",
 		"server 127.0.0.1:8080;":                            "server " + strings.TrimPrefix(p.URL, "http://") + ";",
 		"ssl_certificate     /etc/nginx/tls/fullchain.pem;": "ssl_certificate " + certFile + ";",
 		"ssl_certificate_key /etc/nginx/tls/privkey.pem;":   "ssl_certificate_key " + keyFile + ";",
-	} {
-		if !strings.Contains(conf, old) {
-			t.Fatalf("the documented config no longer contains %q", old)
-		}
-		conf = strings.ReplaceAll(conf, old, new)
-	}
-	full := fmt.Sprintf(`worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-%[2]s
-}
-`, dir, conf)
-	cfg := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(cfg, []byte(full), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(bin, "-t", "-p", dir, "-c", cfg).CombinedOutput(); err != nil {
-		t.Fatalf("nginx -t: %v\n%s", err, out)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-p", dir, "-c", cfg, "-g", "daemon off;")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = cmd.Wait() }()
+	}))
 
 	// A client on another loopback address, trusting the test CA.
 	from := func(ip string) *http.Client {
@@ -168,4 +135,51 @@ http {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// rewrite replaces each key of m in conf by its value, failing the test
+// when a documented line it expects is gone.
+func rewrite(t *testing.T, conf string, m map[string]string) string {
+	t.Helper()
+	for old, new := range m {
+		if !strings.Contains(conf, old) {
+			t.Fatalf("the documented config no longer contains %q", old)
+		}
+		conf = strings.ReplaceAll(conf, old, new)
+	}
+	return conf
+}
+
+// startNginx runs nginx with the http-block configuration conf, its
+// files in dir, until the test ends; it fails the test when nginx -t
+// refuses the configuration.
+func startNginx(t *testing.T, bin, dir, conf string) {
+	t.Helper()
+	full := fmt.Sprintf(`worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+%[2]s
+}
+`, dir, conf)
+	cfg := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(cfg, []byte(full), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "-t", "-p", dir, "-c", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("nginx -t: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "-p", dir, "-c", cfg, "-g", "daemon off;")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
 }
