@@ -117,6 +117,7 @@ func crudCommand(r resource) *cobra.Command {
 	}
 	if r.signingSecret {
 		cmd.AddCommand(r.signingSecretCommand(o))
+		cmd.AddCommand(r.legacySecretCommand(o))
 	}
 	if r.subjectTokens {
 		cmd.AddCommand(r.subjectTokenCommand(o))
