@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/tokend/tokend/internal/principal"
@@ -63,6 +64,69 @@ func TestPasswordNormalization(t *testing.T) {
 		}
 		if code := login("legacy@example.com", "cafe-au-lait"); code != 400 {
 			t.Errorf("legacy hash, another password: %d", code)
+		}
+	})
+}
+
+// TestImportedPasswordHash: a user imported with a bcrypt hash from
+// another system (PHP's password_hash here) logs in with the password it
+// stands for; that login replaces it with an argon2id hash, audited, and
+// the password keeps working. Bad imports are refused and change nothing.
+func TestImportedPasswordHash(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := start(t, b)
+		o := setupOAuth(t, s, "shop")
+		const php = "$2y$07$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq" // "rasmuslerdorf"
+		login := func(pw string) int {
+			return o.form(t, "token", "app", o.appSecret, url.Values{"grant_type": {"password"}, "username": {"rasmus@example.com"}, "password": {pw}}).Status
+		}
+		for _, tc := range []struct {
+			name string
+			body map[string]any
+		}{
+			{"both", map[string]any{"login": "rasmus@example.com", "password": "rasmuslerdorf", "password_hash": php}},
+			{"not a hash", map[string]any{"login": "rasmus@example.com", "password_hash": "rasmuslerdorf"}},
+			{"too costly", map[string]any{"login": "rasmus@example.com", "password_hash": "$2y$15$" + php[7:]}},
+		} {
+			if r := s.call(t, "POST", "/v1/tenants/shop/users", s.Admin, tc.body); r.Status != 422 || r.str("field") != "password_hash" {
+				t.Errorf("%s: %d %s", tc.name, r.Status, r.Raw)
+			}
+		}
+		if n := len(want(t, s.call(t, "GET", "/v1/tenants/shop/users?login=rasmus@example.com", s.Admin, nil), 200).items()); n != 0 {
+			t.Fatalf("refused imports created %d users", n)
+		}
+		u := want(t, s.call(t, "POST", "/v1/tenants/shop/users", s.Admin, map[string]any{"login": "rasmus@example.com", "password_hash": php, "roles": []string{"reader"}}), 201)
+		if strings.Contains(string(u.Raw), "$2y$") || u.Body["has_password"] != true {
+			t.Fatalf("created user: %s", u.Raw)
+		}
+		if st := login("wrong"); st != 400 {
+			t.Errorf("wrong password against the imported hash: %d", st)
+		}
+		if st := login("rasmuslerdorf"); st != 200 {
+			t.Fatalf("imported hash: %d", st)
+		}
+		got, err := s.App.Store().Users().GetByLogin(context.Background(), "shop", "rasmus@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(got.PasswordHash, "$argon2id$") {
+			t.Errorf("after the login the hash is %.10q, want argon2id", got.PasswordHash)
+		}
+		ev := want(t, s.call(t, "GET", "/v1/tenants/shop/audit?action=user.password_rehash", s.Admin, nil), 200).items()
+		if len(ev) != 1 || ev[0]["subject"] != "user:"+got.ID {
+			t.Errorf("rehash events: %v", ev)
+		}
+		if st := login("rasmuslerdorf"); st != 200 {
+			t.Errorf("after the rehash: %d", st)
+		}
+		if st := login("wrong"); st != 400 {
+			t.Errorf("wrong password after the rehash: %d", st)
+		}
+		// An update may import a hash too.
+		want(t, s.call(t, "PATCH", "/v1/tenants/shop/users/"+got.ID, s.Admin, map[string]any{"password_hash": php}), 200)
+		if st := login("rasmuslerdorf"); st != 200 {
+			t.Errorf("hash imported by update: %d", st)
 		}
 	})
 }

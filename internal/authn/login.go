@@ -81,5 +81,47 @@ func (a *Authenticator) checkLogin(ctx context.Context, tenant, clientID, group,
 	if u.Disabled {
 		return store.User{}, a.fail(ctx, tenant, "auth.user", "user:"+u.ID, clientID, "user disabled", errLogin.WithReason(fault.ReasonUserDisabled))
 	}
+	if principal.NeedsRehash(u.PasswordHash) {
+		u = a.rehash(ctx, u, password)
+	}
 	return u, nil
+}
+
+// rehash replaces a user's imported password hash (bcrypt) with an
+// argon2id hash of the password that just matched it, unless the hash
+// changed meanwhile. A failure leaves the imported hash, which keeps
+// working; the login succeeds either way.
+func (a *Authenticator) rehash(ctx context.Context, u store.User, password string) store.User {
+	// Hash the form that matched: VerifyPassword tries the prepared form
+	// first and the bytes as typed second.
+	matched := password
+	if p, err := principal.PreparePassword(password); err == nil && p != password {
+		if ok, _ := principal.CheckPassword(ctx, u.PasswordHash, p); ok {
+			matched = p
+		}
+	} else if err == nil {
+		matched = p
+	}
+	h, err := principal.HashPassword(ctx, matched)
+	if err != nil {
+		return u
+	}
+	old := u.PasswordHash
+	err = a.st.Tx(ctx, func(st store.Store) error {
+		cur, err := st.Users().Get(ctx, u.Tenant, u.ID)
+		if err != nil || cur.PasswordHash != old {
+			return err
+		}
+		cur.PasswordHash = h
+		if err := st.Users().Update(ctx, cur); err != nil {
+			return err
+		}
+		u = cur
+		return a.audit.Record(ctx, st, store.AuditEvent{Tenant: u.Tenant, Action: "user.password_rehash",
+			Actor: "user:" + u.ID, Subject: "user:" + u.ID, Detail: map[string]string{"from": "bcrypt", "to": "argon2id"}})
+	})
+	if err != nil {
+		a.log.WarnContext(ctx, "rehash of an imported password hash failed; it stays in use", "tenant", u.Tenant, "user", u.ID, "err", err)
+	}
+	return u
 }

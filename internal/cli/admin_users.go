@@ -16,11 +16,13 @@ var usersResource = resource{
 		{flag: "groups", key: "groups", kind: fieldList, usage: "group names, comma separated"},
 		fDisabled,
 		{flag: "password-stdin", key: "password", kind: fieldStdin, usage: "read the password (at least 8 characters) from stdin"},
+		{flag: "password-hash-stdin", key: "password_hash", kind: fieldStdin, usage: "read a password hash imported from another system (argon2id, or bcrypt as PHP's password_hash makes it) from stdin"},
 	},
 	filters:     []filter{{flag: "login", param: "login", usage: "find the user with this login"}},
 	listExample: "  tokend users list -t acme\n  tokend users list -t acme --login alice@example.com",
 	createExample: `  tokend users create -t acme --login alice@example.com --display-name Alice --roles admin
-  printf '%s' "$PASSWORD" | tokend users create -t acme --login bob@example.com --password-stdin`,
+  printf '%s' "$PASSWORD" | tokend users create -t acme --login bob@example.com --password-stdin
+  printf '%s' '$2y$10$...' | tokend users create -t acme --login carol@example.com --password-hash-stdin`,
 	updateExample: `  tokend users update usr_123 -t acme --roles admin,billing
   printf '%s' "$PASSWORD" | tokend users update usr_123 -t acme --password-stdin`,
 	signingSecret: true, subjectTokens: true,

@@ -8,14 +8,17 @@ import (
 	"github.com/tokend/tokend/internal/token"
 )
 
-// UserSpec is the writable part of a user; Password is write-only.
+// UserSpec is the writable part of a user; Password and PasswordHash are
+// write-only. PasswordHash imports a hash from another system instead of
+// a password (principal.ImportedHash: argon2id or bcrypt).
 type UserSpec struct {
-	Login       *string   `json:"login"`
-	DisplayName *string   `json:"display_name"`
-	Password    *string   `json:"password"`
-	Roles       *[]string `json:"roles"`
-	Groups      *[]string `json:"groups"`
-	Disabled    *bool     `json:"disabled"`
+	Login        *string   `json:"login"`
+	DisplayName  *string   `json:"display_name"`
+	Password     *string   `json:"password"`
+	PasswordHash *string   `json:"password_hash"`
+	Roles        *[]string `json:"roles"`
+	Groups       *[]string `json:"groups"`
+	Disabled     *bool     `json:"disabled"`
 }
 
 func (s *Service) applyUser(ctx context.Context, st store.Store, sp *UserSpec, u *store.User) error {
@@ -50,14 +53,24 @@ func (s *Service) applyUser(ctx context.Context, st store.Store, sp *UserSpec, u
 	return nil
 }
 
-// hashPassword validates and hashes a chosen password, prepared
-// (principal.PreparePassword), outside any transaction (argon2id is slow
-// by design).
-func hashPassword(ctx context.Context, p *string) (string, error) {
-	if p == nil {
+// hashPassword returns the stored hash of the spec's password: a chosen
+// password validated and hashed, prepared (principal.PreparePassword),
+// outside any transaction (argon2id is slow by design), or an imported
+// hash validated. "" when the spec sets neither.
+func hashPassword(ctx context.Context, sp UserSpec) (string, error) {
+	switch {
+	case sp.Password != nil && sp.PasswordHash != nil:
+		return "", invalidf("password_hash", "give a password or a password_hash, not both")
+	case sp.PasswordHash != nil:
+		h, err := principal.ImportedHash(*sp.PasswordHash)
+		if err != nil {
+			return "", invalidf("password_hash", "%v", err)
+		}
+		return h, nil
+	case sp.Password == nil:
 		return "", nil
 	}
-	prepared, err := principal.PreparePassword(*p)
+	prepared, err := principal.PreparePassword(*sp.Password)
 	if err != nil {
 		return "", invalidf("password", "%v", err)
 	}
@@ -84,7 +97,7 @@ func (s *Service) CreateUser(ctx context.Context, by Actor, tenant string, sp Us
 	if err := s.applyUser(ctx, s.st, &sp, &u); err != nil {
 		return store.User{}, err
 	}
-	h, err := hashPassword(ctx, sp.Password)
+	h, err := hashPassword(ctx, sp)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -122,7 +135,7 @@ func (s *Service) Users(ctx context.Context, tenant string, pg store.Page) ([]st
 
 // UpdateUser changes a user, including their password.
 func (s *Service) UpdateUser(ctx context.Context, by Actor, tenant, id string, sp UserSpec) (store.User, error) {
-	h, err := hashPassword(ctx, sp.Password)
+	h, err := hashPassword(ctx, sp)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -135,7 +148,7 @@ func (s *Service) UpdateUser(ctx context.Context, by Actor, tenant, id string, s
 		if err := s.applyUser(ctx, st, &sp, &u); err != nil {
 			return err
 		}
-		if sp.Password != nil {
+		if sp.Password != nil || sp.PasswordHash != nil {
 			u.PasswordHash = h
 		}
 		u.UpdatedAt = s.stamp()

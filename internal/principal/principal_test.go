@@ -86,3 +86,54 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// TestImportedBcrypt: bcrypt hashes as PHP's password_hash and other
+// frameworks make them are accepted for import and checked; malformed or
+// too costly ones are refused.
+func TestImportedBcrypt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// PHP manual's password_verify example: "rasmuslerdorf" at cost 7.
+	const php = "$2y$07$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq"
+	if h, err := ImportedHash(php); err != nil || h != php {
+		t.Fatalf("ImportedHash(php) = %q, %v", h, err)
+	}
+	if ok, err := CheckPassword(ctx, php, "rasmuslerdorf"); !ok || err != nil {
+		t.Fatalf("right password: %v %v", ok, err)
+	}
+	if ok, err := CheckPassword(ctx, php, "rasmuslerdorF"); ok || err != nil {
+		t.Fatalf("wrong password: %v %v", ok, err)
+	}
+	if !NeedsRehash(php) {
+		t.Error("a bcrypt hash needs a rehash")
+	}
+	// The same hash under the other prefixes is the same algorithm.
+	for _, prefix := range []string{"$2a$", "$2b$"} {
+		if ok, err := CheckPassword(ctx, prefix+php[4:], "rasmuslerdorf"); !ok || err != nil {
+			t.Errorf("%s: %v %v", prefix, ok, err)
+		}
+	}
+	argon, err := HashPassword(ctx, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := ImportedHash(argon); err != nil || h != argon || NeedsRehash(argon) {
+		t.Errorf("ImportedHash(argon2id) = %q, %v", h, err)
+	}
+	for _, bad := range []string{
+		"", "secret", "$2y$07$short",
+		"$2y$03$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq", // cost below 4
+		"$2y$15$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq", // cost above 14
+		"$2y$07$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpO!", // not bcrypt base64
+		"$2x$07$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq", // unknown variant
+		"$argon2id$v=19$m=0,t=1,p=1$YWFhYQ$YmJiYg",
+	} {
+		if h, err := ImportedHash(bad); err == nil {
+			t.Errorf("ImportedHash(%q) = %q, want an error", bad, h)
+		}
+	}
+	// A too costly hash that reached the store matches nothing.
+	if ok, err := CheckPassword(ctx, "$2y$15$BCryptRequires22Chrcte/VlQH0piJtjXl.0t1XkA8pw9dMXTpOq", "rasmuslerdorf"); ok || err == nil {
+		t.Errorf("cost 15: %v %v", ok, err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/text/secure/precis"
 
 	"github.com/tokend/tokend/internal/store"
@@ -61,38 +62,123 @@ func HashPassword(ctx context.Context, password string) (string, error) {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
-// CheckPassword reports whether password matches the PHC string encoded, in
-// constant time. An empty encoded hash never matches.
+// CheckPassword reports whether password matches the stored hash encoded,
+// in constant time: an argon2id PHC string, or a bcrypt hash imported from
+// another system (ImportedHash). An empty encoded hash never matches.
 func CheckPassword(ctx context.Context, encoded, password string) (bool, error) {
+	if isBcrypt(encoded) {
+		return checkBcrypt(ctx, encoded, password)
+	}
+	a, err := parseArgon2id(encoded)
+	if err != nil {
+		return false, err
+	}
+	if err := acquire(ctx); err != nil {
+		return false, err
+	}
+	got := argon2.IDKey([]byte(password), a.salt, a.t, a.m, a.p, uint32(len(a.key)))
+	release()
+	return subtle.ConstantTimeCompare(got, a.key) == 1, nil
+}
+
+// argon2idHash is a parsed argon2id PHC string.
+type argon2idHash struct {
+	m, t      uint32
+	p         uint8
+	salt, key []byte
+}
+
+func parseArgon2id(encoded string) (argon2idHash, error) {
+	var a argon2idHash
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, ErrBadHash
+		return a, ErrBadHash
 	}
 	var version int
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false, ErrBadHash
+		return a, ErrBadHash
 	}
-	var m uint32
-	var t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 || m > 1<<20 || t > 16 {
-		return false, ErrBadHash
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &a.m, &a.t, &a.p); err != nil || a.m == 0 || a.t == 0 || a.p == 0 || a.m > 1<<20 || a.t > 16 {
+		return a, ErrBadHash
 	}
-	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
-	if err != nil {
-		return false, ErrBadHash
+	var err error
+	if a.salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil {
+		return a, ErrBadHash
 	}
-	want, err := base64.RawStdEncoding.DecodeString(parts[5])
-	if err != nil || len(want) == 0 || len(want) > 64 {
+	a.key, err = base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil || len(a.key) == 0 || len(a.key) > 64 {
+		return a, ErrBadHash
+	}
+	return a, nil
+}
+
+// Bounds of an imported bcrypt hash's cost: below 4 no implementation
+// makes one; above 14 one check takes over a second of CPU, which a login
+// flood would turn into an outage.
+const (
+	minBcryptCost = 4
+	maxBcryptCost = 14
+)
+
+// isBcrypt reports whether encoded is a bcrypt hash in the modular crypt
+// format: $2a$, $2b$ (OpenBSD) or $2y$ (PHP's password_hash).
+const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+func isBcrypt(encoded string) bool {
+	return len(encoded) == 60 && (strings.HasPrefix(encoded, "$2a$") || strings.HasPrefix(encoded, "$2b$") || strings.HasPrefix(encoded, "$2y$"))
+}
+
+func checkBcrypt(ctx context.Context, encoded, password string) (bool, error) {
+	cost, err := bcrypt.Cost([]byte(encoded))
+	if err != nil || cost < minBcryptCost || cost > maxBcryptCost {
 		return false, ErrBadHash
 	}
 	if err := acquire(ctx); err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	// Like every bcrypt, only the first 72 bytes of the password count.
+	err = bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password))
 	release()
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+		return false, nil
+	default:
+		return false, ErrBadHash
+	}
 }
+
+// ImportedHash validates a password hash brought over from another
+// system and returns it as tokend stores it: an argon2id PHC string, or a
+// bcrypt hash ($2a$, $2b$ or $2y$, cost 4 to 14, as PHP's password_hash,
+// Ruby's bcrypt and most frameworks make them). A bcrypt hash is replaced
+// by an argon2id hash of the same password at the user's next successful
+// login (NeedsRehash).
+func ImportedHash(encoded string) (string, error) {
+	if isBcrypt(encoded) {
+		cost, err := bcrypt.Cost([]byte(encoded))
+		if err != nil {
+			return "", fmt.Errorf("not a valid bcrypt hash")
+		}
+		if cost < minBcryptCost || cost > maxBcryptCost {
+			return "", fmt.Errorf("bcrypt cost %d is outside %d to %d", cost, minBcryptCost, maxBcryptCost)
+		}
+		// 22 characters of salt and 31 of hash in bcrypt's base64 alphabet.
+		if encoded[6] != '$' || strings.Trim(encoded[7:], bcryptAlphabet) != "" {
+			return "", fmt.Errorf("not a valid bcrypt hash")
+		}
+		return encoded, nil
+	}
+	if _, err := parseArgon2id(encoded); err != nil {
+		return "", fmt.Errorf("must be an argon2id PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash) or a bcrypt hash ($2a$, $2b$ or $2y$)")
+	}
+	return encoded, nil
+}
+
+// NeedsRehash reports whether a stored password hash is of an imported
+// kind that a successful login replaces with argon2id.
+func NeedsRehash(encoded string) bool { return isBcrypt(encoded) }
 
 // PreparePassword returns the form of a password that is hashed and
 // compared: RFC 8265 §4.2 OpaqueString (non-ASCII spaces mapped to U+0020,
