@@ -260,7 +260,11 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	a.handler = httpx.Forwarded(httpx.Deadline(httpx.Wrap(httpx.JSONMux(mux, log), log, metrics, cfg.MaxBodyBytes), a.requestTimeout), cfg.Proxies())
+	cors := httpx.CORS{Log: log, Origins: func(ctx context.Context, id string) ([]string, error) {
+		t, err := a.authn.Tenant(ctx, id)
+		return t.Policy.CORSOrigins, err
+	}}
+	a.handler = httpx.Forwarded(httpx.Deadline(httpx.Wrap(cors.Wrap(httpx.JSONMux(mux, log)), log, metrics, cfg.MaxBodyBytes), a.requestTimeout), cfg.Proxies())
 	return a, nil
 }
 

@@ -75,6 +75,9 @@ func (sp *ClientSpec) apply(c *store.Client, grantTypes []string) error {
 		if sp.Policy.DefaultAudience != "" {
 			return invalidf("policy.default_audience", "is a tenant setting; a client's default audiences are its audiences")
 		}
+		if len(sp.Policy.CORSOrigins) > 0 {
+			return invalidf("policy.cors_origins", "is a tenant setting")
+		}
 		c.Policy = *sp.Policy
 	}
 	if sp.Disabled != nil {

@@ -51,6 +51,10 @@ type Policy struct {
 	// may log in (a client set aside for one kind of account); a user
 	// outside it fails as a wrong password would.
 	LoginGroup string `json:"login_group,omitempty"`
+	// CORSOrigins are the origins whose pages may call the tenant's
+	// token, revocation, renewal and customer login endpoints from a
+	// browser (httpx.CORS). A tenant setting only.
+	CORSOrigins []string `json:"cors_origins,omitempty"`
 }
 
 // ProfileLeague makes tokens shaped as league/oauth2-server 8 makes them,

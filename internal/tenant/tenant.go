@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/principal"
 	"github.com/tokend/tokend/internal/store"
 )
@@ -157,7 +158,31 @@ func Validate(p store.Policy) map[string]string {
 			bad["default_audience"] = msg
 		}
 	}
+	if msg := checkOrigins(p.CORSOrigins); msg != "" {
+		bad["cors_origins"] = msg
+	}
 	return bad
+}
+
+// MaxCORSOrigins bounds a tenant's cors_origins.
+const MaxCORSOrigins = 50
+
+func checkOrigins(l []string) string {
+	if len(l) > MaxCORSOrigins {
+		return fmt.Sprintf("must hold at most %d origins", MaxCORSOrigins)
+	}
+	seen := map[string]bool{}
+	for _, o := range l {
+		n, ok := claims.NormalizeOrigin(o)
+		if !ok || strings.TrimSpace(o) != o {
+			return fmt.Sprintf("%q is not an origin: want scheme://host[:port], http or https, no path (a wildcard is not allowed)", o)
+		}
+		if seen[n] {
+			return fmt.Sprintf("%q is listed twice", o)
+		}
+		seen[n] = true
+	}
+	return ""
 }
 
 func contains(l []string, s string) bool {

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -86,13 +87,13 @@ func (s *suite) tenants(t *testing.T) {
 	t.Parallel()
 	n := now()
 	id := uniq("t")
-	pol := store.Policy{SigningAlg: "EdDSA", AccessTTL: 600, TokenLimit: 3, PasswordGrant: true}
+	pol := store.Policy{SigningAlg: "EdDSA", AccessTTL: 600, TokenLimit: 3, PasswordGrant: true, CORSOrigins: []string{"https://app.example.com"}}
 	must(t, s.st.Tenants().Create(ctx, store.Tenant{ID: id, DisplayName: "Acme", Policy: pol, CreatedAt: n, UpdatedAt: n}))
 	wantErr(t, s.st.Tenants().Create(ctx, store.Tenant{ID: id, CreatedAt: n, UpdatedAt: n}), store.ErrConflict)
 
 	got, err := s.st.Tenants().Get(ctx, id)
 	must(t, err)
-	if got.DisplayName != "Acme" || got.Policy != pol || !got.CreatedAt.Equal(n) {
+	if got.DisplayName != "Acme" || !reflect.DeepEqual(got.Policy, pol) || !got.CreatedAt.Equal(n) {
 		t.Fatalf("Get = %+v", got)
 	}
 	got.DisplayName = "Acme Inc"
