@@ -68,6 +68,19 @@ type Claims struct {
 	// it ("scopes"); only tokens of the league profile carry it, beside
 	// Scope.
 	ScopeList []string `json:"scopes,omitempty"`
+	// SubjectID is tokend's id of the subject when "sub" carries another
+	// name for it (the league profile's login); revocations by subject
+	// name the id.
+	SubjectID string `json:"uid,omitempty"`
+}
+
+// SubjectKey is the subject as tokend's revocations name it: SubjectID
+// when the token has one, else Subject.
+func (c *Claims) SubjectKey() string {
+	if c.SubjectID != "" {
+		return c.SubjectID
+	}
+	return c.Subject
 }
 
 // HasRole reports whether the token carries role r. A resource that

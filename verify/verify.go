@@ -337,7 +337,7 @@ func (v *Verifier) revoked(c *claims.Claims) string {
 		issued = time.Unix(c.IssuedAt, 0)
 	}
 	return v.deny.Reason(revocation.Presented{Tenant: v.tenant, ID: c.ID, IssuedAt: issued,
-		SubjectType: c.SubjectType, Subject: c.Subject, SessionID: c.SessionID, ClientID: c.ClientID})
+		SubjectType: c.SubjectType, Subject: c.SubjectKey(), SessionID: c.SessionID, ClientID: c.ClientID})
 }
 
 // introspect asks tokend about an opaque token (RFC 7662).

@@ -258,7 +258,7 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		if league {
 			c.NotBefore, c.ScopeList = c.IssuedAt, nonNil(r.Scope)
 			if r.SubjectLogin != "" {
-				c.Subject = r.SubjectLogin
+				c.Subject, c.SubjectID = r.SubjectLogin, r.Subject
 			}
 			sign = i.o.Signer.SignLeague
 		}

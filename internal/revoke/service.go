@@ -109,7 +109,7 @@ func (s *Service) Reason(tenantID string, c *claims.Claims) string {
 		issued = time.Unix(c.IssuedAt, 0)
 	}
 	return s.deny.Reason(revocation.Presented{Tenant: tenantID, ID: c.ID, IssuedAt: issued, SubjectType: c.SubjectType,
-		Subject: c.Subject, SessionID: c.SessionID, ClientID: c.ClientID})
+		Subject: c.SubjectKey(), SessionID: c.SessionID, ClientID: c.ClientID})
 }
 
 // RowReason is Reason for a ledger row.

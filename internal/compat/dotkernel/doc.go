@@ -32,8 +32,9 @@
 // tokens are league-shaped by the tenant policy's profile
 // (store.ProfileLeague): RS256 under {"typ":"JWT","alg":"RS256"}, aud the
 // client id, sub the account's identity (its login), an 80-hex jti, iat,
-// nbf and exp as integers, "scopes" beside tokend's iss, kind, roles, sid
-// and scope; refresh tokens are opaque and start with def50200. They are
+// nbf and exp as integers, "scopes" beside tokend's iss, kind, roles, sid,
+// scope and uid (the account's tokend id, which subject revocations name);
+// refresh tokens are opaque and start with def50200. They are
 // ordinary tokend tokens: listed, revocable, introspected, seen by the
 // gateway check (/check?role=) and the verifier library.
 //
