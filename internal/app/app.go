@@ -196,8 +196,13 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	refs, err := a.secretResolver(st)
+	if err != nil {
+		return nil, err
+	}
 	a.authn, err = authn.New(authn.Options{Store: st, Audit: a.audit, Log: log, PublicURL: cfg.PublicURL, Secrets: a.dir,
-		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks(), Signers: a.dir, Legacy: a.dir, Tokens: a.verifier})
+		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks(), Signers: a.dir, Legacy: a.dir, Tokens: a.verifier,
+		SecretRefs: refs})
 	if err != nil {
 		return nil, err
 	}
