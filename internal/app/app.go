@@ -42,6 +42,7 @@ import (
 	"github.com/tokend/tokend/internal/mint"
 	"github.com/tokend/tokend/internal/oauth"
 	"github.com/tokend/tokend/internal/revoke"
+	"github.com/tokend/tokend/internal/secrets/vault"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/store/postgres"
 	"github.com/tokend/tokend/internal/store/sqlite"
@@ -81,6 +82,8 @@ type App struct {
 	// running, says how current they are since.
 	startSync time.Time
 	follower  atomic.Pointer[changes.Follower]
+	// vault, when --vault-addr is set, reads clients' secrets from Vault.
+	vault *vault.Resolver
 }
 
 // OpenStore opens the configured database: PostgreSQL when a database URL
@@ -371,6 +374,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 func (a *App) Close() error {
 	_ = a.audit.FlushFailures(context.Background(), true)
 	a.ledger.Close()
+	if a.vault != nil {
+		a.vault.Close()
+	}
 	return a.st.Close()
 }
 
