@@ -47,23 +47,45 @@ func BenchmarkVaultClientCredentials(b *testing.B) {
 	v.Put(b, "kv", "secret/t0/api/vaulted", map[string]any{"secret_id": vaultSecret})
 	h := a.Handler()
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"read"}}.Encode()
-	for _, tc := range []struct{ name, id, secret string }{
+	// One read fills the cache; then Vault is stopped, so that every
+	// measured request is served from the cache (a request that reached
+	// Vault would fail) and Vault's process takes no CPU from either case.
+	warm := httptest.NewRequest("POST", "/t/t0/oauth2/token", strings.NewReader(form))
+	warm.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	warm.SetBasicAuth("vaulted", vaultSecret)
+	ww := httptest.NewRecorder()
+	if h.ServeHTTP(ww, warm); ww.Code != 200 {
+		b.Fatalf("first read: %d %s", ww.Code, ww.Body)
+	}
+	v.Stop()
+	cases := []struct{ name, id, secret string }{
 		{"database", "svc", dbSecret},
 		{"vault-cached", "vaulted", vaultSecret},
-	} {
+	}
+	n := 0
+	call := func(tb testing.TB, id, secret string) {
+		n++
+		req := httptest.NewRequest("POST", "/t/t0/oauth2/token", strings.NewReader(form))
+		req.RemoteAddr = fmt.Sprintf("10.1.%d.%d:1234", n>>8&255, n&255)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(id, secret)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			tb.Fatalf("%s: %d %s", id, w.Code, w.Body)
+		}
+	}
+	// Both cases warm up alike first (ledger, caches, heap), so that the
+	// one measured first pays no start-up cost the other does not.
+	for range 500 {
+		for _, tc := range cases {
+			call(b, tc.id, tc.secret)
+		}
+	}
+	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
-			n := 0
 			for b.Loop() {
-				n++
-				req := httptest.NewRequest("POST", "/t/t0/oauth2/token", strings.NewReader(form))
-				req.RemoteAddr = fmt.Sprintf("10.1.%d.%d:1234", n>>8&255, n&255)
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.SetBasicAuth(tc.id, tc.secret)
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, req)
-				if w.Code != 200 {
-					b.Fatalf("%s: %d %s", tc.name, w.Code, w.Body)
-				}
+				call(b, tc.id, tc.secret)
 			}
 		})
 	}
