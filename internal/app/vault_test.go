@@ -112,6 +112,20 @@ func TestVaultClientCredentials(t *testing.T) {
 		// Within the cache TTL, the secret read before the outage serves.
 		want(t, o.form(t, "token", "billing", "billing-vault-secret", cc), 200)
 		want(t, o.form(t, "token", "billing", "wrong", cc), 401)
+
+		// Every resolve is counted; only cache misses reached Vault.
+		for sample, n := range map[string]float64{
+			`tokend_client_secret_resolves_total{backend="vault",outcome="ok"}`:          5,
+			`tokend_client_secret_resolves_total{backend="vault",outcome="not_found"}`:   2,
+			`tokend_client_secret_resolves_total{backend="vault",outcome="unavailable"}`: 3,
+			`tokend_vault_reads_total{outcome="ok"}`:                                     2,
+			`tokend_vault_reads_total{outcome="not_found"}`:                              2,
+			`tokend_vault_reads_total{outcome="unavailable"}`:                            3,
+		} {
+			if got := s.metric(t, sample); got != n {
+				t.Errorf("%s = %v, want %v", sample, got, n)
+			}
+		}
 	})
 }
 

@@ -2,8 +2,13 @@ package secrets
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Cache defaults.
@@ -18,12 +23,13 @@ const (
 // unavailable backend is asked again next time. While an entry is fresh it
 // is served even if the backend has gone away since; past its TTL the
 // backend must answer again. A secret rotated in the backend is therefore
-// taken up within the TTL.
+// taken up within the TTL. Concurrent misses of one secret share one read.
 type Cache struct {
-	r    Resolver
-	ttl  time.Duration
-	size int
-	now  func() time.Time
+	r     Resolver
+	ttl   time.Duration
+	size  int
+	now   func() time.Time
+	group singleflight.Group
 
 	mu sync.Mutex
 	m  map[cacheKey]cacheEntry
@@ -32,6 +38,10 @@ type Cache struct {
 type cacheKey struct {
 	tenant, backend, mount, path, field string
 	version                             int
+}
+
+func (k cacheKey) String() string {
+	return strings.Join([]string{k.tenant, k.backend, k.mount, k.path, k.field, strconv.Itoa(k.version)}, "\x00")
 }
 
 type cacheEntry struct {
@@ -67,10 +77,22 @@ func (c *Cache) Resolve(ctx context.Context, tenant string, ref Ref) (Secret, er
 	if ok && now.Sub(e.at) < c.ttl {
 		return e.s, nil
 	}
-	s, err := c.r.Resolve(ctx, tenant, ref)
-	if err != nil {
-		return s, err
+	// The read is shared, so it runs apart from the first caller's
+	// cancellation (the backend bounds its own time); each caller still
+	// stops waiting when its own context ends.
+	ch := c.group.DoChan(k.String(), func() (any, error) {
+		return c.r.Resolve(context.WithoutCancel(ctx), tenant, ref)
+	})
+	var res singleflight.Result
+	select {
+	case res = <-ch:
+	case <-ctx.Done():
+		return Secret{}, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 	}
+	if res.Err != nil {
+		return Secret{}, res.Err
+	}
+	s := res.Val.(Secret)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[k]; !ok && len(c.m) >= c.size {

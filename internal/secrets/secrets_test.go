@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -85,10 +86,12 @@ func TestSecretEqual(t *testing.T) {
 type counting struct {
 	calls atomic.Int64
 	down  atomic.Bool
+	delay time.Duration
 }
 
 func (c *counting) Resolve(_ context.Context, tenant string, ref Ref) (Secret, error) {
 	c.calls.Add(1)
+	time.Sleep(c.delay)
 	if c.down.Load() {
 		return Secret{}, ErrUnavailable
 	}
@@ -156,6 +159,34 @@ func TestCache(t *testing.T) {
 	}
 	if r.calls.Load()-before != 3 {
 		t.Fatal("a zero TTL caches")
+	}
+}
+
+// TestCacheSharesMisses: concurrent misses of one secret make one read;
+// a caller whose context ends stops waiting.
+func TestCacheSharesMisses(t *testing.T) {
+	r := &counting{delay: 200 * time.Millisecond}
+	c := NewCache(r, time.Minute, 0)
+	ref := Ref{Backend: BackendVault, Mount: "kv", Path: "{tenant}/{client}", Field: "f", Client: "x"}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if s, err := c.Resolve(context.Background(), "a", ref); err != nil || !s.Equal("a/x") {
+				t.Error(s, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := r.calls.Load(); n != 1 {
+		t.Fatalf("%d reads for 10 concurrent misses", n)
+	}
+	ref.Client = "y"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := c.Resolve(ctx, "a", ref); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a caller out of time: %v", err)
 	}
 }
 
