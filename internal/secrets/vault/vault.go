@@ -47,6 +47,10 @@ type Options struct {
 	AppRoleMount string
 	// Timeout bounds each request to Vault (default 5s).
 	Timeout time.Duration
+	// ReloginEvery spaces the new logins that reads refused with 403 ask
+	// for (default 5s), so that a reference to a path tokend may not read
+	// does not cost Vault a login per client authentication.
+	ReloginEvery time.Duration
 	Log     *slog.Logger
 }
 
@@ -68,6 +72,7 @@ type Resolver struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 }
+
 
 var _ secrets.Resolver = (*Resolver)(nil)
 
@@ -91,6 +96,9 @@ func New(ctx context.Context, o Options) (*Resolver, error) {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
+	}
+	if o.ReloginEvery <= 0 {
+		o.ReloginEvery = 5 * time.Second
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -210,10 +218,16 @@ func (r *Resolver) ready() error {
 	return errors.New("login pending")
 }
 
+// setLogin records a login's outcome. A failed login after a good one
+// leaves the current token in use: while it lives reads still work, and
+// once it is refused they answer unavailable.
 func (r *Resolver) setLogin(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.loggedIn, r.loginErr = err == nil, err
+	r.loginErr = err
+	if err == nil {
+		r.loggedIn = true
+	}
 }
 
 func (r *Resolver) askRelogin() {
@@ -238,8 +252,14 @@ func (r *Resolver) login(ctx context.Context) (*api.Secret, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.c.ClearToken()
-		s, err := r.c.Logical().WriteWithContext(ctx, "auth/"+r.o.AppRoleMount+"/login",
+		// Log in on a copy of the client, so that reads under way keep the
+		// current token until the new one replaces it.
+		lc, err := r.c.CloneWithHeaders()
+		if err != nil {
+			return nil, err
+		}
+		lc.ClearToken()
+		s, err := lc.Logical().WriteWithContext(ctx, "auth/"+r.o.AppRoleMount+"/login",
 			map[string]any{"role_id": roleID, "secret_id": secretID})
 		if err != nil {
 			return nil, fmt.Errorf("AppRole login at auth/%s: %w", r.o.AppRoleMount, err)
@@ -292,6 +312,7 @@ func value(v, file, what string) (string, error) {
 func (r *Resolver) run(ctx context.Context, auth *api.Secret, err error) {
 	defer close(r.done)
 	backoff := 250 * time.Millisecond
+	last := time.Now()
 	for {
 		if err != nil {
 			select {
@@ -302,13 +323,22 @@ func (r *Resolver) run(ctx context.Context, auth *api.Secret, err error) {
 			backoff = min(backoff*2, 30*time.Second)
 		} else {
 			backoff = 250 * time.Millisecond
-			if !r.keep(ctx, auth) {
+			more, refused := r.keep(ctx, auth)
+			if !more {
 				return
+			}
+			if wait := r.o.ReloginEvery - time.Since(last); refused && wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
 			}
 		}
 		if ctx.Err() != nil {
 			return
 		}
+		last = time.Now()
 		auth, err = r.login(ctx)
 		r.setLogin(err)
 		select { // reads refused before this login asked for it
@@ -321,15 +351,15 @@ func (r *Resolver) run(ctx context.Context, auth *api.Secret, err error) {
 	}
 }
 
-// keep renews auth until renewal ends or a new login is asked for; it
-// returns false when ctx is done.
-func (r *Resolver) keep(ctx context.Context, auth *api.Secret) bool {
+// keep renews auth until renewal ends or a refused read asks for a new
+// login (refused); more is false when ctx is done.
+func (r *Resolver) keep(ctx context.Context, auth *api.Secret) (more, refused bool) {
 	if auth == nil {
 		select {
 		case <-ctx.Done():
-			return false
+			return false, false
 		case <-r.relogin:
-			return true
+			return true, true
 		}
 	}
 	w, err := r.c.NewLifetimeWatcher(&api.LifetimeWatcherInput{Secret: auth})
@@ -337,9 +367,9 @@ func (r *Resolver) keep(ctx context.Context, auth *api.Secret) bool {
 		r.log.WarnContext(ctx, "vault: cannot renew the login", "err", err)
 		select {
 		case <-ctx.Done():
-			return false
+			return false, false
 		case <-r.relogin:
-			return true
+			return true, true
 		}
 	}
 	go w.Start()
@@ -347,16 +377,16 @@ func (r *Resolver) keep(ctx context.Context, auth *api.Secret) bool {
 	for {
 		select {
 		case <-ctx.Done():
-			return false
+			return false, false
 		case <-r.relogin:
-			return true
+			return true, true
 		case err := <-w.DoneCh():
 			if err != nil {
 				r.log.WarnContext(ctx, "vault: token renewal failed; logging in again", "err", err)
 			} else {
 				r.log.InfoContext(ctx, "vault: token at the end of its life; logging in again")
 			}
-			return true
+			return true, false
 		case ro := <-w.RenewCh():
 			if ro != nil && ro.Secret != nil && ro.Secret.Auth != nil {
 				r.log.DebugContext(ctx, "vault: token renewed", "ttl", time.Duration(ro.Secret.Auth.LeaseDuration)*time.Second)

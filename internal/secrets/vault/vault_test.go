@@ -120,20 +120,46 @@ func TestVault(t *testing.T) {
 	})
 	t.Run("Renewal", func(t *testing.T) {
 		// Logins that live 2 s (AppRole: at most 4 s; the token: renewable)
-		// still read after 5 s: the AppRole login was renewed, then
-		// replaced by a new login, and the token was renewed.
+		// read for 5 s: the AppRole login is renewed, then replaced by a
+		// new login, and the token is renewed.
 		v.Put(t, "kv", "r", map[string]any{"secret_id": "renewed"})
 		rid, sid := v.AppRole(t, "short", "2s", "4s", "tokend-read")
 		short := newResolver(t, vault.Options{Addr: v.Addr, RoleID: rid, SecretID: sid, Timeout: 2 * time.Second})
 		tok := newResolver(t, vault.Options{Addr: v.Addr, TokenFile: vaulttest.WriteFile(t, "token", v.Token(t, "2s", "tokend-read")),
 			Timeout: 2 * time.Second})
-		for _, wait := range []time.Duration{0, 5 * time.Second} {
-			time.Sleep(wait)
+		// Read all along, so that reads under way while the login is
+		// renewed and replaced are seen too.
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 			for name, res := range map[string]*vault.Resolver{"approle": short, "token": tok} {
 				s, err := res.Resolve(ctx, "acme", ref("kv", "r", "secret_id", 0))
 				if err != nil || !s.Equal("renewed") {
-					t.Fatalf("%s after %v: %v", name, wait, err)
+					t.Fatalf("%s: %v", name, err)
 				}
+			}
+		}
+	})
+	t.Run("ReadsDuringRelogin", func(t *testing.T) {
+		// Refused reads make tokend log in again and again; reads of
+		// what it may read never fail meanwhile.
+		v.Put(t, "kv", "during", map[string]any{"secret_id": "during"})
+		rid, sid := v.AppRole(t, "relogin", "", "", "tokend-read")
+		res := newResolver(t, vault.Options{Addr: v.Addr, RoleID: rid, SecretID: sid, Timeout: 2 * time.Second, ReloginEvery: time.Millisecond})
+		stop := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					_, _ = res.Resolve(ctx, "acme", ref("other", "x", "secret_id", 0))
+				}
+			}
+		}()
+		defer close(stop)
+		for end := time.Now().Add(time.Second); time.Now().Before(end); {
+			s, err := res.Resolve(ctx, "acme", ref("kv", "during", "secret_id", 0))
+			if err != nil || !s.Equal("during") {
+				t.Fatalf("a read during a new login: %v", err)
 			}
 		}
 	})
