@@ -51,7 +51,7 @@ type Options struct {
 	// for (default 5s), so that a reference to a path tokend may not read
 	// does not cost Vault a login per client authentication.
 	ReloginEvery time.Duration
-	Log     *slog.Logger
+	Log          *slog.Logger
 }
 
 func (o Options) appRole() bool {
@@ -72,7 +72,6 @@ type Resolver struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 }
-
 
 var _ secrets.Resolver = (*Resolver)(nil)
 
