@@ -125,5 +125,11 @@ func goldenErrors(t *testing.T, s *apptest.Server, assert func(testing.TB, strin
 	send("admin.error.device_cookie", "POST", "/v1/tenants/shop/devices/robot/tokens", sys, `{"cookie":true}`)
 	send("admin.error.device_bind_referer", "POST", "/v1/tenants/shop/devices/robot/tokens", sys, `{"bind_referer":true}`)
 	send("admin.error.user_bind_referer", "POST", "/v1/tenants/shop/users/"+uid+"/tokens", sys, `{"bind_referer":true}`)
+	send("admin.error.secret_ref_invalid", "POST", "/v1/tenants/shop/clients", sys,
+		`{"id":"vaulted","secret_ref":{"backend":"vault","path":"secret/{tenant}/{project}/{client}","field":"secret_id"}}`)
+	send("admin.error.secret_ref_and_secret", "POST", "/v1/tenants/shop/clients", sys,
+		`{"id":"vaulted","secret":"chosen-secret-1","secret_ref":{"backend":"vault","mount":"kv","path":"apps/{client}","field":"secret_id"}}`)
+	send("admin.error.secret_ref_client_field", "POST", "/v1/tenants/shop/clients", sys,
+		`{"id":"vaulted","secret_ref":{"backend":"vault","mount":"kv","path":"apps/{client}","field":"secret_id","client":"other"}}`)
 	send("admin.error.key_algorithm", "POST", "/v1/tenants/shop/keys/rotate", sys, `{"alg":"none"}`)
 }

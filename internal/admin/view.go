@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/tokend/tokend/internal/secrets"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
 )
@@ -56,14 +57,19 @@ type clientView struct {
 	Public       bool            `json:"public"`
 	SecretAlg    string          `json:"secret_alg,omitempty"`
 	JWKS         json.RawMessage `json:"jwks,omitempty"`
+	SecretRef    *secrets.Ref    `json:"secret_ref,omitempty"`
 	CreatedAt    string          `json:"created_at"`
 	UpdatedAt    string          `json:"updated_at"`
 	ClientSecret string          `json:"client_secret,omitempty"`
 }
 
 func clientOf(c store.Client) clientView {
-	return clientView{ID: c.ID, DisplayName: c.DisplayName, GrantTypes: c.GrantTypes, Scopes: c.Scopes,
-		Audiences: c.Audiences, Kinds: c.Kinds, Policy: c.Policy, Disabled: c.Disabled, Public: len(c.SecretHash) == 0,
+	var ref *secrets.Ref
+	if !c.SecretRef.IsZero() {
+		ref = &c.SecretRef
+	}
+	return clientView{SecretRef: ref, ID: c.ID, DisplayName: c.DisplayName, GrantTypes: c.GrantTypes, Scopes: c.Scopes,
+		Audiences: c.Audiences, Kinds: c.Kinds, Policy: c.Policy, Disabled: c.Disabled, Public: !c.Confidential(),
 		SecretAlg: c.SecretAlg, JWKS: rawOrNil(c.JWKS), CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
 }
 

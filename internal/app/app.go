@@ -42,6 +42,7 @@ import (
 	"github.com/tokend/tokend/internal/mint"
 	"github.com/tokend/tokend/internal/oauth"
 	"github.com/tokend/tokend/internal/revoke"
+	"github.com/tokend/tokend/internal/secrets/vault"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/store/postgres"
 	"github.com/tokend/tokend/internal/store/sqlite"
@@ -81,6 +82,8 @@ type App struct {
 	// running, says how current they are since.
 	startSync time.Time
 	follower  atomic.Pointer[changes.Follower]
+	// vault, when --vault-addr is set, reads clients' secrets from Vault.
+	vault *vault.Resolver
 }
 
 // OpenStore opens the configured database: PostgreSQL when a database URL
@@ -196,8 +199,13 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	refs, err := a.secretResolver(st)
+	if err != nil {
+		return nil, err
+	}
 	a.authn, err = authn.New(authn.Options{Store: st, Audit: a.audit, Log: log, PublicURL: cfg.PublicURL, Secrets: a.dir,
-		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks(), Signers: a.dir, Legacy: a.dir, Tokens: a.verifier})
+		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks(), Signers: a.dir, Legacy: a.dir, Tokens: a.verifier,
+		SecretRefs: refs})
 	if err != nil {
 		return nil, err
 	}
@@ -370,6 +378,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 func (a *App) Close() error {
 	_ = a.audit.FlushFailures(context.Background(), true)
 	a.ledger.Close()
+	if a.vault != nil {
+		a.vault.Close()
+	}
 	return a.st.Close()
 }
 

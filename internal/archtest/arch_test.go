@@ -39,11 +39,12 @@ func list(t *testing.T) map[string]pkg {
 var (
 	core = []string{"internal/issue", "internal/introspect", "internal/audit", "internal/directory", "internal/mint", "internal/keys",
 		"internal/changes", "internal/fault", "internal/store", "internal/tenant", "internal/principal", "internal/token", "internal/reqctx",
-		"internal/grant", "internal/revoke", "internal/ledger", "internal/authn", "internal/binding"}
+		"internal/grant", "internal/revoke", "internal/ledger", "internal/authn", "internal/binding",
+		"internal/secrets", "internal/secrets/sealed"}
 	// namedSurfaces are the surfaces outside internal/compat; every
 	// package under internal/compat is a surface too (see surfacesOf).
 	namedSurfaces = []string{"internal/admin", "internal/oauth", "internal/gateway", "internal/tokenapi"}
-	backends      = []string{"internal/store/sqlite", "internal/store/postgres"}
+	backends      = []string{"internal/store/sqlite", "internal/store/postgres", "internal/secrets/vault"}
 	drivers       = []string{"modernc.org/sqlite", "github.com/jackc/pgx", "database/sql"}
 )
 
@@ -97,8 +98,20 @@ func TestLayers(t *testing.T) {
 	}
 }
 
+// TestVaultOnlyFromApp: the Vault backend (and its HTTP client) is wired
+// by internal/app alone.
+func TestVaultOnlyFromApp(t *testing.T) {
+	const v = mod + "/internal/secrets/vault"
+	for path, p := range list(t) {
+		if path != mod+"/internal/app" && slices.Contains(p.Imports, v) {
+			t.Errorf("%s imports %s; only internal/app wires it", path, v)
+		}
+	}
+}
+
 // testSupport are imported only from _test.go files.
-var testSupport = []string{"internal/apptest", "internal/golden", "internal/store/sqlite/sqlitetest", "internal/faulttest"}
+var testSupport = []string{"internal/apptest", "internal/golden", "internal/store/sqlite/sqlitetest", "internal/faulttest",
+	"internal/secrets/secretstest", "internal/secrets/vaulttest"}
 
 func TestTestSupportOnlyInTests(t *testing.T) {
 	pkgs := list(t)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/secrets"
 	"github.com/tokend/tokend/internal/store"
 )
 
@@ -54,6 +55,13 @@ type Options struct {
 	// its tokens; nil refuses those requests.
 	Legacy LegacySigners
 	Tokens Tokens
+	// SecretRefs reads the secrets of clients that hold a reference
+	// (store.Client.SecretRef) instead of a hash; nil refuses them as
+	// unavailable.
+	SecretRefs secrets.Resolver
+	// SecretRetryAfter is the Retry-After of an answer to a client whose
+	// secret store is unavailable (default 5s).
+	SecretRetryAfter time.Duration
 }
 
 // Authenticator authenticates clients and users.
@@ -74,6 +82,8 @@ type Authenticator struct {
 	signers        Signers
 	legacy         LegacySigners
 	tokens         Tokens
+	refs           secrets.Resolver
+	refRetry       time.Duration
 }
 
 // New returns an Authenticator.
@@ -93,9 +103,13 @@ func New(o Options) (*Authenticator, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.SecretRetryAfter <= 0 {
+		o.SecretRetryAfter = 5 * time.Second
+	}
 	return &Authenticator{st: o.Store, audit: o.Audit, log: o.Log, now: o.Now,
 		throttle: o.Throttle, clientThrottle: o.ClientThrottle, hints: newHints(), cache: newReadCache(o.StaleFor), publicURL: o.PublicURL,
-		secrets: o.Secrets, secretCheck: o.SecretCheck, signers: o.Signers, legacy: o.Legacy, tokens: o.Tokens}, nil
+		secrets: o.Secrets, secretCheck: o.SecretCheck, signers: o.Signers, legacy: o.Legacy, tokens: o.Tokens,
+		refs: o.SecretRefs, refRetry: o.SecretRetryAfter}, nil
 }
 
 // fail records a failed authentication, counted with the same failures

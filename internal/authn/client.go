@@ -9,6 +9,7 @@ import (
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/principal"
+	"github.com/tokend/tokend/internal/secrets"
 	"github.com/tokend/tokend/internal/store"
 )
 
@@ -42,7 +43,7 @@ func (a *Authenticator) Client(ctx context.Context, tenant string, ca *Credentia
 	if err != nil {
 		return store.Client{}, fault.Unavailable(err)
 	}
-	ok, err := a.checkSecret(ctx, c, ca.Secret)
+	ok, reason, err := a.clientSecret(ctx, tenant, c, ca.Secret)
 	if err != nil {
 		return store.Client{}, err
 	}
@@ -55,18 +56,14 @@ func (a *Authenticator) Client(ctx context.Context, tenant string, ca *Credentia
 			return store.Client{}, a.clientFail(ctx, tenant, ca.ID, "unknown client")
 		case err != nil:
 			return store.Client{}, fault.Unavailable(err)
-		case !bytes.Equal(fresh.SecretHash, c.SecretHash) || fresh.SecretAlg != c.SecretAlg:
-			if ok, err = a.checkSecret(ctx, fresh, ca.Secret); err != nil {
+		case !bytes.Equal(fresh.SecretHash, c.SecretHash) || fresh.SecretAlg != c.SecretAlg || fresh.SecretRef != c.SecretRef:
+			if ok, reason, err = a.clientSecret(ctx, tenant, fresh, ca.Secret); err != nil {
 				return store.Client{}, err
 			}
 		}
 		c = fresh
 	}
 	if !ok {
-		reason := "wrong secret"
-		if len(c.SecretHash) == 0 {
-			reason = "secret sent for a public client"
-		}
 		return store.Client{}, a.clientFail(ctx, tenant, c.ID, reason)
 	}
 	if c.Disabled {
@@ -106,10 +103,65 @@ func (a *Authenticator) Confidential(ctx context.Context, tenantID string, ca Cr
 	if err != nil {
 		return store.Client{}, err
 	}
-	if ca.Assertion == "" && len(c.SecretHash) == 0 {
+	if ca.Assertion == "" && !c.Confidential() {
 		return store.Client{}, fault.InvalidClient("a public client cannot use this endpoint")
 	}
 	return c, nil
+}
+
+// clientSecret reports whether secret authenticates c, and if not, why
+// (for the audit log). A client with a secret reference has its secret
+// read through Options.SecretRefs; an unavailable store is an error, never
+// a refusal.
+func (a *Authenticator) clientSecret(ctx context.Context, tenant string, c store.Client, secret string) (ok bool, reason string, err error) {
+	if !c.SecretRef.IsZero() {
+		return a.checkRef(ctx, tenant, c, secret)
+	}
+	ok, err = a.checkSecret(ctx, c, secret)
+	switch {
+	case ok || err != nil:
+		return ok, "", err
+	case len(c.SecretHash) == 0:
+		return false, "secret sent for a public client", nil
+	}
+	return false, "wrong secret", nil
+}
+
+// checkRef compares secret in constant time with the secret c's reference
+// names. The secret missing from its store refuses the client
+// (invalid_client); the store unreachable, sealed or slow is a 503
+// temporarily_unavailable with a Retry-After, so that an outage never
+// reads as wrong credentials and never issues a token.
+func (a *Authenticator) checkRef(ctx context.Context, tenant string, c store.Client, secret string) (bool, string, error) {
+	if secret == "" {
+		return false, "no secret sent", nil
+	}
+	ref := c.SecretRef
+	ref.Client = c.ID
+	var s secrets.Secret
+	err := errors.New("no resolver of secret references")
+	if a.refs != nil {
+		s, err = a.refs.Resolve(ctx, tenant, ref)
+	}
+	switch {
+	case err == nil:
+		if s.Equal(secret) {
+			return true, "", nil
+		}
+		return false, "wrong secret", nil
+	case errors.Is(err, secrets.ErrNotFound):
+		a.log.WarnContext(ctx, "client secret not found in its store", "tenant", tenant, "client_id", c.ID,
+			"backend", ref.Backend, "err", err)
+		return false, "secret not found in " + ref.Backend, nil
+	}
+	a.log.ErrorContext(ctx, "client secret store unavailable", "tenant", tenant, "client_id", c.ID,
+		"backend", ref.Backend, "err", err)
+	where := "Vault"
+	if ref.Backend == secrets.BackendSealed {
+		where = "tokend's sealed secrets"
+	}
+	return false, "", &fault.Error{Code: fault.CodeUnavailable, Cause: err, RetryAfter: a.refRetry,
+		Description: "the client's secret could not be read from " + where + " (unreachable, sealed or too slow); try again later"}
 }
 
 // checkSecret reports whether secret authenticates c (the zero Client for

@@ -20,7 +20,7 @@ var clientsResource = resource{
 	columns: []column{{"ID", "id"}, {"DISPLAY NAME", "display_name"}, {"GRANT TYPES", "grant_types"},
 		{"SCOPES", "scopes"}, {"PUBLIC", "public"}, {"DISABLED", "disabled"}},
 	detail: []string{"id", "display_name", "grant_types", "scopes", "audiences", "kinds", "policy",
-		"public", "disabled", "secret_alg", "created_at", "updated_at"},
+		"public", "disabled", "secret_alg", "secret_ref", "created_at", "updated_at"},
 	fields: []field{
 		fDisplayName,
 		{flag: "grant-types", key: "grant_types", kind: fieldList, usage: "grant types, comma separated (e.g. client_credentials,refresh_token)"},
@@ -32,13 +32,17 @@ var clientsResource = resource{
 		fDisabled,
 		{flag: "secret-stdin", key: "secret", kind: fieldStdin, createOnly: true,
 			usage: "read a chosen secret (at least 8 characters) from stdin instead of generating one"},
+		{flag: "secret-ref", key: "secret_ref", kind: fieldJSON,
+			usage: "where the secret lives instead (docs/vault.md), as JSON: backend, mount, path, field, version, project"},
 	},
 	createExample: `  # generated secret, printed once:
   tokend clients create billing-worker -t acme --grant-types client_credentials --scopes invoices:read
   # a secret you chose, read from stdin:
   printf '%s' "$SECRET" | tokend clients create web -t acme --secret-stdin --grant-types authorization_code
   # a public client (no secret):
-  tokend clients create spa -t acme --public --grant-types authorization_code`,
+  tokend clients create spa -t acme --public --grant-types authorization_code
+  # a secret held in Vault (seed 002's layout; see docs/vault.md):
+  tokend clients create billing -t acme --secret-ref '{"backend":"vault","mount":"kv","path":"secret/{tenant}/{project}/{client}","field":"secret_id","project":"api"}'`,
 	updateExample: `  tokend clients update web -t acme --scopes openid,profile,email
   tokend clients update web -t acme --disabled`,
 	secretKey: "client_secret", rotate: true, signingSecret: true, kindTokens: true,

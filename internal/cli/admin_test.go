@@ -168,6 +168,30 @@ Note: the client secret is shown only this once: store it now. It cannot be read
 `,
 		},
 		{
+			name: "clients create with a secret held in Vault sends the reference and prints no secret",
+			args: []string{"clients", "create", "billing", "-t", "acme", "--secret-ref",
+				`{"backend":"vault","mount":"kv","path":"secret/{tenant}/{project}/{client}","field":"secret_id","project":"api"}`},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/clients": {201, `{"id":"billing","display_name":"","grant_types":["client_credentials"],` +
+				`"scopes":[],"audiences":[],"kinds":["access"],"policy":{},"disabled":false,"public":false,` +
+				`"secret_ref":{"backend":"vault","mount":"kv","path":"secret/{tenant}/{project}/{client}","field":"secret_id","project":"api"},` +
+				`"created_at":"2024-05-01T10:00:00Z","updated_at":"2024-05-01T10:00:00Z"}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/clients",
+				Body: `{"id":"billing","secret_ref":{"backend":"vault","field":"secret_id","mount":"kv","path":"secret/{tenant}/{project}/{client}","project":"api"}}`}},
+			wantStdout: `id:            billing
+display_name:  -
+grant_types:   client_credentials
+scopes:        -
+audiences:     -
+kinds:         access
+policy:        {}
+public:        false
+disabled:      false
+secret_ref:    {"backend":"vault","field":"secret_id","mount":"kv","path":"secret/{tenant}/{project}/{client}","project":"api"}
+created_at:    2024-05-01T10:00:00Z
+updated_at:    2024-05-01T10:00:00Z
+`,
+		},
+		{
 			name:    "users create reads the password from stdin and never prints it",
 			args:    []string{"users", "create", "--login", "alice@example.com", "--roles", "admin", "--password-stdin"},
 			env:     map[string]string{"TOKEND_TENANT": "acme"},

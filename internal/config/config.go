@@ -126,6 +126,38 @@ type Config struct {
 	// when the files change.
 	TLSCert string
 	TLSKey  string
+
+	// Vault: where clients' secrets held in HashiCorp Vault are read
+	// (docs/vault.md). VaultAddr is its URL (--vault-addr); empty turns
+	// the Vault backend off. tokend authenticates with a token
+	// (VaultToken from VAULT_TOKEN, or --vault-token-file) or with
+	// AppRole (VAULT_ROLE_ID or --vault-role-id-file, and VAULT_SECRET_ID
+	// or --vault-secret-id-file, at --vault-approle-mount). The token and
+	// the AppRole credentials themselves are never flags nor file keys.
+	VaultAddr         string
+	VaultNamespace    string
+	VaultTokenFile    string
+	VaultRoleIDFile   string
+	VaultSecretIDFile string
+	VaultAppRoleMount string
+	VaultCacheTTL     time.Duration
+	VaultTimeout      time.Duration
+	VaultToken        string
+	VaultRoleID       string
+	VaultSecretID     string
+}
+
+// Vault's own environment variables, read for the credentials tokend
+// authenticates to Vault with.
+const (
+	EnvVaultToken    = "VAULT_TOKEN"
+	EnvVaultRoleID   = "VAULT_ROLE_ID"
+	EnvVaultSecretID = "VAULT_SECRET_ID"
+)
+
+// VaultAppRole reports whether tokend logs in to Vault with AppRole.
+func (c Config) VaultAppRole() bool {
+	return c.VaultRoleID != "" || c.VaultRoleIDFile != "" || c.VaultSecretID != "" || c.VaultSecretIDFile != ""
 }
 
 // TLS reports whether tokend serves HTTPS itself.
@@ -150,6 +182,9 @@ func Default() Config {
 		PruneInterval:     10 * time.Minute,
 		PruneAfter:        7 * 24 * time.Hour,
 		MaxBodyBytes:      1 << 20,
+		VaultAppRoleMount: "approle",
+		VaultCacheTTL:     60 * time.Second,
+		VaultTimeout:      5 * time.Second,
 	}
 	c.PublicURL, _ = derivePublicURL(c.Addr)
 	return c
@@ -188,6 +223,14 @@ var fields = []field{
 	{name: "tls-key", usage: "PEM file of the private key of --tls-cert", ptr: func(c *Config) any { return &c.TLSKey }},
 	{name: "surface-hosts", usage: "comma-separated host=tenant pairs: the tenant a compatible surface serves for requests sent to that host (with or without its port) that name no tenant", ptr: func(c *Config) any { return &c.SurfaceHosts }},
 	{name: "surface-tenants", usage: "comma-separated surface=tenant pairs: the one tenant a compatible surface serves requests that name no tenant, when their host is not in --surface-hosts (--dev binds every surface to the demo tenant)", ptr: func(c *Config) any { return &c.SurfaceTenants }},
+	{name: "vault-addr", usage: "URL of the HashiCorp Vault that holds clients' secrets (docs/vault.md); empty: no Vault", ptr: func(c *Config) any { return &c.VaultAddr }},
+	{name: "vault-namespace", usage: "Vault Enterprise namespace (optional)", ptr: func(c *Config) any { return &c.VaultNamespace }},
+	{name: "vault-token-file", usage: "file holding the Vault token tokend reads secrets with (or env " + EnvVaultToken + "); renewed while it is renewable", ptr: func(c *Config) any { return &c.VaultTokenFile }},
+	{name: "vault-role-id-file", usage: "file holding the AppRole role_id tokend logs in to Vault with (or env " + EnvVaultRoleID + ")", ptr: func(c *Config) any { return &c.VaultRoleIDFile }},
+	{name: "vault-secret-id-file", usage: "file holding the AppRole secret_id, read again at each login (or env " + EnvVaultSecretID + ")", ptr: func(c *Config) any { return &c.VaultSecretIDFile }},
+	{name: "vault-approle-mount", usage: "path the AppRole auth method is mounted at", ptr: func(c *Config) any { return &c.VaultAppRoleMount }},
+	{name: "vault-cache-ttl", usage: "how long a secret read from Vault is kept in memory (0: read Vault at every client authentication); it is never written anywhere", ptr: func(c *Config) any { return &c.VaultCacheTTL }},
+	{name: "vault-timeout", usage: "deadline of each Vault request (503 temporarily_unavailable past it)", ptr: func(c *Config) any { return &c.VaultTimeout }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
 }
 
@@ -288,6 +331,8 @@ func Load(fs *pflag.FlagSet, environ []string) (Config, error) {
 			errs = append(errs, fmt.Errorf("--%s: %w", f.name, err))
 		}
 	}
+
+	cfg.VaultToken, cfg.VaultRoleID, cfg.VaultSecretID = env[EnvVaultToken], env[EnvVaultRoleID], env[EnvVaultSecretID]
 
 	mk, ok, err := envValue(env, EnvMasterKey, true)
 	if err != nil {
@@ -408,7 +453,51 @@ func (c Config) Validate() error {
 	if _, err := ParsePairs(c.SurfaceTenants); err != nil {
 		add("surface-tenants", "%v", err)
 	}
+	c.validateVault(add)
 	return errors.Join(errs...)
+}
+
+// validateVault checks the Vault settings: a URL, and exactly one way to
+// log in, complete.
+func (c Config) validateVault(add func(field, format string, args ...any)) {
+	if c.VaultCacheTTL < 0 {
+		add("vault-cache-ttl", "must not be negative, got %s", c.VaultCacheTTL)
+	}
+	if c.VaultTimeout <= 0 {
+		add("vault-timeout", "must be positive, got %s", c.VaultTimeout)
+	}
+	token := c.VaultToken != "" || c.VaultTokenFile != ""
+	if c.VaultAddr == "" {
+		if token || c.VaultAppRole() {
+			// VAULT_TOKEN alone may be set for other tools; only the flags
+			// tell that Vault was meant for tokend.
+			if c.VaultTokenFile != "" || c.VaultRoleIDFile != "" || c.VaultSecretIDFile != "" {
+				add("vault-addr", "is required with the other --vault-* settings")
+			}
+		}
+		return
+	}
+	u, err := url.Parse(c.VaultAddr)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		add("vault-addr", "%q is not an http(s) URL", c.VaultAddr)
+	}
+	switch {
+	case c.VaultAppRole():
+		if c.VaultRoleID == "" && c.VaultRoleIDFile == "" {
+			add("vault-role-id-file", "AppRole needs a role_id: --vault-role-id-file or %s", EnvVaultRoleID)
+		}
+		if c.VaultSecretID == "" && c.VaultSecretIDFile == "" {
+			add("vault-secret-id-file", "AppRole needs a secret_id: --vault-secret-id-file or %s", EnvVaultSecretID)
+		}
+		if c.VaultTokenFile != "" {
+			add("vault-token-file", "give a token or AppRole credentials, not both")
+		}
+		if c.VaultAppRoleMount == "" {
+			add("vault-approle-mount", "must not be empty")
+		}
+	case !token:
+		add("vault-addr", "Vault needs credentials: --vault-token-file (or %s), or --vault-role-id-file and --vault-secret-id-file", EnvVaultToken)
+	}
 }
 
 // Proxies returns TrustedProxies parsed; nil when it is empty or invalid

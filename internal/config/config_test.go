@@ -65,6 +65,9 @@ func TestDefault(t *testing.T) {
 		PruneInterval:     10 * time.Minute,
 		PruneAfter:        7 * 24 * time.Hour,
 		MaxBodyBytes:      1 << 20,
+		VaultAppRoleMount: "approle",
+		VaultCacheTTL:     time.Minute,
+		VaultTimeout:      5 * time.Second,
 	}
 	if got := Default(); got != want {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -98,30 +101,38 @@ func TestRegisterFlags(t *testing.T) {
 	t.Parallel()
 	fs := newFlags(t)
 	defaults := map[string]string{
-		"addr":                "127.0.0.1:8080",
-		"public-url":          "",
-		"data":                "./tokend-data",
-		"database":            "",
-		"dev":                 "false",
-		"log-level":           "info",
-		"log-format":          "json",
-		"read-header-timeout": "5s",
-		"read-timeout":        "15s",
-		"write-timeout":       "15s",
-		"idle-timeout":        "1m0s",
-		"shutdown-timeout":    "15s",
-		"refresh-grace":       "10s",
-		"request-timeout":     "5s",
-		"stale-for":           "3m0s",
-		"prune-interval":      "10m0s",
-		"prune-after":         "168h0m0s",
-		"max-body-bytes":      "1048576",
-		"trusted-proxies":     "",
-		"surface-hosts":       "",
-		"tls-cert":            "",
-		"tls-key":             "",
-		"surface-tenants":     "",
-		"config":              "",
+		"addr":                 "127.0.0.1:8080",
+		"public-url":           "",
+		"data":                 "./tokend-data",
+		"database":             "",
+		"dev":                  "false",
+		"log-level":            "info",
+		"log-format":           "json",
+		"read-header-timeout":  "5s",
+		"read-timeout":         "15s",
+		"write-timeout":        "15s",
+		"idle-timeout":         "1m0s",
+		"shutdown-timeout":     "15s",
+		"refresh-grace":        "10s",
+		"request-timeout":      "5s",
+		"stale-for":            "3m0s",
+		"prune-interval":       "10m0s",
+		"prune-after":          "168h0m0s",
+		"max-body-bytes":       "1048576",
+		"trusted-proxies":      "",
+		"surface-hosts":        "",
+		"tls-cert":             "",
+		"tls-key":              "",
+		"surface-tenants":      "",
+		"vault-addr":           "",
+		"vault-namespace":      "",
+		"vault-token-file":     "",
+		"vault-role-id-file":   "",
+		"vault-secret-id-file": "",
+		"vault-approle-mount":  "approle",
+		"vault-cache-ttl":      "1m0s",
+		"vault-timeout":        "5s",
+		"config":               "",
 	}
 	n := 0
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -489,6 +500,20 @@ func TestValidate(t *testing.T) {
 		{name: "surface host twice", mutate: func(c *Config) { c.SurfaceHosts = "a.test=x,a.test=y" }, wantErr: "surface-hosts: "},
 		{name: "surface tenants", mutate: func(c *Config) { c.SurfaceTenants = "storetoken=shop" }},
 		{name: "surface tenant not a pair", mutate: func(c *Config) { c.SurfaceTenants = "storetoken" }, wantErr: "surface-tenants: "},
+		{name: "vault with a token file", mutate: func(c *Config) { c.VaultAddr, c.VaultTokenFile = "http://127.0.0.1:8200", "/run/vault-token" }},
+		{name: "vault with VAULT_TOKEN", mutate: func(c *Config) { c.VaultAddr, c.VaultToken = "https://vault.internal:8200", "hvs.x" }},
+		{name: "vault with AppRole files", mutate: func(c *Config) {
+			c.VaultAddr, c.VaultRoleIDFile, c.VaultSecretIDFile = "http://127.0.0.1:8200", "/run/role-id", "/run/secret-id"
+		}},
+		{name: "vault without credentials", mutate: func(c *Config) { c.VaultAddr = "http://127.0.0.1:8200" }, wantErr: "vault-addr: Vault needs credentials"},
+		{name: "vault AppRole without secret_id", mutate: func(c *Config) { c.VaultAddr, c.VaultRoleIDFile = "http://127.0.0.1:8200", "/run/role-id" }, wantErr: "vault-secret-id-file: "},
+		{name: "vault token and AppRole", mutate: func(c *Config) {
+			c.VaultAddr, c.VaultRoleID, c.VaultSecretID, c.VaultTokenFile = "http://127.0.0.1:8200", "r", "s", "/run/token"
+		}, wantErr: "vault-token-file: "},
+		{name: "vault address not a URL", mutate: func(c *Config) { c.VaultAddr, c.VaultToken = "127.0.0.1:8200", "t" }, wantErr: "vault-addr: "},
+		{name: "vault settings without address", mutate: func(c *Config) { c.VaultTokenFile = "/run/token" }, wantErr: "vault-addr: is required"},
+		{name: "negative vault cache ttl", mutate: func(c *Config) { c.VaultCacheTTL = -time.Second }, wantErr: "vault-cache-ttl: "},
+		{name: "zero vault timeout", mutate: func(c *Config) { c.VaultTimeout = 0 }, wantErr: "vault-timeout: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -523,7 +548,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	err := c.Validate()
 	fields := []string{"addr: ", "public-url: ", "data: ", "database: ", "log-level: ", "log-format: ",
-		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "max-body-bytes: "}
+		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "max-body-bytes: ", "vault-timeout: "}
 	wantErrContains(t, err, fields...)
 	joined, ok := err.(interface{ Unwrap() []error })
 	if !ok {

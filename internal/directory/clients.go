@@ -8,6 +8,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/tokend/tokend/internal/principal"
+	"github.com/tokend/tokend/internal/secrets"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
 	"github.com/tokend/tokend/internal/token"
@@ -28,6 +29,18 @@ type ClientSpec struct {
 	Secret      *string       `json:"secret"`
 	// JWKS holds the public keys of private_key_jwt assertions (RFC 7523).
 	JWKS *json.RawMessage `json:"jwks"`
+	// SecretRef names where the client's secret lives (a Vault KV v2
+	// secret, say) instead of a secret tokend hashes and keeps. Setting it
+	// drops a stored secret; rotating the secret drops the reference.
+	SecretRef *secrets.Ref `json:"secret_ref"`
+}
+
+// checkRef validates a client's secret reference.
+func checkRef(r *secrets.Ref) error {
+	if err := r.Validate(); err != nil {
+		return invalidf("secret_ref", "%v", err)
+	}
+	return nil
 }
 
 func (sp *ClientSpec) apply(c *store.Client, grantTypes []string) error {
@@ -111,6 +124,15 @@ func (s *Service) CreateClient(ctx context.Context, by Actor, ten string, sp Cli
 	switch {
 	case public && sp.Secret != nil:
 		return store.Client{}, "", invalidf("secret", "a public client has no secret")
+	case public && sp.SecretRef != nil:
+		return store.Client{}, "", invalidf("secret_ref", "a public client has no secret")
+	case sp.SecretRef != nil && sp.Secret != nil:
+		return store.Client{}, "", invalidf("secret_ref", "give a secret or a secret_ref, not both")
+	case sp.SecretRef != nil:
+		if err := checkRef(sp.SecretRef); err != nil {
+			return store.Client{}, "", err
+		}
+		c.SecretRef = *sp.SecretRef
 	case public:
 	case sp.Secret != nil:
 		if err := principal.ValidPassword(*sp.Secret); err != nil {
@@ -153,7 +175,8 @@ func (s *Service) Clients(ctx context.Context, tenant string, pg store.Page) ([]
 }
 
 // UpdateClient changes a client; its secret changes only through
-// RotateClientSecret.
+// RotateClientSecret, or by pointing it elsewhere with a secret_ref (which
+// drops a stored secret).
 func (s *Service) UpdateClient(ctx context.Context, by Actor, tenant, id string, sp ClientSpec) (store.Client, error) {
 	switch {
 	case sp.ID != nil && *sp.ID != id:
@@ -162,6 +185,10 @@ func (s *Service) UpdateClient(ctx context.Context, by Actor, tenant, id string,
 		return store.Client{}, invalidf("secret", "cannot be set by update; rotate the secret instead")
 	case sp.Public != nil:
 		return store.Client{}, invalidf("public", "cannot be changed")
+	case sp.SecretRef != nil:
+		if err := checkRef(sp.SecretRef); err != nil {
+			return store.Client{}, err
+		}
 	}
 	var out store.Client
 	err := s.change(ctx, by, tenant, "client.update", id, nil, func(st store.Store) error {
@@ -171,6 +198,12 @@ func (s *Service) UpdateClient(ctx context.Context, by Actor, tenant, id string,
 		}
 		if err := sp.apply(&c, s.grantTypes()); err != nil {
 			return err
+		}
+		if sp.SecretRef != nil {
+			if !c.Confidential() {
+				return invalidf("secret_ref", "a public client has no secret")
+			}
+			c.SecretRef, c.SecretHash, c.SecretAlg = *sp.SecretRef, nil, ""
 		}
 		if err := policyWithin(ctx, st, tenant, sp.Policy); err != nil {
 			return err
@@ -202,7 +235,8 @@ func policyWithin(ctx context.Context, st store.Store, ten string, p *store.Poli
 	return nil
 }
 
-// RotateClientSecret replaces a client's secret with a generated one.
+// RotateClientSecret replaces a client's secret with a generated one,
+// kept by tokend (a secret reference is dropped).
 func (s *Service) RotateClientSecret(ctx context.Context, by Actor, tenant, id string) (string, error) {
 	secret, hash := principal.NewSecret(token.TagClientSecret)
 	err := s.change(ctx, by, tenant, "client.rotate_secret", id, nil, func(st store.Store) error {
@@ -210,7 +244,7 @@ func (s *Service) RotateClientSecret(ctx context.Context, by Actor, tenant, id s
 		if err != nil {
 			return notFound(err, "client", id)
 		}
-		c.SecretHash, c.SecretAlg, c.UpdatedAt = hash, store.SecretSHA256, s.stamp()
+		c.SecretHash, c.SecretAlg, c.SecretRef, c.UpdatedAt = hash, store.SecretSHA256, secrets.Ref{}, s.stamp()
 		return st.Clients().Update(ctx, c)
 	})
 	return secret, err

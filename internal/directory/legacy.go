@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tokend/tokend/internal/secrets/sealed"
 	"github.com/tokend/tokend/internal/store"
 )
 
@@ -37,7 +38,10 @@ func PasswordMD5(password string) string {
 
 // legacyLabel binds a sealed legacy secret to its principal, apart from
 // its signing secret.
-func legacyLabel(kind, id string) string { return "legacy:" + kind + ":" + id }
+func legacyLabel(kind, id string) string { return sealed.Label(sealed.FieldLegacy, kind, id) }
+
+// signingLabel binds a sealed signing secret to its principal.
+func signingLabel(kind, id string) string { return sealed.Label(sealed.FieldSigning, kind, id) }
 
 // SetLegacySecret stores a principal's seed 004 credential, sealed; the
 // previous one stops working. The value is not returned.

@@ -23,7 +23,7 @@ func (s *Service) RotateSigningSecret(ctx context.Context, by Actor, ten, kind, 
 		return "", invalidf("kind", "must be device, user or client")
 	}
 	secret := token.NewOpaque(TagSigningSecret)
-	sealed, err := s.keys.SealSecret(ten, kind+":"+id, []byte(secret))
+	sealed, err := s.keys.SealSecret(ten, signingLabel(kind, id), []byte(secret))
 	if err != nil {
 		return "", storeErr(err)
 	}
@@ -98,7 +98,7 @@ func (s *Service) SigningSecret(ctx context.Context, ten, kind, id string) (Sign
 	if len(sealed) == 0 {
 		return Signer{}, notFound(store.ErrNotFound, kind+" signing secret", id)
 	}
-	plain, err := s.keys.OpenSecret(ten, kind+":"+id, sealed)
+	plain, err := s.keys.OpenSecret(ten, signingLabel(kind, id), sealed)
 	if err != nil {
 		return Signer{}, storeErr(err)
 	}

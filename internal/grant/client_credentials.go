@@ -12,7 +12,7 @@ import (
 type clientCredentials struct{}
 
 func (clientCredentials) Authorize(_ context.Context, _ *Engine, r *Request, c store.Client, _ store.Policy) (*Subject, error) {
-	if r.Client.Assertion == "" && len(c.SecretHash) == 0 {
+	if r.Client.Assertion == "" && !c.Confidential() {
 		return nil, fault.UnauthorizedClient("a public client cannot use client_credentials")
 	}
 	return &Subject{Type: "client", ID: c.ID}, nil

@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/tokend/tokend/internal/secrets"
 )
 
 // Tenant is the isolation unit: its issuer is {public_url}/t/{ID}.
@@ -105,10 +107,19 @@ type Client struct {
 	// (an apstrata account secret, or the MD5 of an apstrata password),
 	// imported from the legacy system; nil when there is none.
 	LegacySecret []byte
-	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// SecretRef, when set, names where the client's secret lives instead
+	// of SecretHash (a Vault KV v2 secret, say): the secret is read
+	// through a secrets.Resolver at each authentication and never stored.
+	// A client has a SecretHash or a SecretRef, never both.
+	SecretRef secrets.Ref
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
+
+// Confidential reports whether the client authenticates with a secret
+// (stored as a hash, or named by SecretRef); a public client has neither.
+func (c Client) Confidential() bool { return len(c.SecretHash) > 0 || !c.SecretRef.IsZero() }
 
 // User is a person of a tenant.
 type User struct {

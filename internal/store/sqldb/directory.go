@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 
+	"github.com/tokend/tokend/internal/secrets"
 	"github.com/tokend/tokend/internal/store"
 )
 
@@ -90,19 +91,47 @@ var clientTable = &table[store.Client]{
 	name: "clients", entity: store.EntityClient,
 	key: []string{"tenant", "id"},
 	cols: []string{"tenant", "id", "display_name", "secret_hash", "secret_alg", "grant_types", "scopes",
-		"audiences", "kinds", "policy", "disabled", "created_at", "updated_at", "signing_secret", "jwks", "legacy_secret"},
+		"audiences", "kinds", "policy", "disabled", "created_at", "updated_at", "signing_secret", "jwks", "legacy_secret", "secret_ref"},
 	values: func(c *store.Client) []any {
 		return []any{c.Tenant, c.ID, c.DisplayName, c.SecretHash, c.SecretAlg, listText(c.GrantTypes), listText(c.Scopes),
-			listText(c.Audiences), listText(c.Kinds), jsonText(c.Policy), c.Disabled, micros(c.CreatedAt), micros(c.UpdatedAt), c.SigningSecret, c.JWKS, c.LegacySecret}
+			listText(c.Audiences), listText(c.Kinds), jsonText(c.Policy), c.Disabled, micros(c.CreatedAt), micros(c.UpdatedAt), c.SigningSecret, c.JWKS, c.LegacySecret, refText(c.SecretRef)}
 	},
 	dests: func(c *store.Client) []any {
 		return []any{&c.Tenant, &c.ID, &c.DisplayName, &c.SecretHash, &c.SecretAlg, list(&c.GrantTypes), list(&c.Scopes),
-			list(&c.Audiences), list(&c.Kinds), jsonCol[store.Policy]{&c.Policy}, &c.Disabled, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.SigningSecret, &c.JWKS, &c.LegacySecret}
+			list(&c.Audiences), list(&c.Kinds), jsonCol[store.Policy]{&c.Policy}, &c.Disabled, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.SigningSecret, &c.JWKS, &c.LegacySecret, refCol{&c.SecretRef}}
 	},
 	keyOf: func(c *store.Client) (string, string) { return c.Tenant, c.ID },
 }
 
 type clients struct{ db *DB }
+
+// refText stores a secret reference as JSON, none as "".
+func refText(r secrets.Ref) string {
+	if r.IsZero() {
+		return ""
+	}
+	return jsonText(r)
+}
+
+// refCol reads what refText stored.
+type refCol struct{ p *secrets.Ref }
+
+func (c refCol) Scan(src any) error {
+	*c.p = secrets.Ref{}
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case string:
+		if v == "" {
+			return nil
+		}
+	case []byte:
+		if len(v) == 0 {
+			return nil
+		}
+	}
+	return jsonCol[secrets.Ref]{c.p}.Scan(src)
+}
 
 func (s clients) Create(ctx context.Context, c store.Client) error {
 	return clientTable.create(ctx, s.db, &c)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokend/tokend/internal/secrets"
 	"github.com/tokend/tokend/internal/store"
 )
 
@@ -172,6 +173,35 @@ func (s *suite) directory(t *testing.T) {
 		must(t, s.st.Clients().Delete(ctx, ten, "web"))
 		_, err = s.st.Clients().Get(ctx, ten, "web")
 		wantErr(t, err, store.ErrNotFound)
+	})
+
+	t.Run("ClientSecretRef", func(t *testing.T) {
+		ref := secrets.Ref{Backend: secrets.BackendVault, Mount: "kv", Path: "secret/{tenant}/{project}/{client}",
+			Field: "secret_id", Version: 3, Project: "api", Client: "not stored"}
+		c := store.Client{Tenant: ten, ID: "vaulted", SecretRef: ref, CreatedAt: n, UpdatedAt: n}
+		must(t, s.st.Clients().Create(ctx, c))
+		got, err := s.st.Clients().Get(ctx, ten, "vaulted")
+		must(t, err)
+		want := ref
+		want.Client = ""
+		if got.SecretRef != want || len(got.SecretHash) != 0 || !got.Confidential() {
+			t.Fatalf("Get = %+v, want the reference %+v and no hash", got.SecretRef, want)
+		}
+		got.SecretRef = secrets.Ref{}
+		got.SecretHash, got.SecretAlg = []byte{9}, store.SecretSHA256
+		must(t, s.st.Clients().Update(ctx, got))
+		got, err = s.st.Clients().Get(ctx, ten, "vaulted")
+		must(t, err)
+		if !got.SecretRef.IsZero() || !bytes.Equal(got.SecretHash, []byte{9}) {
+			t.Fatalf("after Update = %+v", got)
+		}
+		plain := store.Client{Tenant: ten, ID: "plain", CreatedAt: n, UpdatedAt: n}
+		must(t, s.st.Clients().Create(ctx, plain))
+		if got, err := s.st.Clients().Get(ctx, ten, "plain"); err != nil || !got.SecretRef.IsZero() || got.Confidential() {
+			t.Fatalf("a client without a reference = %+v, %v", got, err)
+		}
+		must(t, s.st.Clients().Delete(ctx, ten, "plain"))
+		must(t, s.st.Clients().Delete(ctx, ten, "vaulted"))
 	})
 
 	t.Run("Users", func(t *testing.T) {
