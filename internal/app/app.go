@@ -47,6 +47,7 @@ import (
 	"github.com/tokend/tokend/internal/store/sqlite"
 	"github.com/tokend/tokend/internal/tenant"
 	"github.com/tokend/tokend/internal/tokenapi"
+	"github.com/tokend/tokend/internal/upstream/oidc"
 )
 
 // certPoll is how often the TLS certificate files are checked for change.
@@ -64,6 +65,7 @@ type App struct {
 	verifier *introspect.Verifier
 	ledger   *ledger.Writer
 	engine   *grant.Engine
+	upstream *oidc.Pool
 	authn    *authn.Authenticator
 	revoke   *revoke.Service
 	binding  *binding.Resolver
@@ -201,8 +203,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	xchg, err := a.newExchange(cfg)
+	if err != nil {
+		return nil, err
+	}
 	a.engine, err = grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log,
-		RefreshGrace: cfg.RefreshGrace, RefreshKey: refreshKey, Authn: a.authn})
+		RefreshGrace: cfg.RefreshGrace, RefreshKey: refreshKey, Authn: a.authn, Exchange: xchg})
 	if err != nil {
 		return nil, err
 	}
@@ -425,9 +431,17 @@ func (a *App) observe(st store.Store) {
 	deny := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tokend_denylist_entries", Help: "Revocation entries held in memory.",
 	}, func() float64 { return float64(a.revoke.DenyList().Size()) })
-	a.registry.MustRegister(events, issued, bySurface, deny)
+	// Token exchange and jwt-bearer grants, by grant and outcome (their
+	// audit events name the grant).
+	byGrant := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokend_grant_outcomes_total", Help: "Token exchange and jwt-bearer grants by grant and outcome (success, failure).",
+	}, []string{"grant", "outcome"})
+	a.registry.MustRegister(events, issued, bySurface, deny, byGrant)
 	a.audit.SetObserver(func(e store.AuditEvent) {
 		events.WithLabelValues(e.Action, e.Outcome).Inc()
+		if g := e.Detail["grant"]; g != "" {
+			byGrant.WithLabelValues(g, e.Outcome).Inc()
+		}
 		if e.Detail["format"] != "" { // only issuance events name the format
 			issued.WithLabelValues(e.Detail["kind"]).Inc()
 			if sf := e.Detail["surface"]; sf != "" {

@@ -39,7 +39,7 @@ func list(t *testing.T) map[string]pkg {
 var (
 	core = []string{"internal/issue", "internal/introspect", "internal/audit", "internal/directory", "internal/mint", "internal/keys",
 		"internal/changes", "internal/fault", "internal/store", "internal/tenant", "internal/principal", "internal/token", "internal/reqctx",
-		"internal/grant", "internal/revoke", "internal/ledger", "internal/authn", "internal/binding"}
+		"internal/grant", "internal/revoke", "internal/ledger", "internal/authn", "internal/binding", "internal/exchange"}
 	// namedSurfaces are the surfaces outside internal/compat; every
 	// package under internal/compat is a surface too (see surfacesOf).
 	namedSurfaces = []string{"internal/admin", "internal/oauth", "internal/gateway", "internal/tokenapi"}

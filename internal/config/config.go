@@ -126,6 +126,21 @@ type Config struct {
 	// when the files change.
 	TLSCert string
 	TLSKey  string
+	// UpstreamTimeout bounds each request to another provider (discovery,
+	// JWKS, introspection) of a trusted issuer (--upstream-timeout).
+	UpstreamTimeout time.Duration
+	// UpstreamInsecureLoopback lets trusted issuers on a loopback host be
+	// fetched over plain http; --dev implies it
+	// (--upstream-allow-insecure-loopback).
+	UpstreamInsecureLoopback bool
+	// DevTrustIssuer, in dev mode, makes the demo tenant trust this
+	// OpenID Connect issuer (--dev-trust-issuer).
+	DevTrustIssuer string
+	// DevTrustAudience adds, comma-separated, the audiences the dev
+	// trusted issuer's tokens may carry besides demo-exchange and the demo
+	// tenant's issuer (--dev-trust-audience), e.g. the provider's client
+	// id that ID tokens name.
+	DevTrustAudience string
 }
 
 // TLS reports whether tokend serves HTTPS itself.
@@ -150,6 +165,7 @@ func Default() Config {
 		PruneInterval:     10 * time.Minute,
 		PruneAfter:        7 * 24 * time.Hour,
 		MaxBodyBytes:      1 << 20,
+		UpstreamTimeout:   5 * time.Second,
 	}
 	c.PublicURL, _ = derivePublicURL(c.Addr)
 	return c
@@ -188,6 +204,10 @@ var fields = []field{
 	{name: "tls-key", usage: "PEM file of the private key of --tls-cert", ptr: func(c *Config) any { return &c.TLSKey }},
 	{name: "surface-hosts", usage: "comma-separated host=tenant pairs: the tenant a compatible surface serves for requests sent to that host (with or without its port) that name no tenant", ptr: func(c *Config) any { return &c.SurfaceHosts }},
 	{name: "surface-tenants", usage: "comma-separated surface=tenant pairs: the one tenant a compatible surface serves requests that name no tenant, when their host is not in --surface-hosts (--dev binds every surface to the demo tenant)", ptr: func(c *Config) any { return &c.SurfaceTenants }},
+	{name: "upstream-timeout", usage: "deadline of each request to a trusted issuer's provider (discovery, JWKS, introspection); past it the exchange answers 503 temporarily_unavailable", ptr: func(c *Config) any { return &c.UpstreamTimeout }},
+	{name: "upstream-allow-insecure-loopback", usage: "fetch trusted issuers on a loopback host over plain http (--dev implies it); any other host is https only", ptr: func(c *Config) any { return &c.UpstreamInsecureLoopback }},
+	{name: "dev-trust-issuer", usage: "with --dev: the demo tenant trusts this OpenID Connect issuer URL for token exchange and jwt-bearer (audience: the demo client and the tenant's issuer)", ptr: func(c *Config) any { return &c.DevTrustIssuer }},
+	{name: "dev-trust-audience", usage: "with --dev-trust-issuer: comma-separated further audiences accepted from it, e.g. the provider's client id its ID tokens name", ptr: func(c *Config) any { return &c.DevTrustAudience }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
 }
 
@@ -375,6 +395,7 @@ func (c Config) Validate() error {
 		{"shutdown-timeout", c.ShutdownTimeout},
 		{"refresh-grace", c.RefreshGrace},
 		{"request-timeout", c.RequestTimeout},
+		{"upstream-timeout", c.UpstreamTimeout},
 	} {
 		if t.d <= 0 {
 			add(t.name, "must be positive, got %s", t.d)
@@ -383,6 +404,9 @@ func (c Config) Validate() error {
 	if c.RequestTimeout > 0 && c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
 		// The answer must be written before the connection's write deadline.
 		add("request-timeout", "must be below write-timeout (%s), got %s", c.WriteTimeout, c.RequestTimeout)
+	}
+	if c.DevTrustIssuer != "" && !c.Dev {
+		add("dev-trust-issuer", "only with --dev")
 	}
 	if c.StaleFor < 0 {
 		add("stale-for", "must not be negative, got %s", c.StaleFor)

@@ -22,7 +22,9 @@ type Migration struct {
 }
 
 // LoadMigrations reads every NNNN_name.sql file of dir in fsys, ordered by
-// number; numbers must be unique and start at 1 without gaps.
+// number; numbers must be unique. A gap is allowed (numbers are handed
+// out to changes before they land), and Migrate applies a missing lower
+// number whenever it arrives.
 func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -45,9 +47,9 @@ func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 		ms = append(ms, Migration{Version: v, Name: e.Name(), SQL: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	for i, m := range ms {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected number %d", m.Name, i+1)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("migration %s: number %d is taken by %s", ms[i].Name, ms[i].Version, ms[i-1].Name)
 		}
 	}
 	return ms, nil
@@ -85,11 +87,15 @@ func (db *DB) Migrate(ctx context.Context, ms []Migration) ([]int, error) {
 	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
 		return nil, db.wrap(err)
 	}
-	if newest > len(ms) {
-		return nil, fmt.Errorf("%w: database is at version %d, this tokend knows %d", store.ErrSchemaTooNew, newest, len(ms))
+	known := 0
+	if len(ms) > 0 {
+		known = ms[len(ms)-1].Version
+	}
+	if newest > known {
+		return nil, fmt.Errorf("%w: database is at version %d, this tokend knows %d", store.ErrSchemaTooNew, newest, known)
 	}
 	var applied []int
-	for _, m := range ms[newest:] {
+	for _, m := range ms {
 		done, err := db.apply(ctx, conn, m)
 		if err != nil {
 			return applied, fmt.Errorf("migration %s: %w", m.Name, err)
