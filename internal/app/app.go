@@ -32,6 +32,7 @@ import (
 	"github.com/tokend/tokend/internal/compat/storetoken"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
+	"github.com/tokend/tokend/internal/exchange"
 	"github.com/tokend/tokend/internal/gateway"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
@@ -66,6 +67,7 @@ type App struct {
 	ledger   *ledger.Writer
 	engine   *grant.Engine
 	upstream *oidc.Pool
+	xchg     *exchange.Checker
 	authn    *authn.Authenticator
 	revoke   *revoke.Service
 	binding  *binding.Resolver

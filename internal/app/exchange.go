@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/config"
@@ -19,7 +20,8 @@ import (
 // introspection verifier.
 func (a *App) newExchange(cfg config.Config) (*exchange.Checker, error) {
 	a.upstream = oidc.New(oidc.Options{AllowInsecureLoopback: cfg.Dev || cfg.UpstreamInsecureLoopback, Timeout: cfg.UpstreamTimeout})
-	return exchange.New(exchange.Options{Store: a.st, Upstream: upstream{a.upstream}, Audit: a.audit, OpenSecret: a.keys.OpenSecret,
+	var err error
+	a.xchg, err = exchange.New(exchange.Options{Store: a.st, Upstream: upstream{a.upstream}, Audit: a.audit, OpenSecret: a.keys.OpenSecret,
 		PublicURL: cfg.PublicURL, Local: func(ctx context.Context, ten, raw string) (*claims.Claims, error) {
 			id, err := a.verifier.VerifyIn(ctx, ten, raw)
 			if err != nil {
@@ -31,7 +33,12 @@ func (a *App) newExchange(cfg config.Config) (*exchange.Checker, error) {
 			}
 			return &id.Claims, nil
 		}})
+	return a.xchg, err
 }
+
+// SetExchangeClock replaces the clock the token exchange and jwt-bearer
+// grants check token times against; tests shift it.
+func (a *App) SetExchangeClock(now func() time.Time) { a.xchg.SetClock(now) }
 
 // upstream adapts an oidc.Pool to exchange.Upstream's errors.
 type upstream struct{ p *oidc.Pool }

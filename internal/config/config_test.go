@@ -65,6 +65,7 @@ func TestDefault(t *testing.T) {
 		PruneInterval:     10 * time.Minute,
 		PruneAfter:        7 * 24 * time.Hour,
 		MaxBodyBytes:      1 << 20,
+		UpstreamTimeout:   5 * time.Second,
 	}
 	if got := Default(); got != want {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -98,30 +99,34 @@ func TestRegisterFlags(t *testing.T) {
 	t.Parallel()
 	fs := newFlags(t)
 	defaults := map[string]string{
-		"addr":                "127.0.0.1:8080",
-		"public-url":          "",
-		"data":                "./tokend-data",
-		"database":            "",
-		"dev":                 "false",
-		"log-level":           "info",
-		"log-format":          "json",
-		"read-header-timeout": "5s",
-		"read-timeout":        "15s",
-		"write-timeout":       "15s",
-		"idle-timeout":        "1m0s",
-		"shutdown-timeout":    "15s",
-		"refresh-grace":       "10s",
-		"request-timeout":     "5s",
-		"stale-for":           "3m0s",
-		"prune-interval":      "10m0s",
-		"prune-after":         "168h0m0s",
-		"max-body-bytes":      "1048576",
-		"trusted-proxies":     "",
-		"surface-hosts":       "",
-		"tls-cert":            "",
-		"tls-key":             "",
-		"surface-tenants":     "",
-		"config":              "",
+		"addr":                             "127.0.0.1:8080",
+		"public-url":                       "",
+		"data":                             "./tokend-data",
+		"database":                         "",
+		"dev":                              "false",
+		"log-level":                        "info",
+		"log-format":                       "json",
+		"read-header-timeout":              "5s",
+		"read-timeout":                     "15s",
+		"write-timeout":                    "15s",
+		"idle-timeout":                     "1m0s",
+		"shutdown-timeout":                 "15s",
+		"refresh-grace":                    "10s",
+		"request-timeout":                  "5s",
+		"stale-for":                        "3m0s",
+		"prune-interval":                   "10m0s",
+		"prune-after":                      "168h0m0s",
+		"max-body-bytes":                   "1048576",
+		"trusted-proxies":                  "",
+		"surface-hosts":                    "",
+		"tls-cert":                         "",
+		"tls-key":                          "",
+		"surface-tenants":                  "",
+		"config":                           "",
+		"upstream-timeout":                 "5s",
+		"dev-trust-issuer":                 "",
+		"dev-trust-audience":               "",
+		"upstream-allow-insecure-loopback": "false",
 	}
 	n := 0
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -523,7 +528,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	err := c.Validate()
 	fields := []string{"addr: ", "public-url: ", "data: ", "database: ", "log-level: ", "log-format: ",
-		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "max-body-bytes: "}
+		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "upstream-timeout: ", "max-body-bytes: "}
 	wantErrContains(t, err, fields...)
 	joined, ok := err.(interface{ Unwrap() []error })
 	if !ok {

@@ -74,12 +74,12 @@ func (c *Checker) Assertion(ctx context.Context, ten string, cl store.Client, ra
 	if err := c.checkTimes(ext, maxAge, field, true); err != nil {
 		return nil, err
 	}
-	if time.Unix(*ext.Exp, 0).After(c.o.Now().Add(c.o.MaxAssertionLife + Skew)) {
-		return nil, fault.InvalidGrant("assertion expires more than %s ahead", c.o.MaxAssertionLife)
-	}
 	own := tenant.Issuer(c.o.PublicURL, ten)
 	if !slices.Contains(ext.Aud, own+"/oauth2/token") && !slices.Contains(ext.Aud, own) {
 		return nil, fault.InvalidGrant("assertion is for another audience: aud must name %s/oauth2/token or %s", own, own)
+	}
+	if time.Unix(*ext.Exp, 0).After(c.clock().Add(c.o.MaxAssertionLife + Skew)) {
+		return nil, fault.InvalidGrant("assertion expires more than %s ahead", c.o.MaxAssertionLife)
 	}
 	if ext.Sub == "" {
 		return nil, fault.InvalidGrant("assertion has no sub")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokend/tokend/claims"
@@ -70,7 +71,21 @@ type Options struct {
 }
 
 // Checker checks presented tokens.
-type Checker struct{ o Options }
+type Checker struct {
+	o   Options
+	now atomic.Pointer[func() time.Time]
+}
+
+// SetClock replaces the clock token times are checked against (tests
+// shift it to see a token expired or not valid yet).
+func (c *Checker) SetClock(now func() time.Time) { c.now.Store(&now) }
+
+func (c *Checker) clock() time.Time {
+	if f := c.now.Load(); f != nil {
+		return (*f)()
+	}
+	return c.o.Now()
+}
 
 // Skew is the clock difference allowed on exp, nbf and iat.
 const Skew = 30 * time.Second
@@ -300,7 +315,7 @@ func (c *Checker) introspected(ctx context.Context, ten, raw, field string, mapU
 // checkTimes applies exp (required unless an introspection answer has
 // none), nbf, iat and the issuer's maximum age to iat and auth_time.
 func (c *Checker) checkTimes(ext *external, maxAge int64, field string, expRequired bool) error {
-	now := c.o.Now()
+	now := c.clock()
 	switch {
 	case ext.Exp == nil && expRequired:
 		return fault.InvalidGrant("%s has no exp", field)
@@ -381,7 +396,7 @@ func (c *Checker) external(ctx context.Context, ti store.TrustedIssuer, ext *ext
 // createUser is just-in-time creation: a user without a password, with
 // the issuer's default roles and groups, audited as any creation.
 func (c *Checker) createUser(ctx context.Context, ti store.TrustedIssuer, login, sub string) (store.User, error) {
-	now := c.o.Now().UTC().Truncate(time.Microsecond)
+	now := c.clock().UTC().Truncate(time.Microsecond)
 	u := store.User{Tenant: ti.Tenant, ID: token.NewID(), Login: login, Roles: nonNil(ti.Settings.DefaultRoles),
 		Groups: nonNil(ti.Settings.DefaultGroups), CreatedAt: now, UpdatedAt: now}
 	err := c.o.Store.Tx(ctx, func(st store.Store) error {
