@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -429,3 +430,129 @@ func TestJWTBearer(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenExchangeProviderDown: a trusted provider that cannot be
+// reached is 503 temporarily_unavailable with Retry-After, never an
+// acceptance, and nothing is issued.
+func TestTokenExchangeProviderDown(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		e := startExchange(t, b, nil)
+		id, _ := e.op.IDToken(t)
+		before := len(e.ledger(t))
+		e.op.Kill()
+		r := e.exchange(t, id, typeID)
+		if r.Status != 503 || r.str("error") != "temporarily_unavailable" || !strings.Contains(r.str("error_description"), "cannot be reached") ||
+			r.Header.Get("Retry-After") == "" {
+			t.Fatalf("provider down: %d %v %s", r.Status, r.Header, r.Raw)
+		}
+		if n := len(e.ledger(t)) - before; n != 0 {
+			t.Fatalf("%d tokens issued", n)
+		}
+	})
+}
+
+// hostile is a loopback server playing a provider that misbehaves: this
+// is a test of tokend's bounds against hostile answers, not a stand-in
+// for a real provider.
+func hostile(t *testing.T, jwks func(w http.ResponseWriter), slow time.Duration) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := &http.Server{Handler: mux}
+	ln, err := netListen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := "http://" + ln.Addr().String()
+	stop := make(chan struct{})
+	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		if slow > 0 {
+			select {
+			case <-time.After(slow):
+			case <-stop:
+				return
+			case <-r.Context().Done():
+				return
+			}
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": iss, "jwks_uri": iss + "/keys", "authorization_endpoint": iss + "/auth",
+			"token_endpoint": iss + "/token", "id_token_signing_alg_values_supported": []string{"RS256"}})
+	})
+	mux.HandleFunc("/keys", func(w http.ResponseWriter, r *http.Request) { jwks(w) })
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { close(stop); srv.Close() })
+	return iss
+}
+
+// unsigned makes a JWT-shaped token of iss with the given payload fields
+// and a dummy RS256 signature.
+func unsigned(iss string, fields map[string]any) string {
+	fields["iss"] = iss
+	h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","kid":"k1"}`))
+	p := base64.RawURLEncoding.EncodeToString(mustJSON(fields))
+	return h + "." + p + "." + base64.RawURLEncoding.EncodeToString(make([]byte, 256))
+}
+
+// TestTokenExchangeBadInput: a 1 MB subject token, a JWT with 10,000 aud
+// entries, a JWKS of 10,000 keys and a provider that never answers each
+// get a clear error in bounded time, and nothing is issued.
+func TestTokenExchangeBadInput(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		e := startExchange(t, b, func(c *config.Config) { c.UpstreamTimeout = 500 * time.Millisecond })
+		before := len(e.ledger(t))
+		t.Run("OneMegabyteToken", func(t *testing.T) {
+			big := strings.Repeat("a", 1<<20)
+			r := e.exchange(t, big, typeAccess)
+			if r.Status != 413 && !(r.Status == 400 && r.str("error") == "invalid_request") {
+				t.Fatalf("1 MB token: %d %.300s", r.Status, r.Raw)
+			}
+			// Just under the body limit, it is refused by the token limit.
+			r = e.exchange(t, strings.Repeat("a", 900<<10), typeAccess)
+			oauthError(t, r, 400, "invalid_request", "larger than")
+		})
+		t.Run("TenThousandAudiences", func(t *testing.T) {
+			aud := make([]string, 10000)
+			for i := range aud {
+				aud[i] = "a" + string(rune('0'+i%10))
+			}
+			tok := unsigned(e.op.Issuer, map[string]any{"sub": "id1", "aud": aud, "exp": time.Now().Add(time.Hour).Unix()})
+			oauthError(t, e.exchange(t, tok, typeJWT), 400, "invalid_request", "larger than")
+		})
+		t.Run("TenThousandKeys", func(t *testing.T) {
+			iss := hostile(t, func(w http.ResponseWriter) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, `{"keys":[`)
+				for i := range 10000 {
+					if i > 0 {
+						_, _ = io.WriteString(w, ",")
+					}
+					_, _ = io.WriteString(w, `{"kty":"EC","crv":"P-256","kid":"k`+strings.Repeat("x", i%7)+`","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`)
+				}
+				_, _ = io.WriteString(w, `]}`)
+			}, 0)
+			e.trust(t, "hostile", iss, map[string]any{"audiences": []string{"x"}})
+			tok := unsigned(iss, map[string]any{"sub": "id1", "aud": "x", "exp": time.Now().Add(time.Hour).Unix()})
+			began := time.Now()
+			r := e.exchange(t, tok, typeJWT)
+			if r.Status != 503 || r.str("error") != "temporarily_unavailable" || time.Since(began) > 5*time.Second {
+				t.Fatalf("10,000 keys: %d %s after %s", r.Status, r.Raw, time.Since(began))
+			}
+		})
+		t.Run("NeverAnswers", func(t *testing.T) {
+			iss := hostile(t, func(w http.ResponseWriter) {}, time.Hour)
+			e.trust(t, "silent", iss, map[string]any{"audiences": []string{"x"}})
+			tok := unsigned(iss, map[string]any{"sub": "id1", "aud": "x", "exp": time.Now().Add(time.Hour).Unix()})
+			began := time.Now()
+			r := e.exchange(t, tok, typeJWT)
+			if r.Status != 503 || r.str("error") != "temporarily_unavailable" || time.Since(began) > 3*time.Second {
+				t.Fatalf("silent provider: %d %s after %s", r.Status, r.Raw, time.Since(began))
+			}
+		})
+		if n := len(e.ledger(t)) - before; n != 0 {
+			t.Fatalf("%d tokens issued", n)
+		}
+	})
+}
+
+func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
