@@ -34,7 +34,9 @@ func TestCheckSettings(t *testing.T) {
 		{name: "introspection without client", issuer: "https://id.example.com/", field: "introspection_client_id",
 			mutate: func(s *store.IssuerSettings) { s.IntrospectionURL = "https://id.example.com/introspect" }},
 		{name: "introspection over http", issuer: "https://id.example.com/", field: "introspection_url",
-			mutate: func(s *store.IssuerSettings) { s.IntrospectionURL, s.IntrospectionClientID = "http://id.example.com/i", "c" }},
+			mutate: func(s *store.IssuerSettings) {
+				s.IntrospectionURL, s.IntrospectionClientID = "http://id.example.com/i", "c"
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := ok()
