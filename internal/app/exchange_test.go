@@ -556,3 +556,49 @@ func TestTokenExchangeBadInput(t *testing.T) {
 }
 
 func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// TestDevTrustIssuer: --dev-trust-issuer makes the demo tenant trust the
+// provider and adds demo-exchange, whose exchange of the provider's ID
+// token creates the user with role user; without the flag the demo
+// tenant trusts no one.
+func TestDevTrustIssuer(t *testing.T) {
+	t.Parallel()
+	op := optest.Start(t)
+	s := apptest.StartWith(t, "", apptest.Options{Config: func(c *config.Config) {
+		c.Dev, c.DevTrustIssuer, c.DevTrustAudience = true, op.Issuer, optest.WebClient
+	}})
+	creds, _, err := s.App.DevSetup(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret string
+	for _, c := range creds.Clients {
+		if c.ClientID == "demo-exchange" {
+			secret = c.ClientSecret
+		}
+	}
+	if secret == "" {
+		t.Fatalf("no demo-exchange client in %+v", creds.Clients)
+	}
+	id, _ := op.IDToken(t)
+	req, _ := http.NewRequest("POST", s.URL+"/t/demo/oauth2/token", strings.NewReader(url.Values{"grant_type": {grantExchange},
+		"subject_token": {id}, "subject_token_type": {typeID}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("demo-exchange", secret)
+	r := want(t, send(t, req), 200)
+	if c := payload(t, r.str("access_token")); c["idp"] != op.Issuer || c["scope"] != "read write" {
+		t.Fatalf("dev exchange %v", c)
+	}
+	// A second start reuses the credentials and keeps the trust.
+	if again, _, err := s.App.DevSetup(context.Background()); err != nil || len(again.Clients) != len(creds.Clients) {
+		t.Fatalf("second DevSetup: %v, %d clients", err, len(again.Clients))
+	}
+
+	plain := apptest.StartWith(t, "", apptest.Options{Config: func(c *config.Config) { c.Dev = true }})
+	if _, _, err := plain.App.DevSetup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if l := plain.Call(t, "GET", "/v1/tenants/demo/trusted-issuers", plain.Admin, nil, 200)["items"].([]any); len(l) != 0 {
+		t.Fatalf("dev without the flag trusts %v", l)
+	}
+}
