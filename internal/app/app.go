@@ -177,7 +177,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	}
 	a.dir, err = directory.New(directory.Options{Store: st, Keys: a.keys, Audit: a.audit, Revoker: a.revoke, Log: log,
 		GrantTypes: func() []string { return a.engine.GrantTypes() },
-		Changed:    func(c store.Change) { a.binding.Invalidate(c) }})
+		Changed: func(c store.Change) {
+			a.binding.Invalidate(c)
+			if a.xchg != nil {
+				a.xchg.Invalidate(c)
+			}
+		}})
 	if err != nil {
 		return nil, err
 	}

@@ -91,6 +91,9 @@ func (s *Service) CreateIssuer(ctx context.Context, by Actor, tenant string, sp 
 	err = s.change(ctx, by, tenant, "trusted_issuer.create", sp.ID, map[string]string{"issuer": sp.Issuer}, func(st store.Store) error {
 		return conflict(st.TrustedIssuers().Create(ctx, ti), "trusted issuer %q or issuer %q exists already", sp.ID, sp.Issuer)
 	})
+	if err == nil {
+		s.changed(store.Change{Tenant: tenant, Entity: store.EntityTrustedIssuer, Key: sp.ID})
+	}
 	return ti, err
 }
 
@@ -121,6 +124,9 @@ func (s *Service) ReplaceIssuer(ctx context.Context, by Actor, tenant, id string
 	err = s.change(ctx, by, tenant, "trusted_issuer.update", id, map[string]string{"issuer": sp.Issuer}, func(st store.Store) error {
 		return conflict(st.TrustedIssuers().Update(ctx, ti), "issuer %q is trusted already under another id", sp.Issuer)
 	})
+	if err == nil {
+		s.changed(store.Change{Tenant: tenant, Entity: store.EntityTrustedIssuer, Key: id})
+	}
 	return ti, err
 }
 
@@ -142,7 +148,11 @@ func (s *Service) Issuers(ctx context.Context, tenant string) ([]store.TrustedIs
 // DeleteIssuer stops the tenant trusting issuer id. Tokens already
 // exchanged stay valid until they expire or are revoked.
 func (s *Service) DeleteIssuer(ctx context.Context, by Actor, tenant, id string) error {
-	return s.change(ctx, by, tenant, "trusted_issuer.delete", id, nil, func(st store.Store) error {
+	err := s.change(ctx, by, tenant, "trusted_issuer.delete", id, nil, func(st store.Store) error {
 		return notFound(st.TrustedIssuers().Delete(ctx, tenant, id), "trusted issuer", id)
 	})
+	if err == nil {
+		s.changed(store.Change{Tenant: tenant, Entity: store.EntityTrustedIssuer, Key: id})
+	}
+	return err
 }

@@ -46,7 +46,7 @@ func (c *Checker) Assertion(ctx context.Context, ten string, cl store.Client, ra
 			return nil, err
 		}
 	} else {
-		ti, err = c.o.Store.TrustedIssuers().GetByIssuer(ctx, ten, p.Issuer)
+		ti, err = c.issuer(ctx, ten, p.Issuer)
 		if errors.Is(err, store.ErrNotFound) || err == nil && ti.Disabled {
 			return nil, fault.InvalidGrant("assertion is from an issuer this tenant does not trust, nor the client itself")
 		}

@@ -72,8 +72,9 @@ type Options struct {
 
 // Checker checks presented tokens.
 type Checker struct {
-	o   Options
-	now atomic.Pointer[func() time.Time]
+	o     Options
+	now   atomic.Pointer[func() time.Time]
+	cache issuerCache
 }
 
 // SetClock replaces the clock token times are checked against (tests
@@ -174,7 +175,7 @@ func (c *Checker) check(ctx context.Context, ten, raw, typ, field string, mapUse
 	if p.Issuer == "" {
 		return nil, fault.InvalidGrant("%s has no iss", field)
 	}
-	ti, err := c.o.Store.TrustedIssuers().GetByIssuer(ctx, ten, p.Issuer)
+	ti, err := c.issuer(ctx, ten, p.Issuer)
 	if errors.Is(err, store.ErrNotFound) || err == nil && ti.Disabled {
 		return nil, fault.InvalidGrant("%s is from an issuer this tenant does not trust", field)
 	}

@@ -114,7 +114,14 @@ func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
 		}
 		for _, t := range ts {
 			var err error
-			if plainToken(&t) {
+			if plainToken(&t) && (t.Grant != "" || t.IDP != "" || t.ExternalSubject != "") {
+				// An exchanged access token: the short insert and the
+				// three columns that say where it came from.
+				_, err = tx.ExecContext(ctx, `INSERT INTO tokens (tenant, id, kind, format, subject_type, subject, client_id,
+					audience, scope, issued_at, expires_at, grant_type, idp, external_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+					t.Tenant, t.ID, t.Kind, t.Format, t.SubjectType, t.Subject, t.ClientID,
+					listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt), t.Grant, t.IDP, t.ExternalSubject)
+			} else if plainToken(&t) && t.Grant == "" && t.IDP == "" && t.ExternalSubject == "" {
 				// Most rows (access tokens) leave the columns below at
 				// their defaults: binding 11 values instead of 26 makes
 				// the hot-path insert markedly cheaper.
@@ -133,12 +140,12 @@ func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
 	})
 }
 
-// plainToken reports whether every column outside the short insert has
-// its default value in t.
+// plainToken reports whether every column outside the short insert (and
+// grant_type, idp, external_subject) has its default value in t.
 func plainToken(t *store.Token) bool {
 	return len(t.Hash) == 0 && t.SessionID == "" && t.FamilyID == "" && t.Actor == "" && t.LifetimeEnd == nil &&
 		t.RevokedAt == nil && t.UsedAt == nil && t.ReplacedBy == "" && !t.GraceUsed && len(t.Origins) == 0 &&
-		len(t.Channels) == 0 && !t.ServerSide && t.Grant == "" && t.IDP == "" && t.ExternalSubject == ""
+		len(t.Channels) == 0 && !t.ServerSide
 }
 
 func (s tokens) one(ctx context.Context, where string, args ...any) (store.Token, error) {
