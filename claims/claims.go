@@ -56,9 +56,12 @@ type Claims struct {
 	Groups      []string `json:"groups,omitempty"`
 	Resources   []string `json:"resources,omitempty"`
 	Act         *Actor   `json:"act,omitempty"` // RFC 8693 §4.1
-	SessionID   string   `json:"sid,omitempty"`
-	Origins     []string `json:"origins,omitempty"`
-	Channels    []string `json:"channels,omitempty"`
+	// IDP is the external issuer whose token an RFC 8693 exchange or RFC
+	// 7523 jwt-bearer grant turned into this one.
+	IDP       string   `json:"idp,omitempty"`
+	SessionID string   `json:"sid,omitempty"`
+	Origins   []string `json:"origins,omitempty"`
+	Channels  []string `json:"channels,omitempty"`
 	// ServerSide lets a storefront token be used without an Origin, by a
 	// server (never from a browser).
 	ServerSide bool `json:"srv,omitempty"`
@@ -111,7 +114,9 @@ func (c *Claims) HasScope(s string) bool {
 
 // Actor is the RFC 8693 "act" claim: who acts for the subject.
 type Actor struct {
-	Subject  string `json:"sub"`
+	Subject string `json:"sub"`
+	// Issuer is the actor's issuer when it is another provider.
+	Issuer   string `json:"iss,omitempty"`
 	ClientID string `json:"client_id,omitempty"`
 	Act      *Actor `json:"act,omitempty"`
 }

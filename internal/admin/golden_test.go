@@ -131,5 +131,12 @@ func goldenErrors(t *testing.T, s *apptest.Server, assert func(testing.TB, strin
 		`{"id":"vaulted","secret":"chosen-secret-1","secret_ref":{"backend":"vault","mount":"kv","path":"apps/{client}","field":"secret_id"}}`)
 	send("admin.error.secret_ref_client_field", "POST", "/v1/tenants/shop/clients", sys,
 		`{"id":"vaulted","secret_ref":{"backend":"vault","mount":"kv","path":"apps/{client}","field":"secret_id","client":"other"}}`)
+	send("admin.error.trusted_issuer_alg_none", "POST", "/v1/tenants/shop/trusted-issuers", sys, `{"id":"corp","issuer":"https://id.example.com/","audiences":["tokend"],"algorithms":["none"]}`)
+	send("admin.error.trusted_issuer_hs256", "POST", "/v1/tenants/shop/trusted-issuers", sys, `{"id":"corp","issuer":"https://id.example.com/","audiences":["tokend"],"algorithms":["RS256","HS256"]}`)
+	send("admin.error.trusted_issuer_no_audience", "POST", "/v1/tenants/shop/trusted-issuers", sys, `{"id":"corp","issuer":"https://id.example.com/","algorithms":["RS256"]}`)
+	send("admin.error.trusted_issuer_plain_http", "POST", "/v1/tenants/shop/trusted-issuers", sys, `{"id":"corp","issuer":"http://id.example.com/","audiences":["tokend"],"algorithms":["RS256"]}`)
+	send("admin.trusted_issuer.create", "POST", "/v1/tenants/shop/trusted-issuers", sys, `{"id":"corp","issuer":"https://id.example.com/","audiences":["tokend"],"algorithms":["RS256","ES256"],"user_claim":"email","require_email_verified":true,"max_age":3600,"introspection_url":"https://id.example.com/introspect","introspection_client_id":"tokend","introspection_secret":"s3cret"}`)
+	send("admin.error.trusted_issuer_duplicate", "POST", "/v1/tenants/shop/trusted-issuers", sys, `{"id":"corp2","issuer":"https://id.example.com/","audiences":["tokend"],"algorithms":["RS256"]}`)
+	send("admin.error.trusted_issuer_unknown", "GET", "/v1/tenants/shop/trusted-issuers/nope", sys, "")
 	send("admin.error.key_algorithm", "POST", "/v1/tenants/shop/keys/rotate", sys, `{"alg":"none"}`)
 }

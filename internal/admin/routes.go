@@ -22,6 +22,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	d := a.dir
 	a.handle(mux, "GET /v1/whoami", tenantAdmin, a.whoami)
 	a.registerSurfaces(mux)
+	a.registerIssuers(mux)
 
 	a.handle(mux, "GET /v1/tenants", systemOnly, func(w http.ResponseWriter, r *http.Request, _ *caller) error {
 		p, err := page(r)

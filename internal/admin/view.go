@@ -167,11 +167,15 @@ type tokenView struct {
 	IssuedAt    string   `json:"issued_at"`
 	ExpiresAt   *string  `json:"expires_at"`
 	RevokedAt   *string  `json:"revoked_at"`
+	// Grant, IDP and ExternalSubject are recorded for exchanged tokens.
+	Grant           string `json:"grant,omitempty"`
+	IDP             string `json:"idp,omitempty"`
+	ExternalSubject string `json:"external_subject,omitempty"`
 }
 
 func tokenOf(t store.Token) tokenView {
 	return tokenView{t.ID, t.Kind, t.Format, t.SubjectType, t.Subject, t.ClientID, t.SessionID, t.Actor,
-		t.Audience, t.Scope, ts(t.IssuedAt), tsp(t.ExpiresAt), tsp(t.RevokedAt)}
+		t.Audience, t.Scope, ts(t.IssuedAt), tsp(t.ExpiresAt), tsp(t.RevokedAt), t.Grant, t.IDP, t.ExternalSubject}
 }
 
 type auditView struct {

@@ -32,6 +32,7 @@ import (
 	"github.com/tokend/tokend/internal/compat/storetoken"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
+	"github.com/tokend/tokend/internal/exchange"
 	"github.com/tokend/tokend/internal/gateway"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
@@ -48,6 +49,7 @@ import (
 	"github.com/tokend/tokend/internal/store/sqlite"
 	"github.com/tokend/tokend/internal/tenant"
 	"github.com/tokend/tokend/internal/tokenapi"
+	"github.com/tokend/tokend/internal/upstream/oidc"
 )
 
 // certPoll is how often the TLS certificate files are checked for change.
@@ -65,6 +67,8 @@ type App struct {
 	verifier *introspect.Verifier
 	ledger   *ledger.Writer
 	engine   *grant.Engine
+	upstream *oidc.Pool
+	xchg     *exchange.Checker
 	authn    *authn.Authenticator
 	revoke   *revoke.Service
 	binding  *binding.Resolver
@@ -176,7 +180,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	}
 	a.dir, err = directory.New(directory.Options{Store: st, Keys: a.keys, Audit: a.audit, Revoker: a.revoke, Log: log,
 		GrantTypes: func() []string { return a.engine.GrantTypes() },
-		Changed:    func(c store.Change) { a.binding.Invalidate(c) }})
+		Changed: func(c store.Change) {
+			a.binding.Invalidate(c)
+			if a.xchg != nil {
+				a.xchg.Invalidate(c)
+			}
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -209,8 +218,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	xchg, err := a.newExchange(cfg)
+	if err != nil {
+		return nil, err
+	}
 	a.engine, err = grant.New(grant.Options{Store: st, Issuer: a.issuer, Audit: a.audit, Revoke: a.revoke, Log: log,
-		RefreshGrace: cfg.RefreshGrace, RefreshKey: refreshKey, Authn: a.authn})
+		RefreshGrace: cfg.RefreshGrace, RefreshKey: refreshKey, Authn: a.authn, Exchange: xchg})
 	if err != nil {
 		return nil, err
 	}
@@ -440,9 +453,17 @@ func (a *App) observe(st store.Store) {
 	deny := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tokend_denylist_entries", Help: "Revocation entries held in memory.",
 	}, func() float64 { return float64(a.revoke.DenyList().Size()) })
-	a.registry.MustRegister(events, issued, bySurface, deny)
+	// Token exchange and jwt-bearer grants, by grant and outcome (their
+	// audit events name the grant).
+	byGrant := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokend_grant_outcomes_total", Help: "Token exchange and jwt-bearer grants by grant and outcome (success, failure).",
+	}, []string{"grant", "outcome"})
+	a.registry.MustRegister(events, issued, bySurface, deny, byGrant)
 	a.audit.SetObserver(func(e store.AuditEvent) {
 		events.WithLabelValues(e.Action, e.Outcome).Inc()
+		if g := e.Detail["grant"]; g != "" {
+			byGrant.WithLabelValues(g, e.Outcome).Inc()
+		}
 		if e.Detail["format"] != "" { // only issuance events name the format
 			issued.WithLabelValues(e.Detail["kind"]).Inc()
 			if sf := e.Detail["surface"]; sf != "" {

@@ -81,6 +81,7 @@ func (a *App) follow(ctx context.Context) {
 func (a *App) applyChange(ctx context.Context, c store.Change) error {
 	a.authn.Invalidate(c)
 	a.binding.Invalidate(c)
+	a.xchg.Invalidate(c)
 	switch c.Entity {
 	case store.EntityKey, store.EntityTenant:
 		a.keys.Invalidate(c.Tenant)

@@ -86,7 +86,11 @@ func (a *App) DevSetup(ctx context.Context) (DevCredentials, string, error) {
 		var c DevCredentials
 		if err := json.Unmarshal(b, &c); err == nil && c.AdminToken != "" {
 			if _, err := a.verifier.Verify(ctx, c.AdminToken); err == nil {
-				return c, path, nil
+				changed, err := a.devTrust(ctx, &c)
+				if err != nil || !changed {
+					return c, path, err
+				}
+				return c, path, writeDevCredentials(path, c)
 			}
 		}
 	}
@@ -107,11 +111,18 @@ func (a *App) DevSetup(ctx context.Context) (DevCredentials, string, error) {
 	if err := a.devFixtures(ctx, &c); err != nil {
 		return c, "", err
 	}
+	if _, err := a.devTrust(ctx, &c); err != nil {
+		return c, "", err
+	}
+	return c, path, writeDevCredentials(path, c)
+}
+
+func writeDevCredentials(path string, c DevCredentials) error {
 	b, _ := json.MarshalIndent(c, "", "  ")
 	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
-		return c, "", fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return c, path, nil
+	return nil
 }
 
 func (a *App) devFixtures(ctx context.Context, c *DevCredentials) error {

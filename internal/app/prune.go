@@ -54,6 +54,7 @@ func newPruner(st store.Store, rv *revoke.Service, log *slog.Logger, after time.
 //     more than pruneGrace ago;
 //   - revocations: entries every token they match has expired under
 //     (revoke.Service.Prune), from the table and the deny-list;
+//   - assertion_jtis: jwt-bearer jtis whose assertion has expired;
 //   - changes: change-log entries older than pruneGrace (never the newest).
 //
 // A failing table is logged and skipped until the next run.
@@ -64,6 +65,7 @@ func (p *pruner) run(ctx context.Context, now time.Time) map[string]int {
 	}{
 		{"tokens", func(l int) (int, error) { return p.st.Tokens().DeleteExpired(ctx, now.Add(-p.after), l) }},
 		{"nonces", func(l int) (int, error) { return p.st.Nonces().DeleteExpired(ctx, now, l) }},
+		{"assertion_jtis", func(l int) (int, error) { return p.st.TrustedIssuers().DeleteExpiredJTIs(ctx, now, l) }},
 		{"throttle", func(l int) (int, error) { return p.st.Throttle().DeleteBefore(ctx, now.Add(-pruneGrace), l) }},
 		{"revocations", func(l int) (int, error) { return p.revoke.Prune(ctx, l) }},
 		{"changes", func(l int) (int, error) { return p.st.Changes().DeleteBefore(ctx, now.Add(-pruneGrace), l) }},

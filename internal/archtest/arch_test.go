@@ -40,7 +40,7 @@ var (
 	core = []string{"internal/issue", "internal/introspect", "internal/audit", "internal/directory", "internal/mint", "internal/keys",
 		"internal/changes", "internal/fault", "internal/store", "internal/tenant", "internal/principal", "internal/token", "internal/reqctx",
 		"internal/grant", "internal/revoke", "internal/ledger", "internal/authn", "internal/binding",
-		"internal/secrets", "internal/secrets/sealed"}
+		"internal/secrets", "internal/secrets/sealed", "internal/exchange"}
 	// namedSurfaces are the surfaces outside internal/compat; every
 	// package under internal/compat is a surface too (see surfacesOf).
 	namedSurfaces = []string{"internal/admin", "internal/oauth", "internal/gateway", "internal/tokenapi"}

@@ -36,7 +36,7 @@ func adminCommands() []*cobra.Command {
 	for _, r := range resources {
 		cmds = append(cmds, crudCommand(r))
 	}
-	return append(cmds, keysCommand(), tokensCommand(), auditCommand(), surfacesCommand(), whoamiCommand())
+	return append(cmds, keysCommand(), tokensCommand(), auditCommand(), surfacesCommand(), issuersCommand(), whoamiCommand())
 }
 
 // resources are the admin API's CRUD resources, one command each, in the

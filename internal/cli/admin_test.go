@@ -149,6 +149,20 @@ updated_at:  2024-05-01T10:00:00Z
 `,
 		},
 		{
+			name: "trusted-issuers create sends the settings from flags",
+			args: []string{"trusted-issuers", "create", "corp", "-t", "acme", "--issuer", "https://id.example.com/", "--audience", "tokend",
+				"--alg", "ES256", "--user-claim", "email", "--require-email-verified"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/trusted-issuers": {201, `{"id":"corp","issuer":"https://id.example.com/","audiences":["tokend"],"algorithms":["ES256"],"user_claim":"email"}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/trusted-issuers",
+				Body: `{"algorithms":["ES256"],"audiences":["tokend"],"create_users":false,"default_groups":null,"default_roles":null,"disabled":false,"id":"corp","issuer":"https://id.example.com/","max_age":0,"require_email_verified":true,"user_claim":"email"}`}},
+			wantStdout: `id:          corp
+issuer:      https://id.example.com/
+audiences:   tokend
+algorithms:  ES256
+user_claim:  email
+`,
+		},
+		{
 			name:      "surfaces set refuses settings that are not an object",
 			args:      []string{"surfaces", "set", "storetoken", "-t", "acme", "--settings", `[1]`},
 			wantCode:  1,
@@ -725,7 +739,7 @@ func TestAdminHelp(t *testing.T) {
 			}
 		}
 	}
-	want := "audit clients devices groups keys projects roles surfaces tenants tokens users whoami"
+	want := "audit clients devices groups keys projects roles surfaces tenants tokens trusted-issuers users whoami"
 	sort.Strings(names)
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("admin commands = %q, want %q", got, want)

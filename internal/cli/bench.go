@@ -36,6 +36,8 @@ type benchOptions struct {
 
 	accountKey       string
 	apstrataPassword string
+	subjectToken     string
+	subjectTokenType string
 
 	bgMode         string
 	bgConcurrency  int
@@ -124,6 +126,8 @@ settings):
                       beside password
   dotkernel-refresh   Dotkernel API's JSON POST /security/refresh-token, each
                       worker rotating its own chain, beside refresh
+  token-exchange      RFC 8693 token exchange of one --subject-token (an ID
+                      token of a trusted issuer), beside issue
 
 The baselines are the cryptographic floor: the same workers and requests
 against a server that does nothing but the signature work, to compare
@@ -168,6 +172,8 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 	fs.StringVar(&o.username, "username", "", "resource owner for the password grant of mode refresh")
 	fs.StringVar(&o.password, "password", "", "resource owner's password for mode refresh")
 	fs.StringVar(&o.accountKey, "account-key", "", "account key of mode apstrata")
+	fs.StringVar(&o.subjectToken, "subject-token", "", "subject token of mode token-exchange, e.g. an ID token of a trusted issuer (env TOKEND_BENCH_SUBJECT_TOKEN)")
+	fs.StringVar(&o.subjectTokenType, "subject-token-type", "urn:ietf:params:oauth:token-type:id_token", "subject_token_type of mode token-exchange")
 	fs.StringVar(&o.apstrataPassword, "apstrata-password", "", "apstrata password of the device (--client-id) of mode apstrata (env TOKEND_BENCH_APSTRATA_PASSWORD)")
 	fs.StringVar(&o.scope, "scope", "", "scope to request with token requests")
 	fs.StringVar(&o.audience, "audience", "", "audience the verifier of mode verify-lib accepts (default: the token's \"aud\" claim)")
@@ -238,6 +244,7 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 	o.endpoint = flagOrEnv(cmd, "endpoint", o.endpoint, "TOKEND_ENDPOINT")
 	o.clientSecret = flagOrEnv(cmd, "client-secret", o.clientSecret, "TOKEND_BENCH_CLIENT_SECRET")
 	o.apstrataPassword = flagOrEnv(cmd, "apstrata-password", o.apstrataPassword, "TOKEND_BENCH_APSTRATA_PASSWORD")
+	o.subjectToken = flagOrEnv(cmd, "subject-token", o.subjectToken, "TOKEND_BENCH_SUBJECT_TOKEN")
 	if o.output != "table" && o.output != "json" {
 		return fmt.Errorf("--output %q: want table or json", o.output)
 	}
@@ -338,16 +345,17 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			ClientSecret:     o.clientSecret,
 			AccountKey:       o.accountKey,
 			ApstrataPassword: o.apstrataPassword,
-			Username:         o.username,
-			Password:         o.password,
-			Scope:            o.scope,
-			Audience:         o.audience,
-			AdminToken:       o.adminToken,
-			Concurrency:      o.concurrency,
-			Duration:         o.duration,
-			Requests:         o.requests,
-			Warmup:           o.warmup,
-			Background:       bg,
+			SubjectToken:     o.subjectToken, SubjectTokenType: o.subjectTokenType,
+			Username:    o.username,
+			Password:    o.password,
+			Scope:       o.scope,
+			Audience:    o.audience,
+			AdminToken:  o.adminToken,
+			Concurrency: o.concurrency,
+			Duration:    o.duration,
+			Requests:    o.requests,
+			Warmup:      o.warmup,
+			Background:  bg,
 		}
 		stop := func() {}
 		if loadgen.IsBaseline(m) {

@@ -163,6 +163,18 @@ Admin commands:
 	for _, n := range names {
 		fmt.Fprintf(w, "Compatible surface %s (credentials under compat.%s in %s):\n%s\n\n", n, n, path, strings.TrimRight(c.CompatBanner[n], "\n"))
 	}
+	for _, cl := range c.Clients {
+		if cl.ClientID == app.DevExchangeClient {
+			fmt.Fprintf(w, `Token exchange (RFC 8693) of an ID token from the trusted issuer:
+
+  curl -s -u %s:$(jq -r '.clients[] | select(.client_id=="%s") | .client_secret' %s) \
+    -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \
+    -d subject_token_type=urn:ietf:params:oauth:token-type:id_token \
+    --data-urlencode subject_token="$ID_TOKEN" %s/oauth2/token
+
+`, cl.ClientID, cl.ClientID, path, c.Issuer)
+		}
+	}
 }
 
 func migrateCmd() *cobra.Command {

@@ -145,6 +145,21 @@ type Config struct {
 	VaultToken        string
 	VaultRoleID       string
 	VaultSecretID     string
+	// UpstreamTimeout bounds each request to another provider (discovery,
+	// JWKS, introspection) of a trusted issuer (--upstream-timeout).
+	UpstreamTimeout time.Duration
+	// UpstreamInsecureLoopback lets trusted issuers on a loopback host be
+	// fetched over plain http; --dev implies it
+	// (--upstream-allow-insecure-loopback).
+	UpstreamInsecureLoopback bool
+	// DevTrustIssuer, in dev mode, makes the demo tenant trust this
+	// OpenID Connect issuer (--dev-trust-issuer).
+	DevTrustIssuer string
+	// DevTrustAudience adds, comma-separated, the audiences the dev
+	// trusted issuer's tokens may carry besides demo-exchange and the demo
+	// tenant's issuer (--dev-trust-audience), e.g. the provider's client
+	// id that ID tokens name.
+	DevTrustAudience string
 }
 
 // Vault's own environment variables, read for the credentials tokend
@@ -185,6 +200,7 @@ func Default() Config {
 		VaultAppRoleMount: "approle",
 		VaultCacheTTL:     60 * time.Second,
 		VaultTimeout:      5 * time.Second,
+		UpstreamTimeout:   5 * time.Second,
 	}
 	c.PublicURL, _ = derivePublicURL(c.Addr)
 	return c
@@ -231,6 +247,10 @@ var fields = []field{
 	{name: "vault-approle-mount", usage: "path the AppRole auth method is mounted at", ptr: func(c *Config) any { return &c.VaultAppRoleMount }},
 	{name: "vault-cache-ttl", usage: "how long a secret read from Vault is kept in memory (0: read Vault at every client authentication); it is never written anywhere", ptr: func(c *Config) any { return &c.VaultCacheTTL }},
 	{name: "vault-timeout", usage: "deadline of each Vault request (503 temporarily_unavailable past it)", ptr: func(c *Config) any { return &c.VaultTimeout }},
+	{name: "upstream-timeout", usage: "deadline of each request to a trusted issuer's provider (discovery, JWKS, introspection); past it the exchange answers 503 temporarily_unavailable", ptr: func(c *Config) any { return &c.UpstreamTimeout }},
+	{name: "upstream-allow-insecure-loopback", usage: "fetch trusted issuers on a loopback host over plain http (--dev implies it); any other host is https only", ptr: func(c *Config) any { return &c.UpstreamInsecureLoopback }},
+	{name: "dev-trust-issuer", usage: "with --dev: the demo tenant trusts this OpenID Connect issuer URL for token exchange and jwt-bearer (audience: the demo client and the tenant's issuer)", ptr: func(c *Config) any { return &c.DevTrustIssuer }},
+	{name: "dev-trust-audience", usage: "with --dev-trust-issuer: comma-separated further audiences accepted from it, e.g. the provider's client id its ID tokens name", ptr: func(c *Config) any { return &c.DevTrustAudience }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
 }
 
@@ -420,6 +440,7 @@ func (c Config) Validate() error {
 		{"shutdown-timeout", c.ShutdownTimeout},
 		{"refresh-grace", c.RefreshGrace},
 		{"request-timeout", c.RequestTimeout},
+		{"upstream-timeout", c.UpstreamTimeout},
 	} {
 		if t.d <= 0 {
 			add(t.name, "must be positive, got %s", t.d)
@@ -428,6 +449,9 @@ func (c Config) Validate() error {
 	if c.RequestTimeout > 0 && c.WriteTimeout > 0 && c.RequestTimeout >= c.WriteTimeout {
 		// The answer must be written before the connection's write deadline.
 		add("request-timeout", "must be below write-timeout (%s), got %s", c.WriteTimeout, c.RequestTimeout)
+	}
+	if c.DevTrustIssuer != "" && !c.Dev {
+		add("dev-trust-issuer", "only with --dev")
 	}
 	if c.StaleFor < 0 {
 		add("stale-for", "must not be negative, got %s", c.StaleFor)

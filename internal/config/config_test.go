@@ -68,6 +68,7 @@ func TestDefault(t *testing.T) {
 		VaultAppRoleMount: "approle",
 		VaultCacheTTL:     time.Minute,
 		VaultTimeout:      5 * time.Second,
+		UpstreamTimeout:   5 * time.Second,
 	}
 	if got := Default(); got != want {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -101,38 +102,42 @@ func TestRegisterFlags(t *testing.T) {
 	t.Parallel()
 	fs := newFlags(t)
 	defaults := map[string]string{
-		"addr":                 "127.0.0.1:8080",
-		"public-url":           "",
-		"data":                 "./tokend-data",
-		"database":             "",
-		"dev":                  "false",
-		"log-level":            "info",
-		"log-format":           "json",
-		"read-header-timeout":  "5s",
-		"read-timeout":         "15s",
-		"write-timeout":        "15s",
-		"idle-timeout":         "1m0s",
-		"shutdown-timeout":     "15s",
-		"refresh-grace":        "10s",
-		"request-timeout":      "5s",
-		"stale-for":            "3m0s",
-		"prune-interval":       "10m0s",
-		"prune-after":          "168h0m0s",
-		"max-body-bytes":       "1048576",
-		"trusted-proxies":      "",
-		"surface-hosts":        "",
-		"tls-cert":             "",
-		"tls-key":              "",
-		"surface-tenants":      "",
-		"vault-addr":           "",
-		"vault-namespace":      "",
-		"vault-token-file":     "",
-		"vault-role-id-file":   "",
-		"vault-secret-id-file": "",
-		"vault-approle-mount":  "approle",
-		"vault-cache-ttl":      "1m0s",
-		"vault-timeout":        "5s",
-		"config":               "",
+		"addr":                             "127.0.0.1:8080",
+		"public-url":                       "",
+		"data":                             "./tokend-data",
+		"database":                         "",
+		"dev":                              "false",
+		"log-level":                        "info",
+		"log-format":                       "json",
+		"read-header-timeout":              "5s",
+		"read-timeout":                     "15s",
+		"write-timeout":                    "15s",
+		"idle-timeout":                     "1m0s",
+		"shutdown-timeout":                 "15s",
+		"refresh-grace":                    "10s",
+		"request-timeout":                  "5s",
+		"stale-for":                        "3m0s",
+		"prune-interval":                   "10m0s",
+		"prune-after":                      "168h0m0s",
+		"max-body-bytes":                   "1048576",
+		"trusted-proxies":                  "",
+		"surface-hosts":                    "",
+		"tls-cert":                         "",
+		"tls-key":                          "",
+		"surface-tenants":                  "",
+		"vault-addr":                       "",
+		"vault-namespace":                  "",
+		"vault-token-file":                 "",
+		"vault-role-id-file":               "",
+		"vault-secret-id-file":             "",
+		"vault-approle-mount":              "approle",
+		"vault-cache-ttl":                  "1m0s",
+		"vault-timeout":                    "5s",
+		"config":                           "",
+		"upstream-timeout":                 "5s",
+		"dev-trust-issuer":                 "",
+		"dev-trust-audience":               "",
+		"upstream-allow-insecure-loopback": "false",
 	}
 	n := 0
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -548,7 +553,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	err := c.Validate()
 	fields := []string{"addr: ", "public-url: ", "data: ", "database: ", "log-level: ", "log-format: ",
-		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "max-body-bytes: ", "vault-timeout: "}
+		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "upstream-timeout: ", "max-body-bytes: ", "vault-timeout: "}
 	wantErrContains(t, err, fields...)
 	joined, ok := err.(interface{ Unwrap() []error })
 	if !ok {

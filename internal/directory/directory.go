@@ -46,8 +46,8 @@ type Options struct {
 	// GrantTypes lists the grant types the token endpoint serves, the only
 	// ones a client may be allowed (the grant engine's).
 	GrantTypes func() []string
-	// Changed, when set, is told of each surface record this replica
-	// changed, once committed, so that its caches need not wait for the
+	// Changed, when set, is told of each surface and trusted-issuer record
+	// this replica changed, once committed, so that its caches need not wait for the
 	// change log.
 	Changed func(store.Change)
 }

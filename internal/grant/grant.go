@@ -11,6 +11,7 @@ import (
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/authn"
+	"github.com/tokend/tokend/internal/exchange"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/issue"
 	"github.com/tokend/tokend/internal/principal"
@@ -43,6 +44,14 @@ type Request struct {
 	Username     string
 	Password     string
 	RefreshToken string
+	// RFC 8693 §2.1 token exchange parameters.
+	SubjectToken       string
+	SubjectTokenType   string
+	ActorToken         string
+	ActorTokenType     string
+	RequestedTokenType string
+	// Assertion is the RFC 7523 §2.1 jwt-bearer grant's assertion.
+	Assertion string
 	// Clients, when set, are the only clients this request may come from
 	// (a surface that serves some clients of a tenant): any other client,
 	// once authenticated, gets invalid_client refined by
@@ -57,6 +66,9 @@ type Response struct {
 	ExpiresIn    int64
 	RefreshToken string
 	Scope        []string
+	// IssuedTokenType is RFC 8693 §2.2.1's issued_token_type, set by a
+	// token exchange only.
+	IssuedTokenType string
 }
 
 // Subject is who a grant authorized the token for.
@@ -78,6 +90,13 @@ type Subject struct {
 	LifetimeEnd time.Time
 	// Audience, when set, is the audience of the original grant.
 	Audience []string
+	// Actor is the act claim of the token (RFC 8693 §4.1).
+	Actor *claims.Actor
+	// Grant, IDP and ExternalSubject are recorded in the ledger row and
+	// audit event (see issue.Request).
+	Grant, IDP, ExternalSubject string
+	// IssuedTokenType is handed back in the response.
+	IssuedTokenType string
 	// rotation, when set, is a checked refresh token to rotate in the
 	// access token's commit.
 	rotation *rotation
@@ -106,6 +125,9 @@ type Options struct {
 	RefreshKey []byte
 	// Authn authenticates clients and users.
 	Authn *authn.Authenticator
+	// Exchange, when set, checks the tokens of the RFC 8693 token
+	// exchange and RFC 7523 jwt-bearer grants, which are served only then.
+	Exchange *exchange.Checker
 }
 
 // Engine runs the token endpoint pipeline.
@@ -118,6 +140,7 @@ type Engine struct {
 	grants  map[string]Grant
 	refresh *refreshGrant
 	authn   *authn.Authenticator
+	xchg    *exchange.Checker
 }
 
 // New returns an Engine with the built-in grants registered.
@@ -142,6 +165,11 @@ func New(o Options) (*Engine, error) {
 	e.grants[ClientCredentials] = clientCredentials{}
 	e.grants[Password] = password{}
 	e.grants[RefreshToken] = e.refresh
+	if o.Exchange != nil {
+		e.xchg = o.Exchange
+		e.grants[TokenExchange] = tokenExchange{}
+		e.grants[JWTBearer] = jwtBearer{}
+	}
 	return e, nil
 }
 
@@ -183,21 +211,22 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 	pol := tenant.Effective(t.Policy, c.Policy)
 	s, err := g.Authorize(ctx, e, r, c, pol)
 	if err != nil {
-		return Response{}, err
+		return Response{}, e.refused(ctx, r, c, err)
 	}
 	scope, err := e.scope(r, c, s)
 	if err != nil {
-		return Response{}, err
+		return Response{}, e.refused(ctx, r, c, err)
 	}
 	aud, err := e.audience(ctx, r, c, s, pol)
 	if err != nil {
-		return Response{}, err
+		return Response{}, e.refused(ctx, r, c, err)
 	}
 	req := issue.Request{
 		Tenant: r.Tenant, Kind: claims.KindAccess, SubjectType: s.Type, Subject: s.ID, ClientID: c.ID,
 		SessionID: s.SessionID, FamilyID: s.FamilyID, Scope: scope, Audience: aud,
 		TTL: time.Duration(pol.AccessTTL) * time.Second, Format: pol.Format,
 		Action: "token.issue", LifetimeEnd: s.LifetimeEnd, Profile: pol.Profile, SubjectLogin: s.Login,
+		Actor: s.Actor, Grant: s.Grant, IDP: s.IDP, ExternalSubject: s.ExternalSubject,
 	}
 	if s.Authority != nil {
 		req.Roles, req.Groups, req.Resources = s.Authority.Roles, s.Authority.Groups, s.Authority.Resources
@@ -221,7 +250,7 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	out := Response{AccessToken: res.Value, TokenType: "Bearer", ExpiresIn: res.ExpiresIn(), Scope: scope}
+	out := Response{AccessToken: res.Value, TokenType: "Bearer", ExpiresIn: res.ExpiresIn(), Scope: scope, IssuedTokenType: s.IssuedTokenType}
 	made := []issue.Result{res}
 	if s.Refresh && allowsRefresh(c) {
 		rt, ok, err := e.refresh.IssueRefresh(ctx, e, r, c, s, scope, aud, pol)

@@ -116,6 +116,14 @@ type Request struct {
 	// SubjectLogin is the user's login, the sub of a league-profile
 	// access token (the ledger row keeps Subject, the user id).
 	SubjectLogin string
+	// Grant names the token endpoint grant recorded in the ledger row and
+	// audit event (token-exchange, jwt-bearer); empty records none.
+	Grant string
+	// IDP and ExternalSubject are the external issuer and subject of an
+	// exchanged identity: in the ledger row, the audit event and (IDP)
+	// the idp claim.
+	IDP             string
+	ExternalSubject string
 	// Defer leaves writing Result.Row and Result.Event to the caller:
 	// Commit, with other results, or its own transaction (a refresh
 	// rotation), after which it hands the event to audit.Recorder.Observe.
@@ -205,6 +213,7 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		SessionID: r.SessionID, FamilyID: r.FamilyID,
 		Audience: nonNil(r.Audience), Scope: nonNil(r.Scope), Origins: nonNil(r.Origins), Channels: nonNil(r.Channels), ServerSide: r.ServerSide,
 		IssuedAt: now, ExpiresAt: res.ExpiresAt,
+		Grant: r.Grant, IDP: r.IDP, ExternalSubject: r.ExternalSubject,
 	}
 	if r.Actor != nil {
 		row.Actor = r.Actor.Subject
@@ -245,7 +254,7 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 			ClientID: clientID(r), Scope: strings.Join(r.Scope, " "),
 			Kind: r.Kind, SubjectType: r.SubjectType,
 			Roles: r.Roles, Groups: r.Groups, Resources: r.Resources,
-			Act: r.Actor, SessionID: r.SessionID,
+			Act: r.Actor, SessionID: r.SessionID, IDP: r.IDP,
 			Origins: r.Origins, Channels: r.Channels, ServerSide: r.ServerSide,
 		}
 		if res.ExpiresAt != nil {
@@ -304,6 +313,12 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 	})
 	if r.Surface != "" {
 		ev.Detail["surface"] = r.Surface
+	}
+	if r.Grant != "" {
+		ev.Detail["grant"] = r.Grant
+	}
+	if r.IDP != "" {
+		ev.Detail["idp"], ev.Detail["external_subject"] = r.IDP, r.ExternalSubject
 	}
 	res.Row, res.Event = row, ev
 	if r.Defer {

@@ -47,7 +47,7 @@ const (
 // Modes lists every mode Run accepts, in the order the documentation gives them.
 var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeCheck, ModeVerifyLib, ModeRefresh,
 	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword, ModeDeviceMint, ModeStoreToken, ModeSignedDevice, ModeApstrata,
-	ModePassword, ModeDotkernelToken, ModeDotkernelRefresh}
+	ModePassword, ModeDotkernelToken, ModeDotkernelRefresh, ModeTokenExchange}
 
 // Limits on a run.
 const (
@@ -103,6 +103,9 @@ type Config struct {
 	// AccountKey and ApstrataPassword are ModeApstrata's account key and
 	// the device's (ClientID's) apstrata password.
 	AccountKey, ApstrataPassword string
+	// SubjectToken and SubjectTokenType are what ModeTokenExchange
+	// exchanges (the type defaults to an ID token).
+	SubjectToken, SubjectTokenType string
 	// Scope, when not empty, is sent as scope= with token requests.
 	Scope string
 	// Audience is the audience the ModeVerifyLib verifier accepts; empty
@@ -186,6 +189,9 @@ func (c Config) validate() error {
 	}
 	if c.Mode == ModeApstrata && (c.AccountKey == "" || c.ApstrataPassword == "") {
 		return fmt.Errorf("mode %s needs the account key and the device's apstrata password (--account-key, --apstrata-password)", c.Mode)
+	}
+	if c.Mode == ModeTokenExchange && c.SubjectToken == "" {
+		return fmt.Errorf("mode %s needs a subject token (--subject-token or TOKEND_BENCH_SUBJECT_TOKEN)", c.Mode)
 	}
 	if needsLogin(c.Mode) && (c.Username == "" || c.Password == "") {
 		return fmt.Errorf("mode %s needs a username and password", c.Mode)

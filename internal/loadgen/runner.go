@@ -135,6 +135,8 @@ func prepare(ctx context.Context, c Config, client *http.Client) (*target, error
 		return prepareSignedDevice(ctx, c, client, auth)
 	case ModeApstrata:
 		return prepareApstrata(ctx, c, client, auth)
+	case ModeTokenExchange:
+		return prepareTokenExchange(ctx, c, client, auth)
 	}
 	return nil, fmt.Errorf("unknown mode %q", c.Mode)
 }

@@ -50,6 +50,8 @@ func setup(t *testing.T, s *apptest.Server, assert func(testing.TB, string, []by
 	f.Client("shop", map[string]any{"id": "pub", "public": true, "grant_types": []string{"client_credentials", "password"}, "scopes": []string{"read"}})
 	f.Client("shop", map[string]any{"id": "kinds", "grant_types": []string{"client_credentials"},
 		"scopes": []string{"read", "tokend:mint:storefront", "tokend:mint:private", "tokend:mint:impersonation"}})
+	f.Client("shop", map[string]any{"id": "xc", "grant_types": []string{"urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+		"scopes": []string{"read", "write"}, "audiences": []string{"https://orders.example.com"}})
 	f.Client("other", map[string]any{"id": "svc", "grant_types": []string{"client_credentials"}, "scopes": []string{"read"}})
 	return f
 }
@@ -58,6 +60,7 @@ func goldenCases(t *testing.T, s *apptest.Server, assert func(testing.TB, string
 	f := setup(t, s, assert)
 	discovery(f)
 	tokens := tokenEndpoint(f)
+	exchangeCases(f, tokens)
 	introspection(f, tokens)
 	revocation(f, tokens)
 }
@@ -131,7 +134,7 @@ func tokenEndpoint(f *fixture) issued {
 	f.Golden("token.error.repeated_parameter", f.Form("shop", "token", "shop/svc", url.Values{"grant_type": {"client_credentials"}, "scope": {"read", "write"}}))
 	f.Golden("token.error.missing_grant_type", f.Form("shop", "token", "shop/svc", url.Values{"scope": {"read"}}))
 	f.Golden("token.error.unsupported_grant_type", f.Form("shop", "token", "shop/svc", url.Values{"grant_type": {"authorization_code"}}))
-	f.Golden("token.error.grant_type_not_served", f.Form("shop", "token", "shop/svc", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}}))
+	f.Golden("token.error.grant_type_not_served", f.Form("shop", "token", "shop/svc", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}}))
 	f.Golden("token.error.unknown_tenant", f.Form("nope", "token", "shop/svc", cc))
 
 	// Client authentication.
@@ -241,4 +244,34 @@ func revocation(f *fixture, tk issued) {
 
 	f.Golden("revoke.error.not_issued_to_client", f.Form("shop", "revoke", "shop/svc", in(tk.refresh)))
 	clientErrors(f, "revoke", tk.user)
+}
+
+// exchangeCases pins RFC 8693 token exchange (a token of the tenant
+// itself, narrowed) and the errors of token exchange and RFC 7523
+// jwt-bearer that need no other provider.
+func exchangeCases(f *fixture, tk issued) {
+	const (
+		te  = "urn:ietf:params:oauth:grant-type:token-exchange"
+		jb  = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+		at  = "urn:ietf:params:oauth:token-type:access_token"
+		idt = "urn:ietf:params:oauth:token-type:id_token"
+	)
+	ok := f.Golden("token.exchange", f.Form("shop", "token", "shop/xc", url.Values{"grant_type": {te}, "subject_token": {tk.svc},
+		"subject_token_type": {at}, "scope": {"read"}}))
+	f.jwtParts("token.exchange.jwt", apptest.Str(ok, "access_token"))
+	f.Golden("token.error.exchange_missing_subject", f.Form("shop", "token", "shop/xc", url.Values{"grant_type": {te}, "subject_token_type": {at}}))
+	f.Golden("token.error.exchange_subject_type", f.Form("shop", "token", "shop/xc", url.Values{"grant_type": {te}, "subject_token": {tk.svc},
+		"subject_token_type": {"urn:ietf:params:oauth:token-type:saml2"}}))
+	f.Golden("token.error.exchange_requested_type", f.Form("shop", "token", "shop/xc", url.Values{"grant_type": {te}, "subject_token": {tk.svc},
+		"subject_token_type": {at}, "requested_token_type": {"urn:ietf:params:oauth:token-type:refresh_token"}}))
+	f.Golden("token.error.exchange_other_tenant", f.Form("shop", "token", "shop/xc", url.Values{"grant_type": {te}, "subject_token": {tk.svcOther},
+		"subject_token_type": {at}}))
+	f.Golden("token.error.exchange_not_jwt", f.Form("shop", "token", "shop/xc", url.Values{"grant_type": {te}, "subject_token": {"opaque"},
+		"subject_token_type": {idt}}))
+	f.Golden("token.error.exchange_widened_scope", f.Form("shop", "token", "shop/xc", url.Values{"grant_type": {te}, "subject_token": {tk.svc},
+		"subject_token_type": {at}, "scope": {"write"}}))
+	f.Golden("token.error.exchange_invalid_target", f.Form("shop", "token", "shop/xc", url.Values{"grant_type": {te}, "subject_token": {tk.svc},
+		"subject_token_type": {at}, "audience": {"https://billing.example.com"}}))
+	f.Golden("token.error.jwt_bearer_missing_assertion", f.Form("shop", "token", "shop/xc", url.Values{"grant_type": {jb}}))
+	f.Golden("token.error.jwt_bearer_malformed", f.Form("shop", "token", "shop/xc", url.Values{"grant_type": {jb}, "assertion": {"a.b.c"}}))
 }

@@ -68,7 +68,7 @@ func (te *TokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			httpx.WriteJSON(w, http.StatusOK, tokenResponse{
 				AccessToken: res.AccessToken, TokenType: res.TokenType, ExpiresIn: res.ExpiresIn,
-				RefreshToken: res.RefreshToken, Scope: strings.Join(res.Scope, " "),
+				RefreshToken: res.RefreshToken, Scope: strings.Join(res.Scope, " "), IssuedTokenType: res.IssuedTokenType,
 			})
 			return
 		}
@@ -99,6 +99,13 @@ func (te *TokenEndpoint) parse(r *http.Request) (*grant.Request, *kindRequest, e
 		Password:     form.Get("password"),
 		RefreshToken: form.Get("refresh_token"),
 		Audience:     append(form["audience"], form["resource"]...),
+		// RFC 8693 §2.1 and RFC 7523 §2.1.
+		SubjectToken:       form.Get("subject_token"),
+		SubjectTokenType:   form.Get("subject_token_type"),
+		ActorToken:         form.Get("actor_token"),
+		ActorTokenType:     form.Get("actor_token_type"),
+		RequestedTokenType: form.Get("requested_token_type"),
+		Assertion:          form.Get("assertion"),
 	}
 	if req.Scope, err = grant.ParseScope(form.Get("scope")); err != nil {
 		return nil, nil, err

@@ -262,6 +262,13 @@ type Token struct {
 	Channels []string
 	// ServerSide allows a storefront token's use without Origin.
 	ServerSide bool
+	// Grant is the token endpoint grant that made the token, when it was
+	// one of those that record it (token-exchange, jwt-bearer).
+	Grant string
+	// IDP and ExternalSubject are the external issuer and subject of an
+	// exchanged identity; empty otherwise.
+	IDP             string
+	ExternalSubject string
 }
 
 // AuditEvent is one entry of a tenant's audit log.
@@ -319,4 +326,62 @@ type Surface struct {
 	Settings  json.RawMessage
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// EntityTrustedIssuer is a tenant's trusted external issuer; its key is
+// the record's id.
+const EntityTrustedIssuer = "trusted_issuer"
+
+// TrustedIssuer is an external OpenID Connect or OAuth 2.0 issuer whose
+// tokens a tenant accepts for RFC 8693 token exchange and RFC 7523
+// jwt-bearer grants. Issuer is compared exactly with a token's iss and is
+// unique in its tenant.
+type TrustedIssuer struct {
+	Tenant   string
+	ID       string
+	Issuer   string
+	Settings IssuerSettings
+	// IntrospectionSecret is the sealed client secret tokend presents to
+	// the issuer's RFC 7662 introspection endpoint; nil when none.
+	IntrospectionSecret []byte
+	Disabled            bool
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// IssuerSettings is how a trusted issuer's tokens are checked and mapped
+// to a tenant user.
+type IssuerSettings struct {
+	// Audiences are the accepted aud values, compared exactly; a token
+	// must name at least one. Never empty.
+	Audiences []string `json:"audiences"`
+	// Algorithms are the accepted JWS algorithms; never none nor HS*.
+	Algorithms []string `json:"algorithms"`
+	// UserClaim is the claim naming the tenant user (its login): "sub"
+	// (default), "email" or another claim.
+	UserClaim string `json:"user_claim,omitempty"`
+	// RequireEmailVerified refuses a token whose email_verified is not
+	// true.
+	RequireEmailVerified bool `json:"require_email_verified,omitempty"`
+	// CreateUsers creates an unknown user on first exchange (off by
+	// default) with DefaultRoles and DefaultGroups.
+	CreateUsers   bool     `json:"create_users,omitempty"`
+	DefaultRoles  []string `json:"default_roles,omitempty"`
+	DefaultGroups []string `json:"default_groups,omitempty"`
+	// GroupsClaim and RolesClaim name the external claims (default
+	// "groups" and "roles") mapped through GroupMap and RoleMap to tenant
+	// groups and roles; an external value without a mapping maps to
+	// nothing.
+	GroupsClaim string              `json:"groups_claim,omitempty"`
+	GroupMap    map[string][]string `json:"group_map,omitempty"`
+	RolesClaim  string              `json:"roles_claim,omitempty"`
+	RoleMap     map[string][]string `json:"role_map,omitempty"`
+	// MaxAge, in seconds, bounds how long ago the token was issued (iat)
+	// and the user authenticated (auth_time, when present); 0: no bound
+	// beyond exp.
+	MaxAge int64 `json:"max_age,omitempty"`
+	// IntrospectionURL, when set, checks opaque tokens of this issuer by
+	// RFC 7662 introspection, authenticated as IntrospectionClientID.
+	IntrospectionURL      string `json:"introspection_url,omitempty"`
+	IntrospectionClientID string `json:"introspection_client_id,omitempty"`
 }

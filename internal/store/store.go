@@ -33,6 +33,7 @@ type Store interface {
 	Throttle() Throttle
 	Nonces() Nonces
 	Surfaces() Surfaces
+	TrustedIssuers() TrustedIssuers
 
 	// Tx runs fn with a Store bound to one transaction; the transaction
 	// commits when fn returns nil and rolls back otherwise. Calling Tx on a
@@ -280,4 +281,25 @@ type Surfaces interface {
 	GetByKey(ctx context.Context, name, key string) (Surface, error)
 	List(ctx context.Context, tenant string) ([]Surface, error)
 	Delete(ctx context.Context, tenant, name string) error
+}
+
+// TrustedIssuers stores the external issuers each tenant trusts, and the
+// jti of every jwt-bearer assertion accepted (RFC 7523 §3: once each).
+type TrustedIssuers interface {
+	// Create stores a new record; an issuer URL the tenant trusts already
+	// is ErrConflict, an unknown tenant ErrNotFound.
+	Create(ctx context.Context, ti TrustedIssuer) error
+	Get(ctx context.Context, tenant, id string) (TrustedIssuer, error)
+	// GetByIssuer returns the tenant's record whose Issuer is issuer.
+	GetByIssuer(ctx context.Context, tenant, issuer string) (TrustedIssuer, error)
+	List(ctx context.Context, tenant string) ([]TrustedIssuer, error)
+	// Update replaces every field but the key and CreatedAt.
+	Update(ctx context.Context, ti TrustedIssuer) error
+	Delete(ctx context.Context, tenant, id string) error
+	// UseJTI records jti of issuer in tenant until expiresAt; one recorded
+	// and not yet expired is ErrConflict, on every replica.
+	UseJTI(ctx context.Context, tenant, issuer, jti string, expiresAt time.Time) error
+	// DeleteExpiredJTIs forgets at most limit jtis that expired before
+	// now and returns how many it forgot.
+	DeleteExpiredJTIs(ctx context.Context, now time.Time, limit int) (int, error)
 }

@@ -73,18 +73,20 @@ func (s keys) DeleteExpired(ctx context.Context, tenant string, now time.Time) (
 }
 
 const tokenCols = `tenant, id, kind, format, hash, subject_type, subject, client_id, session_id, family_id, actor,
-	audience, scope, issued_at, expires_at, lifetime_end, revoked_at, used_at, replaced_by, grace_used, origins, channels, server_side`
+	audience, scope, issued_at, expires_at, lifetime_end, revoked_at, used_at, replaced_by, grace_used, origins, channels, server_side,
+	grant_type, idp, external_subject`
 
 func tokenDests(t *store.Token) []any {
 	return []any{&t.Tenant, &t.ID, &t.Kind, &t.Format, &t.Hash, &t.SubjectType, &t.Subject, &t.ClientID, &t.SessionID,
 		&t.FamilyID, &t.Actor, list(&t.Audience), list(&t.Scope), timeCol{&t.IssuedAt}, nullTimeCol{&t.ExpiresAt},
-		nullTimeCol{&t.LifetimeEnd}, nullTimeCol{&t.RevokedAt}, nullTimeCol{&t.UsedAt}, &t.ReplacedBy, &t.GraceUsed, list(&t.Origins), list(&t.Channels), &t.ServerSide}
+		nullTimeCol{&t.LifetimeEnd}, nullTimeCol{&t.RevokedAt}, nullTimeCol{&t.UsedAt}, &t.ReplacedBy, &t.GraceUsed, list(&t.Origins), list(&t.Channels), &t.ServerSide,
+		&t.Grant, &t.IDP, &t.ExternalSubject}
 }
 
 type tokens struct{ db *DB }
 
 // tokenWidth is the number of tokenCols.
-const tokenWidth = 23
+const tokenWidth = 26
 
 // tokenValues are the values of tokenCols for t.
 func tokenValues(t *store.Token) []any {
@@ -94,7 +96,8 @@ func tokenValues(t *store.Token) []any {
 	}
 	return []any{t.Tenant, t.ID, t.Kind, t.Format, hash, t.SubjectType, t.Subject, t.ClientID, t.SessionID, t.FamilyID, t.Actor,
 		listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt), nullMicros(t.LifetimeEnd),
-		nullMicros(t.RevokedAt), nullMicros(t.UsedAt), t.ReplacedBy, t.GraceUsed, listText(t.Origins), listText(t.Channels), t.ServerSide}
+		nullMicros(t.RevokedAt), nullMicros(t.UsedAt), t.ReplacedBy, t.GraceUsed, listText(t.Origins), listText(t.Channels), t.ServerSide,
+		t.Grant, t.IDP, t.ExternalSubject}
 }
 
 func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
@@ -111,9 +114,16 @@ func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
 		}
 		for _, t := range ts {
 			var err error
-			if plainToken(&t) {
+			if plainToken(&t) && (t.Grant != "" || t.IDP != "" || t.ExternalSubject != "") {
+				// An exchanged access token: the short insert and the
+				// three columns that say where it came from.
+				_, err = tx.ExecContext(ctx, `INSERT INTO tokens (tenant, id, kind, format, subject_type, subject, client_id,
+					audience, scope, issued_at, expires_at, grant_type, idp, external_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+					t.Tenant, t.ID, t.Kind, t.Format, t.SubjectType, t.Subject, t.ClientID,
+					listText(t.Audience), listText(t.Scope), micros(t.IssuedAt), nullMicros(t.ExpiresAt), t.Grant, t.IDP, t.ExternalSubject)
+			} else if plainToken(&t) && t.Grant == "" && t.IDP == "" && t.ExternalSubject == "" {
 				// Most rows (access tokens) leave the columns below at
-				// their defaults: binding 11 values instead of 23 makes
+				// their defaults: binding 11 values instead of 26 makes
 				// the hot-path insert markedly cheaper.
 				_, err = tx.ExecContext(ctx, `INSERT INTO tokens (tenant, id, kind, format, subject_type, subject, client_id,
 					audience, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -130,8 +140,8 @@ func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
 	})
 }
 
-// plainToken reports whether every column outside the short insert has
-// its default value in t.
+// plainToken reports whether every column outside the short insert (and
+// grant_type, idp, external_subject) has its default value in t.
 func plainToken(t *store.Token) bool {
 	return len(t.Hash) == 0 && t.SessionID == "" && t.FamilyID == "" && t.Actor == "" && t.LifetimeEnd == nil &&
 		t.RevokedAt == nil && t.UsedAt == nil && t.ReplacedBy == "" && !t.GraceUsed && len(t.Origins) == 0 &&

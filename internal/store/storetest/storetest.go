@@ -45,6 +45,7 @@ func Run(t *testing.T, st store.Store) {
 	t.Run("Throttle", s.throttle)
 	t.Run("Nonces", s.nonces)
 	t.Run("Surfaces", s.surfaces)
+	t.Run("TrustedIssuers", s.trustedIssuers)
 }
 
 type suite struct{ st store.Store }
