@@ -184,3 +184,14 @@ func RequireRole(c *claims.Claims, roles ...string) error {
 
 // NormalizeOrigin is claims.NormalizeOrigin.
 func NormalizeOrigin(o string) (string, bool) { return claims.NormalizeOrigin(o) }
+
+// CheckChannel refuses (403 forbidden) a token bound to channels (seed
+// 001's channel_ids) used on another channel; a token bound to none, or
+// an empty channel, accepts any. The GraphQL Storefront surface, the
+// gateway check (?channel=) and resource servers apply it alike.
+func CheckChannel(c *claims.Claims, channel string) error {
+	if channel == "" || len(c.Channels) == 0 || slices.Contains(c.Channels, channel) {
+		return nil
+	}
+	return forbidden("the token is not valid on channel %s", channel)
+}

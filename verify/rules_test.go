@@ -170,3 +170,20 @@ func TestRequireRole(t *testing.T) {
 		t.Error("a token without roles passed")
 	}
 }
+
+func TestCheckChannel(t *testing.T) {
+	t.Parallel()
+	bound := &claims.Claims{Channels: []string{"1", "667251"}}
+	for _, tc := range []struct {
+		c       *claims.Claims
+		channel string
+		ok      bool
+	}{
+		{bound, "1", true}, {bound, "667251", true}, {bound, "2", false}, {bound, "", true},
+		{&claims.Claims{}, "2", true},
+	} {
+		if err := verify.CheckChannel(tc.c, tc.channel); (err == nil) != tc.ok {
+			t.Errorf("CheckChannel(%v, %q) = %v, want ok %v", tc.c.Channels, tc.channel, err, tc.ok)
+		}
+	}
+}
