@@ -120,6 +120,12 @@ type Config struct {
 	// SurfaceHosts: "surface=tenant,..." (--surface-tenants,
 	// TOKEND_SURFACE_TENANTS).
 	SurfaceTenants string
+	// BigCommerceDomain is the domain of the BigCommerce surface's GraphQL
+	// hosts, store-{hash}-{channel}.{domain} (--bigcommerce-domain,
+	// TOKEND_BIGCOMMERCE_DOMAIN; BigCommerce's client reads it from
+	// BIGCOMMERCE_GRAPHQL_API_DOMAIN). Empty serves that GraphQL only at
+	// /stores/{hash}/graphql.
+	BigCommerceDomain string
 	// TLSCert and TLSKey are PEM files of the server's certificate chain
 	// and private key (--tls-cert, --tls-key); with both set tokend serves
 	// HTTPS (HTTP/2 and HTTP/1.1) itself and reloads them on SIGHUP or
@@ -188,6 +194,7 @@ var fields = []field{
 	{name: "tls-key", usage: "PEM file of the private key of --tls-cert", ptr: func(c *Config) any { return &c.TLSKey }},
 	{name: "surface-hosts", usage: "comma-separated host=tenant pairs: the tenant a compatible surface serves for requests sent to that host (with or without its port) that name no tenant", ptr: func(c *Config) any { return &c.SurfaceHosts }},
 	{name: "surface-tenants", usage: "comma-separated surface=tenant pairs: the one tenant a compatible surface serves requests that name no tenant, when their host is not in --surface-hosts (--dev binds every surface to the demo tenant)", ptr: func(c *Config) any { return &c.SurfaceTenants }},
+	{name: "bigcommerce-domain", usage: "domain of the BigCommerce surface's GraphQL hosts store-{hash}-{channel}.<domain> (empty: GraphQL only at /stores/{hash}/graphql)", ptr: func(c *Config) any { return &c.BigCommerceDomain }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
 }
 

@@ -121,6 +121,7 @@ func TestRegisterFlags(t *testing.T) {
 		"tls-cert":            "",
 		"tls-key":             "",
 		"surface-tenants":     "",
+		"bigcommerce-domain":  "",
 		"config":              "",
 	}
 	n := 0

@@ -48,6 +48,9 @@ type CustomerSpec struct {
 // (store.FormatSession).
 const FormatSession = store.FormatSession
 
+// FormatJWT asks for a JWT (store.FormatJWT).
+const FormatJWT = store.FormatJWT
+
 // CustomerLoginWith is CustomerLogin shaped by sp.
 func (s *Minter) CustomerLoginWith(ctx context.Context, ten, email, password string, sp CustomerSpec) (token.Issued, error) {
 	if sp.Format != "" && sp.Format != store.FormatSession && sp.Format != store.FormatJWT && sp.Format != store.FormatOpaque {

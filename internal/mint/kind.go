@@ -222,3 +222,30 @@ func (s *Minter) RevokeKind(ctx context.Context, by Actor, held []string, ten st
 	_, err := s.revoker.TokenIn(ctx, s.st, revoke.Actor{Name: by.String(), ClientID: by.ClientID}, ten, id.Claims.ID)
 	return err
 }
+
+// StorefrontOrigins are the origins the tenant's active storefront tokens
+// allow (their allowed_cors_origins), normalised: what a CORS preflight,
+// which carries no token, may be answered for.
+func (s *Minter) StorefrontOrigins(ctx context.Context, ten string) ([]string, error) {
+	now := s.now()
+	var out []string
+	p := store.Page{Limit: 1000}
+	for range 20 {
+		l, err := s.st.Tokens().List(ctx, ten, store.TokenFilter{Kind: claims.KindStorefront, ActiveAt: &now, Page: p})
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		for _, t := range l {
+			for _, o := range t.Origins {
+				if !slices.Contains(out, o) {
+					out = append(out, o)
+				}
+			}
+		}
+		if len(l) < p.Limit {
+			break
+		}
+		p.After = l[len(l)-1].ID
+	}
+	return out, nil
+}
