@@ -35,7 +35,8 @@ func TestCheckUse(t *testing.T) {
 		{"storefront, malformed origin", store, map[string]string{"Origin": "shop.example.com"}, 403},
 		{"private, server to server", private, map[string]string{"User-Agent": "curl"}, 0},
 		{"private, with Origin", private, map[string]string{"Origin": "https://x.example"}, 403},
-		{"private, with Sec-Fetch-Mode", private, map[string]string{"Sec-Fetch-Mode": "cors"}, 403},
+		{"private, with Sec-Fetch-Mode alone (Node's fetch)", private, map[string]string{"Sec-Fetch-Mode": "cors"}, 0},
+		{"private, with Fetch Metadata", private, map[string]string{"Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "cross-site"}, 403},
 		{"private, with Sec-Fetch-Site", private, map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
 		{"private, with Cookie", private, map[string]string{"Cookie": "a=b"}, 403},
 	} {

@@ -66,11 +66,13 @@
 // # Browsers
 //
 // BigCommerce does not publish how it tells a browser from a server.
-// tokend's test: a request that carries any of Origin, Sec-Fetch-Site,
-// Sec-Fetch-Mode or Cookie comes from a browser; a request with none of
-// them from a server. Every current browser sends Origin on a
-// cross-origin POST and Fetch Metadata on every request; a server-side
-// HTTP client sends none of them unless told to. From a browser, login
+// tokend's test (verify.FromBrowser): a request that carries any of
+// Origin, Sec-Fetch-Site or Cookie comes from a browser; a request with
+// none of them from a server. Every current browser sends Origin on every
+// POST and Sec-Fetch-Site on every request; a server-side HTTP client
+// sends none of them unless told to. Sec-Fetch-Mode alone is not a
+// browser's: Node's built-in fetch, which BigCommerce's own client uses
+// from Next.js servers, sends "Sec-Fetch-Mode: cors" on every request. From a browser, login
 // sets the customer access token as an HttpOnly, Secure cookie
 // (SHOP_TOKEN, SameSite=None so that a storefront on another site gets
 // it with credentials) and asking for customerAccessToken in the body is

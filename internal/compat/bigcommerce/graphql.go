@@ -132,17 +132,9 @@ func (s *Surface) graphql(w http.ResponseWriter, r *http.Request, hash, channel 
 	s.execute(c)
 }
 
-// fromBrowser is the browser test (doc.go, "Browsers"): a request that
-// carries Origin, Sec-Fetch-Site, Sec-Fetch-Mode or a Cookie comes from
-// a browser; one with none of them comes from a server.
-func fromBrowser(h http.Header) bool {
-	for _, k := range []string{"Origin", "Sec-Fetch-Site", "Sec-Fetch-Mode", "Cookie"} {
-		if h.Get(k) != "" {
-			return true
-		}
-	}
-	return false
-}
+// fromBrowser is the browser test (doc.go, "Browsers"), the core's
+// verify.FromBrowser.
+func fromBrowser(h http.Header) bool { return verify.FromBrowser(h) }
 
 // parseStoreHost reads store-{hash}-{channel}.{domain} (ports ignored).
 func parseStoreHost(host, domain string) (hash, channel string, ok bool) {
