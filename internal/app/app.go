@@ -220,9 +220,15 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	// Seed 001: BigCommerce storefront tokens and GraphQL Storefront.
+	bc, err := bigcommerce.New(bigcommerce.Options{Mint: minter, Verifier: a.verifier, Binding: a.binding,
+		Domain: cfg.BigCommerceDomain, MaxBody: cfg.MaxBodyBytes, Log: log})
+	if err != nil {
+		return nil, err
+	}
 	accounts := apstrataAccounts{a.binding}
 	gw, err := gateway.New(gateway.Options{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke,
-		Stopping: a.stopping, Log: log, Legacy: &gateway.Legacy{Authn: a.authn, Revoke: a.revoke, PlainHTTP: a.apstrataPlainHTTP,
+		Stopping: a.stopping, Log: log, Dialects: []gateway.Dialect{bc}, Legacy: &gateway.Legacy{Authn: a.authn, Revoke: a.revoke, PlainHTTP: a.apstrataPlainHTTP,
 			Account: func(ctx context.Context, key string) (string, error) {
 				ten, _, err := accounts.Account(ctx, key)
 				return ten, err
@@ -258,12 +264,6 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	stk.Register(mux)
-	// Seed 001: BigCommerce storefront tokens and GraphQL Storefront.
-	bc, err := bigcommerce.New(bigcommerce.Options{Mint: minter, Verifier: a.verifier, Binding: a.binding,
-		Domain: cfg.BigCommerceDomain, MaxBody: cfg.MaxBodyBytes, Log: log})
-	if err != nil {
-		return nil, err
-	}
 	bc.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})

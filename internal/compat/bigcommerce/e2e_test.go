@@ -320,6 +320,21 @@ func flows(t *testing.T, c client, bc app.DevBigCommerce) {
 	c.want(c.do("graphql_preflight_foreign", "OPTIONS", "/graphql", "", "Host", host, "Origin", "https://evil.example",
 		"Access-Control-Request-Method", "POST"), 403)
 
+	// The gateway check speaks BigCommerce for these tokens.
+	chk := "/t/" + bc.Tenant + "/check"
+	r = c.want(c.do("check_private_customer", "GET", chk, "", "Authorization", "Bearer "+priv, "X-Bc-Channel-Id", "1",
+		"X-Bc-Customer-Access-Token", cat), 200)
+	if r.Header.Get("X-Bc-Store-Hash") != bc.StoreHash || r.Header.Get("X-Bc-Customer-Id") != "1" || r.Header.Get("X-Bc-Token-Kind") != "private" {
+		t.Fatalf("check headers %v", r.Header)
+	}
+	c.want(c.do("check_impersonation", "GET", chk, "", "Authorization", "Bearer "+imp, "X-Bc-Customer-Id", "1"), 200)
+	c.want(c.do("check_storefront_origin", "GET", chk, "", "Authorization", "Bearer "+sf, "Origin", bc.AllowedOrigin), 200)
+	c.want(c.do("check_401_no_token", "GET", chk, ""), 401)
+	c.want(c.do("check_401_channel", "GET", chk+"?channel_id=1", "", "Authorization", "Bearer "+ch2), 401)
+	c.want(c.do("check_403_private_from_browser", "GET", chk, "", "Authorization", "Bearer "+priv, "Sec-Fetch-Site", "cross-site"), 403)
+	// The API account's own (opaque) token is the native check's.
+	c.want(c.do("check_native_api_account", "GET", chk, "", "Authorization", "Bearer "+bc.AccessToken), 200)
+
 	// Logout ends every session of the customer.
 	c.want(gql("graphql_logout", priv, `mutation { logout { result } }`, "X-Bc-Customer-Access-Token", cat), 200)
 	c.want(gql("graphql_customer_after_logout", priv, `{ customer { entityId } }`, "X-Bc-Customer-Access-Token", second,
@@ -331,6 +346,7 @@ func flows(t *testing.T, c client, bc app.DevBigCommerce) {
 	c.want(c.do("revoke_impersonation_refused", "DELETE", base+"api-token", "", "X-Auth-Token", bc.AccessToken, "Sf-Api-Token", imp), 422)
 	c.want(c.do("revoke", "DELETE", base+"api-token", "", "X-Auth-Token", bc.AccessToken, "Accept", "application/json", "Sf-Api-Token", priv), 200)
 	c.want(gql("graphql_401_revoked", priv, `{ __typename }`), 401)
+	c.want(c.do("check_401_revoked", "GET", chk, "", "Authorization", "Bearer "+priv), 401)
 	// Past its expiry and the verifier's 30 s leeway for clock skew.
 	time.Sleep(time.Until(time.Unix(mustExp(t, expired)+31, 0)))
 	c.want(gql("graphql_401_expired", expired, `{ __typename }`), 401)
