@@ -119,7 +119,6 @@ func writeRESTFault(w http.ResponseWriter, r *http.Request, log *slog.Logger, fa
 		writeV3(w, http.StatusTooManyRequests, titleTooMany, nil)
 	case fault.CodeUnavailable:
 		logFault(r, log, err)
-		w.Header().Set("Retry-After", "1")
 		writeV3(w, http.StatusServiceUnavailable, titleUnavailable, nil)
 	default:
 		logFault(r, log, err)
@@ -259,7 +258,6 @@ func writeGraphQLFault(w http.ResponseWriter, r *http.Request, log *slog.Logger,
 		writeGraphQLStatus(w, http.StatusRequestEntityTooLarge, "The request body is too large.")
 	case fault.CodeUnavailable:
 		logFault(r, log, err)
-		w.Header().Set("Retry-After", "1")
 		writeGraphQLStatus(w, http.StatusServiceUnavailable, msgUnavailable)
 	case fault.CodeRateLimited:
 		writeGraphQLStatus(w, http.StatusTooManyRequests, msgTooManyLogins)
