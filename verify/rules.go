@@ -49,8 +49,8 @@ func audienceMismatch(audience string) *Error {
 //     to one of the token's origins, unless minted for server-side use
 //     (srv) and used without browser signals;
 //   - private and impersonation tokens are for server-to-server calls: a
-//     request carrying browser signals (Origin, Sec-Fetch-Mode,
-//     Sec-Fetch-Site, Cookie) is refused;
+//     request carrying browser signals (Origin, Sec-Fetch-Site, Cookie;
+//     see [FromBrowser]) is refused;
 //   - impersonation tokens need the acted-for customer in CustomerHeader
 //     (whether that customer exists only tokend's gateway check can say);
 //   - any other token bound to origins (a user token bound to its
@@ -69,7 +69,7 @@ func CheckUse(c *claims.Claims, h http.Header) error {
 		if o == "" {
 			// Server-side use, where the tenant's policy allowed it at
 			// mint time; a browser always sends Origin or Sec-Fetch-*.
-			if c.ServerSide && h.Get("Sec-Fetch-Mode") == "" && h.Get("Sec-Fetch-Site") == "" {
+			if c.ServerSide && h.Get("Sec-Fetch-Site") == "" {
 				return nil
 			}
 			return forbidden("a storefront token needs the request's Origin")
@@ -85,7 +85,7 @@ func CheckUse(c *claims.Claims, h http.Header) error {
 		}
 		return forbidden("origin %s is not allowed for this token", want)
 	case claims.KindPrivate, claims.KindImpersonation:
-		for _, k := range []string{"Origin", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Cookie"} {
+		for _, k := range BrowserSignals {
 			if h.Get(k) != "" {
 				return forbidden("a %s token is for server-to-server use; the request carries %s", c.Kind, k)
 			}
@@ -184,3 +184,33 @@ func RequireRole(c *claims.Claims, roles ...string) error {
 
 // NormalizeOrigin is claims.NormalizeOrigin.
 func NormalizeOrigin(o string) (string, bool) { return claims.NormalizeOrigin(o) }
+
+// CheckChannel refuses (403 forbidden) a token bound to channels (seed
+// 001's channel_ids) used on another channel; a token bound to none, or
+// an empty channel, accepts any. The GraphQL Storefront surface, the
+// gateway check (?channel=) and resource servers apply it alike.
+func CheckChannel(c *claims.Claims, channel string) error {
+	if channel == "" || len(c.Channels) == 0 || slices.Contains(c.Channels, channel) {
+		return nil
+	}
+	return forbidden("the token is not valid on channel %s", channel)
+}
+
+// BrowserSignals are the request headers that only a browser sends on
+// its own: Origin (on every cross-origin request and every POST),
+// Sec-Fetch-Site (Fetch Metadata, on every request of a current browser)
+// and Cookie. Sec-Fetch-Mode alone is not one: Node's built-in fetch
+// (undici), which server-side storefronts use, sends "Sec-Fetch-Mode:
+// cors" on every request, while a browser sends it only together with
+// Sec-Fetch-Site.
+var BrowserSignals = []string{"Origin", "Sec-Fetch-Site", "Cookie"}
+
+// FromBrowser reports whether a request carries any of BrowserSignals.
+func FromBrowser(h http.Header) bool {
+	for _, k := range BrowserSignals {
+		if h.Get(k) != "" {
+			return true
+		}
+	}
+	return false
+}

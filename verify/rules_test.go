@@ -35,7 +35,8 @@ func TestCheckUse(t *testing.T) {
 		{"storefront, malformed origin", store, map[string]string{"Origin": "shop.example.com"}, 403},
 		{"private, server to server", private, map[string]string{"User-Agent": "curl"}, 0},
 		{"private, with Origin", private, map[string]string{"Origin": "https://x.example"}, 403},
-		{"private, with Sec-Fetch-Mode", private, map[string]string{"Sec-Fetch-Mode": "cors"}, 403},
+		{"private, with Sec-Fetch-Mode alone (Node's fetch)", private, map[string]string{"Sec-Fetch-Mode": "cors"}, 0},
+		{"private, with Fetch Metadata", private, map[string]string{"Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "cross-site"}, 403},
 		{"private, with Sec-Fetch-Site", private, map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
 		{"private, with Cookie", private, map[string]string{"Cookie": "a=b"}, 403},
 	} {
@@ -168,5 +169,22 @@ func TestRequireRole(t *testing.T) {
 	}
 	if verify.RequireRole(&claims.Claims{}, "user") == nil {
 		t.Error("a token without roles passed")
+	}
+}
+
+func TestCheckChannel(t *testing.T) {
+	t.Parallel()
+	bound := &claims.Claims{Channels: []string{"1", "667251"}}
+	for _, tc := range []struct {
+		c       *claims.Claims
+		channel string
+		ok      bool
+	}{
+		{bound, "1", true}, {bound, "667251", true}, {bound, "2", false}, {bound, "", true},
+		{&claims.Claims{}, "2", true},
+	} {
+		if err := verify.CheckChannel(tc.c, tc.channel); (err == nil) != tc.ok {
+			t.Errorf("CheckChannel(%v, %q) = %v, want ok %v", tc.c.Channels, tc.channel, err, tc.ok)
+		}
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/tokend/tokend/internal/buildinfo"
 	"github.com/tokend/tokend/internal/changes"
 	"github.com/tokend/tokend/internal/compat/apstrata"
+	"github.com/tokend/tokend/internal/compat/bigcommerce"
 	"github.com/tokend/tokend/internal/compat/dotkernel"
 	"github.com/tokend/tokend/internal/compat/storetoken"
 	"github.com/tokend/tokend/internal/config"
@@ -63,6 +64,7 @@ type App struct {
 	keys     *keys.Manager
 	audit    *audit.Recorder
 	issuer   *issue.Issuer
+	mint     *mint.Minter
 	dir      *directory.Service
 	verifier *introspect.Verifier
 	ledger   *ledger.Writer
@@ -231,6 +233,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	a.mint = minter
 	admin.New(a.dir, minter, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
 	a.stopping = make(chan struct{})
 	rfc, err := oauth.New(oauth.Options{Engine: a.engine, Mint: minter, Verifier: a.verifier, Revoke: a.revoke,
@@ -238,9 +241,15 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	// Seed 001: BigCommerce storefront tokens and GraphQL Storefront.
+	bc, err := bigcommerce.New(bigcommerce.Options{Mint: minter, Verifier: a.verifier, Binding: a.binding,
+		Domain: cfg.BigCommerceDomain, MaxBody: cfg.MaxBodyBytes, Log: log})
+	if err != nil {
+		return nil, err
+	}
 	accounts := apstrataAccounts{a.binding}
 	gw, err := gateway.New(gateway.Options{Engine: a.engine, Verifier: a.verifier, Revoke: a.revoke,
-		Stopping: a.stopping, Log: log, Legacy: &gateway.Legacy{Authn: a.authn, Revoke: a.revoke, PlainHTTP: a.apstrataPlainHTTP,
+		Stopping: a.stopping, Log: log, Dialects: []gateway.Dialect{bc}, Legacy: &gateway.Legacy{Authn: a.authn, Revoke: a.revoke, PlainHTTP: a.apstrataPlainHTTP,
 			Account: func(ctx context.Context, key string) (string, error) {
 				ten, _, err := accounts.Account(ctx, key)
 				return ten, err
@@ -276,6 +285,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	stk.Register(mux)
+	bc.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

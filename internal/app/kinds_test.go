@@ -89,7 +89,7 @@ func TestTokenKinds(t *testing.T) {
 
 		pt := want(t, mint(bearer, map[string]any{"kind": "private", "expires_at": exp, "channel_ids": []int{1}}), 201).str("token")
 		want(t, check(pt, map[string]string{"User-Agent": "backend/1.0"}), 200)
-		for _, k := range []string{"Origin", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Cookie"} {
+		for _, k := range []string{"Origin", "Sec-Fetch-Site", "Cookie"} {
 			if r := check(pt, map[string]string{k: "x=1"}); r.Status != 403 {
 				t.Fatalf("private token with %s: %d", k, r.Status)
 			}

@@ -157,7 +157,7 @@ func surfacesOf(pkgs map[string]pkg) []string {
 // this module (internal/compat/doc.go says why).
 var compatAllowed = []string{"internal/httpx", "internal/fault", "internal/reqctx", "claims",
 	"internal/authn", "internal/grant", "internal/mint", "internal/revoke", "internal/introspect", "internal/binding",
-	"internal/token", "internal/compat"}
+	"internal/token", "internal/compat", "verify"}
 
 // compatViolations lists the imports of compatible surfaces that break the
 // rule: only compatAllowed from this module, never another surface.

@@ -33,6 +33,8 @@ type benchOptions struct {
 	output       string
 	baseline     string
 	adminToken   string
+	apiToken     string
+	storeHash    string
 
 	accountKey       string
 	apstrataPassword string
@@ -128,6 +130,16 @@ settings):
                       worker rotating its own chain, beside refresh
   token-exchange      RFC 8693 token exchange of one --subject-token (an ID
                       token of a trusted issuer), beside issue
+  kind-mint           tokend's storefront-token mint (POST /t/{tenant}/tokens)
+                      with an API account's token (--api-token) as bearer
+  bigcommerce-token   BigCommerce's POST /stores/{hash}/v3/storefront/
+                      api-token with X-Auth-Token --api-token and
+                      --store-hash, beside kind-mint
+  customer-login      tokend's customer login (POST /t/{tenant}/customers/
+                      login) with --username/--password
+  bigcommerce-login   BigCommerce's GraphQL login mutation at /stores/{hash}/
+                      graphql with a private token made by --api-token,
+                      beside customer-login
 
 The baselines are the cryptographic floor: the same workers and requests
 against a server that does nothing but the signature work, to compare
@@ -178,6 +190,8 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 	fs.StringVar(&o.scope, "scope", "", "scope to request with token requests")
 	fs.StringVar(&o.audience, "audience", "", "audience the verifier of mode verify-lib accepts (default: the token's \"aud\" claim)")
 	fs.StringVar(&o.adminToken, "admin-token", os.Getenv("TOKEND_TOKEN"), "admin token of modes device-mint and store-token, which create their stores with it (env TOKEND_TOKEN)")
+	fs.StringVar(&o.apiToken, "api-token", os.Getenv("TOKEND_BENCH_API_TOKEN"), "API account token (X-Auth-Token) of the kind-mint and bigcommerce modes (env TOKEND_BENCH_API_TOKEN)")
+	fs.StringVar(&o.storeHash, "store-hash", "", "store hash of the bigcommerce modes")
 	fs.StringVar(&o.mode, "mode", "", "mode or comma list of modes: "+strings.Join(loadgen.Modes, ", ")+" (required)")
 	fs.IntVarP(&o.concurrency, "concurrency", "c", 64, fmt.Sprintf("concurrent workers, 1..%d", loadgen.MaxConcurrency))
 	fs.DurationVarP(&o.duration, "duration", "d", 10*time.Second, "measured time per mode, up to "+loadgen.MaxDuration.String())
@@ -280,7 +294,9 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 		if o.tenant == "" {
 			return fmt.Errorf("--tenant is required for mode %s", strings.Join(modes, ","))
 		}
-		if o.clientID == "" && slices.ContainsFunc(modes, func(m string) bool { return m != loadgen.ModeDeviceMint && m != loadgen.ModeStoreToken }) {
+		if o.clientID == "" && slices.ContainsFunc(modes, func(m string) bool {
+			return m != loadgen.ModeDeviceMint && m != loadgen.ModeStoreToken && !slices.Contains(loadgen.BigCommerceModes, m)
+		}) {
 			return fmt.Errorf("--client-id is required for mode %s", strings.Join(modes, ","))
 		}
 	}
@@ -345,17 +361,20 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			ClientSecret:     o.clientSecret,
 			AccountKey:       o.accountKey,
 			ApstrataPassword: o.apstrataPassword,
-			SubjectToken:     o.subjectToken, SubjectTokenType: o.subjectTokenType,
-			Username:    o.username,
-			Password:    o.password,
-			Scope:       o.scope,
-			Audience:    o.audience,
-			AdminToken:  o.adminToken,
-			Concurrency: o.concurrency,
-			Duration:    o.duration,
-			Requests:    o.requests,
-			Warmup:      o.warmup,
-			Background:  bg,
+			SubjectToken:     o.subjectToken,
+			SubjectTokenType: o.subjectTokenType,
+			Username:         o.username,
+			Password:         o.password,
+			Scope:            o.scope,
+			Audience:         o.audience,
+			AdminToken:       o.adminToken,
+			APIToken:         o.apiToken,
+			StoreHash:        o.storeHash,
+			Concurrency:      o.concurrency,
+			Duration:         o.duration,
+			Requests:         o.requests,
+			Warmup:           o.warmup,
+			Background:       bg,
 		}
 		stop := func() {}
 		if loadgen.IsBaseline(m) {

@@ -28,7 +28,10 @@
 //   - internal/binding: which tenant a request is for and the tenant's
 //     settings of the surface (each surface's settings type lives there);
 //   - internal/token: the surface-safe result of an issuance (token.Issued);
-//   - internal/compat itself, for helpers the surfaces share.
+//   - internal/compat itself, for helpers the surfaces share;
+//   - verify: the rules of a token kind at use (CheckUse, CheckChannel,
+//     RequireScopes), the same functions the gateway check and resource
+//     servers apply.
 //
 // Never internal/store, internal/issue, internal/directory, a storage
 // backend, or another surface (internal/oauth, internal/gateway,

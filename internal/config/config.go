@@ -120,6 +120,12 @@ type Config struct {
 	// SurfaceHosts: "surface=tenant,..." (--surface-tenants,
 	// TOKEND_SURFACE_TENANTS).
 	SurfaceTenants string
+	// BigCommerceDomain is the domain of the BigCommerce surface's GraphQL
+	// hosts, store-{hash}-{channel}.{domain} (--bigcommerce-domain,
+	// TOKEND_BIGCOMMERCE_DOMAIN; BigCommerce's client reads it from
+	// BIGCOMMERCE_GRAPHQL_API_DOMAIN). Empty serves that GraphQL only at
+	// /stores/{hash}/graphql.
+	BigCommerceDomain string
 	// TLSCert and TLSKey are PEM files of the server's certificate chain
 	// and private key (--tls-cert, --tls-key); with both set tokend serves
 	// HTTPS (HTTP/2 and HTTP/1.1) itself and reloads them on SIGHUP or
@@ -251,6 +257,7 @@ var fields = []field{
 	{name: "upstream-allow-insecure-loopback", usage: "fetch trusted issuers on a loopback host over plain http (--dev implies it); any other host is https only", ptr: func(c *Config) any { return &c.UpstreamInsecureLoopback }},
 	{name: "dev-trust-issuer", usage: "with --dev: the demo tenant trusts this OpenID Connect issuer URL for token exchange and jwt-bearer (audience: the demo client and the tenant's issuer)", ptr: func(c *Config) any { return &c.DevTrustIssuer }},
 	{name: "dev-trust-audience", usage: "with --dev-trust-issuer: comma-separated further audiences accepted from it, e.g. the provider's client id its ID tokens name", ptr: func(c *Config) any { return &c.DevTrustAudience }},
+	{name: "bigcommerce-domain", usage: "domain of the BigCommerce surface's GraphQL hosts store-{hash}-{channel}.<domain> (empty: GraphQL only at /stores/{hash}/graphql)", ptr: func(c *Config) any { return &c.BigCommerceDomain }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
 }
 

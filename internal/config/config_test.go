@@ -138,6 +138,7 @@ func TestRegisterFlags(t *testing.T) {
 		"dev-trust-issuer":                 "",
 		"dev-trust-audience":               "",
 		"upstream-allow-insecure-loopback": "false",
+		"bigcommerce-domain":               "",
 	}
 	n := 0
 	fs.VisitAll(func(f *pflag.Flag) {

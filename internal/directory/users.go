@@ -12,6 +12,10 @@ import (
 // write-only. PasswordHash imports a hash from another system instead of
 // a password (principal.ImportedHash: argon2id or bcrypt).
 type UserSpec struct {
+	// ID, at creation only, is the user's id (an id imported from a
+	// legacy system, such as a BigCommerce customer id); default a fresh
+	// one.
+	ID           *string   `json:"id"`
 	Login        *string   `json:"login"`
 	DisplayName  *string   `json:"display_name"`
 	Password     *string   `json:"password"`
@@ -94,6 +98,12 @@ func (s *Service) CreateUser(ctx context.Context, by Actor, tenant string, sp Us
 	}
 	now := s.stamp()
 	u := store.User{Tenant: tenant, ID: token.NewID(), Roles: []string{}, Groups: []string{}, CreatedAt: now, UpdatedAt: now}
+	if sp.ID != nil {
+		if err := checkID("id", *sp.ID); err != nil {
+			return store.User{}, err
+		}
+		u.ID = *sp.ID
+	}
 	if err := s.applyUser(ctx, s.st, &sp, &u); err != nil {
 		return store.User{}, err
 	}
@@ -103,7 +113,7 @@ func (s *Service) CreateUser(ctx context.Context, by Actor, tenant string, sp Us
 	}
 	u.PasswordHash = h
 	err = s.change(ctx, by, tenant, "user.create", u.ID, map[string]string{"login": u.Login}, func(st store.Store) error {
-		return conflict(st.Users().Create(ctx, u), "login %q already exists", u.Login)
+		return conflict(st.Users().Create(ctx, u), "user %q or login %q already exists", u.ID, u.Login)
 	})
 	return u, err
 }
@@ -135,6 +145,9 @@ func (s *Service) Users(ctx context.Context, tenant string, pg store.Page) ([]st
 
 // UpdateUser changes a user, including their password.
 func (s *Service) UpdateUser(ctx context.Context, by Actor, tenant, id string, sp UserSpec) (store.User, error) {
+	if sp.ID != nil && *sp.ID != id {
+		return store.User{}, invalidf("id", "cannot be changed")
+	}
 	h, err := hashPassword(ctx, sp)
 	if err != nil {
 		return store.User{}, err

@@ -58,12 +58,17 @@ type Reason string
 const (
 	// ReasonMissing: a required parameter is missing; Value names it.
 	ReasonMissing Reason = "missing"
-	// ReasonMalformed: a refresh token that is none of tokend's.
+	// ReasonMalformed: a refresh token that is none of tokend's, or a
+	// presented token that is not one at all.
 	ReasonMalformed Reason = "malformed"
-	// ReasonExpired: a refresh token past its expiry.
+	// ReasonExpired: a refresh or presented token past its expiry.
 	ReasonExpired Reason = "expired"
-	// ReasonRevoked: a refresh token revoked, spent or replayed.
+	// ReasonRevoked: a refresh token revoked, spent or replayed, or a
+	// presented token revoked.
 	ReasonRevoked Reason = "revoked"
+	// ReasonSignature: a presented JWT whose signature does not verify
+	// with its issuer's keys.
+	ReasonSignature Reason = "signature"
 	// ReasonOtherClient: a refresh token issued to another client.
 	ReasonOtherClient Reason = "other_client"
 	// ReasonUserDisabled: right credentials of a disabled user.

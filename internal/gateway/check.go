@@ -28,7 +28,20 @@ type Check struct {
 	Verifier *introspect.Verifier
 	// Legacy, when set, accepts seed 004's token forms too.
 	Legacy *Legacy
-	Log    *slog.Logger
+	// Dialects are asked first, in order.
+	Dialects []Dialect
+	Log      *slog.Logger
+}
+
+// Dialect answers the check in a compatible surface's own terms (its
+// identity headers and error texts) for the tokens that surface mints,
+// applying the same core rules (verification, verify.CheckUse). A
+// dialect is wired in by the application; the gateway imports no
+// surface.
+type Dialect interface {
+	// Check answers the check of tenant for r and reports true, or
+	// reports false, having written nothing, when r is not its to answer.
+	Check(w http.ResponseWriter, r *http.Request, tenant string) bool
 }
 
 // Register adds the check for every method (proxies forward the original
@@ -39,6 +52,11 @@ func (c *Check) Register(mux *http.ServeMux) {
 
 func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	for _, d := range c.Dialects {
+		if d.Check(w, r, r.PathValue("tenant")) {
+			return
+		}
+	}
 	id, err := c.identify(r)
 	if err != nil && fault.CodeOf(err) == fault.CodeUnauthenticated {
 		verify.WriteError(w, &verify.Error{Status: http.StatusUnauthorized, Description: "no bearer token"})

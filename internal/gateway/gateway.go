@@ -21,7 +21,10 @@ type Options struct {
 	Stopping <-chan struct{}
 	// Legacy, when set, accepts seed 004's token forms at the check.
 	Legacy *Legacy
-	Log    *slog.Logger
+	// Dialects answer the check in a compatible surface's own terms for
+	// the tokens of that surface (see Dialect).
+	Dialects []Dialect
+	Log      *slog.Logger
 }
 
 // Surface is the gateway check and the revocation feed of every tenant.
@@ -42,7 +45,7 @@ func New(o Options) (*Surface, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Surface{
-		check: &Check{Verifier: o.Verifier, Legacy: o.Legacy, Log: o.Log},
+		check: &Check{Verifier: o.Verifier, Legacy: o.Legacy, Dialects: o.Dialects, Log: o.Log},
 		feed:  &Feed{Engine: o.Engine, Revoke: o.Revoke, Log: o.Log, Stopping: o.Stopping},
 	}, nil
 }

@@ -113,7 +113,7 @@ func check(f *fixture, tk issued) {
 	f.Golden("check.error.storefront_other_origin", get(sf, "Origin", "https://evil.example.com"))
 	f.Golden("check.error.storefront_malformed_origin", get(sf, "Origin", "not-an-origin"))
 	f.Golden("check.error.storefront_origin_list", get(sf, "Origin", "https://shop.example.com https://evil.example.com"))
-	f.Golden("check.error.private_from_browser", get(mint("private", nil), "Sec-Fetch-Mode", "cors"))
+	f.Golden("check.error.private_from_browser", get(mint("private", nil), "Sec-Fetch-Site", "cross-site"))
 	imp := mint("impersonation", nil)
 	f.Golden("check.error.impersonation_no_customer", get(imp))
 	f.Golden("check.error.impersonation_unknown_customer", get(imp, "X-Tokend-Customer-Id", "ghost"))

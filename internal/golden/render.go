@@ -19,8 +19,9 @@ var Headers = []string{
 }
 
 // HeaderPrefixes are the families of headers a golden file records: CORS
-// answers and the gateway check's identity headers.
-var HeaderPrefixes = []string{"Access-Control-", "X-Tokend-"}
+// answers and the gateway check's identity headers (tokend's, and
+// BigCommerce's of the bigcommerce dialect).
+var HeaderPrefixes = []string{"Access-Control-", "X-Tokend-", "X-Bc-"}
 
 // recorded returns the names of the recorded headers of h, sorted, each
 // spelt as in [Headers] (h's keys are canonical: "Www-Authenticate").

@@ -88,14 +88,14 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 	if err := v.current(); err != nil {
 		return nil, err
 	}
-	if token.IsOpaque(raw) || token.IsHex(raw) {
+	if token.IsOpaque(raw) || token.IsHex(raw) || token.IsSession(raw) {
 		return v.opaque(ctx, raw, false)
 	}
 	ten, c, ok := v.seen.get(raw, v.o.Now())
 	if !ok {
 		iss, err := v.o.Peek(raw)
 		if err != nil {
-			return nil, fault.InvalidToken("malformed token")
+			return nil, fault.InvalidToken("malformed token").WithReason(fault.ReasonMalformed)
 		}
 		var found bool
 		ten, found = strings.CutPrefix(iss, v.prefix)
@@ -110,7 +110,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 	// A signed token is checked against the in-memory deny-list only: no
 	// I/O on this path.
 	if why := v.o.Revocations.Reason(ten, c); why != "" {
-		return nil, fault.InvalidToken("%s", why)
+		return nil, fault.InvalidToken("%s", why).WithReason(fault.ReasonRevoked)
 	}
 	return &Identity{Tenant: ten, Claims: *c, Format: store.FormatJWT}, nil
 }
@@ -118,7 +118,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Identity, error) {
 // Introspect is Verify for the introspection endpoint: refresh tokens
 // are accepted too (active while neither used, revoked nor expired).
 func (v *Verifier) Introspect(ctx context.Context, raw string) (*Identity, error) {
-	if token.IsOpaque(raw) || token.IsHex(raw) {
+	if token.IsOpaque(raw) || token.IsHex(raw) || token.IsSession(raw) {
 		if err := v.current(); err != nil {
 			return nil, err
 		}
@@ -140,6 +140,8 @@ func (v *Verifier) current() error {
 func (v *Verifier) opaque(ctx context.Context, raw string, refresh bool) (*Identity, error) {
 	if token.IsHex(raw) {
 		raw = token.CanonicalHex(raw) // seed 004's form (store.FormatHex)
+	} else if token.IsSession(raw) {
+		// seed 001's customer access token (store.FormatSession)
 	} else if _, err := token.ParseOpaque(raw); err != nil {
 		return nil, fault.InvalidToken("malformed token")
 	}
@@ -157,14 +159,14 @@ func (v *Verifier) opaque(ctx context.Context, raw string, refresh bool) (*Ident
 	case row.Kind == claims.KindRefresh && row.UsedAt != nil:
 		return nil, fault.InvalidToken("refresh token already used")
 	case row.RevokedAt != nil && !now.Before(*row.RevokedAt):
-		return nil, fault.InvalidToken("token revoked")
+		return nil, fault.InvalidToken("token revoked").WithReason(fault.ReasonRevoked)
 	case v.o.Revocations.RowReason(row) != "":
-		return nil, fault.InvalidToken("%s", v.o.Revocations.RowReason(row))
+		return nil, fault.InvalidToken("%s", v.o.Revocations.RowReason(row)).WithReason(fault.ReasonRevoked)
 	case row.ExpiresAt != nil && !now.Before(*row.ExpiresAt):
-		return nil, fault.InvalidToken("token expired")
+		return nil, fault.InvalidToken("token expired").WithReason(fault.ReasonExpired)
 	}
 	format := row.Format
-	if format != store.FormatHex {
+	if format != store.FormatHex && format != store.FormatSession {
 		format = store.FormatOpaque
 	}
 	return &Identity{Tenant: row.Tenant, Claims: ClaimsOf(v.o.PublicURL, row), Format: format}, nil

@@ -113,6 +113,12 @@ type Request struct {
 	// scopes), a refresh token from token.NewLeagueRefresh. Empty is
 	// tokend's own shape.
 	Profile string
+	// Untyped signs a JWT under the header {"typ":"JWT","alg":…} without
+	// kid, the league profile's header (Signer.SignLeague), with tokend's
+	// own claims: the shape BigCommerce gives storefront tokens
+	// ({"typ":"JWT","alg":"ES256"}). Verifiers try each published key of
+	// the header's algorithm.
+	Untyped bool
 	// SubjectLogin is the user's login, the sub of a league-profile
 	// access token (the ledger row keeps Subject, the user id).
 	SubjectLogin string
@@ -243,6 +249,12 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 		}
 		res.Value = token.NewHex()
 		row.Hash = token.Hash(res.Value)
+	case store.FormatSession:
+		if res.ExpiresAt == nil || r.Value != "" || r.Kind != claims.KindCustomer {
+			return Result{}, fault.Internal(fmt.Errorf("issue: a session token is a fresh customer token with an expiry"))
+		}
+		res.Value = token.NewSession(*res.ExpiresAt)
+		row.Hash = token.Hash(res.Value)
 	case "", store.FormatJWT:
 		if r.Value != "" {
 			return Result{}, fault.Internal(fmt.Errorf("issue: Value is only for opaque tokens"))
@@ -269,6 +281,9 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 			if r.SubjectLogin != "" {
 				c.Subject, c.SubjectID = r.SubjectLogin, r.Subject
 			}
+			sign = i.o.Signer.SignLeague
+		}
+		if r.Untyped {
 			sign = i.o.Signer.SignLeague
 		}
 		v, err := sign(ctx, r.Tenant, c)

@@ -485,7 +485,7 @@ func (m *Manager) Verify(ctx context.Context, tenant, raw string) (*claims.Claim
 		if fault.As(err) != nil {
 			return nil, err
 		}
-		return nil, fault.InvalidToken("%s", describe(err)).WithCause(err)
+		return nil, fault.InvalidToken("%s", describe(err)).WithCause(err).WithReason(reasonOf(err))
 	}
 	out := claims.Claims(c)
 	return &out, nil
@@ -508,6 +508,21 @@ func describe(err error) string {
 		return "unsupported critical header"
 	}
 	return "invalid token"
+}
+
+// reasonOf refines a verification failure for surfaces that tell them
+// apart (seed 001's GraphQL messages): expired, bad signature, or
+// malformed; "" for any other.
+func reasonOf(err error) fault.Reason {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return fault.ReasonExpired
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return fault.ReasonSignature
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return fault.ReasonMalformed
+	}
+	return ""
 }
 
 // PeekIssuer returns the unverified "iss" of a JWT, to pick the tenant

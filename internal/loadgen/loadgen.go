@@ -47,7 +47,7 @@ const (
 // Modes lists every mode Run accepts, in the order the documentation gives them.
 var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeCheck, ModeVerifyLib, ModeRefresh,
 	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword, ModeDeviceMint, ModeStoreToken, ModeSignedDevice, ModeApstrata,
-	ModePassword, ModeDotkernelToken, ModeDotkernelRefresh, ModeTokenExchange}
+	ModePassword, ModeDotkernelToken, ModeDotkernelRefresh, ModeTokenExchange, ModeKindMint, ModeBigCommerceToken, ModeCustomerLogin, ModeBigCommerceLogin}
 
 // Limits on a run.
 const (
@@ -125,6 +125,9 @@ type Config struct {
 	// device-mint mode mints with it, and both store modes create their
 	// stores with it.
 	AdminToken string
+	// APIToken is an API account's token (a client access token with the
+	// creation scopes) of the BigCommerce modes; StoreHash their store.
+	APIToken, StoreHash string
 	// Background, when not nil, is a second load that runs alongside this
 	// one with its own workers, over the same warmup and measured window
 	// (its Duration, Warmup and Requests are ignored; it stops when this run
@@ -180,6 +183,9 @@ func (c Config) validate() error {
 	}
 	if c.Mode == ModeDeviceMint || c.Mode == ModeStoreToken {
 		return c.validateStoreToken()
+	}
+	if isBigCommerce(c.Mode) {
+		return c.validateBigCommerce()
 	}
 	if c.ClientID == "" {
 		return fmt.Errorf("mode %s needs a client id", c.Mode)

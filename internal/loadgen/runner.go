@@ -131,6 +131,8 @@ func prepare(ctx context.Context, c Config, client *http.Client) (*target, error
 		return prepareBaselineVerify(ctx, c, client, auth)
 	case ModeDeviceMint, ModeStoreToken:
 		return prepareStoreToken(ctx, c, client)
+	case ModeKindMint, ModeBigCommerceToken, ModeCustomerLogin, ModeBigCommerceLogin:
+		return prepareBigCommerce(ctx, c, client)
 	case ModeSignedDevice:
 		return prepareSignedDevice(ctx, c, client, auth)
 	case ModeApstrata:

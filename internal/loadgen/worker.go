@@ -65,6 +65,8 @@ type target struct {
 	method string
 	url    string
 	auth   string // "" sends no Authorization header
+	// header holds further request headers (X-Auth-Token).
+	header http.Header
 	body   []byte // fixed form body
 	// contentType is the type of POST bodies; "" is a form.
 	contentType string
@@ -131,6 +133,9 @@ func (w *worker) send(ctx context.Context, method, u string, body []byte) (int, 
 	req.Header.Set("Accept", "application/json")
 	if w.t.auth != "" {
 		req.Header.Set("Authorization", w.t.auth)
+	}
+	for k, v := range w.t.header {
+		req.Header[k] = v
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {

@@ -27,6 +27,11 @@ func TestMayMint(t *testing.T) {
 		{name: "case matters", scopes: []string{"tokend:mint:Private"}, kind: claims.KindPrivate},
 		{name: "a longer scope with the right as prefix", scopes: []string{"tokend:mint:privatex"}, kind: claims.KindPrivate},
 		{name: "the admin scope with a suffix", scopes: []string{claims.ScopeAdmin + ":x"}, kind: claims.KindPrivate},
+		{name: "store_storefront_api mints storefront tokens", scopes: []string{"store_storefront_api"}, kind: claims.KindStorefront, want: true},
+		{name: "store_storefront_api mints private tokens", scopes: []string{"store_storefront_api"}, kind: claims.KindPrivate, want: true},
+		{name: "store_storefront_api does not impersonate", scopes: []string{"store_storefront_api"}, kind: claims.KindImpersonation},
+		{name: "the impersonation creation scope", scopes: []string{"store_storefront_api_customer_impersonation"}, kind: claims.KindImpersonation, want: true},
+		{name: "the impersonation creation scope mints nothing else", scopes: []string{"store_storefront_api_customer_impersonation"}, kind: claims.KindStorefront},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -34,5 +39,16 @@ func TestMayMint(t *testing.T) {
 				t.Fatalf("MayMint(%q, %q) = %v, want %v", tc.scopes, tc.kind, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestMintRight: rights to mint never travel into a minted token.
+func TestMintRight(t *testing.T) {
+	t.Parallel()
+	for sc, want := range map[string]bool{"tokend:admin": true, "tokend:mint:private": true, "store_storefront_api": true,
+		"store_storefront_api_customer_impersonation": true, "Customer": false, "read": false, "store_storefront_apix": false} {
+		if got := mintRight(sc); got != want {
+			t.Errorf("mintRight(%q) = %v, want %v", sc, got, want)
+		}
 	}
 }

@@ -228,6 +228,10 @@ const (
 	// FormatHex is an opaque token of 32 upper-case hex characters (128
 	// random bits, seed 004's form), stored as its hash like FormatOpaque.
 	FormatHex = "hex"
+	// FormatSession is a customer access token as BigCommerce makes them
+	// (seed 001): 64 lower-case hex characters (256 random bits), "_" and
+	// the expiry in unix seconds; stored as its hash like FormatOpaque.
+	FormatSession = "session"
 )
 
 // Token is one ledger row: an issued token, never its value.

@@ -17,7 +17,7 @@ import (
 // Customers serves customer sessions (seed 001):
 //   - POST /t/{tenant}/customers/login {"email","password"} returns a
 //     customer token: in the body for server-to-server callers, or, for a
-//     browser (a request with Origin or Sec-Fetch-* headers), only as an
+//     browser (a request with Origin or Sec-Fetch-Site), only as an
 //     HttpOnly, Secure, SameSite=Strict cookie — never both;
 //   - POST /t/{tenant}/customers/logout with the token (bearer or cookie)
 //     ends every session of that customer, on every device; with the
@@ -45,7 +45,7 @@ func fromBrowser(r *http.Request) (bool, error) {
 	if err != nil {
 		return false, fault.InvalidRequest("the request carries more than one Origin")
 	}
-	return o != "" || r.Header.Get("Sec-Fetch-Mode") != "" || r.Header.Get("Sec-Fetch-Site") != "", nil
+	return o != "" || r.Header.Get("Sec-Fetch-Site") != "", nil
 }
 
 func (cs *Customers) login(w http.ResponseWriter, r *http.Request) {
