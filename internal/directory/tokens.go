@@ -59,10 +59,14 @@ func (s *Service) Keys(ctx context.Context, tenant string) ([]store.Key, error) 
 	return l, storeErr(err)
 }
 
-// RotateKey retires a tenant's active key and makes a new one of alg (the
-// policy's algorithm when empty). The retired key stays published for as
-// long as tokens it signed can live.
-func (s *Service) RotateKey(ctx context.Context, by Actor, ten, alg string) (store.Key, error) {
+// RotateKey gives a tenant a new signing key of alg (the policy's
+// algorithm when empty). A staged rotation (now false) publishes the new
+// key at once and signs with it only after the rotation stage, when the
+// current key retires, so that no verifier with a cached JWKS meets a key
+// it does not know; now rotates at once, for a key that may be
+// compromised. A retired key stays published for as long as tokens it
+// signed can live.
+func (s *Service) RotateKey(ctx context.Context, by Actor, ten, alg string, now bool) (store.Key, error) {
 	t, err := s.st.Tenants().Get(ctx, ten)
 	if err != nil {
 		return store.Key{}, notFound(err, "tenant", ten)
@@ -74,16 +78,30 @@ func (s *Service) RotateKey(ctx context.Context, by Actor, ten, alg string) (sto
 	if !slices.Contains(tenant.Algs, alg) {
 		return store.Key{}, invalidf("alg", "must be one of %s", strings.Join(tenant.Algs, ", "))
 	}
-	publishFor := time.Duration(max(pol.MaxAccessTTL, pol.MaxLifetime))*time.Second + time.Minute
-	if pol.AllowEternal {
-		publishFor = 0 // eternal tokens: keep the key published
+	stage, action := s.stage, "key.rotate"
+	if now {
+		stage, action = 0, "key.rotate_now"
 	}
-	k, err := s.keys.Rotate(ctx, ten, alg, publishFor)
+	k, err := s.keys.Rotate(ctx, ten, alg, publishFor(pol), stage)
 	if err != nil {
 		return store.Key{}, storeErr(err)
 	}
-	_ = s.audit.Record(ctx, nil, store.AuditEvent{Tenant: ten, Action: "key.rotate", Actor: by.String(), Subject: k.ID, ClientID: by.ClientID, Detail: map[string]string{"alg": k.Alg}})
+	detail := map[string]string{"alg": k.Alg}
+	if k.ActivateAt != nil {
+		detail["activate_at"] = k.ActivateAt.UTC().Format(time.RFC3339)
+	}
+	_ = s.audit.Record(ctx, nil, store.AuditEvent{Tenant: ten, Action: action, Actor: by.String(), Subject: k.ID, ClientID: by.ClientID, Detail: detail})
 	return k, nil
+}
+
+// publishFor is how long a retired key of a tenant under pol stays
+// published: as long as a token it signed can live, plus a minute; 0
+// (until deleted by hand) for tenants with eternal tokens.
+func publishFor(pol store.Policy) time.Duration {
+	if pol.AllowEternal {
+		return 0
+	}
+	return time.Duration(max(pol.MaxAccessTTL, pol.MaxLifetime))*time.Second + time.Minute
 }
 
 // ImportLegacyKey makes secret the tenant's legacy HMAC secret, which

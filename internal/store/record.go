@@ -180,6 +180,10 @@ type Group struct {
 const (
 	KeyActive  = "active"
 	KeyRetired = "retired"
+	// KeyNext is the key of a staged rotation: published in the JWKS at
+	// once, signing from ActivateAt on, when the active key retires. A
+	// tenant has at most one.
+	KeyNext = "next"
 	// KeyLegacy is a tenant's imported HMAC secret for compact HS256
 	// tokens (FormatCompact): never a JWKS key, never used for tokend's
 	// own JWTs. A replaced one becomes KeyLegacyRetired and verifies
@@ -201,8 +205,11 @@ type Key struct {
 	CreatedAt time.Time
 	RetiredAt *time.Time
 	// PublishUntil is when a retired key may leave the JWKS: after every
-	// token it signed has expired. Nil while active.
+	// token it signed has expired. Nil while active, unless a staged
+	// rotation has set when it retires (RetiredAt, in the future).
 	PublishUntil *time.Time
+	// ActivateAt is when a KeyNext key starts signing.
+	ActivateAt *time.Time
 }
 
 // Token formats.
