@@ -70,7 +70,7 @@ type load struct {
 
 // keySet is one tenant's usable keys at one moment.
 type keySet struct {
-	active *parsed            // signs; nil when the tenant has no key
+	active *parsed // signs; nil when the tenant has no key
 	// next, of a staged rotation, signs instead of active from nextAt on.
 	next   *parsed
 	nextAt time.Time
