@@ -65,6 +65,8 @@ func TestDefault(t *testing.T) {
 		PruneInterval:     10 * time.Minute,
 		PruneAfter:        7 * 24 * time.Hour,
 		MaxBodyBytes:      1 << 20,
+		JWKSMaxAge:        5 * time.Minute,
+		KeyRotationStage:  10 * time.Minute,
 	}
 	if got := Default(); got != want {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -121,6 +123,8 @@ func TestRegisterFlags(t *testing.T) {
 		"tls-cert":            "",
 		"tls-key":             "",
 		"surface-tenants":     "",
+		"jwks-max-age":        "5m0s",
+		"key-rotation-stage":  "10m0s",
 		"config":              "",
 	}
 	n := 0
@@ -523,7 +527,8 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	err := c.Validate()
 	fields := []string{"addr: ", "public-url: ", "data: ", "database: ", "log-level: ", "log-format: ",
-		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "max-body-bytes: "}
+		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "max-body-bytes: ",
+		"jwks-max-age: ", "key-rotation-stage: "}
 	wantErrContains(t, err, fields...)
 	joined, ok := err.(interface{ Unwrap() []error })
 	if !ok {

@@ -2,13 +2,14 @@ package directory
 
 import (
 	"context"
-	"github.com/tokend/tokend/internal/revoke"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
 )
@@ -92,6 +93,66 @@ func (s *Service) RotateKey(ctx context.Context, by Actor, ten, alg string, now 
 	}
 	_ = s.audit.Record(ctx, nil, store.AuditEvent{Tenant: ten, Action: action, Actor: by.String(), Subject: k.ID, ClientID: by.ClientID, Detail: detail})
 	return k, nil
+}
+
+// RotateScheduled stages a key rotation for each tenant whose policy sets
+// key_rotation_period and whose signing key has signed, as of now, for
+// that period less the rotation stage, so that the new key signs when the
+// period ends. A tenant with a rotation pending is left alone. It returns
+// the tenants it rotated; a failure for one tenant is logged and the
+// others go on.
+func (s *Service) RotateScheduled(ctx context.Context, now time.Time) ([]string, error) {
+	var rotated []string
+	pg := store.Page{Limit: 500}
+	for {
+		l, err := s.st.Tenants().List(ctx, pg)
+		if err != nil {
+			return rotated, storeErr(err)
+		}
+		for _, t := range l {
+			period := time.Duration(t.Policy.KeyRotationPeriod) * time.Second
+			if period <= 0 {
+				continue
+			}
+			ks, err := s.keys.Keys(ctx, t.ID)
+			if err != nil {
+				return rotated, storeErr(err)
+			}
+			if !rotationDue(ks, period, s.stage, now) {
+				continue
+			}
+			if _, err := s.RotateKey(ctx, Actor{}, t.ID, "", false); err != nil {
+				if fault.CodeOf(err) != fault.CodeConflict {
+					s.log.ErrorContext(ctx, "scheduled key rotation failed", "tenant", t.ID, "error", err)
+				}
+				continue
+			}
+			rotated = append(rotated, t.ID)
+		}
+		if len(l) < pg.Limit {
+			return rotated, nil
+		}
+		pg.After = l[len(l)-1].ID
+	}
+}
+
+// rotationDue reports whether a tenant with keys l should stage a
+// rotation at now under a rotation period: no rotation is pending, and
+// the signing key has signed since at least period-stage ago.
+func rotationDue(l []store.Key, period, stage time.Duration, now time.Time) bool {
+	var since time.Time
+	for _, k := range l { // newest first
+		switch {
+		case k.State == store.KeyNext:
+			return false
+		case k.State == store.KeyActive && since.IsZero():
+			since = k.CreatedAt
+			if k.ActivateAt != nil {
+				since = *k.ActivateAt
+			}
+		}
+	}
+	return !since.IsZero() && !now.Before(since.Add(period-stage))
 }
 
 // publishFor is how long a retired key of a tenant under pol stays

@@ -55,6 +55,9 @@ type Policy struct {
 	// token, revocation, renewal and customer login endpoints from a
 	// browser (httpx.CORS). A tenant setting only.
 	CORSOrigins []string `json:"cors_origins,omitempty"`
+	// KeyRotationPeriod, when set, is how long (seconds) a signing key
+	// signs before a staged rotation replaces it. A tenant setting only.
+	KeyRotationPeriod int64 `json:"key_rotation_period,omitempty"`
 }
 
 // ProfileLeague makes tokens shaped as league/oauth2-server 8 makes them,
