@@ -264,13 +264,14 @@ func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
 	a.handle(mux, "POST /v1/tenants/{tenant}/keys/rotate", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
 		var body struct {
 			Alg string `json:"alg"`
+			Now bool   `json:"now"`
 		}
 		if r.ContentLength != 0 {
 			if err := a.decode(r, &body); err != nil {
 				return err
 			}
 		}
-		k, err := d.RotateKey(r.Context(), by.actor(), r.PathValue("tenant"), body.Alg)
+		k, err := d.RotateKey(r.Context(), by.actor(), r.PathValue("tenant"), body.Alg, body.Now)
 		if err != nil {
 			return err
 		}

@@ -147,10 +147,11 @@ type keyView struct {
 	CreatedAt    string  `json:"created_at"`
 	RetiredAt    *string `json:"retired_at,omitempty"`
 	PublishUntil *string `json:"publish_until,omitempty"`
+	ActivateAt   *string `json:"activate_at,omitempty"`
 }
 
 func keyOf(k store.Key) keyView {
-	return keyView{k.ID, k.Alg, k.State, ts(k.CreatedAt), tsp(k.RetiredAt), tsp(k.PublishUntil)}
+	return keyView{k.ID, k.Alg, k.State, ts(k.CreatedAt), tsp(k.RetiredAt), tsp(k.PublishUntil), tsp(k.ActivateAt)}
 }
 
 type tokenView struct {

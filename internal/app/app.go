@@ -187,7 +187,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 			if a.xchg != nil {
 				a.xchg.Invalidate(c)
 			}
-		}})
+		}, RotationStage: cfg.KeyRotationStage})
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	admin.New(a.dir, minter, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
 	a.stopping = make(chan struct{})
 	rfc, err := oauth.New(oauth.Options{Engine: a.engine, Mint: minter, Verifier: a.verifier, Revoke: a.revoke,
-		Tenants: st.Tenants(), Keys: a.keys, PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, Log: log})
+		Tenants: st.Tenants(), Keys: a.keys, PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, JWKSMaxAge: cfg.JWKSMaxAge, Log: log})
 	if err != nil {
 		return nil, err
 	}

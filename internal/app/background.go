@@ -33,6 +33,26 @@ func (a *App) startBackground(ctx context.Context) {
 	// audit.Recorder.RecordFailure); Close writes the rest. A failed write
 	// is logged by the recorder.
 	go every(ctx, failureFlush, func() { _ = a.audit.FlushFailures(ctx, false) })
+	go every(ctx, min(time.Minute, a.cfg.KeyRotationStage/4), func() { _, _ = a.RotateKeys(ctx, time.Now()) })
+}
+
+// RotateKeys records the staged key rotations due at now (signing has
+// switched on its own at their time) and stages the scheduled ones
+// (key_rotation_period) due at now; it returns the tenants whose rotation
+// it staged. Every replica runs it; both steps are transactions that a
+// concurrent run on another replica cannot do twice.
+func (a *App) RotateKeys(ctx context.Context, now time.Time) ([]string, error) {
+	if _, err := a.keys.PromoteDue(ctx, 1000); err != nil {
+		a.log.ErrorContext(ctx, "key rotation not recorded", "error", err)
+	}
+	rotated, err := a.dir.RotateScheduled(ctx, now)
+	if err != nil {
+		a.log.ErrorContext(ctx, "scheduled key rotations not checked", "error", err)
+	}
+	for _, t := range rotated {
+		a.log.InfoContext(ctx, "key rotation staged", "tenant", t)
+	}
+	return rotated, err
 }
 
 // every runs f every d until ctx is done.

@@ -55,7 +55,7 @@ func TestKeysAndDiscovery(t *testing.T) {
 					t.Fatalf("%s: go-oidc: %v", alg, err)
 				}
 			}
-			k := want(t, s.call(t, "POST", "/v1/tenants/"+ten+"/keys/rotate", s.Admin, nil), 201)
+			k := want(t, s.call(t, "POST", "/v1/tenants/"+ten+"/keys/rotate", s.Admin, map[string]any{"now": true}), 201)
 			if k.str("alg") != alg || k.str("state") != "active" {
 				t.Fatalf("rotate %s", k.Raw)
 			}

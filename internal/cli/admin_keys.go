@@ -19,12 +19,21 @@ func keysCommand() *cobra.Command {
 	}
 	addAdminFlags(cmd, o, true)
 	var alg string
+	var now bool
 	rotate := &cobra.Command{
 		Use:   "rotate",
-		Short: "Create a new signing key and retire the current one",
-		Long: "Create a new signing key; the previous key is retired and stays published until\n" +
-			"every token it signed has expired. --alg defaults to the tenant's signing_alg.\n\n" + tenantHelp,
-		Example: "  tokend keys rotate -t acme\n  tokend keys rotate -t acme --alg EdDSA",
+		Short: "Replace the tenant's signing key, staged (default) or at once (--now)",
+		Long: "Create a new signing key. The rotation is staged: the new key is published in the\n" +
+			"JWKS at once (state next) and signs only after the server's --key-rotation-stage\n" +
+			"(10 minutes by default; activate_at tells when), when the current key retires.\n" +
+			"Verifiers that cache the JWKS for its max-age therefore never meet a token signed\n" +
+			"by a key they have not fetched. A retired key stays published until every token\n" +
+			"it signed has expired. --alg defaults to the tenant's signing_alg.\n\n" +
+			"--now is the emergency rotation, for a key that may be compromised: the new key\n" +
+			"signs at once and the current key retires now (any pending one too). Verifiers\n" +
+			"holding a cached JWKS refuse the new tokens until they fetch it again (those that\n" +
+			"refetch on an unknown kid, most libraries, right away).\n\n" + tenantHelp,
+		Example: "  tokend keys rotate -t acme\n  tokend keys rotate -t acme --alg EdDSA\n  tokend keys rotate -t acme --now",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := o.connect(cmd, true)
@@ -35,14 +44,18 @@ func keysCommand() *cobra.Command {
 			if cmd.Flags().Changed("alg") {
 				body["alg"] = alg
 			}
+			if now {
+				body["now"] = true
+			}
 			var raw json.RawMessage
 			if err := s.c.do(http.MethodPost, s.tenantPath("keys", "rotate"), nil, body, &raw); err != nil {
 				return err
 			}
-			return s.printObject(raw, []string{"kid", "alg", "state", "created_at", "retired_at", "publish_until"}, "", "")
+			return s.printObject(raw, []string{"kid", "alg", "state", "activate_at", "created_at", "retired_at", "publish_until"}, "", "")
 		},
 	}
 	rotate.Flags().StringVar(&alg, "alg", "", "signing algorithm: ES256, EdDSA, RS256 or HS256")
+	rotate.Flags().BoolVar(&now, "now", false, "emergency rotation: sign with the new key at once (see above)")
 	importLegacy := &cobra.Command{
 		Use:   "import-legacy",
 		Short: "Import the HMAC secret of a legacy application's HS256 tokens",

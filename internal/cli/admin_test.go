@@ -363,6 +363,22 @@ updated_at:    2024-05-01T10:00:00Z
 				"retired_at:     -\npublish_until:  -\n",
 		},
 		{
+			name: "keys rotate --now asks for the emergency rotation",
+			args: []string{"keys", "rotate", "-t", "acme", "--now"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/keys/rotate": {201,
+				`{"kid":"k3","alg":"ES256","state":"active","created_at":"2024-05-01T10:00:00Z"}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/keys/rotate", Body: `{"now":true}`}},
+			wantStdout: "kid:         k3\nalg:         ES256\nstate:       active\ncreated_at:  2024-05-01T10:00:00Z\n",
+		},
+		{
+			name: "keys rotate shows when the staged key signs",
+			args: []string{"keys", "rotate", "-t", "acme"},
+			replies: map[string]cannedReply{"POST /v1/tenants/acme/keys/rotate": {201,
+				`{"kid":"k4","alg":"ES256","state":"next","created_at":"2024-05-01T10:00:00Z","activate_at":"2024-05-01T10:10:00Z"}`}},
+			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/keys/rotate", Body: `{}`}},
+			wantStdout: "kid:          k4\nalg:          ES256\nstate:        next\nactivate_at:  2024-05-01T10:10:00Z\ncreated_at:   2024-05-01T10:00:00Z\n",
+		},
+		{
 			name:       "delete prints what was deleted",
 			args:       []string{"roles", "delete", "billing-reader", "-t", "acme"},
 			replies:    map[string]cannedReply{"DELETE /v1/tenants/acme/roles/billing-reader": {204, ""}},

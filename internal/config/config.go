@@ -166,6 +166,13 @@ type Config struct {
 	// tenant's issuer (--dev-trust-audience), e.g. the provider's client
 	// id that ID tokens name.
 	DevTrustAudience string
+	// JWKSMaxAge is how long clients may cache a tenant's JWKS (its
+	// Cache-Control max-age, --jwks-max-age).
+	JWKSMaxAge time.Duration
+	// KeyRotationStage is how long a staged key rotation publishes the new
+	// key before it signs (--key-rotation-stage): more than JWKSMaxAge plus
+	// the time every replica takes to load the new key.
+	KeyRotationStage time.Duration
 }
 
 // Vault's own environment variables, read for the credentials tokend
@@ -207,6 +214,8 @@ func Default() Config {
 		VaultCacheTTL:     60 * time.Second,
 		VaultTimeout:      5 * time.Second,
 		UpstreamTimeout:   5 * time.Second,
+		JWKSMaxAge:        5 * time.Minute,
+		KeyRotationStage:  10 * time.Minute,
 	}
 	c.PublicURL, _ = derivePublicURL(c.Addr)
 	return c
@@ -243,6 +252,8 @@ var fields = []field{
 	{name: "trusted-proxies", usage: "comma-separated CIDR prefixes of reverse proxies whose Forwarded / X-Forwarded-For headers name the client address (empty: none)", ptr: func(c *Config) any { return &c.TrustedProxies }},
 	{name: "tls-cert", usage: "PEM file of the certificate chain to serve HTTPS (HTTP/2 and HTTP/1.1) with, beside --tls-key; reloaded on SIGHUP or when the file changes", ptr: func(c *Config) any { return &c.TLSCert }},
 	{name: "tls-key", usage: "PEM file of the private key of --tls-cert", ptr: func(c *Config) any { return &c.TLSKey }},
+	{name: "jwks-max-age", usage: "how long verifiers may cache a tenant's JWKS (its Cache-Control max-age)", ptr: func(c *Config) any { return &c.JWKSMaxAge }},
+	{name: "key-rotation-stage", usage: "how long a key rotation publishes the new key in the JWKS before it signs; more than --jwks-max-age plus the time a replica takes to see the new key (about a second, at most 5 minutes)", ptr: func(c *Config) any { return &c.KeyRotationStage }},
 	{name: "surface-hosts", usage: "comma-separated host=tenant pairs: the tenant a compatible surface serves for requests sent to that host (with or without its port) that name no tenant", ptr: func(c *Config) any { return &c.SurfaceHosts }},
 	{name: "surface-tenants", usage: "comma-separated surface=tenant pairs: the one tenant a compatible surface serves requests that name no tenant, when their host is not in --surface-hosts (--dev binds every surface to the demo tenant)", ptr: func(c *Config) any { return &c.SurfaceTenants }},
 	{name: "vault-addr", usage: "URL of the HashiCorp Vault that holds clients' secrets (docs/vault.md); empty: no Vault", ptr: func(c *Config) any { return &c.VaultAddr }},
@@ -474,6 +485,12 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParsePrefixes(c.TrustedProxies); err != nil {
 		add("trusted-proxies", "%v", err)
+	}
+	if c.JWKSMaxAge < time.Second {
+		add("jwks-max-age", "must be at least 1s, got %s", c.JWKSMaxAge)
+	}
+	if c.KeyRotationStage <= c.JWKSMaxAge {
+		add("key-rotation-stage", "must exceed jwks-max-age (%s), or verifiers with a cached JWKS would meet the new key before they fetch it; got %s", c.JWKSMaxAge, c.KeyRotationStage)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		add("tls-cert", "--tls-cert and --tls-key go together: set both or neither")

@@ -69,6 +69,8 @@ func TestDefault(t *testing.T) {
 		VaultCacheTTL:     time.Minute,
 		VaultTimeout:      5 * time.Second,
 		UpstreamTimeout:   5 * time.Second,
+		JWKSMaxAge:        5 * time.Minute,
+		KeyRotationStage:  10 * time.Minute,
 	}
 	if got := Default(); got != want {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -139,6 +141,8 @@ func TestRegisterFlags(t *testing.T) {
 		"dev-trust-audience":               "",
 		"upstream-allow-insecure-loopback": "false",
 		"bigcommerce-domain":               "",
+		"jwks-max-age":                     "5m0s",
+		"key-rotation-stage":               "10m0s",
 	}
 	n := 0
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -554,7 +558,8 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	err := c.Validate()
 	fields := []string{"addr: ", "public-url: ", "data: ", "database: ", "log-level: ", "log-format: ",
-		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "upstream-timeout: ", "max-body-bytes: ", "vault-timeout: "}
+		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "upstream-timeout: ", "max-body-bytes: ", "vault-timeout: ",
+		"jwks-max-age: ", "key-rotation-stage: "}
 	wantErrContains(t, err, fields...)
 	joined, ok := err.(interface{ Unwrap() []error })
 	if !ok {

@@ -91,6 +91,9 @@ func (sp *ClientSpec) apply(c *store.Client, grantTypes []string) error {
 		if len(sp.Policy.CORSOrigins) > 0 {
 			return invalidf("policy.cors_origins", "is a tenant setting")
 		}
+		if sp.Policy.KeyRotationPeriod != 0 {
+			return invalidf("policy.key_rotation_period", "is a tenant setting")
+		}
 		c.Policy = *sp.Policy
 	}
 	if sp.Disabled != nil {

@@ -21,7 +21,7 @@ import (
 // KeyAdmin manages a tenant's signing keys.
 type KeyAdmin interface {
 	Ensure(ctx context.Context, tenant, alg string) error
-	Rotate(ctx context.Context, tenant, alg string, publishFor time.Duration) (store.Key, error)
+	Rotate(ctx context.Context, tenant, alg string, publishFor, stage time.Duration) (store.Key, error)
 	Keys(ctx context.Context, tenant string) ([]store.Key, error)
 	Invalidate(tenant string)
 	SealSecret(tenant, name string, plain []byte) ([]byte, error)
@@ -50,7 +50,15 @@ type Options struct {
 	// this replica changed, once committed, so that its caches need not wait for the
 	// change log.
 	Changed func(store.Change)
+	// RotationStage is how long a staged key rotation publishes the new
+	// key before it signs (default DefaultRotationStage).
+	RotationStage time.Duration
 }
+
+// DefaultRotationStage covers the JWKS's five minutes of HTTP caching and
+// the five minutes a replica may keep its loaded keys without a change
+// notice.
+const DefaultRotationStage = 10 * time.Minute
 
 // Service is the directory core.
 type Service struct {
@@ -63,6 +71,7 @@ type Service struct {
 	// grantTypes is Options.GrantTypes.
 	grantTypes func() []string
 	changed    func(store.Change)
+	stage      time.Duration
 }
 
 // New returns a Service.
@@ -79,8 +88,11 @@ func New(o Options) (*Service, error) {
 	if o.Changed == nil {
 		o.Changed = func(store.Change) {}
 	}
+	if o.RotationStage <= 0 {
+		o.RotationStage = DefaultRotationStage
+	}
 	return &Service{st: o.Store, revoker: o.Revoker, keys: o.Keys, audit: o.Audit, log: o.Log, now: o.Now,
-		grantTypes: o.GrantTypes, changed: o.Changed}, nil
+		grantTypes: o.GrantTypes, changed: o.Changed, stage: o.RotationStage}, nil
 }
 
 // Actor is who asks for a change, as the audit log names them.

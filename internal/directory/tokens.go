@@ -2,13 +2,14 @@ package directory
 
 import (
 	"context"
-	"github.com/tokend/tokend/internal/revoke"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
 )
@@ -59,10 +60,14 @@ func (s *Service) Keys(ctx context.Context, tenant string) ([]store.Key, error) 
 	return l, storeErr(err)
 }
 
-// RotateKey retires a tenant's active key and makes a new one of alg (the
-// policy's algorithm when empty). The retired key stays published for as
-// long as tokens it signed can live.
-func (s *Service) RotateKey(ctx context.Context, by Actor, ten, alg string) (store.Key, error) {
+// RotateKey gives a tenant a new signing key of alg (the policy's
+// algorithm when empty). A staged rotation (now false) publishes the new
+// key at once and signs with it only after the rotation stage, when the
+// current key retires, so that no verifier with a cached JWKS meets a key
+// it does not know; now rotates at once, for a key that may be
+// compromised. A retired key stays published for as long as tokens it
+// signed can live.
+func (s *Service) RotateKey(ctx context.Context, by Actor, ten, alg string, now bool) (store.Key, error) {
 	t, err := s.st.Tenants().Get(ctx, ten)
 	if err != nil {
 		return store.Key{}, notFound(err, "tenant", ten)
@@ -74,16 +79,90 @@ func (s *Service) RotateKey(ctx context.Context, by Actor, ten, alg string) (sto
 	if !slices.Contains(tenant.Algs, alg) {
 		return store.Key{}, invalidf("alg", "must be one of %s", strings.Join(tenant.Algs, ", "))
 	}
-	publishFor := time.Duration(max(pol.MaxAccessTTL, pol.MaxLifetime))*time.Second + time.Minute
-	if pol.AllowEternal {
-		publishFor = 0 // eternal tokens: keep the key published
+	stage, action := s.stage, "key.rotate"
+	if now {
+		stage, action = 0, "key.rotate_now"
 	}
-	k, err := s.keys.Rotate(ctx, ten, alg, publishFor)
+	k, err := s.keys.Rotate(ctx, ten, alg, publishFor(pol), stage)
 	if err != nil {
 		return store.Key{}, storeErr(err)
 	}
-	_ = s.audit.Record(ctx, nil, store.AuditEvent{Tenant: ten, Action: "key.rotate", Actor: by.String(), Subject: k.ID, ClientID: by.ClientID, Detail: map[string]string{"alg": k.Alg}})
+	detail := map[string]string{"alg": k.Alg}
+	if k.ActivateAt != nil {
+		detail["activate_at"] = k.ActivateAt.UTC().Format(time.RFC3339)
+	}
+	_ = s.audit.Record(ctx, nil, store.AuditEvent{Tenant: ten, Action: action, Actor: by.String(), Subject: k.ID, ClientID: by.ClientID, Detail: detail})
 	return k, nil
+}
+
+// RotateScheduled stages a key rotation for each tenant whose policy sets
+// key_rotation_period and whose signing key has signed, as of now, for
+// that period less the rotation stage, so that the new key signs when the
+// period ends. A tenant with a rotation pending is left alone. It returns
+// the tenants it rotated; a failure for one tenant is logged and the
+// others go on.
+func (s *Service) RotateScheduled(ctx context.Context, now time.Time) ([]string, error) {
+	var rotated []string
+	pg := store.Page{Limit: 500}
+	for {
+		l, err := s.st.Tenants().List(ctx, pg)
+		if err != nil {
+			return rotated, storeErr(err)
+		}
+		for _, t := range l {
+			period := time.Duration(t.Policy.KeyRotationPeriod) * time.Second
+			if period <= 0 {
+				continue
+			}
+			ks, err := s.keys.Keys(ctx, t.ID)
+			if err != nil {
+				return rotated, storeErr(err)
+			}
+			if !rotationDue(ks, period, s.stage, now) {
+				continue
+			}
+			if _, err := s.RotateKey(ctx, Actor{}, t.ID, "", false); err != nil {
+				if fault.CodeOf(err) != fault.CodeConflict {
+					s.log.ErrorContext(ctx, "scheduled key rotation failed", "tenant", t.ID, "error", err)
+				}
+				continue
+			}
+			rotated = append(rotated, t.ID)
+		}
+		if len(l) < pg.Limit {
+			return rotated, nil
+		}
+		pg.After = l[len(l)-1].ID
+	}
+}
+
+// rotationDue reports whether a tenant with keys l should stage a
+// rotation at now under a rotation period: no rotation is pending, and
+// the signing key has signed since at least period-stage ago.
+func rotationDue(l []store.Key, period, stage time.Duration, now time.Time) bool {
+	var since time.Time
+	for _, k := range l { // newest first
+		switch {
+		case k.State == store.KeyNext:
+			return false
+		case k.State == store.KeyActive && since.IsZero():
+			since = k.CreatedAt
+			if k.ActivateAt != nil {
+				since = *k.ActivateAt
+			}
+		}
+	}
+	return !since.IsZero() && !now.Before(since.Add(period-stage))
+}
+
+// publishFor is how long a retired key of a tenant under pol stays
+// published: as long as a token it signed can live, plus a minute; 0
+// (until deleted by hand) for tenants with eternal tokens.
+func publishFor(pol store.Policy) time.Duration {
+	if pol.AllowEternal {
+		return 0
+	}
+	return time.Duration(max(pol.MaxAccessTTL, pol.MaxLifetime))*time.Second + time.Minute
 }
 
 // ImportLegacyKey makes secret the tenant's legacy HMAC secret, which

@@ -43,7 +43,7 @@ func TestSignLeague(t *testing.T) {
 	if _, err := mgr.Verify(ctx, "league", forged); err == nil {
 		t.Fatal("a token signed with another tenant's key verified")
 	}
-	if _, err := mgr.Rotate(ctx, "league", keys.RS256, time.Hour); err != nil {
+	if _, err := mgr.Rotate(ctx, "league", keys.RS256, time.Hour, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := mgr.Verify(ctx, "league", raw); err != nil {

@@ -70,7 +70,10 @@ type load struct {
 
 // keySet is one tenant's usable keys at one moment.
 type keySet struct {
-	active *parsed            // signs; nil when the tenant has no key
+	active *parsed // signs; nil when the tenant has no key
+	// next, of a staged rotation, signs instead of active from nextAt on.
+	next   *parsed
+	nextAt time.Time
 	byKID  map[string]*parsed // verifies: active and still-published keys
 	jwks   []byte             // public JWK Set (HS256 keys never appear)
 	// legacy is the tenant's imported HMAC secret for compact HS256
@@ -120,18 +123,32 @@ func (m *Manager) Ensure(ctx context.Context, tenant, alg string) error {
 				return nil
 			}
 		}
-		_, err = m.create(ctx, st, tenant, alg)
+		_, err = m.create(ctx, st, tenant, alg, store.KeyActive, nil)
 		return err
 	})
 	m.Invalidate(tenant)
 	return err
 }
 
-// Rotate retires the tenant's active keys and creates a new active key of
-// alg. Retired keys stay published for publishFor (0: until deleted by
-// hand, for tenants with eternal tokens), so tokens they signed still
-// verify.
-func (m *Manager) Rotate(ctx context.Context, tenant, alg string, publishFor time.Duration) (store.Key, error) {
+// Rotate gives the tenant a new signing key of alg.
+//
+// With stage > 0 the rotation is staged, so that no verifier ever meets
+// a token signed by a key it has not fetched yet: the new key (KeyNext)
+// is published in the JWKS at once and signs only from now+stage on,
+// when the active key retires; stage must exceed the JWKS cache lifetime
+// plus the time every replica takes to load the new key. A tenant has at
+// most one pending rotation: another staged one is refused (a conflict
+// fault).
+//
+// With stage 0 (an emergency rotation, when a key may be compromised) the
+// new key signs at once and the active key, and any pending one, retire
+// now; verifiers holding a cached JWKS refuse the new tokens until they
+// fetch it again.
+//
+// Retired keys stay published for publishFor after they stopped signing
+// (0: until deleted by hand, for tenants with eternal tokens), so tokens
+// they signed still verify.
+func (m *Manager) Rotate(ctx context.Context, tenant, alg string, publishFor, stage time.Duration) (store.Key, error) {
 	var out store.Key
 	err := m.o.Store.Tx(ctx, func(st store.Store) error {
 		l, err := st.Keys().List(ctx, tenant)
@@ -139,23 +156,58 @@ func (m *Manager) Rotate(ctx context.Context, tenant, alg string, publishFor tim
 			return err
 		}
 		now := m.now()
-		for _, k := range l {
-			if k.State != store.KeyActive {
-				continue
-			}
-			k.State, k.RetiredAt = store.KeyRetired, &now
+		if l, err = promote(ctx, st, l, now); err != nil {
+			return err
+		}
+		retire := func(k store.Key, at time.Time) error {
+			k.RetiredAt = &at
+			k.PublishUntil = nil
 			if publishFor > 0 {
-				until := now.Add(publishFor)
+				until := at.Add(publishFor)
 				k.PublishUntil = &until
 			}
-			if err := st.Keys().Update(ctx, k); err != nil {
+			return st.Keys().Update(ctx, k)
+		}
+		if stage <= 0 {
+			for _, k := range l {
+				switch k.State {
+				case store.KeyActive:
+					k.State = store.KeyRetired
+					if err := retire(k, now); err != nil {
+						return err
+					}
+				case store.KeyNext: // never signed: leaves the JWKS now
+					k.State, k.RetiredAt, k.PublishUntil, k.ActivateAt = store.KeyRetired, &now, &now, nil
+					if err := st.Keys().Update(ctx, k); err != nil {
+						return err
+					}
+				}
+			}
+			if _, err := st.Keys().DeleteExpired(ctx, tenant, now); err != nil {
 				return err
+			}
+			out, err = m.create(ctx, st, tenant, alg, store.KeyActive, nil)
+			return err
+		}
+		at := now.Add(stage)
+		for _, k := range l {
+			switch k.State {
+			case store.KeyNext:
+				return fault.Conflict("a staged rotation is pending: key %s signs from %s; wait until then, or rotate now",
+					k.ID, k.ActivateAt.UTC().Format(time.RFC3339))
+			case store.KeyActive: // signs until the new key does
+				if err := retire(k, at); err != nil {
+					return err
+				}
 			}
 		}
 		if _, err := st.Keys().DeleteExpired(ctx, tenant, now); err != nil {
 			return err
 		}
-		out, err = m.create(ctx, st, tenant, alg)
+		out, err = m.create(ctx, st, tenant, alg, store.KeyNext, &at)
+		if errors.Is(err, store.ErrConflict) {
+			return fault.Conflict("another rotation was staged meanwhile; wait until its key signs, or rotate now")
+		}
 		return err
 	})
 	m.Invalidate(tenant)
@@ -163,7 +215,72 @@ func (m *Manager) Rotate(ctx context.Context, tenant, alg string, publishFor tim
 	return out, err
 }
 
-func (m *Manager) create(ctx context.Context, st store.Store, tenant, alg string) (store.Key, error) {
+// promote completes the staged rotations of l, a tenant's keys, that are
+// due at now: the next key becomes active and the keys it replaced are
+// retired (their RetiredAt and PublishUntil were set when the rotation
+// was staged). It returns the keys as they are afterwards.
+func promote(ctx context.Context, st store.Store, l []store.Key, now time.Time) ([]store.Key, error) {
+	var due *store.Key
+	for i := range l {
+		if k := &l[i]; k.State == store.KeyNext && k.ActivateAt != nil && !now.Before(*k.ActivateAt) {
+			due = k
+		}
+	}
+	if due == nil {
+		return l, nil
+	}
+	for i := range l {
+		k := &l[i]
+		switch {
+		case k == due:
+			k.State = store.KeyActive
+		case k.State == store.KeyActive && k.RetiredAt != nil && !now.Before(*k.RetiredAt):
+			k.State = store.KeyRetired
+		default:
+			continue
+		}
+		if err := st.Keys().Update(ctx, *k); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// Promote completes the tenant's staged rotation if it is due. Signing
+// switches to the new key at its activation time whether or not this has
+// run; it records the switch, so that the retired key can leave the JWKS
+// in time.
+func (m *Manager) Promote(ctx context.Context, tenant string) error {
+	err := m.o.Store.Tx(ctx, func(st store.Store) error {
+		l, err := st.Keys().List(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		_, err = promote(ctx, st, l, m.now())
+		return err
+	})
+	m.Invalidate(tenant)
+	return err
+}
+
+// PromoteDue completes up to limit due staged rotations of every tenant
+// and returns how many it completed.
+func (m *Manager) PromoteDue(ctx context.Context, limit int) (int, error) {
+	due, err := m.o.Store.Keys().Due(ctx, m.now(), limit)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range due {
+		if err := m.Promote(ctx, k.Tenant); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (m *Manager) create(ctx context.Context, st store.Store, tenant, alg, state string, activateAt *time.Time) (store.Key, error) {
 	priv, pub, err := generate(alg)
 	if err != nil {
 		return store.Key{}, err
@@ -174,7 +291,7 @@ func (m *Manager) create(ctx context.Context, st store.Store, tenant, alg string
 	if err != nil {
 		return store.Key{}, err
 	}
-	k := store.Key{Tenant: tenant, ID: kid, Alg: alg, State: store.KeyActive, Private: sealed, Public: pub, CreatedAt: now}
+	k := store.Key{Tenant: tenant, ID: kid, Alg: alg, State: state, Private: sealed, Public: pub, CreatedAt: now, ActivateAt: activateAt}
 	return k, st.Keys().Create(ctx, k)
 }
 
@@ -324,6 +441,9 @@ func (m *Manager) build(ctx context.Context, tenant string) (*keySet, error) {
 		if k.State == store.KeyActive && s.active == nil {
 			s.active = p
 		}
+		if k.State == store.KeyNext && k.ActivateAt != nil && s.next == nil {
+			s.next, s.nextAt = p, *k.ActivateAt
+		}
 		if p.public != nil {
 			pub.Keys = append(pub.Keys, jose.JSONWebKey{Key: p.public, KeyID: k.ID, Algorithm: k.Alg, Use: "sig"})
 		}
@@ -335,6 +455,19 @@ func (m *Manager) build(ctx context.Context, tenant string) (*keySet, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// signer is the key that signs at now: the next key of a staged rotation
+// from its activation time on, else the active key. Every replica
+// switches at that time, whenever it loaded the set.
+func (s *keySet) signer(now time.Time) *parsed {
+	if s.next != nil && !now.Before(s.nextAt) {
+		return s.next
+	}
+	if s.active == nil {
+		return s.next
+	}
+	return s.active
 }
 
 func encodeHeader(alg, kid string) string {
@@ -388,14 +521,14 @@ func (m *Manager) sign(ctx context.Context, tenant string, c *claims.Claims, lea
 	if err != nil {
 		return "", err
 	}
-	if s.active == nil {
+	k := s.signer(m.o.Now())
+	if k == nil {
 		return "", fmt.Errorf("keys: tenant %s has no active signing key", tenant)
 	}
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", err
 	}
-	k := s.active
 	header := k.header
 	if league {
 		header = k.untyped

@@ -223,7 +223,7 @@ func TestRotationAndReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	k, err := one.Rotate(ctx, "acme", keys.EdDSA, time.Hour)
+	k, err := one.Rotate(ctx, "acme", keys.EdDSA, time.Hour, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func TestRetiredKeyLeavesAfterPublishWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	old, _ := mgr.Sign(ctx, "acme", &claims.Claims{Issuer: issuerOf("acme"), Subject: "s", ID: "j", IssuedAt: now.Unix(), ExpiresAt: now.Add(10 * time.Minute).Unix()})
-	if _, err := mgr.Rotate(ctx, "acme", keys.ES256, 10*time.Minute); err != nil {
+	if _, err := mgr.Rotate(ctx, "acme", keys.ES256, 10*time.Minute, 0); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(11 * time.Minute)

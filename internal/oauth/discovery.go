@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/grant"
@@ -33,7 +35,10 @@ type Discovery struct {
 	// Endpoints maps metadata names (e.g. "introspection_endpoint") to
 	// paths under the tenant, for the endpoints that are mounted.
 	Endpoints map[string]string
-	Log       *slog.Logger
+	// JWKSMaxAge is the JWKS's Cache-Control max-age (default 5
+	// minutes); a staged key rotation waits longer than it.
+	JWKSMaxAge time.Duration
+	Log        *slog.Logger
 }
 
 // Register adds the discovery routes to mux.
@@ -103,7 +108,11 @@ func (d *Discovery) jwks(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/jwk-set+json")
-	h.Set("Cache-Control", "public, max-age=300")
+	maxAge := d.JWKSMaxAge
+	if maxAge <= 0 {
+		maxAge = 5 * time.Minute
+	}
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(maxAge/time.Second)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(set)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/introspect"
@@ -25,7 +26,9 @@ type Options struct {
 	PublicURL string
 	// MaxBody caps request bodies.
 	MaxBody int64
-	Log     *slog.Logger
+	// JWKSMaxAge is the JWKS's Cache-Control max-age (default 5 minutes).
+	JWKSMaxAge time.Duration
+	Log        *slog.Logger
 }
 
 // Surface is the RFC endpoints of every tenant.
@@ -50,7 +53,7 @@ func New(o Options) (*Surface, error) {
 		token:      &TokenEndpoint{Engine: o.Engine, Mint: o.Mint, MaxBody: o.MaxBody, Log: o.Log},
 		tokenAdmin: &TokenAdmin{Engine: o.Engine, Verifier: o.Verifier, Revoke: o.Revoke, MaxBody: o.MaxBody, Log: o.Log},
 		discovery: &Discovery{
-			PublicURL: o.PublicURL, Tenants: o.Tenants, Keys: o.Keys, Log: o.Log,
+			PublicURL: o.PublicURL, Tenants: o.Tenants, Keys: o.Keys, Log: o.Log, JWKSMaxAge: o.JWKSMaxAge,
 			GrantTypes: o.Engine.GrantTypes(),
 			Endpoints: map[string]string{
 				"introspection_endpoint": "/oauth2/introspect",

@@ -57,6 +57,9 @@ type Policy struct {
 	// token, revocation, renewal and customer login endpoints from a
 	// browser (httpx.CORS). A tenant setting only.
 	CORSOrigins []string `json:"cors_origins,omitempty"`
+	// KeyRotationPeriod, when set, is how long (seconds) a signing key
+	// signs before a staged rotation replaces it. A tenant setting only.
+	KeyRotationPeriod int64 `json:"key_rotation_period,omitempty"`
 }
 
 // ProfileLeague makes tokens shaped as league/oauth2-server 8 makes them,
@@ -191,6 +194,10 @@ type Group struct {
 const (
 	KeyActive  = "active"
 	KeyRetired = "retired"
+	// KeyNext is the key of a staged rotation: published in the JWKS at
+	// once, signing from ActivateAt on, when the active key retires. A
+	// tenant has at most one.
+	KeyNext = "next"
 	// KeyLegacy is a tenant's imported HMAC secret for compact HS256
 	// tokens (FormatCompact): never a JWKS key, never used for tokend's
 	// own JWTs. A replaced one becomes KeyLegacyRetired and verifies
@@ -212,8 +219,11 @@ type Key struct {
 	CreatedAt time.Time
 	RetiredAt *time.Time
 	// PublishUntil is when a retired key may leave the JWKS: after every
-	// token it signed has expired. Nil while active.
+	// token it signed has expired. Nil while active, unless a staged
+	// rotation has set when it retires (RetiredAt, in the future).
 	PublishUntil *time.Time
+	// ActivateAt is when a KeyNext key starts signing.
+	ActivateAt *time.Time
 }
 
 // Token formats.

@@ -126,8 +126,12 @@ type Keys interface {
 	Create(ctx context.Context, k Key) error
 	// List returns every key of the tenant, newest first.
 	List(ctx context.Context, tenant string) ([]Key, error)
-	// Update replaces State, RetiredAt and PublishUntil of an existing key.
+	// Update replaces State, RetiredAt, PublishUntil and ActivateAt of an
+	// existing key.
 	Update(ctx context.Context, k Key) error
+	// Due returns up to limit KeyNext keys of every tenant whose
+	// ActivateAt is not after now, the earliest first.
+	Due(ctx context.Context, now time.Time, limit int) ([]Key, error)
 	// DeleteExpired removes retired keys whose PublishUntil is before now
 	// and returns how many it removed.
 	DeleteExpired(ctx context.Context, tenant string, now time.Time) (int, error)

@@ -161,8 +161,15 @@ func Validate(p store.Policy) map[string]string {
 	if msg := checkOrigins(p.CORSOrigins); msg != "" {
 		bad["cors_origins"] = msg
 	}
+	if p.KeyRotationPeriod != 0 && p.KeyRotationPeriod < MinKeyRotationPeriod {
+		bad["key_rotation_period"] = fmt.Sprintf("must be 0 (rotate by hand only) or at least %d seconds", MinKeyRotationPeriod)
+	}
 	return bad
 }
+
+// MinKeyRotationPeriod is the shortest key_rotation_period (one hour): a
+// rotation stage is ten minutes by default.
+const MinKeyRotationPeriod = 3600
 
 // MaxCORSOrigins bounds a tenant's cors_origins.
 const MaxCORSOrigins = 50

@@ -12,12 +12,12 @@ import (
 var keyTable = &table[store.Key]{
 	name: "signing_keys", entity: store.EntityKey,
 	key:  []string{"tenant", "id"},
-	cols: []string{"tenant", "id", "alg", "state", "private", "public", "created_at", "retired_at", "publish_until"},
+	cols: []string{"tenant", "id", "alg", "state", "private", "public", "created_at", "retired_at", "publish_until", "activate_at"},
 	values: func(k *store.Key) []any {
-		return []any{k.Tenant, k.ID, k.Alg, k.State, k.Private, k.Public, micros(k.CreatedAt), nullMicros(k.RetiredAt), nullMicros(k.PublishUntil)}
+		return []any{k.Tenant, k.ID, k.Alg, k.State, k.Private, k.Public, micros(k.CreatedAt), nullMicros(k.RetiredAt), nullMicros(k.PublishUntil), nullMicros(k.ActivateAt)}
 	},
 	dests: func(k *store.Key) []any {
-		return []any{&k.Tenant, &k.ID, &k.Alg, &k.State, &k.Private, &k.Public, timeCol{&k.CreatedAt}, nullTimeCol{&k.RetiredAt}, nullTimeCol{&k.PublishUntil}}
+		return []any{&k.Tenant, &k.ID, &k.Alg, &k.State, &k.Private, &k.Public, timeCol{&k.CreatedAt}, nullTimeCol{&k.RetiredAt}, nullTimeCol{&k.PublishUntil}, nullTimeCol{&k.ActivateAt}}
 	},
 	keyOf: func(k *store.Key) (string, string) { return k.Tenant, k.ID },
 }
@@ -29,7 +29,16 @@ func (s keys) Create(ctx context.Context, k store.Key) error {
 }
 
 func (s keys) List(ctx context.Context, tenant string) ([]store.Key, error) {
-	rows, err := s.db.reader().QueryContext(ctx, keyTable.selectSQL()+" WHERE tenant = $1 ORDER BY created_at DESC, id DESC", tenant)
+	return s.query(ctx, keyTable.selectSQL()+" WHERE tenant = $1 ORDER BY created_at DESC, id DESC", tenant)
+}
+
+func (s keys) Due(ctx context.Context, now time.Time, limit int) ([]store.Key, error) {
+	return s.query(ctx, keyTable.selectSQL()+" WHERE state = $1 AND activate_at <= $2 ORDER BY activate_at, tenant LIMIT $3",
+		store.KeyNext, micros(now), limit)
+}
+
+func (s keys) query(ctx context.Context, q string, args ...any) ([]store.Key, error) {
+	rows, err := s.db.reader().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.db.wrap(err)
 	}
@@ -47,8 +56,8 @@ func (s keys) List(ctx context.Context, tenant string) ([]store.Key, error) {
 
 func (s keys) Update(ctx context.Context, k store.Key) error {
 	return s.db.write(ctx, func(tx querier) error {
-		err := s.db.affected(tx.ExecContext(ctx, `UPDATE signing_keys SET state = $3, retired_at = $4, publish_until = $5 WHERE tenant = $1 AND id = $2`,
-			k.Tenant, k.ID, k.State, nullMicros(k.RetiredAt), nullMicros(k.PublishUntil)))
+		err := s.db.affected(tx.ExecContext(ctx, `UPDATE signing_keys SET state = $3, retired_at = $4, publish_until = $5, activate_at = $6 WHERE tenant = $1 AND id = $2`,
+			k.Tenant, k.ID, k.State, nullMicros(k.RetiredAt), nullMicros(k.PublishUntil), nullMicros(k.ActivateAt)))
 		if err != nil {
 			return err
 		}

@@ -443,6 +443,47 @@ func (s *suite) keys(t *testing.T) {
 	if d != 1 {
 		t.Fatalf("DeleteExpired = %d, want 1", d)
 	}
+
+	// A staged rotation's key: one per tenant, found when due.
+	at := n.Add(10 * time.Minute)
+	next := store.Key{Tenant: ten, ID: "k3", Alg: "ES256", State: store.KeyNext, Private: []byte("s3"), Public: []byte("der3"), CreatedAt: n.Add(2 * time.Second), ActivateAt: &at}
+	must(t, s.st.Keys().Create(ctx, next))
+	wantErr(t, s.st.Keys().Create(ctx, store.Key{Tenant: ten, ID: "k4", Alg: "ES256", State: store.KeyNext, Private: []byte("s4"), CreatedAt: n, ActivateAt: &at}), store.ErrConflict)
+	other := s.newTenant(t)
+	later := at.Add(time.Minute)
+	must(t, s.st.Keys().Create(ctx, store.Key{Tenant: other, ID: "k5", Alg: "ES256", State: store.KeyNext, Private: []byte("s5"), CreatedAt: n, ActivateAt: &later}))
+	due := func(at time.Time) []string {
+		l, err := s.st.Keys().Due(ctx, at, 1000)
+		must(t, err)
+		var ids []string
+		for _, k := range l {
+			if k.Tenant == ten || k.Tenant == other {
+				ids = append(ids, k.ID)
+			}
+		}
+		return ids
+	}
+	if got := due(at.Add(-time.Microsecond)); len(got) != 0 {
+		t.Fatalf("Due before the activation time = %v", got)
+	}
+	if got := due(at); !slices.Equal(got, []string{"k3"}) {
+		t.Fatalf("Due at the activation time = %v", got)
+	}
+	if got := due(later); !slices.Equal(got, []string{"k3", "k5"}) {
+		t.Fatalf("Due later = %v, want the earliest first", got)
+	}
+	l, err = s.st.Keys().List(ctx, ten)
+	must(t, err)
+	if l[0].ID != "k3" || l[0].ActivateAt == nil || !l[0].ActivateAt.Equal(at) {
+		t.Fatalf("List with a next key = %+v", l[0])
+	}
+	next.State, next.ActivateAt = store.KeyActive, &at
+	must(t, s.st.Keys().Update(ctx, next))
+	if got := due(later); !slices.Equal(got, []string{"k5"}) {
+		t.Fatalf("Due after promotion = %v", got)
+	}
+	// Once promoted, another key may be staged.
+	must(t, s.st.Keys().Create(ctx, store.Key{Tenant: ten, ID: "k6", Alg: "ES256", State: store.KeyNext, Private: []byte("s6"), CreatedAt: n, ActivateAt: &later}))
 }
 
 func (s *suite) tokens(t *testing.T) {
