@@ -78,6 +78,9 @@ func (sp *ClientSpec) apply(c *store.Client, grantTypes []string) error {
 		if len(sp.Policy.CORSOrigins) > 0 {
 			return invalidf("policy.cors_origins", "is a tenant setting")
 		}
+		if sp.Policy.AuditRetention != 0 {
+			return invalidf("policy.audit_retention", "is a tenant setting")
+		}
 		c.Policy = *sp.Policy
 	}
 	if sp.Disabled != nil {

@@ -50,6 +50,8 @@ type Options struct {
 	// changed, once committed, so that its caches need not wait for the
 	// change log.
 	Changed func(store.Change)
+	// Checkpoints checks the signed checkpoints audit retention leaves.
+	Checkpoints audit.Checkpoints
 }
 
 // Service is the directory core.
@@ -61,8 +63,9 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	// grantTypes is Options.GrantTypes.
-	grantTypes func() []string
-	changed    func(store.Change)
+	grantTypes  func() []string
+	changed     func(store.Change)
+	checkpoints audit.Checkpoints
 }
 
 // New returns a Service.
@@ -80,7 +83,7 @@ func New(o Options) (*Service, error) {
 		o.Changed = func(store.Change) {}
 	}
 	return &Service{st: o.Store, revoker: o.Revoker, keys: o.Keys, audit: o.Audit, log: o.Log, now: o.Now,
-		grantTypes: o.GrantTypes, changed: o.Changed}, nil
+		grantTypes: o.GrantTypes, changed: o.Changed, checkpoints: o.Checkpoints}, nil
 }
 
 // Actor is who asks for a change, as the audit log names them.

@@ -55,6 +55,10 @@ type Policy struct {
 	// token, revocation, renewal and customer login endpoints from a
 	// browser (httpx.CORS). A tenant setting only.
 	CORSOrigins []string `json:"cors_origins,omitempty"`
+	// AuditRetention, when set, is how long (seconds) the tenant's audit
+	// events are kept; older ones are pruned, leaving a signed checkpoint
+	// from which the rest of the chain verifies. A tenant setting only.
+	AuditRetention int64 `json:"audit_retention,omitempty"`
 }
 
 // ProfileLeague makes tokens shaped as league/oauth2-server 8 makes them,

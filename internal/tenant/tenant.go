@@ -161,8 +161,14 @@ func Validate(p store.Policy) map[string]string {
 	if msg := checkOrigins(p.CORSOrigins); msg != "" {
 		bad["cors_origins"] = msg
 	}
+	if p.AuditRetention != 0 && p.AuditRetention < MinAuditRetention {
+		bad["audit_retention"] = fmt.Sprintf("must be 0 (keep every event) or at least %d seconds", MinAuditRetention)
+	}
 	return bad
 }
+
+// MinAuditRetention is the shortest audit_retention: one day.
+const MinAuditRetention = 86400
 
 // MaxCORSOrigins bounds a tenant's cors_origins.
 const MaxCORSOrigins = 50
