@@ -162,6 +162,11 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	checkpointKey, err := a.keys.DeriveKey("audit-checkpoint")
+	if err != nil {
+		return nil, err
+	}
+	checkpoints := audit.Checkpoints{Key: checkpointKey}
 	a.audit = audit.New(st, log, nil)
 	a.registry = prometheus.NewRegistry()
 	metricsOf := commitMetrics(a.registry)
@@ -187,7 +192,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 			if a.xchg != nil {
 				a.xchg.Invalidate(c)
 			}
-		}, RotationStage: cfg.KeyRotationStage})
+		}, RotationStage: cfg.KeyRotationStage, Checkpoints: checkpoints})
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +208,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 	metrics := httpx.NewMetrics(a.registry)
 	a.observe(st)
-	a.pruner = newPruner(st, a.revoke, log, cfg.PruneAfter, a.registry)
+	a.pruner = newPruner(st, a.revoke, checkpoints, log, cfg.PruneAfter, a.registry)
 
 	mux := http.NewServeMux()
 	refreshKey, err := a.keys.DeriveKey("refresh-successor")
@@ -301,8 +306,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 
 // requestTimeout is a request's deadline: Config.RequestTimeout, but for
 // the revocation feed, whose long polls wait up to gateway.MaxFeedWait on
-// top, and whose event streams bound each of their steps themselves.
+// top, and whose event streams bound each of their steps themselves, and
+// for the audit export, which bounds each page it reads and writes.
 func (a *App) requestTimeout(r *http.Request) time.Duration {
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/tenants/") && strings.HasSuffix(r.URL.Path, "/audit/export") {
+		return 0
+	}
 	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/t/") && strings.HasSuffix(r.URL.Path, "/revocations") {
 		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 			return 0

@@ -127,3 +127,9 @@ func (a *App) revocationsCurrent() error {
 	}
 	return nil
 }
+
+// Prune runs one pruning pass as of now (see pruner.run) and returns the
+// rows deleted by table; the server runs it every --prune-interval.
+func (a *App) Prune(ctx context.Context, now time.Time) map[string]int {
+	return a.pruner.run(ctx, now)
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 )
@@ -28,21 +29,23 @@ const (
 type pruner struct {
 	st     store.Store
 	revoke *revoke.Service
-	log    *slog.Logger
-	after  time.Duration // ledger retention past expiry and lifetime
-	batch  int
-	pause  time.Duration
-	rows   *prometheus.CounterVec
+	// checkpoints signs what audit retention leaves of a pruned chain.
+	checkpoints audit.Checkpoints
+	log         *slog.Logger
+	after       time.Duration // ledger retention past expiry and lifetime
+	batch       int
+	pause       time.Duration
+	rows        *prometheus.CounterVec
 }
 
-func newPruner(st store.Store, rv *revoke.Service, log *slog.Logger, after time.Duration, reg prometheus.Registerer) *pruner {
+func newPruner(st store.Store, rv *revoke.Service, cps audit.Checkpoints, log *slog.Logger, after time.Duration, reg prometheus.Registerer) *pruner {
 	rows := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tokend_pruned_rows_total", Help: "Rows deleted by pruning, by table.",
 	}, []string{"table"})
 	if reg != nil {
 		reg.MustRegister(rows)
 	}
-	return &pruner{st: st, revoke: rv, log: log, after: after, batch: pruneBatch, pause: prunePause, rows: rows}
+	return &pruner{st: st, revoke: rv, checkpoints: cps, log: log, after: after, batch: pruneBatch, pause: prunePause, rows: rows}
 }
 
 // run prunes once, as of now, and returns the rows deleted by table:
@@ -55,7 +58,9 @@ func newPruner(st store.Store, rv *revoke.Service, log *slog.Logger, after time.
 //   - revocations: entries every token they match has expired under
 //     (revoke.Service.Prune), from the table and the deny-list;
 //   - assertion_jtis: jwt-bearer jtis whose assertion has expired;
-//   - changes: change-log entries older than pruneGrace (never the newest).
+//   - changes: change-log entries older than pruneGrace (never the newest);
+//   - audit: the audit events of each tenant with an audit_retention that
+//     are older than it, oldest first, leaving a signed checkpoint.
 //
 // A failing table is logged and skipped until the next run.
 func (p *pruner) run(ctx context.Context, now time.Time) map[string]int {
@@ -90,5 +95,40 @@ func (p *pruner) run(ctx context.Context, now time.Time) map[string]int {
 			}
 		}
 	}
+	if n, err := p.pruneAudit(ctx, now); err != nil {
+		p.log.Warn("pruning failed", "table", "audit", "error", err)
+		out["audit"] = n
+	} else {
+		out["audit"] = n
+	}
 	return out
+}
+
+// pruneAudit applies every tenant's audit_retention.
+func (p *pruner) pruneAudit(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	pg := store.Page{Limit: 500}
+	for ctx.Err() == nil {
+		l, err := p.st.Tenants().List(ctx, pg)
+		if err != nil {
+			return total, err
+		}
+		for _, t := range l {
+			if t.Policy.AuditRetention <= 0 {
+				continue
+			}
+			before := now.Add(-time.Duration(t.Policy.AuditRetention) * time.Second)
+			n, err := p.checkpoints.Prune(ctx, p.st, t.ID, before, p.batch, p.pause)
+			total += n
+			p.rows.WithLabelValues("audit").Add(float64(n))
+			if err != nil {
+				p.log.Warn("pruning failed", "table", "audit", "tenant", t.ID, "error", err)
+			}
+		}
+		if len(l) < pg.Limit {
+			break
+		}
+		pg.After = l[len(l)-1].ID
+	}
+	return total, ctx.Err()
 }

@@ -2,9 +2,9 @@ package app_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/json"
-	"context"
 	"fmt"
 	"io"
 	"os"

@@ -189,17 +189,41 @@ func Hash(e *store.AuditEvent) []byte {
 
 // Result is the outcome of verifying a tenant's chain.
 type Result struct {
-	OK       bool   `json:"ok"`
-	Events   int64  `json:"events"`
+	OK     bool  `json:"ok"`
+	Events int64 `json:"events"`
+	// Pruned is how many of the chain's first events retention deleted;
+	// the chain is verified from their signed checkpoint on.
+	Pruned   int64  `json:"pruned,omitempty"`
 	BrokenAt int64  `json:"broken_at,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 }
 
-// Verify walks a tenant's whole audit log and checks every link.
-func Verify(ctx context.Context, st store.Store, tenant string) (Result, error) {
-	var res Result
-	var prev []byte
-	var after int64
+// Verify walks a tenant's whole audit log and checks every link, from the
+// signed checkpoint of the events retention deleted, if any (cps holds
+// its key).
+func Verify(ctx context.Context, st store.Store, tenant string, cps Checkpoints) (Result, error) {
+	for attempt := 0; ; attempt++ {
+		res, err := verify(ctx, st, tenant, cps)
+		// Pruning between reading the checkpoint and the first events
+		// looks like missing events: read the checkpoint again, once.
+		if err == nil && !res.OK && res.Events == 0 && attempt == 0 && res.Reason == missing(res.BrokenAt) {
+			continue
+		}
+		return res, err
+	}
+}
+
+func missing(seq int64) string { return fmt.Sprintf("event %d is missing", seq) }
+
+func verify(ctx context.Context, st store.Store, tenant string, cps Checkpoints) (Result, error) {
+	after, prev, broken, err := verifyFrom(ctx, st, tenant, cps)
+	if err != nil || broken != nil {
+		if broken != nil {
+			return *broken, nil
+		}
+		return Result{}, err
+	}
+	res := Result{Pruned: after}
 	for {
 		evs, err := st.Audit().List(ctx, tenant, store.AuditFilter{AfterSeq: after, Limit: 1000})
 		if err != nil {
@@ -209,11 +233,11 @@ func Verify(ctx context.Context, st store.Store, tenant string) (Result, error) 
 			e := &evs[i]
 			switch {
 			case e.Seq != after+1:
-				return Result{Events: res.Events, BrokenAt: after + 1, Reason: fmt.Sprintf("event %d is missing", after+1)}, nil
+				return Result{Events: res.Events, Pruned: res.Pruned, BrokenAt: after + 1, Reason: missing(after + 1)}, nil
 			case string(e.PrevHash) != string(prev):
-				return Result{Events: res.Events, BrokenAt: e.Seq, Reason: "previous-hash link does not match"}, nil
+				return Result{Events: res.Events, Pruned: res.Pruned, BrokenAt: e.Seq, Reason: "previous-hash link does not match"}, nil
 			case string(Hash(e)) != string(e.Hash):
-				return Result{Events: res.Events, BrokenAt: e.Seq, Reason: "event content does not match its hash"}, nil
+				return Result{Events: res.Events, Pruned: res.Pruned, BrokenAt: e.Seq, Reason: "event content does not match its hash"}, nil
 			}
 			prev, after = e.Hash, e.Seq
 			res.Events++

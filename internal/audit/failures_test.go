@@ -98,7 +98,7 @@ func TestFailuresAreCounted(t *testing.T) {
 	if observed != 2*n+3 {
 		t.Errorf("observed %d failures, want %d", observed, 2*n+3)
 	}
-	if res, err := audit.Verify(ctx, db, "t"); err != nil || !res.OK {
+	if res, err := audit.Verify(ctx, db, "t", audit.Checkpoints{}); err != nil || !res.OK {
 		t.Fatalf("chain: %+v %v", res, err)
 	}
 }

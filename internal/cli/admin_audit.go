@@ -15,7 +15,7 @@ func auditCommand() *cobra.Command {
 		Short: "Read and verify a tenant's audit log",
 		Long: "Read a tenant's audit log and verify its hash chain.\n\n" +
 			connectionHelp + "\n\n" + tenantHelp,
-		Example: "  tokend audit list -t acme --from 2024-05-01T00:00:00Z --action token.issue\n  tokend audit verify -t acme",
+		Example: "  tokend audit list -t acme --from 2024-05-01T00:00:00Z --action token.issue\n  tokend audit verify -t acme\n  tokend audit export -t acme > acme-audit.ndjson",
 	}
 	addAdminFlags(cmd, o, true)
 	verify := &cobra.Command{
@@ -68,6 +68,6 @@ func auditCommand() *cobra.Command {
 			{flag: "client-id", param: "client_id", usage: "only events of this client"},
 		},
 		path: func(s *session) string { return s.tenantPath("audit") },
-	}), verify)
+	}), verify, auditExportCommand(o))
 	return cmd
 }

@@ -367,7 +367,7 @@ updated_at:    2024-05-01T10:00:00Z
 			args: []string{"keys", "rotate", "-t", "acme", "--now"},
 			replies: map[string]cannedReply{"POST /v1/tenants/acme/keys/rotate": {201,
 				`{"kid":"k3","alg":"ES256","state":"active","created_at":"2024-05-01T10:00:00Z"}`}},
-			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/keys/rotate", Body: `{"now":true}`}},
+			wantCalls:  []apiCall{{Method: "POST", Path: "/v1/tenants/acme/keys/rotate", Body: `{"now":true}`}},
 			wantStdout: "kid:         k3\nalg:         ES256\nstate:       active\ncreated_at:  2024-05-01T10:00:00Z\n",
 		},
 		{
@@ -375,7 +375,7 @@ updated_at:    2024-05-01T10:00:00Z
 			args: []string{"keys", "rotate", "-t", "acme"},
 			replies: map[string]cannedReply{"POST /v1/tenants/acme/keys/rotate": {201,
 				`{"kid":"k4","alg":"ES256","state":"next","created_at":"2024-05-01T10:00:00Z","activate_at":"2024-05-01T10:10:00Z"}`}},
-			wantCalls: []apiCall{{Method: "POST", Path: "/v1/tenants/acme/keys/rotate", Body: `{}`}},
+			wantCalls:  []apiCall{{Method: "POST", Path: "/v1/tenants/acme/keys/rotate", Body: `{}`}},
 			wantStdout: "kid:          k4\nalg:          ES256\nstate:        next\nactivate_at:  2024-05-01T10:10:00Z\ncreated_at:   2024-05-01T10:00:00Z\n",
 		},
 		{

@@ -94,6 +94,9 @@ func (sp *ClientSpec) apply(c *store.Client, grantTypes []string) error {
 		if sp.Policy.KeyRotationPeriod != 0 {
 			return invalidf("policy.key_rotation_period", "is a tenant setting")
 		}
+		if sp.Policy.AuditRetention != 0 {
+			return invalidf("policy.audit_retention", "is a tenant setting")
+		}
 		c.Policy = *sp.Policy
 	}
 	if sp.Disabled != nil {

@@ -53,6 +53,8 @@ type Options struct {
 	// RotationStage is how long a staged key rotation publishes the new
 	// key before it signs (default DefaultRotationStage).
 	RotationStage time.Duration
+	// Checkpoints checks the signed checkpoints audit retention leaves.
+	Checkpoints audit.Checkpoints
 }
 
 // DefaultRotationStage covers the JWKS's five minutes of HTTP caching and
@@ -69,9 +71,10 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	// grantTypes is Options.GrantTypes.
-	grantTypes func() []string
-	changed    func(store.Change)
-	stage      time.Duration
+	grantTypes  func() []string
+	changed     func(store.Change)
+	stage       time.Duration
+	checkpoints audit.Checkpoints
 }
 
 // New returns a Service.
@@ -92,7 +95,7 @@ func New(o Options) (*Service, error) {
 		o.RotationStage = DefaultRotationStage
 	}
 	return &Service{st: o.Store, revoker: o.Revoker, keys: o.Keys, audit: o.Audit, log: o.Log, now: o.Now,
-		grantTypes: o.GrantTypes, changed: o.Changed, stage: o.RotationStage}, nil
+		grantTypes: o.GrantTypes, changed: o.Changed, stage: o.RotationStage, checkpoints: o.Checkpoints}, nil
 }
 
 // Actor is who asks for a change, as the audit log names them.

@@ -195,6 +195,6 @@ func (s *Service) VerifyAudit(ctx context.Context, tenant string) (audit.Result,
 	if err := s.tenantExists(ctx, tenant); err != nil {
 		return audit.Result{}, err
 	}
-	r, err := audit.Verify(ctx, s.st, tenant)
+	r, err := audit.Verify(ctx, s.st, tenant, s.checkpoints)
 	return r, storeErr(err)
 }

@@ -92,7 +92,7 @@ func TestWriter(t *testing.T) {
 	if err != nil || len(got) != n+1 {
 		t.Fatalf("%d ledger rows, %v; want %d", len(got), err, n+1)
 	}
-	res, err := audit.Verify(ctx, db, "t0")
+	res, err := audit.Verify(ctx, db, "t0", audit.Checkpoints{})
 	if err != nil || !res.OK || res.Events != n {
 		t.Fatalf("audit chain %+v, %v; want %d events and OK", res, err, n)
 	}
@@ -224,7 +224,7 @@ func TestApply(t *testing.T) {
 	}
 	// The plain writes' events, the applied functions' own, and one from
 	// the function that ran alone; none from failed runs.
-	res, err := audit.Verify(ctx, db, "t0")
+	res, err := audit.Verify(ctx, db, "t0", audit.Checkpoints{})
 	if err != nil || !res.OK || res.Events != 2*n+1 {
 		t.Fatalf("audit chain %+v, %v; want %d events and OK", res, err, 2*n+1)
 	}

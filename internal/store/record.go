@@ -60,6 +60,10 @@ type Policy struct {
 	// KeyRotationPeriod, when set, is how long (seconds) a signing key
 	// signs before a staged rotation replaces it. A tenant setting only.
 	KeyRotationPeriod int64 `json:"key_rotation_period,omitempty"`
+	// AuditRetention, when set, is how long (seconds) the tenant's audit
+	// events are kept; older ones are pruned, leaving a signed checkpoint
+	// from which the rest of the chain verifies. A tenant setting only.
+	AuditRetention int64 `json:"audit_retention,omitempty"`
 }
 
 // ProfileLeague makes tokens shaped as league/oauth2-server 8 makes them,

@@ -202,6 +202,27 @@ type Audit interface {
 	Append(ctx context.Context, seal SealFunc, events ...AuditEvent) error
 	// List returns events of a tenant matching f, in ascending Seq.
 	List(ctx context.Context, tenant string, f AuditFilter) ([]AuditEvent, error)
+	// Prune deletes, in one transaction, the oldest events of the tenant's
+	// chain up to limit, stopping at the first one at or after before, so
+	// that what remains is the chain's tail; it stores sign(the last
+	// deleted event) as the tenant's checkpoint and returns how many it
+	// deleted.
+	Prune(ctx context.Context, tenant string, before time.Time, limit int, sign func(last AuditEvent) AuditCheckpoint) (int, error)
+	// Checkpoint returns the tenant's checkpoint; ErrNotFound when nothing
+	// was pruned.
+	Checkpoint(ctx context.Context, tenant string) (AuditCheckpoint, error)
+}
+
+// AuditCheckpoint stands for the pruned head of a tenant's audit chain:
+// the last deleted event's Seq, Hash and Time, when it was pruned, and a
+// signature over them that only the server can make.
+type AuditCheckpoint struct {
+	Tenant    string
+	Seq       int64
+	Hash      []byte
+	EventTime time.Time
+	PrunedAt  time.Time
+	Sig       []byte
 }
 
 // AuditFilter narrows an audit listing. Empty fields do not filter.

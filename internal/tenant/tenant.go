@@ -164,12 +164,18 @@ func Validate(p store.Policy) map[string]string {
 	if p.KeyRotationPeriod != 0 && p.KeyRotationPeriod < MinKeyRotationPeriod {
 		bad["key_rotation_period"] = fmt.Sprintf("must be 0 (rotate by hand only) or at least %d seconds", MinKeyRotationPeriod)
 	}
+	if p.AuditRetention != 0 && p.AuditRetention < MinAuditRetention {
+		bad["audit_retention"] = fmt.Sprintf("must be 0 (keep every event) or at least %d seconds", MinAuditRetention)
+	}
 	return bad
 }
 
 // MinKeyRotationPeriod is the shortest key_rotation_period (one hour): a
 // rotation stage is ten minutes by default.
 const MinKeyRotationPeriod = 3600
+
+// MinAuditRetention is the shortest audit_retention: one day.
+const MinAuditRetention = 86400
 
 // MaxCORSOrigins bounds a tenant's cors_origins.
 const MaxCORSOrigins = 50

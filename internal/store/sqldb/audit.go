@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/tokend/tokend/internal/store"
@@ -96,6 +98,10 @@ func (s auditLog) List(ctx context.Context, tenant string, f store.AuditFilter) 
 	if err != nil {
 		return nil, s.db.wrap(err)
 	}
+	return s.scan(rows)
+}
+
+func (s auditLog) scan(rows *sql.Rows) ([]store.AuditEvent, error) {
 	defer rows.Close()
 	out := []store.AuditEvent{}
 	for rows.Next() {
@@ -108,6 +114,73 @@ func (s auditLog) List(ctx context.Context, tenant string, f store.AuditFilter) 
 		out = append(out, e)
 	}
 	return out, s.db.wrap(rows.Err())
+}
+
+func (s auditLog) Prune(ctx context.Context, tenant string, before time.Time, limit int, sign func(last store.AuditEvent) store.AuditCheckpoint) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	var n int
+	err := s.db.write(ctx, func(tx querier) error {
+		// The oldest events by seq; the prefix older than before goes.
+		rows, err := tx.QueryContext(ctx, `SELECT seq, time FROM audit_events WHERE tenant = $1 ORDER BY seq LIMIT $2`, tenant, limit)
+		if err != nil {
+			return s.db.wrap(err)
+		}
+		var last int64
+		count := 0
+		for rows.Next() {
+			var seq int64
+			var at time.Time
+			if err := rows.Scan(&seq, timeCol{&at}); err != nil {
+				rows.Close()
+				return s.db.wrap(err)
+			}
+			if !at.Before(before) {
+				break
+			}
+			last = seq
+			count++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return s.db.wrap(err)
+		}
+		if count == 0 {
+			return nil
+		}
+		rows, err = tx.QueryContext(ctx, "SELECT "+auditCols+" FROM audit_events WHERE tenant = $1 AND seq = $2", tenant, last)
+		if err != nil {
+			return s.db.wrap(err)
+		}
+		evs, err := s.scan(rows)
+		if err != nil {
+			return err
+		}
+		if len(evs) != 1 || evs[0].Seq != last {
+			return fmt.Errorf("audit: event %d of tenant %s vanished while pruning", last, tenant)
+		}
+		cp := sign(evs[0])
+		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_events WHERE tenant = $1 AND seq <= $2`, tenant, last); err != nil {
+			return s.db.wrap(err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (tenant, seq, hash, event_time, pruned_at, sig) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, event_time = excluded.event_time,
+			pruned_at = excluded.pruned_at, sig = excluded.sig`,
+			tenant, cp.Seq, cp.Hash, micros(cp.EventTime), micros(cp.PrunedAt), cp.Sig); err != nil {
+			return s.db.wrap(err)
+		}
+		n = count
+		return nil
+	})
+	return n, err
+}
+
+func (s auditLog) Checkpoint(ctx context.Context, tenant string) (store.AuditCheckpoint, error) {
+	cp := store.AuditCheckpoint{Tenant: tenant}
+	err := s.db.reader().QueryRowContext(ctx, `SELECT seq, hash, event_time, pruned_at, sig FROM audit_checkpoints WHERE tenant = $1`, tenant).
+		Scan(&cp.Seq, &cp.Hash, timeCol{&cp.EventTime}, timeCol{&cp.PrunedAt}, &cp.Sig)
+	return cp, s.db.wrap(err)
 }
 
 type changes struct{ db *DB }

@@ -33,6 +33,7 @@ func Run(t *testing.T, st store.Store) {
 	t.Run("TimePrecision", s.timePrecision)
 	t.Run("Pruning", s.pruning)
 	t.Run("AuditChain", s.auditChain)
+	t.Run("AuditPrune", s.auditPrune)
 	t.Run("LargeBatches", s.largeBatches)
 	t.Run("AuditInTransaction", s.auditInTransaction)
 	t.Run("ConcurrentAudit", s.concurrentAudit)
@@ -1347,4 +1348,67 @@ func (s *suite) surfaces(t *testing.T) {
 	must(t, s.st.Tenants().Delete(ctx, b))
 	_, err = s.st.Surfaces().GetByKey(ctx, name, key)
 	wantErr(t, err, store.ErrNotFound)
+}
+
+// auditPrune: Prune deletes the oldest events up to the first one at or
+// after the cutoff, in batches, and stores the signed checkpoint of the
+// last one it deleted; appends go on from the same head.
+func (s *suite) auditPrune(t *testing.T) {
+	t.Parallel()
+	ten := s.newTenant(t)
+	base := now()
+	for i := 0; i < 6; i++ {
+		// Event 4 is newer than the events after it: pruning stops at it,
+		// keeping what remains a tail of the chain.
+		at := base.Add(time.Duration(i) * time.Second)
+		if i == 3 {
+			at = base.Add(10 * time.Second)
+		}
+		must(t, s.st.Audit().Append(ctx, seal, store.AuditEvent{Tenant: ten, Time: at, Action: "token.issue", Outcome: "success"}))
+	}
+	_, err := s.st.Audit().Checkpoint(ctx, ten)
+	wantErr(t, err, store.ErrNotFound)
+	sign := func(last store.AuditEvent) store.AuditCheckpoint {
+		return store.AuditCheckpoint{Tenant: last.Tenant, Seq: last.Seq, Hash: last.Hash, EventTime: last.Time, PrunedAt: base, Sig: []byte("sig:" + fmt.Sprint(last.Seq))}
+	}
+	cut := base.Add(5500 * time.Millisecond)
+	n, err := s.st.Audit().Prune(ctx, ten, cut, 2, sign)
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("first batch pruned %d, want 2", n)
+	}
+	cp, err := s.st.Audit().Checkpoint(ctx, ten)
+	must(t, err)
+	l, err := s.st.Audit().List(ctx, ten, store.AuditFilter{})
+	must(t, err)
+	if cp.Seq != 2 || string(cp.Sig) != "sig:2" || !cp.EventTime.Equal(base.Add(time.Second)) || !cp.PrunedAt.Equal(base) ||
+		len(l) != 4 || l[0].Seq != 3 || !bytes.Equal(l[0].PrevHash, cp.Hash) {
+		t.Fatalf("after the first batch: checkpoint %+v, events from %d (%d)", cp, l[0].Seq, len(l))
+	}
+	// Event 3 goes; event 4, newer than the cutoff, stops the prune
+	// though 5 and 6 are older.
+	n, err = s.st.Audit().Prune(ctx, ten, cut, 100, sign)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("second batch pruned %d, want 1", n)
+	}
+	n, err = s.st.Audit().Prune(ctx, ten, cut, 100, sign)
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("pruned %d past an event newer than the cutoff", n)
+	}
+	n, err = s.st.Audit().Prune(ctx, ten, base.Add(time.Hour), 100, sign)
+	must(t, err)
+	if n != 3 {
+		t.Fatalf("pruned %d, want the 3 left", n)
+	}
+	if cp, err = s.st.Audit().Checkpoint(ctx, ten); err != nil || cp.Seq != 6 {
+		t.Fatalf("checkpoint %+v, %v", cp, err)
+	}
+	must(t, s.st.Audit().Append(ctx, seal, store.AuditEvent{Tenant: ten, Time: base.Add(time.Hour), Action: "token.issue", Outcome: "success"}))
+	l, err = s.st.Audit().List(ctx, ten, store.AuditFilter{})
+	must(t, err)
+	if len(l) != 1 || l[0].Seq != 7 || !bytes.Equal(l[0].PrevHash, cp.Hash) {
+		t.Fatalf("append after pruning everything: %+v", l)
+	}
 }
