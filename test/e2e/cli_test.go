@@ -47,7 +47,7 @@ func TestCLIAgainstServer(t *testing.T) {
 	if !strings.Contains(out, "eyJ") {
 		t.Fatalf("tokens create:\n%s", out)
 	}
-	if out := ok("", "keys", "rotate", "--tenant", "acme", "--alg", "ES256"); !strings.Contains(out, "ES256") {
+	if out := ok("", "keys", "rotate", "--tenant", "acme", "--alg", "ES256", "--now"); !strings.Contains(out, "ES256") {
 		t.Fatalf("keys rotate:\n%s", out)
 	}
 	if out := ok("", "keys", "list", "--tenant", "acme"); strings.Count(out, "\n") < 3 || !strings.Contains(out, "retired") {

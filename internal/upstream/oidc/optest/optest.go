@@ -5,6 +5,7 @@
 package optest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,6 +41,7 @@ type OP struct {
 	Issuer string
 	Port   int
 	cmd    *exec.Cmd
+	exited chan struct{}
 	meta   map[string]any
 }
 
@@ -50,32 +53,53 @@ func Start(t testing.TB) *OP {
 	if bin == "" {
 		t.Skipf("%s is unset: no OpenID Connect provider to test against", Env)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	op := &OP{Issuer: fmt.Sprintf("http://localhost:%d/", port), Port: port, cmd: cmd}
-	t.Cleanup(op.Kill)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if m, err := getJSON(op.Issuer + ".well-known/openid-configuration"); err == nil {
-			op.meta = m
+	// The OP listens on every interface at PORT; a port found free can be
+	// taken again before it binds (by another test's outgoing connection),
+	// so a start whose process exits is retried on another port.
+	var last string
+	for attempt := 0; attempt < 3; attempt++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		var out syncBuffer
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", port))
+		cmd.Stdout, cmd.Stderr = &out, &out
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start %s: %v", bin, err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		op := &OP{Issuer: fmt.Sprintf("http://localhost:%d/", port), Port: port, cmd: cmd, exited: exited}
+		deadline := time.Now().Add(20 * time.Second)
+		for op.meta == nil {
+			if m, err := getJSON(op.Issuer + ".well-known/openid-configuration"); err == nil {
+				op.meta = m
+				break
+			}
+			select {
+			case <-exited:
+				last = fmt.Sprintf("the OP on port %d exited: %.500s", port, out.String())
+			case <-time.After(50 * time.Millisecond):
+				if time.Now().After(deadline) {
+					op.Kill()
+					t.Fatalf("the OP did not serve discovery within 20 s: %.500s", out.String())
+				}
+				continue
+			}
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the OP did not serve discovery within 20 s")
+		if op.meta != nil {
+			t.Cleanup(op.Kill)
+			return op
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	return op
+	t.Fatal(last)
+	return nil
 }
 
 // Kill stops the OP (by its pid) and waits for it; later calls do nothing.
@@ -84,7 +108,7 @@ func (op *OP) Kill() {
 		return
 	}
 	_ = op.cmd.Process.Kill()
-	_, _ = op.cmd.Process.Wait()
+	<-op.exited
 	op.cmd = nil
 }
 
@@ -181,4 +205,22 @@ func (op *OP) token(t testing.TB, id, secret string, form url.Values) map[string
 		t.Fatalf("OP token endpoint: %d %s", resp.StatusCode, b)
 	}
 	return m
+}
+
+// syncBuffer collects a process's output for error messages.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
