@@ -494,6 +494,8 @@ func TestValidate(t *testing.T) {
 		{name: "surface host twice", mutate: func(c *Config) { c.SurfaceHosts = "a.test=x,a.test=y" }, wantErr: "surface-hosts: "},
 		{name: "surface tenants", mutate: func(c *Config) { c.SurfaceTenants = "storetoken=shop" }},
 		{name: "surface tenant not a pair", mutate: func(c *Config) { c.SurfaceTenants = "storetoken" }, wantErr: "surface-tenants: "},
+		{name: "zero upstream timeout", mutate: func(c *Config) { c.UpstreamTimeout = 0 }, wantErr: "upstream-timeout: "},
+		{name: "dev trust issuer without dev", mutate: func(c *Config) { c.DevTrustIssuer = "http://localhost:9998/" }, wantErr: "dev-trust-issuer: only with --dev"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
