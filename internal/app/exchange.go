@@ -43,6 +43,8 @@ func (a *App) SetExchangeClock(now func() time.Time) { a.xchg.SetClock(now) }
 // upstream adapts an oidc.Pool to exchange.Upstream's errors.
 type upstream struct{ p *oidc.Pool }
 
+var _ exchange.Upstream = upstream{}
+
 func (u upstream) Verify(ctx context.Context, issuer string, algs []string, raw string) ([]byte, error) {
 	b, err := u.p.Verify(ctx, issuer, algs, raw)
 	return b, upstreamErr(err)

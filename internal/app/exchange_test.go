@@ -176,6 +176,19 @@ func TestTokenExchange(t *testing.T) {
 		if act, _ := payload(t, d.str("access_token"))["act"].(map[string]any); act["sub"] != user["id"] || d.str("issued_token_type") != typeJWT {
 			t.Fatalf("act %v (%s)", act, d.Raw)
 		}
+		// An actor of the other provider: act names it by sub and iss.
+		d = want(t, e.exchange(t, tok, typeAccess, "actor_token", id, "actor_token_type", typeID), 200)
+		if act, _ := payload(t, d.str("access_token"))["act"].(map[string]any); act["sub"] != "id1" || act["iss"] != e.op.Issuer {
+			t.Fatalf("external act %v", act)
+		}
+		oauthError(t, e.exchange(t, tok, typeAccess, "actor_token_type", typeID), 400, "invalid_request", "actor_token_type")
+		// A client not allowed the grant.
+		sec := want(t, e.s.call(t, "POST", "/v1/tenants/acme/clients", e.s.Admin, map[string]any{"id": "cc", "grant_types": []string{"client_credentials"}}), 201).str("client_secret")
+		req, _ := http.NewRequest("POST", e.s.URL+"/t/acme/oauth2/token", strings.NewReader(url.Values{"grant_type": {grantExchange},
+			"subject_token": {id}, "subject_token_type": {typeID}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("cc", sec)
+		oauthError(t, send(t, req), 400, "unauthorized_client", "not allowed")
 		oauthError(t, e.exchange(t, tok, typeAccess, "requested_token_type", "urn:ietf:params:oauth:token-type:saml2"), 400, "invalid_request", "requested_token_type")
 		oauthError(t, e.exchange(t, tok, typeAccess, "audience", "https://unknown.example.com"), 400, "invalid_target", "audience")
 

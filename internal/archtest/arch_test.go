@@ -213,3 +213,28 @@ func TestCompatRuleCatches(t *testing.T) {
 		t.Fatalf("surfaces %v", s)
 	}
 }
+
+// TestUpstreamLeaf: package upstream/oidc, which reaches other providers
+// over HTTP, depends on nothing of tokend's, and only package app (and
+// tests) import it: the core sees other providers through
+// exchange.Upstream alone.
+func TestUpstreamLeaf(t *testing.T) {
+	pkgs := list(t)
+	up := mod + "/internal/upstream/oidc"
+	if _, ok := pkgs[up]; !ok {
+		t.Fatalf("%s missing", up)
+	}
+	for _, d := range pkgs[up].Deps {
+		if strings.HasPrefix(d, mod+"/") {
+			t.Errorf("%s depends on %s; it must stay a leaf", up, d)
+		}
+	}
+	for path, p := range pkgs {
+		if path == mod+"/internal/app" || strings.HasPrefix(path, up) {
+			continue
+		}
+		if has(p.Imports, up) {
+			t.Errorf("%s imports %s; only internal/app wires it", path, up)
+		}
+	}
+}

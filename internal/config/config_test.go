@@ -524,6 +524,8 @@ func TestValidate(t *testing.T) {
 		{name: "vault settings without address", mutate: func(c *Config) { c.VaultTokenFile = "/run/token" }, wantErr: "vault-addr: is required"},
 		{name: "negative vault cache ttl", mutate: func(c *Config) { c.VaultCacheTTL = -time.Second }, wantErr: "vault-cache-ttl: "},
 		{name: "zero vault timeout", mutate: func(c *Config) { c.VaultTimeout = 0 }, wantErr: "vault-timeout: "},
+		{name: "zero upstream timeout", mutate: func(c *Config) { c.UpstreamTimeout = 0 }, wantErr: "upstream-timeout: "},
+		{name: "dev trust issuer without dev", mutate: func(c *Config) { c.DevTrustIssuer = "http://localhost:9998/" }, wantErr: "dev-trust-issuer: only with --dev"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

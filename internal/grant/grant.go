@@ -206,7 +206,7 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 		return Response{}, fault.InvalidClient("the client is not served here").WithReason(fault.ReasonClientNotServed)
 	}
 	if !slices.Contains(c.GrantTypes, r.GrantType) {
-		return Response{}, fault.UnauthorizedClient("the client is not allowed the %s grant", r.GrantType)
+		return Response{}, e.refused(ctx, r, c, fault.UnauthorizedClient("the client is not allowed the %s grant", r.GrantType))
 	}
 	pol := tenant.Effective(t.Policy, c.Policy)
 	s, err := g.Authorize(ctx, e, r, c, pol)

@@ -187,24 +187,20 @@ type keySet struct {
 }
 
 func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
+	jws, err := splitCompact(raw)
 	if err != nil {
 		return nil, err
 	}
-	if len(jws.Signatures) != 1 {
-		return nil, errors.New("exactly one signature is accepted")
-	}
-	h := jws.Signatures[0].Header
 	k.is.mu.Lock()
 	keys := k.is.keys
 	k.is.mu.Unlock()
-	if b, ok := verifyWith(jws, keys, h.KeyID, h.Algorithm); ok {
+	if b, ok := verifyWith(jws, keys); ok {
 		return b, nil
 	}
 	// An unknown kid may be a key the provider rotated in since.
 	k.is.mu.Lock()
 	now := k.p.o.Now()
-	if now.Sub(k.is.lastFetch) >= k.p.o.RefreshInterval && hasNoKid(keys, h.KeyID) {
+	if now.Sub(k.is.lastFetch) >= k.p.o.RefreshInterval && hasNoKid(keys, jws.kid) {
 		if err := k.p.fetchKeys(ctx, k.is, now); err != nil {
 			*k.fetchErr = err
 			k.is.mu.Unlock()
@@ -213,7 +209,7 @@ func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error
 	}
 	keys = k.is.keys
 	k.is.mu.Unlock()
-	if b, ok := verifyWith(jws, keys, h.KeyID, h.Algorithm); ok {
+	if b, ok := verifyWith(jws, keys); ok {
 		return b, nil
 	}
 	return nil, errors.New("no published key of the issuer verifies the signature")
@@ -223,12 +219,12 @@ func hasNoKid(keys []jose.JSONWebKey, kid string) bool {
 	return kid == "" || !slices.ContainsFunc(keys, func(k jose.JSONWebKey) bool { return k.KeyID == kid })
 }
 
-func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid, alg string) ([]byte, bool) {
+func verifyWith(jws *compact, keys []jose.JSONWebKey) ([]byte, bool) {
 	for _, key := range keys {
-		if kid != "" && key.KeyID != kid || key.Algorithm != "" && key.Algorithm != alg {
+		if jws.kid != "" && key.KeyID != jws.kid || key.Algorithm != "" && key.Algorithm != jws.alg {
 			continue
 		}
-		if b, err := jws.Verify(key.Key); err == nil {
+		if b, ok := jws.verify(key); ok {
 			return b, true
 		}
 	}
