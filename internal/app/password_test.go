@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/tokend/tokend/internal/principal"
 )
 
@@ -127,6 +129,46 @@ func TestImportedPasswordHash(t *testing.T) {
 		want(t, s.call(t, "PATCH", "/v1/tenants/shop/users/"+got.ID, s.Admin, map[string]any{"password_hash": php}), 200)
 		if st := login("rasmuslerdorf"); st != 200 {
 			t.Errorf("hash imported by update: %d", st)
+		}
+	})
+}
+
+// TestImportedClientSecretHash: a client created with the bcrypt hash of
+// its secret from another system (as league/oauth2-server applications
+// keep them) authenticates with that secret; the import is refused with
+// another credential, by update, or malformed.
+func TestImportedClientSecretHash(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		s := start(t, b)
+		o := setupOAuth(t, s, "shop")
+		h, err := bcrypt.GenerateFromPassword([]byte("frontend"), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		php := "$2y$" + string(h[4:]) // PHP's prefix, same algorithm
+		for name, body := range map[string]map[string]any{
+			"with a secret":     {"id": "legacy", "secret": "frontend-1", "secret_hash": php},
+			"public":            {"id": "legacy", "public": true, "secret_hash": php},
+			"not a hash":        {"id": "legacy", "secret_hash": "frontend"},
+			"bcrypt cost of 15": {"id": "legacy", "secret_hash": "$2y$15$" + php[7:]},
+		} {
+			if r := s.call(t, "POST", "/v1/tenants/shop/clients", s.Admin, body); r.Status != 422 || r.str("field") != "secret_hash" {
+				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+			}
+		}
+		r := want(t, s.call(t, "POST", "/v1/tenants/shop/clients", s.Admin, map[string]any{"id": "legacy", "secret_hash": php, "scopes": []string{"read"}}), 201)
+		if r.str("client_secret") != "" || strings.Contains(string(r.Raw), "$2y$") {
+			t.Fatalf("created client: %s", r.Raw)
+		}
+		if st := o.form(t, "token", "legacy", "frontend", url.Values{"grant_type": {"client_credentials"}}).Status; st != 200 {
+			t.Errorf("the imported secret: %d", st)
+		}
+		if st := o.form(t, "token", "legacy", "frontenD", url.Values{"grant_type": {"client_credentials"}}).Status; st != 401 {
+			t.Errorf("a wrong secret: %d", st)
+		}
+		if r := s.call(t, "PATCH", "/v1/tenants/shop/clients/legacy", s.Admin, map[string]any{"secret_hash": php}); r.Status != 422 || r.str("field") != "secret_hash" {
+			t.Errorf("secret_hash by update: %d %s", r.Status, r.Raw)
 		}
 	})
 }

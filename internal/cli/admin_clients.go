@@ -32,6 +32,8 @@ var clientsResource = resource{
 		fDisabled,
 		{flag: "secret-stdin", key: "secret", kind: fieldStdin, createOnly: true,
 			usage: "read a chosen secret (at least 8 characters) from stdin instead of generating one"},
+		{flag: "secret-hash-stdin", key: "secret_hash", kind: fieldStdin, createOnly: true,
+			usage: "read the hash of the client's secret imported from another system (argon2id, or bcrypt as PHP's password_hash makes it) from stdin"},
 		{flag: "secret-ref", key: "secret_ref", kind: fieldJSON,
 			usage: "where the secret lives instead (docs/vault.md), as JSON: backend, mount, path, field, version, project"},
 	},

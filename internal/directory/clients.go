@@ -27,6 +27,10 @@ type ClientSpec struct {
 	Disabled    *bool         `json:"disabled"`
 	Public      *bool         `json:"public"`
 	Secret      *string       `json:"secret"`
+	// SecretHash, on create only, imports the hash of the client's secret
+	// from another system instead of the secret (principal.ImportedHash:
+	// argon2id or bcrypt, as league/oauth2-server applications store it).
+	SecretHash *string `json:"secret_hash"`
 	// JWKS holds the public keys of private_key_jwt assertions (RFC 7523).
 	JWKS *json.RawMessage `json:"jwks"`
 	// SecretRef names where the client's secret lives (a Vault KV v2
@@ -132,6 +136,17 @@ func (s *Service) CreateClient(ctx context.Context, by Actor, ten string, sp Cli
 		return store.Client{}, "", invalidf("secret", "a public client has no secret")
 	case public && sp.SecretRef != nil:
 		return store.Client{}, "", invalidf("secret_ref", "a public client has no secret")
+	case sp.SecretHash != nil && (public || sp.Secret != nil || sp.SecretRef != nil):
+		return store.Client{}, "", invalidf("secret_hash", "give one of a secret, a secret_hash or a secret_ref, and none for a public client")
+	case sp.SecretHash != nil:
+		h, err := principal.ImportedHash(*sp.SecretHash)
+		if err != nil {
+			return store.Client{}, "", invalidf("secret_hash", "%v", err)
+		}
+		c.SecretHash, c.SecretAlg = []byte(h), store.SecretArgon2id
+		if principal.NeedsRehash(h) {
+			c.SecretAlg = store.SecretBcrypt
+		}
 	case sp.SecretRef != nil && sp.Secret != nil:
 		return store.Client{}, "", invalidf("secret_ref", "give a secret or a secret_ref, not both")
 	case sp.SecretRef != nil:
@@ -189,6 +204,8 @@ func (s *Service) UpdateClient(ctx context.Context, by Actor, tenant, id string,
 		return store.Client{}, invalidf("id", "cannot be changed")
 	case sp.Secret != nil:
 		return store.Client{}, invalidf("secret", "cannot be set by update; rotate the secret instead")
+	case sp.SecretHash != nil:
+		return store.Client{}, invalidf("secret_hash", "can only be imported when the client is created")
 	case sp.Public != nil:
 		return store.Client{}, invalidf("public", "cannot be changed")
 	case sp.SecretRef != nil:

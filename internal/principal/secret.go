@@ -273,7 +273,9 @@ func CheckSecret(ctx context.Context, hash []byte, alg, secret string) (ok bool,
 		match := subtle.ConstantTimeCompare(token.Hash(secret), want) == 1
 		return match && stored, store.SecretSHA256, nil
 	}
-	stored := alg == store.SecretArgon2id
+	// An imported bcrypt hash is checked like an argon2id one; its cost is
+	// the other system's (between 4 and 14).
+	stored := alg == store.SecretArgon2id || alg == store.SecretBcrypt
 	encoded := dummyHash
 	if stored {
 		encoded = string(hash)

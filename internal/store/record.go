@@ -89,6 +89,9 @@ const (
 	SecretSHA256 = "sha256"
 	// SecretArgon2id is for secrets a person chose (PHC string).
 	SecretArgon2id = "argon2id"
+	// SecretBcrypt is for a bcrypt hash imported from another system
+	// (modular crypt format, e.g. PHP's password_hash).
+	SecretBcrypt = "bcrypt"
 )
 
 // Client is an application registered in a tenant.

@@ -93,8 +93,9 @@
 //   - created and updated render as PHP's json_encode renders a
 //     DateTimeImmutable; uuid, hash and role uuids are derived from the
 //     tenant and record ids (name-based UUIDs), as tokend has no UUIDs.
-//   - Client secrets that Dotkernel stored with PHP's password_hash
-//     (bcrypt) cannot be imported: set the same secret anew (argon2id).
+//   - Client secrets and account passwords that Dotkernel stored with
+//     PHP's password_hash (bcrypt) are imported as they are (secret_hash,
+//     password_hash); a login replaces an account's with argon2id.
 //
 // # Sources
 //
