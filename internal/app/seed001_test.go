@@ -45,6 +45,16 @@ func TestSeed001Rules(t *testing.T) {
 			t.Errorf("impersonation with store_storefront_api only: %d", r.Status)
 		}
 
+		// ?channel= at the gateway check: a token bound to channel 1 only there.
+		ch := want(t, mint(map[string]any{"kind": "private", "expires_at": exp, "channel_ids": []int{1}, "scopes": []string{"Customer"}}), 201).str("token")
+		for q, status := range map[string]int{"?channel=1": 200, "?channel=2": 403, "": 200} {
+			r, _ := http.NewRequest("GET", s.URL+"/t/store/check"+q, nil)
+			r.Header.Set("Authorization", "Bearer "+ch)
+			if got := send(t, r); got.Status != status {
+				t.Errorf("check%s: %d, want %d", q, got.Status, status)
+			}
+		}
+
 		// Node's fetch sends Sec-Fetch-Mode: cors from servers.
 		req, _ := http.NewRequest("GET", s.URL+"/t/store/check", nil)
 		req.Header.Set("Authorization", "Bearer "+pt)
