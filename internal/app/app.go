@@ -247,7 +247,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	// Seed 001: BigCommerce storefront tokens and GraphQL Storefront.
-	bc, err := bigcommerce.New(bigcommerce.Options{Mint: minter, Verifier: a.verifier, Binding: a.binding,
+	bc, err := bigcommerce.New(bigcommerce.Options{Mint: minter, Verifier: a.verifier, Binding: a.binding, Authn: a.authn,
 		Domain: cfg.BigCommerceDomain, MaxBody: cfg.MaxBodyBytes, Log: log})
 	if err != nil {
 		return nil, err

@@ -6,7 +6,7 @@ var usersResource = resource{
 	short:        "Manage a tenant's users",
 	long:         "Manage a tenant's users. Logins are normalised (trimmed, lowercased) and unique\nin the tenant. Passwords are read from stdin, never from a flag.",
 	tenantScoped: true,
-	idArg:        "ID", idKey: "id", sample: "usr_123", createID: idNone,
+	idArg:        "ID", idKey: "id", sample: "usr_123", createID: idOptional,
 	columns: []column{{"ID", "id"}, {"LOGIN", "login"}, {"DISPLAY NAME", "display_name"},
 		{"ROLES", "roles"}, {"GROUPS", "groups"}, {"DISABLED", "disabled"}},
 	detail: []string{"id", "login", "display_name", "roles", "groups", "disabled", "has_password", "created_at", "updated_at"},
@@ -22,7 +22,8 @@ var usersResource = resource{
 	listExample: "  tokend users list -t acme\n  tokend users list -t acme --login alice@example.com",
 	createExample: `  tokend users create -t acme --login alice@example.com --display-name Alice --roles admin
   printf '%s' "$PASSWORD" | tokend users create -t acme --login bob@example.com --password-stdin
-  printf '%s' '$2y$10$...' | tokend users create -t acme --login carol@example.com --password-hash-stdin`,
+  printf '%s' '$2y$10$...' | tokend users create -t acme --login carol@example.com --password-hash-stdin
+  tokend users create 42 -t store --login jane@example.com   # a chosen id (an imported customer id)`,
 	updateExample: `  tokend users update usr_123 -t acme --roles admin,billing
   printf '%s' "$PASSWORD" | tokend users update usr_123 -t acme --password-stdin`,
 	signingSecret: true, subjectTokens: true,

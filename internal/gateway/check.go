@@ -20,7 +20,8 @@ const SessionCookie = httpx.SessionCookie
 // auth_request and forward-auth proxies: it reads the token from
 // Authorization (or the session cookie), verifies it (signature, expiry,
 // revocation), applies its kind's rules to the forwarded request headers
-// (Origin, Sec-Fetch-*, Cookie), with ?audience=X requires X in aud and,
+// (Origin, Sec-Fetch-*, Cookie), with ?channel=N refuses a token bound to
+// other channels (verify.CheckChannel), with ?audience=X requires X in aud and,
 // with ?scope=a+b, requires scopes. It
 // answers 200 with the identity in X-Tokend-* headers, or 401/403 with a
 // JSON reason and WWW-Authenticate.
@@ -79,6 +80,10 @@ func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := verify.CheckUse(&id.Claims, r.Header); err != nil {
+		verify.WriteError(w, err)
+		return
+	}
+	if err := verify.CheckChannel(&id.Claims, r.URL.Query().Get("channel")); err != nil {
 		verify.WriteError(w, err)
 		return
 	}

@@ -109,3 +109,25 @@ func (s *Minter) CustomerLogout(ctx context.Context, ten string, id *introspect.
 	_, err := s.revoker.BeforeIn(ctx, s.st, by, id.Tenant, store.RevokeSession, customerSession(id.Claims.Subject), "customer.logout")
 	return err
 }
+
+// CustomerSession issues a customer token for the tenant's enabled user
+// userID, whom a caller authenticated some other way (a customer login
+// JWT of an API account, seed 001): a not_found fault for an unknown or
+// disabled user.
+func (s *Minter) CustomerSession(ctx context.Context, ten, userID string, sp CustomerSpec) (token.Issued, error) {
+	if sp.Format != "" && sp.Format != store.FormatSession && sp.Format != store.FormatJWT && sp.Format != store.FormatOpaque {
+		return token.Issued{}, invalidf("format", "must be session, jwt or opaque")
+	}
+	t, err := s.st.Tenants().Get(ctx, ten)
+	if err != nil {
+		return token.Issued{}, notFound(err, "tenant", ten)
+	}
+	u, err := s.st.Users().Get(ctx, ten, userID)
+	if err != nil {
+		return token.Issued{}, notFound(err, "customer", userID)
+	}
+	if u.Disabled {
+		return token.Issued{}, fault.NotFound("customer %q not found", userID)
+	}
+	return s.customerToken(ctx, t, u.ID, "customer.login_jwt", sp)
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tokend/tokend/claims"
+	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/binding"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/httpx"
@@ -28,6 +29,12 @@ type Minter interface {
 	CustomerLogout(ctx context.Context, ten string, id *introspect.Identity) error
 	Customer(ctx context.Context, ten, id string) (mint.Customer, error)
 	StorefrontOrigins(ctx context.Context, ten string) ([]string, error)
+	CustomerSession(ctx context.Context, ten, userID string, sp mint.CustomerSpec) (token.Issued, error)
+}
+
+// Authn verifies customer login JWTs; *authn.Authenticator is one.
+type Authn interface {
+	CustomerLoginJWT(ctx context.Context, tenantID, storeHash, raw string) (authn.CustomerLogin, error)
 }
 
 // Verifier verifies presented tokens; *introspect.Verifier is one.
@@ -49,6 +56,7 @@ type Options struct {
 	Mint     Minter
 	Verifier Verifier
 	Binding  Resolver
+	Authn    Authn
 	// Domain is the GraphQL hosts' domain: POST /graphql on
 	// store-{hash}-{channel}.{Domain} (the BIGCOMMERCE_GRAPHQL_API_DOMAIN
 	// of BigCommerce's client). Empty serves GraphQL only under
@@ -68,8 +76,8 @@ type Surface struct {
 
 // New returns the surface.
 func New(o Options) (*Surface, error) {
-	if o.Mint == nil || o.Verifier == nil || o.Binding == nil || o.Log == nil {
-		return nil, errors.New("bigcommerce: Mint, Verifier, Binding and Log are required")
+	if o.Mint == nil || o.Verifier == nil || o.Binding == nil || o.Authn == nil || o.Log == nil {
+		return nil, errors.New("bigcommerce: Mint, Verifier, Binding, Authn and Log are required")
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = httpx.DefaultMaxBody

@@ -101,7 +101,8 @@
 //     for some of them; 422 is its validation status).
 //   - The revocation answers 200 with {"data":{},"meta":{}} (the spec
 //     gives no body) and takes effect at once, not "scheduled".
-//   - GraphQL: the subset is login, logout and customer (and
+//   - GraphQL: the subset is login, loginWithCustomerLoginJwt, logout and
+//     customer (and
 //     introspection of that subset); any other field is the standard
 //     validation error "Cannot query field …". Login failures answer
 //     "Invalid credentials" on the field; the logout result is "success"
@@ -109,5 +110,12 @@
 //     longer valid makes the request a guest's, or, with
 //     X-Bc-Error-On-Invalid-Customer-Access-Token: true (as BigCommerce's
 //     client sends), an INVALID_CUSTOMER_ACCESS_TOKEN error.
-//   - loginWithCustomerLoginJwt is not served yet.
+//   - loginWithCustomerLoginJwt verifies BigCommerce's customer login
+//     JWT (docs/start/authentication/customer-login.mdx: HS256, iss the
+//     API account, iat within 30 s, jti once, operation customer_login,
+//     store_hash, customer_id, optional channel_id and redirect_to) with
+//     the API account's signing secret (POST
+//     /v1/tenants/{t}/clients/{id}/signing-secret): tokend keeps client
+//     secrets only as hashes, which cannot key an HMAC. Every refusal is
+//     "Invalid customer login JWT" on the field.
 package bigcommerce

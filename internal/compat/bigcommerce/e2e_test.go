@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/tokend/tokend/internal/app"
 	"github.com/tokend/tokend/internal/apptest"
@@ -339,6 +342,45 @@ func flows(t *testing.T, c client, bc app.DevBigCommerce) {
 	c.want(gql("graphql_logout", priv, `mutation { logout { result } }`, "X-Bc-Customer-Access-Token", cat), 200)
 	c.want(gql("graphql_customer_after_logout", priv, `{ customer { entityId } }`, "X-Bc-Customer-Access-Token", second,
 		"X-Bc-Error-On-Invalid-Customer-Access-Token", "true"), 200)
+
+	// A customer login JWT of the API account (HS256, its signing secret).
+	secret := c.s.Call(t, "POST", "/v1/tenants/"+bc.Tenant+"/clients/"+bc.ClientID+"/signing-secret", c.s.Admin, nil, 200)["signing_secret"].(string)
+	loginJWT := func(mut func(jwt.MapClaims)) string {
+		cl := jwt.MapClaims{"iss": bc.ClientID, "iat": time.Now().Unix(), "jti": fmt.Sprint(time.Now().UnixNano()), "operation": "customer_login",
+			"store_hash": bc.StoreHash, "customer_id": 1, "channel_id": 1, "redirect_to": "/cart.php"}
+		if mut != nil {
+			mut(cl)
+		}
+		v, err := jwt.NewWithClaims(jwt.SigningMethodHS256, cl).SignedString([]byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	withJWT := `mutation L($jwt: String!) { loginWithCustomerLoginJwt(jwt: $jwt) { redirectTo customer { entityId email } customerAccessToken { value } } }`
+	gqlVars := func(name, tok, query string, vars map[string]any) exchange {
+		b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		return c.do(name, "POST", "/graphql", string(b), "Host", host, "Content-Type", "application/json", "Authorization", "Bearer "+tok)
+	}
+	once := loginJWT(nil)
+	r = c.want(gqlVars("graphql_login_jwt", priv, withJWT, map[string]any{"jwt": once}), 200)
+	if !strings.Contains(string(r.Raw), `"redirectTo":"/cart.php"`) || strings.Contains(string(r.Raw), `"errors"`) {
+		t.Fatalf("login JWT: %s", r.Raw)
+	}
+	c.want(gqlVars("graphql_login_jwt_replayed", priv, withJWT, map[string]any{"jwt": once}), 200)
+	for name, mut := range map[string]func(jwt.MapClaims){
+		"old":         func(m jwt.MapClaims) { m["iat"] = time.Now().Add(-time.Minute).Unix() },
+		"other store": func(m jwt.MapClaims) { m["store_hash"] = "zzz999" },
+		"operation":   func(m jwt.MapClaims) { m["operation"] = "other" },
+		"channel":     func(m jwt.MapClaims) { m["channel_id"] = 2 },
+	} {
+		if r := c.want(gqlVars("", priv, withJWT, map[string]any{"jwt": loginJWT(mut)}), 200); !strings.Contains(string(r.Raw), "Invalid customer login JWT") {
+			t.Fatalf("login JWT %s accepted: %s", name, r.Raw)
+		}
+	}
+	if r := c.want(gqlVars("", priv, withJWT, map[string]any{"jwt": apptest.FlipLastBit(loginJWT(nil))}), 200); !strings.Contains(string(r.Raw), "Invalid customer login JWT") {
+		t.Fatalf("login JWT with a bad signature accepted: %s", r.Raw)
+	}
 
 	// Revoke, then the token is refused.
 	c.want(c.do("revoke_no_header", "DELETE", base+"api-token", "", "X-Auth-Token", bc.AccessToken, "Accept", "application/json"), 422)

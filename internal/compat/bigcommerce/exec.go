@@ -76,7 +76,7 @@ type executor struct {
 
 // selection executes set on o.
 func (x *executor) selection(set ast.SelectionSet, o *object, path ast.Path) ordered {
-	var out ordered
+	out := ordered{}
 	for _, f := range x.collect(set, o.typ, nil) {
 		key := f.Alias
 		if key == "" {
@@ -93,7 +93,12 @@ func (x *executor) selection(set ast.SelectionSet, o *object, path ast.Path) ord
 			}
 			continue
 		}
-		out = append(out, kv{key, x.field(f, o, p)})
+		v := x.field(f, o, p)
+		if v == nil && f.Definition != nil && f.Definition.Type.NonNull {
+			// A null in a non-null field nulls its parent (§6.4.4).
+			return nil
+		}
+		out = append(out, kv{key, v})
 	}
 	return out
 }
@@ -171,7 +176,10 @@ func (x *executor) complete(f *ast.Field, v any, path ast.Path) any {
 		if v == nil {
 			return nil
 		}
-		return x.selection(f.SelectionSet, v, path)
+		if sub := x.selection(f.SelectionSet, v, path); sub != nil {
+			return sub
+		}
+		return nil
 	case []*object:
 		out := make([]any, len(v))
 		for i, e := range v {

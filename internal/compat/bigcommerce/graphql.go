@@ -46,9 +46,10 @@ const (
 // operations). Storefront and impersonation tokens carry no scopes and
 // are not limited so.
 var requiredScopes = map[string][]string{
-	"Query.customer":  {"Customer"},
-	"Mutation.login":  {"Customer"},
-	"Mutation.logout": {"Customer"},
+	"Query.customer":                     {"Customer"},
+	"Mutation.login":                     {"Customer"},
+	"Mutation.logout":                    {"Customer"},
+	"Mutation.loginWithCustomerLoginJwt": {"Customer"},
 }
 
 type graphQL struct{ schema *ast.Schema }
@@ -293,6 +294,9 @@ func (s *Surface) execute(c *call) {
 	x := &executor{schema: s.g.schema, vars: vars}
 	root := s.root(c, op.Operation)
 	data := x.selection(op.SelectionSet, root, nil)
+	if data == nil {
+		x.nullData = true
+	}
 	writeGraphQLResult(c.w, c.r, s.o.Log, data, x)
 }
 
@@ -302,6 +306,9 @@ func (s *Surface) root(c *call, op ast.Operation) *object {
 		return &object{typ: "Mutation", fields: map[string]any{
 			"login":  s.scoped(c, "Mutation.login", func(args map[string]any) (any, error) { return s.login(c, args) }),
 			"logout": s.scoped(c, "Mutation.logout", func(map[string]any) (any, error) { return s.logout(c) }),
+			"loginWithCustomerLoginJwt": s.scoped(c, "Mutation.loginWithCustomerLoginJwt", func(args map[string]any) (any, error) {
+				return s.loginJWT(c, args)
+			}),
 		}}
 	}
 	return &object{typ: "Query", fields: map[string]any{
@@ -352,6 +359,35 @@ func (s *Surface) login(c *call, args map[string]any) (any, error) {
 	if err != nil {
 		return nil, loginFault(err)
 	}
+	return s.signedIn(c, res, "LoginResult", map[string]any{"result": "success"})
+}
+
+// loginJWT signs in the customer a customer login JWT names
+// (loginWithCustomerLoginJwt), on its channel when it names one.
+func (s *Surface) loginJWT(c *call, args map[string]any) (any, error) {
+	raw, _ := args["jwt"].(string)
+	cl, err := s.o.Authn.CustomerLoginJWT(c.r.Context(), c.tenant, c.set.StoreHash, raw)
+	if err != nil {
+		return nil, loginJWTFault(err)
+	}
+	if cl.ChannelID != "" && cl.ChannelID != c.channel {
+		return nil, &fieldError{msg: msgLoginJWT}
+	}
+	res, err := s.o.Mint.CustomerSession(c.r.Context(), c.tenant, cl.CustomerID, mint.CustomerSpec{Format: mint.FormatSession, Surface: Name})
+	if err != nil {
+		return nil, loginJWTFault(err)
+	}
+	redirect := cl.RedirectTo
+	if redirect == "" {
+		redirect = "/account.php"
+	}
+	return s.signedIn(c, res, "LoginWithCustomerLoginJwtResult", map[string]any{"redirectTo": redirect})
+}
+
+// signedIn is the result of a sign-in: the customer, and the customer
+// access token in the body for a server or as an HttpOnly cookie for a
+// browser, never both.
+func (s *Surface) signedIn(c *call, res token.Issued, typ string, fields map[string]any) (any, error) {
 	cu, err := s.o.Mint.Customer(c.r.Context(), c.tenant, res.Subject)
 	if err != nil {
 		return nil, loginFault(err)
@@ -360,7 +396,8 @@ func (s *Surface) login(c *call, args map[string]any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &object{typ: "LoginResult", fields: map[string]any{"result": "success", "customer": co}}
+	fields["customer"] = co
+	out := &object{typ: typ, fields: fields}
 	if c.browser {
 		out.fields["customerAccessToken"] = resolver(func(map[string]any) (any, error) {
 			return nil, &fieldError{msg: msgWrongContext}

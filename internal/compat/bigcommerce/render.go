@@ -152,6 +152,7 @@ const (
 	msgWrongContext  = "Customer access token was requested in the body, but it's only returned for server-to-server requests. For browser requests it's set as an httpOnly cookie instead."
 	// The rest are tokend's own, in the same style.
 	msgInvalidCredentials = "Invalid credentials"
+	msgLoginJWT           = "Invalid customer login JWT"
 	msgTooManyLogins      = "Too many failed sign-in attempts; try again later."
 	msgInvalidSession     = "Customer access token is invalid."
 	msgNoSession          = "A customer access token (X-Bc-Customer-Access-Token) is required."
@@ -205,6 +206,15 @@ func loginFault(err error) error {
 		return &fieldError{msg: msgTooManyLogins}
 	}
 	return err
+}
+
+// loginJWTFault turns a fault of loginWithCustomerLoginJwt into its error.
+func loginJWTFault(err error) error {
+	switch fault.CodeOf(err) {
+	case fault.CodeUnavailable, fault.CodeInternal:
+		return err
+	}
+	return &fieldError{msg: msgLoginJWT}
 }
 
 type gqlResponse struct {
