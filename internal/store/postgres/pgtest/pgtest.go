@@ -5,8 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +27,8 @@ func NewDatabase(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvURL)
 	if base == "" {
-		t.Skip(EnvURL + " is not set; PostgreSQL tests need a server (.ci/run sets it)")
+		announceSkip()
+		t.Skip(skipMessage)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -58,4 +62,30 @@ func NewDatabase(t testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+const skipMessage = EnvURL + " is not set: the PostgreSQL tests are SKIPPED. Run them with " +
+	EnvURL + "='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' (.ci/run sets it)"
+
+var announced sync.Once
+
+// announceSkip says that the PostgreSQL tests are skipped where the person
+// running the tests sees it: go test shows a passing package's output only
+// with -v, so the line goes to the terminal (when there is one) as well as
+// to stderr, once per go test run (the test binaries of one run share
+// their parent, the go command).
+func announceSkip() {
+	announced.Do(func() {
+		fmt.Fprintln(os.Stderr, "WARNING: "+skipMessage)
+		marker := filepath.Join(os.TempDir(), fmt.Sprintf("tokend-pgtest-skip-%d", os.Getppid()))
+		f, err := os.OpenFile(marker, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return // another package of this run said it already
+		}
+		f.Close()
+		if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+			fmt.Fprint(tty, "\nWARNING: "+skipMessage+"\n\n")
+			tty.Close()
+		}
+	})
 }
