@@ -50,6 +50,7 @@ import (
 	"github.com/tokend/tokend/internal/store/sqlite"
 	"github.com/tokend/tokend/internal/tenant"
 	"github.com/tokend/tokend/internal/tokenapi"
+	"github.com/tokend/tokend/internal/tracing/httptrace"
 	"github.com/tokend/tokend/internal/upstream/oidc"
 )
 
@@ -58,26 +59,28 @@ const certPoll = 2 * time.Second
 
 // App is a composed tokend server.
 type App struct {
-	cfg      config.Config
-	log      *slog.Logger
-	st       store.Store
-	keys     *keys.Manager
-	audit    *audit.Recorder
-	issuer   *issue.Issuer
-	mint     *mint.Minter
-	dir      *directory.Service
-	verifier *introspect.Verifier
-	ledger   *ledger.Writer
-	engine   *grant.Engine
-	upstream *oidc.Pool
-	xchg     *exchange.Checker
-	authn    *authn.Authenticator
-	revoke   *revoke.Service
-	binding  *binding.Resolver
-	pruner   *pruner
-	registry *prometheus.Registry
-	handler  http.Handler
-	ready    atomic.Bool
+	// traceStop flushes and stops span export (tracing.Start).
+	traceStop func(context.Context) error
+	cfg       config.Config
+	log       *slog.Logger
+	st        store.Store
+	keys      *keys.Manager
+	audit     *audit.Recorder
+	issuer    *issue.Issuer
+	mint      *mint.Minter
+	dir       *directory.Service
+	verifier  *introspect.Verifier
+	ledger    *ledger.Writer
+	engine    *grant.Engine
+	upstream  *oidc.Pool
+	xchg      *exchange.Checker
+	authn     *authn.Authenticator
+	revoke    *revoke.Service
+	binding   *binding.Resolver
+	pruner    *pruner
+	registry  *prometheus.Registry
+	handler   http.Handler
+	ready     atomic.Bool
 	// stopping is closed when shutdown starts, to end event streams.
 	stopping chan struct{}
 	pg       *postgres.DB
@@ -145,6 +148,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a, err := build(cfg, log, st, master)
 	if err != nil {
 		st.Close()
+		return nil, err
+	}
+	if a.traceStop, err = httptrace.Start(ctx, cfg.OTLPEndpoint, buildinfo.Get().Version); err != nil {
+		a.Close()
 		return nil, err
 	}
 	if pg, ok := st.(*postgres.DB); ok {
@@ -408,6 +415,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 // Close writes the counted failed authentications, commits queued ledger
 // writes and releases the store.
 func (a *App) Close() error {
+	if a.traceStop != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = a.traceStop(ctx)
+		cancel()
+	}
 	_ = a.audit.FlushFailures(context.Background(), true)
 	a.ledger.Close()
 	if a.vault != nil {

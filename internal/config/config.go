@@ -166,6 +166,9 @@ type Config struct {
 	// tenant's issuer (--dev-trust-audience), e.g. the provider's client
 	// id that ID tokens name.
 	DevTrustAudience string
+	// OTLPEndpoint is the OTLP/HTTP collector URL spans are exported to
+	// (--otlp-endpoint); empty: tracing off.
+	OTLPEndpoint string
 	// JWKSMaxAge is how long clients may cache a tenant's JWKS (its
 	// Cache-Control max-age, --jwks-max-age).
 	JWKSMaxAge time.Duration
@@ -252,6 +255,7 @@ var fields = []field{
 	{name: "trusted-proxies", usage: "comma-separated CIDR prefixes of reverse proxies whose Forwarded / X-Forwarded-For headers name the client address (empty: none)", ptr: func(c *Config) any { return &c.TrustedProxies }},
 	{name: "tls-cert", usage: "PEM file of the certificate chain to serve HTTPS (HTTP/2 and HTTP/1.1) with, beside --tls-key; reloaded on SIGHUP or when the file changes", ptr: func(c *Config) any { return &c.TLSCert }},
 	{name: "tls-key", usage: "PEM file of the private key of --tls-cert", ptr: func(c *Config) any { return &c.TLSKey }},
+	{name: "otlp-endpoint", usage: "OTLP/HTTP URL of an OpenTelemetry collector to export traces to, e.g. http://127.0.0.1:4318 (empty: tracing off; the exporter's OTEL_EXPORTER_OTLP_* variables also apply)", ptr: func(c *Config) any { return &c.OTLPEndpoint }},
 	{name: "jwks-max-age", usage: "how long verifiers may cache a tenant's JWKS (its Cache-Control max-age)", ptr: func(c *Config) any { return &c.JWKSMaxAge }},
 	{name: "key-rotation-stage", usage: "how long a key rotation publishes the new key in the JWKS before it signs; more than --jwks-max-age plus the time a replica takes to see the new key (about a second, at most 5 minutes)", ptr: func(c *Config) any { return &c.KeyRotationStage }},
 	{name: "surface-hosts", usage: "comma-separated host=tenant pairs: the tenant a compatible surface serves for requests sent to that host (with or without its port) that name no tenant", ptr: func(c *Config) any { return &c.SurfaceHosts }},

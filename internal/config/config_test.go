@@ -141,6 +141,7 @@ func TestRegisterFlags(t *testing.T) {
 		"dev-trust-audience":               "",
 		"upstream-allow-insecure-loopback": "false",
 		"bigcommerce-domain":               "",
+		"otlp-endpoint":                    "",
 		"jwks-max-age":                     "5m0s",
 		"key-rotation-stage":               "10m0s",
 	}

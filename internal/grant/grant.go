@@ -18,6 +18,7 @@ import (
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
+	"github.com/tokend/tokend/internal/tracing"
 )
 
 // Grant type identifiers (RFC 6749 §4, RFC 8693 §2.1, RFC 7523 §2.1).
@@ -185,6 +186,9 @@ func (e *Engine) GrantTypes() []string {
 // Token runs the pipeline for one token request.
 func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 	g, ok := e.grants[r.GrantType]
+	if ok { // only a grant type tokend serves, never what a caller sent
+		tracing.Set(ctx, tracing.Grant.String(r.GrantType))
+	}
 	if !ok {
 		if r.GrantType == "" {
 			return Response{}, fault.InvalidRequest("grant_type is required")

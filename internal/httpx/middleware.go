@@ -15,8 +15,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/reqctx"
+	"github.com/tokend/tokend/internal/tracing"
+	"github.com/tokend/tokend/internal/tracing/httptrace"
 )
 
 // Metrics are the HTTP metrics every request updates.
@@ -56,6 +60,11 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64) http.Hand
 		w.Header().Set("X-Request-Id", id)
 		ctx := reqctx.With(r.Context(), reqctx.Info{RequestID: id, RemoteAddr: remoteIP(r.RemoteAddr), UserAgent: r.UserAgent()})
 		r = r.WithContext(ctx)
+		var span trace.Span
+		if tracing.Enabled() {
+			ctx, span = httptrace.Request(r)
+			r = r.WithContext(ctx)
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
@@ -83,6 +92,9 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64) http.Hand
 				attrs = append(attrs, slog.Int("unsent_status", rec.status), slog.String("error", unsent.Error()))
 			}
 			log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+			if span != nil {
+				httptrace.End(span, r, status)
+			}
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}

@@ -12,11 +12,13 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/token"
+	"github.com/tokend/tokend/internal/tracing"
 )
 
 // Options configure a Manager. Store, Master and Issuer are required.
@@ -517,6 +519,11 @@ func (m *Manager) SignLeague(ctx context.Context, tenant string, c *claims.Claim
 }
 
 func (m *Manager) sign(ctx context.Context, tenant string, c *claims.Claims, league bool) (string, error) {
+	if tracing.Enabled() {
+		var span trace.Span
+		ctx, span = tracing.Child(ctx, "keys.sign")
+		defer span.End()
+	}
 	s, err := m.set(ctx, tenant)
 	if err != nil {
 		return "", err

@@ -21,6 +21,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"runtime/debug"
 	"slices"
@@ -28,6 +30,7 @@ import (
 	"time"
 
 	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/tracing"
 )
 
 // MaxBatch bounds the rows of one group commit.
@@ -135,6 +138,11 @@ func New(o Options) *Writer {
 // requests are queued, and returns once they are committed. The rows of
 // one call commit atomically.
 func (w *Writer) Write(ctx context.Context, tokens []store.Token, events []store.AuditEvent) error {
+	if tracing.Enabled() {
+		var span trace.Span
+		ctx, span = tracing.Child(ctx, "ledger.write", attribute.Int("tokend.tokens", len(tokens)), attribute.Int("tokend.events", len(events)))
+		defer span.End()
+	}
 	return w.send(ctx, &request{ctx: ctx, tokens: tokens, events: events, err: make(chan error, 1)})
 }
 

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tokend/tokend/internal/store"
+	"github.com/tokend/tokend/internal/tracing"
 )
 
 // Dialect is what differs between the SQL backends.
@@ -157,6 +160,16 @@ func (db *DB) savepoint(ctx context.Context, fn func(store.Store) error) error {
 }
 
 func (db *DB) inTx(ctx context.Context, fn func(*DB) error) (err error) {
+	if tracing.Enabled() {
+		var span trace.Span
+		ctx, span = tracing.Child(ctx, "store.tx")
+		defer func() {
+			if err != nil {
+				span.SetStatus(codes.Error, "transaction failed")
+			}
+			span.End()
+		}()
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return db.wrap(err)
