@@ -21,7 +21,7 @@ import (
 
 // conformance sends requests to a real server and validates each request
 // and its answer against the native document with kin-openapi's
-// openapi3filter: the operation must exist, the parameters and body
+// openapi3filter (the native one, or a surface's): the operation must exist, the parameters and body
 // match it, and the answer's status, content type and body be one it
 // documents.
 type conformance struct {
@@ -34,8 +34,8 @@ type conformance struct {
 	invalid bool
 }
 
-func newConformance(t *testing.T, s *apptest.Server) *conformance {
-	doc, err := openapi3.NewLoader().LoadFromData(openapi.Native)
+func newConformance(t *testing.T, s *apptest.Server, b []byte) *conformance {
+	doc, err := openapi3.NewLoader().LoadFromData(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func (c *conformance) bad(status int, method, path, bearer string, body any, hdr
 // against the document's schemas.
 func TestOpenAPIConformance(t *testing.T) {
 	s := apptest.Start(t, "")
-	c := newConformance(t, s)
+	c := newConformance(t, s, openapi.Native)
 	adm := s.Admin
 	c.want(200, "GET", "/healthz", "", nil)
 	c.want(200, "GET", "/readyz", "", nil)

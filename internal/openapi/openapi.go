@@ -5,7 +5,14 @@
 // legacy endpoints. The files in this directory are the one source of
 // truth; they are embedded in the binary and the native one is served at
 // GET /openapi.json. Tests in internal/app check them against the routes
-// the server registers, both ways.
+// the server registers, both ways, and validate real requests and answers
+// against them.
+//
+// The documents declare OpenAPI 3.1.0 and keep to what kin-openapi
+// (the validator of the tests) checks under 3.1: JSON Schema 2020-12 types,
+// a value that may be null spelled as a type list with "null" (kin-openapi
+// reads an empty schema {} as not nullable, as 3.0 did, so none is used),
+// const, and no webhooks.
 package openapi
 
 import (
