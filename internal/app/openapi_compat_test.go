@@ -31,7 +31,7 @@ func devCompat(t *testing.T, c app.DevCredentials, name string) map[string]any {
 // endpoints on a dev server (its fixtures enable every surface) and
 // validates every request and answer against the surface's document.
 func TestOpenAPICompatConformance(t *testing.T) {
-	s := apptest.StartWith(t, "", apptest.Options{Config: func(c *config.Config) { c.Dev = true }})
+	s := apptest.StartWith(t, "", apptest.Options{Config: func(c *config.Config) { c.Dev, c.BigCommerceDomain = true, "mybigcommerce.test" }})
 	creds, _, err := s.App.DevSetup(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +50,7 @@ func TestOpenAPICompatConformance(t *testing.T) {
 		c.want(200, "GET", "/stores/"+store+"/tokens", jwt, nil)
 		c.want(401, "POST", "/stores/"+store+"/generate_token", "", nil)
 		c.want(404, "GET", "/stores/no-such-store/tokens", jwt, nil)
+		c.report()
 	})
 	t.Run("dotkernel", func(t *testing.T) {
 		c := newConformance(t, s, openapi.Compat("dotkernel"))
@@ -67,6 +68,7 @@ func TestOpenAPICompatConformance(t *testing.T) {
 			"scope": "api", "username": "test@dotkernel.com", "password": "dotkernel"})
 		ua, _ := u["access_token"].(string)
 		c.want(200, "GET", "/user/my-account", ua, nil)
+		c.report()
 	})
 	t.Run("bigcommerce", func(t *testing.T) {
 		c := newConformance(t, s, openapi.Compat("bigcommerce"))
@@ -84,7 +86,13 @@ func TestOpenAPICompatConformance(t *testing.T) {
 		private, _ := pt["data"].(map[string]any)["token"].(string)
 		c.want(200, "POST", "/stores/"+hash+"/graphql", private, map[string]any{"query": "{ __typename }"})
 		c.want(401, "POST", "/stores/"+hash+"/graphql", "", map[string]any{"query": "{ __typename }"})
+		host := "store-" + hash + "-1.mybigcommerce.test"
+		c.want(200, "POST", "/graphql", private, map[string]any{"query": "{ __typename }"}, "Host", host)
+		pre := []string{"Origin", origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"}
+		c.do("OPTIONS", "/stores/"+hash+"/graphql", "", nil, pre...)
+		c.do("OPTIONS", "/graphql", "", nil, append(pre, "Host", host)...)
 		c.want(200, "DELETE", base+"api-token", "", nil, "X-Auth-Token", tok, "Sf-Api-Token", private)
+		c.report()
 	})
 	t.Run("apstrata", func(t *testing.T) {
 		c := newConformance(t, s, openapi.Compat("apstrata"))
@@ -99,5 +107,6 @@ func TestOpenAPICompatConformance(t *testing.T) {
 		if code < 400 {
 			t.Fatalf("an unsigned request answered %d", code)
 		}
+		c.report()
 	})
 }
