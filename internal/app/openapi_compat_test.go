@@ -91,6 +91,12 @@ func TestOpenAPICompatConformance(t *testing.T) {
 		pre := []string{"Origin", origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"}
 		c.do("OPTIONS", "/stores/"+hash+"/graphql", "", nil, pre...)
 		c.do("OPTIONS", "/graphql", "", nil, append(pre, "Host", host)...)
+		// The gateway check answers these tokens in the surface's terms;
+		// the native document describes that answer too.
+		ten, _ := f["tenant"].(string)
+		n := newConformance(t, s, openapi.Native)
+		n.want(200, "GET", "/t/"+ten+"/check", private, nil)
+		n.want(401, "GET", "/t/"+ten+"/check", apptest.FlipLastBit(private), nil)
 		c.want(200, "DELETE", base+"api-token", "", nil, "X-Auth-Token", tok, "Sf-Api-Token", private)
 		c.report()
 	})
