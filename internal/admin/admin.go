@@ -58,7 +58,7 @@ func (c *caller) actor() directory.Actor {
 	return directory.Actor{Tenant: c.id.Tenant, Subject: c.id.Claims.Subject, ClientID: c.id.Claims.ClientID}
 }
 
-func (a *API) handle(mux *http.ServeMux, pattern string, who access, h handlerFunc) {
+func (a *API) handle(mux httpx.Router, pattern string, who access, h handlerFunc) {
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		by, err := a.authenticate(r, who)
 		if err == nil {

@@ -58,7 +58,7 @@ func issuerOf(t store.TrustedIssuer) issuerView {
 // issuers whose tokens the tenant exchanges. Trusting an issuer lets it
 // vouch for the tenant's users, so it is the tenant admins' own decision,
 // as adding a user is.
-func (a *API) registerIssuers(mux *http.ServeMux) {
+func (a *API) registerIssuers(mux httpx.Router) {
 	d := a.dir
 	const base = "/v1/tenants/{tenant}/trusted-issuers"
 	a.handle(mux, "GET "+base, tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {

@@ -20,7 +20,7 @@ import (
 )
 
 // Register adds every admin route to mux.
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux httpx.Router) {
 	d := a.dir
 	a.handle(mux, "GET /v1/whoami", tenantAdmin, a.whoami)
 	a.registerSurfaces(mux)
@@ -183,7 +183,7 @@ type crud[R, S, V any] struct {
 	find func(ctx context.Context, tenant string, r *http.Request) ([]R, bool, error)
 }
 
-func register[R, S, V any](a *API, mux *http.ServeMux, name string, c crud[R, S, V]) {
+func register[R, S, V any](a *API, mux httpx.Router, name string, c crud[R, S, V]) {
 	base := "/v1/tenants/{tenant}/" + name
 	a.handle(mux, "GET "+base, tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {
 		p, err := page(r)
@@ -254,7 +254,7 @@ func (a *API) whoami(w http.ResponseWriter, r *http.Request, by *caller) error {
 	return nil
 }
 
-func (a *API) registerKeysTokensAudit(mux *http.ServeMux) {
+func (a *API) registerKeysTokensAudit(mux httpx.Router) {
 	d := a.dir
 	a.handle(mux, "GET /v1/tenants/{tenant}/keys", tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {
 		l, err := d.Keys(r.Context(), r.PathValue("tenant"))

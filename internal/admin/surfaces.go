@@ -29,7 +29,7 @@ func surfaceOf(s store.Surface) surfaceView {
 // tenant. Enabling one may let a tenant issue the weaker tokens its legacy
 // clients need, so, like the tenant's policy, only a system admin changes
 // it; the tenant's admins may read it.
-func (a *API) registerSurfaces(mux *http.ServeMux) {
+func (a *API) registerSurfaces(mux httpx.Router) {
 	d := a.dir
 	a.handle(mux, "GET /v1/tenants/{tenant}/surfaces", tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {
 		l, err := d.Surfaces(r.Context(), r.PathValue("tenant"))

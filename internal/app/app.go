@@ -43,6 +43,7 @@ import (
 	"github.com/tokend/tokend/internal/ledger"
 	"github.com/tokend/tokend/internal/mint"
 	"github.com/tokend/tokend/internal/oauth"
+	"github.com/tokend/tokend/internal/openapi"
 	"github.com/tokend/tokend/internal/revoke"
 	"github.com/tokend/tokend/internal/secrets/vault"
 	"github.com/tokend/tokend/internal/store"
@@ -80,7 +81,9 @@ type App struct {
 	pruner    *pruner
 	registry  *prometheus.Registry
 	handler   http.Handler
-	ready     atomic.Bool
+	// routes records every pattern registered on the server's mux.
+	routes *httpx.Routes
+	ready  atomic.Bool
 	// stopping is closed when shutdown starts, to end event streams.
 	stopping chan struct{}
 	pg       *postgres.DB
@@ -218,6 +221,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	a.pruner = newPruner(st, a.revoke, checkpoints, log, cfg.PruneAfter, a.registry)
 
 	mux := http.NewServeMux()
+	a.routes = httpx.NewRoutes(mux)
 	refreshKey, err := a.keys.DeriveKey("refresh-successor")
 	if err != nil {
 		return nil, err
@@ -246,7 +250,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	a.mint = minter
-	admin.New(a.dir, minter, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(mux)
+	admin.New(a.dir, minter, a.verifier, cfg.PublicURL, cfg.MaxBodyBytes, log).Register(a.routes.Part(PartAdmin))
 	a.stopping = make(chan struct{})
 	rfc, err := oauth.New(oauth.Options{Engine: a.engine, Mint: minter, Verifier: a.verifier, Revoke: a.revoke,
 		Tenants: st.Tenants(), Keys: a.keys, PublicURL: cfg.PublicURL, MaxBody: cfg.MaxBodyBytes, JWKSMaxAge: cfg.JWKSMaxAge, Log: log})
@@ -279,30 +283,32 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	aps.Register(mux)
+	aps.Register(a.routes.Part("apstrata"))
 	dk, err := dotkernel.New(dotkernel.Options{Engine: a.engine, Verifier: a.verifier, Authn: a.authn, Bindings: a.binding,
 		MaxBody: cfg.MaxBodyBytes, Log: log})
 	if err != nil {
 		return nil, err
 	}
-	dk.Register(mux)
+	dk.Register(a.routes.Part("dotkernel"))
 	// One mux for every surface: it refuses conflicting patterns, so the
 	// surfaces' routes are disjoint or the server does not start.
-	for _, s := range []interface{ Register(*http.ServeMux) }{rfc, gw, api} {
-		s.Register(mux)
-	}
+	rfc.Register(a.routes.Part(PartOAuth))
+	gw.Register(a.routes.Part(PartGateway))
+	api.Register(a.routes.Part(PartTokenAPI))
 	// Seed 000: Rails/Knock store tokens (POST /stores/{id}/generate_token).
 	stk, err := storetoken.New(storetoken.Options{Mint: minter, Binding: a.binding, MaxBody: cfg.MaxBodyBytes, Log: log})
 	if err != nil {
 		return nil, err
 	}
-	stk.Register(mux)
-	bc.Register(mux)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	stk.Register(a.routes.Part("storetoken"))
+	bc.Register(a.routes.Part("bigcommerce"))
+	srv := a.routes.Part(PartServer)
+	srv.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", a.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	srv.HandleFunc("GET /readyz", a.readyz)
+	srv.Handle("GET /openapi.json", openapi.Handler(openapi.Native))
+	srv.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	cors := httpx.CORS{Log: log, Origins: func(ctx context.Context, id string) ([]string, error) {
 		t, err := a.authn.Tenant(ctx, id)
 		return t.Policy.CORSOrigins, err
@@ -327,6 +333,21 @@ func (a *App) requestTimeout(r *http.Request) time.Duration {
 	}
 	return a.cfg.RequestTimeout
 }
+
+// The parts of the server whose routes make up the native API, described
+// by openapi.Native; every other part is a compatible surface, named as
+// its package and described by openapi.Compat.
+const (
+	PartAdmin    = "admin"
+	PartOAuth    = "oauth"
+	PartGateway  = "gateway"
+	PartTokenAPI = "tokenapi"
+	PartServer   = "server"
+)
+
+// Routes returns every route registered on the server's mux, in
+// registration order, each with the part that registered it.
+func (a *App) Routes() []httpx.Route { return a.routes.List() }
 
 // Handler returns the server's root handler.
 func (a *App) Handler() http.Handler { return a.handler }

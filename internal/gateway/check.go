@@ -47,7 +47,7 @@ type Dialect interface {
 
 // Register adds the check for every method (proxies forward the original
 // method or always use GET).
-func (c *Check) Register(mux *http.ServeMux) {
+func (c *Check) Register(mux httpx.Router) {
 	mux.HandleFunc("/t/{tenant}/check", c.serve)
 }
 

@@ -47,7 +47,7 @@ type Feed struct {
 }
 
 // Register adds the feed to mux.
-func (fd *Feed) Register(mux *http.ServeMux) {
+func (fd *Feed) Register(mux httpx.Router) {
 	mux.HandleFunc("GET /t/{tenant}/revocations", fd.feed)
 }
 

@@ -3,9 +3,9 @@ package gateway
 import (
 	"errors"
 	"log/slog"
-	"net/http"
 
 	"github.com/tokend/tokend/internal/grant"
+	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/introspect"
 	"github.com/tokend/tokend/internal/revoke"
 )
@@ -51,7 +51,7 @@ func New(o Options) (*Surface, error) {
 }
 
 // Register adds the check and the feed to mux.
-func (s *Surface) Register(mux *http.ServeMux) {
+func (s *Surface) Register(mux httpx.Router) {
 	s.check.Register(mux)
 	s.feed.Register(mux)
 }

@@ -42,7 +42,7 @@ type Discovery struct {
 }
 
 // Register adds the discovery routes to mux.
-func (d *Discovery) Register(mux *http.ServeMux) {
+func (d *Discovery) Register(mux httpx.Router) {
 	mux.HandleFunc("GET /t/{tenant}/.well-known/openid-configuration", d.metadata)
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server/t/{tenant}", d.metadata)
 	mux.HandleFunc("GET /t/{tenant}/jwks.json", d.jwks)

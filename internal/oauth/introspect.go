@@ -28,7 +28,7 @@ type TokenAdmin struct {
 }
 
 // Register adds introspection and revocation to mux.
-func (ta *TokenAdmin) Register(mux *http.ServeMux) {
+func (ta *TokenAdmin) Register(mux httpx.Router) {
 	mux.HandleFunc("POST /t/{tenant}/oauth2/introspect", ta.introspect)
 	mux.HandleFunc("POST /t/{tenant}/oauth2/revoke", ta.revoke)
 	mux.HandleFunc("/t/{tenant}/oauth2/introspect", onlyPost(ta.Log))

@@ -3,10 +3,10 @@ package oauth
 import (
 	"errors"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/tokend/tokend/internal/grant"
+	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/introspect"
 	"github.com/tokend/tokend/internal/mint"
 	"github.com/tokend/tokend/internal/revoke"
@@ -64,7 +64,7 @@ func New(o Options) (*Surface, error) {
 }
 
 // Register adds every RFC endpoint to mux.
-func (s *Surface) Register(mux *http.ServeMux) {
+func (s *Surface) Register(mux httpx.Router) {
 	s.token.Register(mux)
 	s.tokenAdmin.Register(mux)
 	s.discovery.Register(mux)

@@ -26,7 +26,7 @@ type TokenEndpoint struct {
 }
 
 // Register adds the token endpoint to mux.
-func (te *TokenEndpoint) Register(mux *http.ServeMux) {
+func (te *TokenEndpoint) Register(mux httpx.Router) {
 	mux.HandleFunc("POST /t/{tenant}/oauth2/token", te.serve)
 	mux.HandleFunc("/t/{tenant}/oauth2/token", onlyPost(te.Log))
 }

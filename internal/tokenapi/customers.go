@@ -33,7 +33,7 @@ type Customers struct {
 }
 
 // Register adds both endpoints to mux.
-func (cs *Customers) Register(mux *http.ServeMux) {
+func (cs *Customers) Register(mux httpx.Router) {
 	mux.HandleFunc("POST /t/{tenant}/customers/login", cs.login)
 	mux.HandleFunc("POST /t/{tenant}/customers/logout", cs.logout)
 }

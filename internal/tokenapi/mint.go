@@ -28,7 +28,7 @@ type Mint struct {
 }
 
 // Register adds the endpoint to mux.
-func (m *Mint) Register(mux *http.ServeMux) {
+func (m *Mint) Register(mux httpx.Router) {
 	mux.HandleFunc("POST /t/{tenant}/tokens", m.serve)
 }
 

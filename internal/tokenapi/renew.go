@@ -20,7 +20,7 @@ type Renew struct {
 }
 
 // Register adds the renewal endpoint to mux.
-func (rn *Renew) Register(mux *http.ServeMux) {
+func (rn *Renew) Register(mux httpx.Router) {
 	mux.HandleFunc("POST /t/{tenant}/tokens/renew", rn.serve)
 }
 

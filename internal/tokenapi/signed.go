@@ -29,7 +29,7 @@ type Generate struct {
 }
 
 // Register adds the endpoint to mux.
-func (g *Generate) Register(mux *http.ServeMux) {
+func (g *Generate) Register(mux httpx.Router) {
 	mux.HandleFunc("POST /t/{tenant}/tokens/generate", g.serve)
 }
 

@@ -3,9 +3,9 @@ package tokenapi
 import (
 	"errors"
 	"log/slog"
-	"net/http"
 
 	"github.com/tokend/tokend/internal/authn"
+	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/introspect"
 	"github.com/tokend/tokend/internal/mint"
 )
@@ -53,7 +53,7 @@ func New(o Options) (*Surface, error) {
 }
 
 // Register adds every endpoint to mux.
-func (s *Surface) Register(mux *http.ServeMux) {
+func (s *Surface) Register(mux httpx.Router) {
 	s.mint.Register(mux)
 	s.generate.Register(mux)
 	s.renew.Register(mux)

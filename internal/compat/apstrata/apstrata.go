@@ -66,7 +66,7 @@ func New(o Options) (*Surface, error) {
 }
 
 // Register adds the routes to mux.
-func (s *Surface) Register(mux *http.ServeMux) {
+func (s *Surface) Register(mux httpx.Router) {
 	mux.HandleFunc("GET /apsdb/rest/{authKey}/{action}", s.serve)
 	mux.HandleFunc("POST /apsdb/rest/{authKey}/{action}", s.serve)
 	mux.HandleFunc("/apsdb/rest/{authKey}/{action}", s.otherMethod)

@@ -91,7 +91,7 @@ func New(o Options) (*Surface, error) {
 }
 
 // Register adds the surface's routes to mux.
-func (s *Surface) Register(mux *http.ServeMux) {
+func (s *Surface) Register(mux httpx.Router) {
 	p := "/stores/{store_hash}/v3/storefront/"
 	mux.HandleFunc("POST "+p+"api-token", s.create(famStorefront))
 	mux.HandleFunc("POST "+p+"api-token-private", s.create(famPrivate))

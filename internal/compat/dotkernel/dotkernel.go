@@ -18,6 +18,7 @@ import (
 	"github.com/tokend/tokend/internal/binding"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/grant"
+	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/introspect"
 	"github.com/tokend/tokend/internal/reqctx"
 )
@@ -76,7 +77,7 @@ func New(o Options) (*Surface, error) {
 }
 
 // Register adds the surface's routes to mux.
-func (s *Surface) Register(mux *http.ServeMux) {
+func (s *Surface) Register(mux httpx.Router) {
 	// One handler for both paths, as in Dotkernel: the grant_type of the
 	// body decides.
 	mux.HandleFunc("POST /security/generate-token", s.token)

@@ -63,7 +63,7 @@ func New(o Options) (*Surface, error) {
 }
 
 // Register adds the surface's routes to mux.
-func (s *Surface) Register(mux *http.ServeMux) {
+func (s *Surface) Register(mux httpx.Router) {
 	mux.HandleFunc("POST /stores/{id}/generate_token", s.generate)
 	mux.HandleFunc("GET /stores/{id}/tokens", s.tokens)
 	mux.HandleFunc("POST /user_token", s.userToken)
