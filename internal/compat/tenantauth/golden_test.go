@@ -197,6 +197,8 @@ func goldenCases(t *testing.T, f *fixture, assert func(testing.TB, string, []byt
 	// verifyToken, both routes, and the native check of the same tokens.
 	f.exchange("user.verifyToken", "GET", "/auth/user/verifyToken", "Bearer "+user, "")
 	f.exchange("admin.verifyToken", "GET", "/auth/admin/verifyToken", "Bearer "+adminDef, "")
+	f.exchange("user.verifyToken.body", "GET", "/auth/user/verifyToken", "", `{"token":"`+user+`"}`)
+	f.exchange("error.400.verify_body", "GET", "/auth/user/verifyToken", "", `{"jwt":"x"}`)
 	f.exchange("check.user_token", "GET", "/t/acme/check", "Bearer "+user, "")
 
 	wrong := sdk + "x"

@@ -229,3 +229,29 @@ func syntaxText(err error) string {
 	}
 	return err.Error()
 }
+
+// parseVerify reads a verifyToken body, {"token":"…"} (the original's
+// sharedmodels.VerifyRequest), nothing else.
+func parseVerify(contentType string, body []byte) (string, error) {
+	raw, err := object(contentType, body, "VerifyRequest")
+	if err != nil {
+		return "", err
+	}
+	for k := range raw {
+		if k != "token" {
+			return "", bad("json: unknown field %q", k)
+		}
+	}
+	v, ok := raw["token"]
+	if !ok || string(v) == "null" {
+		return "", required("VerifyRequest", "Token")
+	}
+	s, err := str(v, "VerifyRequest", "oidc_token")
+	if err != nil {
+		return "", bad("json: cannot unmarshal into Go struct field VerifyRequest.token of type string")
+	}
+	if s == "" {
+		return "", required("VerifyRequest", "Token")
+	}
+	return s, nil
+}
