@@ -300,7 +300,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	}
 	stk.Register(mux)
 	// Seed 002: AuthSec Auth Manager tenant tokens (/auth/*/generateToken).
-	ta, err := tenantauth.New(tenantauth.Options{Mint: minter, Verifier: a.verifier, Binding: a.binding, MaxBody: cfg.MaxBodyBytes, Log: log})
+	ta, err := tenantauth.New(tenantauth.Options{Mint: minter, Verifier: a.verifier, Engine: a.engine, Binding: a.binding, MaxBody: cfg.MaxBodyBytes, Log: log})
 	if err != nil {
 		return nil, err
 	}

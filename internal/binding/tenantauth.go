@@ -50,6 +50,12 @@ type TenantAuth struct {
 	// AdminRole is the role an email must hold on the admin routes.
 	// Default "admin".
 	AdminRole string `json:"admin_role,omitempty"`
+	// OIDCRequiredClaims are the claims an oidc_token must carry
+	// (missing ones: 400 "missing required OIDC fields: [...]"). Default
+	// ["sub"]. The original, in front of Ory Hydra, requires provider,
+	// provider_id, user_id, tenant_id and email among the ext claims;
+	// list those where the provider sets them.
+	OIDCRequiredClaims []string `json:"oidc_required_claims,omitempty"`
 	// Clients are the clients registered for the surface, by client id.
 	Clients map[string]TenantAuthClient `json:"clients,omitempty"`
 }
@@ -77,10 +83,26 @@ func (s *TenantAuth) Validate() map[string]string {
 			p["clients"] = "each client needs an id and a project_id of 1 to 256 characters"
 		}
 	}
+	if len(s.OIDCRequiredClaims) > 20 {
+		p["oidc_required_claims"] = "must list at most 20 claims"
+	}
+	for _, c := range s.OIDCRequiredClaims {
+		if c == "" || len(c) > 64 {
+			p["oidc_required_claims"] = "each claim must be 1 to 64 characters"
+		}
+	}
 	if len(p) == 0 {
 		return nil
 	}
 	return p
+}
+
+// OIDCRequired is the effective list of required OIDC claims.
+func (s *TenantAuth) OIDCRequired() []string {
+	if len(s.OIDCRequiredClaims) == 0 {
+		return []string{"sub"}
+	}
+	return s.OIDCRequiredClaims
 }
 
 // LookupKey implements Settings: requests name their tenant in the body.

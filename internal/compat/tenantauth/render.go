@@ -21,6 +21,7 @@ const (
 	msgUnavailable  = "service unavailable"
 	msgTooMany      = "too many requests"
 	msgTooLarge     = "http: request body too large"
+	msgInactiveOIDC = "invalid or inactive OIDC token"
 )
 
 // writeJSON writes v with status, as gin's c.JSON does.
@@ -136,4 +137,25 @@ func retryAfter(w http.ResponseWriter, f *fault.Error) {
 
 func logFault(r *http.Request, log *slog.Logger, err error) {
 	log.ErrorContext(r.Context(), "tenantauth request failed", "path", r.URL.Path, "error", err)
+}
+
+// writeOIDCFault renders a fault of oidcToken: a bad bearer is 401
+// "unauthorized"; an oidc_token the exchange refuses (expired, foreign
+// issuer, bad signature, inactive at introspection, no user) is the
+// original's 401 "invalid or inactive OIDC token"; missing required
+// claims are its 400 "missing required OIDC fields: [...]".
+func writeOIDCFault(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	f := fault.As(err)
+	switch fault.CodeOf(err) {
+	case fault.CodeInvalidGrant, fault.CodeInvalidToken, fault.CodeInvalidTarget, fault.CodeInvalidScope:
+		writeError(w, http.StatusUnauthorized, msgInactiveOIDC)
+	case fault.CodeInvalidRequest, fault.CodeValidation:
+		if f != nil && f.Field == "oidc_token" {
+			writeError(w, http.StatusBadRequest, f.Description)
+			return
+		}
+		writeError(w, http.StatusUnauthorized, msgInactiveOIDC)
+	default:
+		writeFault(w, r, log, err)
+	}
 }

@@ -11,7 +11,9 @@ import (
 	"strings"
 
 	"github.com/tokend/tokend/internal/binding"
+	"github.com/tokend/tokend/internal/exchange"
 	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
 	"github.com/tokend/tokend/internal/introspect"
 	"github.com/tokend/tokend/internal/mint"
@@ -33,6 +35,13 @@ type Verifier interface {
 	VerifyIn(ctx context.Context, tenant, raw string) (*introspect.Identity, error)
 }
 
+// Engine is the token endpoint's grant engine; *grant.Engine is one.
+// oidcToken is its RFC 8693 token exchange, the code path of POST
+// /t/{tenant}/oauth2/token.
+type Engine interface {
+	Token(ctx context.Context, r *grant.Request) (grant.Response, error)
+}
+
 // Resolver reads a tenant's settings of the surface; *binding.Resolver is
 // one.
 type Resolver interface {
@@ -43,6 +52,7 @@ type Resolver interface {
 type Options struct {
 	Mint     Minter
 	Verifier Verifier
+	Engine   Engine
 	Binding  Resolver
 	// MaxBody bounds request bodies (httpx.DefaultMaxBody when 0).
 	MaxBody int64
@@ -53,6 +63,7 @@ type Options struct {
 type Surface struct {
 	mint     Minter
 	verifier Verifier
+	engine   Engine
 	binding  Resolver
 	maxBody  int64
 	log      *slog.Logger
@@ -60,19 +71,21 @@ type Surface struct {
 
 // New returns the surface.
 func New(o Options) (*Surface, error) {
-	if o.Mint == nil || o.Verifier == nil || o.Binding == nil || o.Log == nil {
-		return nil, errors.New("tenantauth: Mint, Verifier, Binding and Log are required")
+	if o.Mint == nil || o.Verifier == nil || o.Engine == nil || o.Binding == nil || o.Log == nil {
+		return nil, errors.New("tenantauth: Mint, Verifier, Engine, Binding and Log are required")
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = httpx.DefaultMaxBody
 	}
-	return &Surface{mint: o.Mint, verifier: o.Verifier, binding: o.Binding, maxBody: o.MaxBody, log: o.Log}, nil
+	return &Surface{mint: o.Mint, verifier: o.Verifier, engine: o.Engine, binding: o.Binding, maxBody: o.MaxBody, log: o.Log}, nil
 }
 
 // Register adds the surface's routes to mux.
 func (s *Surface) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /auth/admin/generateToken", s.generate(true))
 	mux.HandleFunc("POST /auth/user/generateToken", s.generate(false))
+	mux.HandleFunc("POST /auth/admin/oidcToken", s.oidcToken)
+	mux.HandleFunc("POST /auth/user/oidcToken", s.oidcToken)
 	mux.HandleFunc("GET /auth/admin/verifyToken", s.verify)
 	mux.HandleFunc("GET /auth/user/verifyToken", s.verify)
 }
@@ -223,3 +236,71 @@ func nonNil(l []string) []string {
 	}
 	return l
 }
+
+// oidcToken serves POST /auth/{admin,user}/oidcToken: the bearer is a
+// token of the calling client (verified by the core for the tenant its
+// tenant_id names); the oidc_token is exchanged by the grant engine's
+// RFC 8693 token exchange, as at POST /t/{tenant}/oauth2/token, for the
+// tenant user it maps to, issued as an "oidc" token.
+func (s *Surface) oidcToken(w http.ResponseWriter, r *http.Request) {
+	raw, ok := bearer(r.Header.Get("Authorization"))
+	p, okp := decodePayload(raw)
+	if !ok || !okp || len(p.TenantID) > maxField {
+		writeOIDCFault(w, r, s.log, errCaller)
+		return
+	}
+	body, err := httpx.ReadBody(r, s.maxBody)
+	if err != nil {
+		writeOIDCFault(w, r, s.log, err)
+		return
+	}
+	in, err := parseOIDC(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		writeOIDCFault(w, r, s.log, err)
+		return
+	}
+	set, err := s.settings(r.Context(), p.TenantID)
+	if err != nil {
+		if fault.CodeOf(err) == fault.CodeNotFound {
+			err = errCaller
+		}
+		writeOIDCFault(w, r, s.log, err)
+		return
+	}
+	id, err := s.verifier.VerifyIn(r.Context(), p.TenantID, raw)
+	if err != nil {
+		if fault.CodeOf(err) != fault.CodeUnavailable {
+			err = errCaller
+		}
+		writeOIDCFault(w, r, s.log, err)
+		return
+	}
+	if id.Tenant != p.TenantID || id.Claims.ClientID == "" || p.ProjectID == "" {
+		writeOIDCFault(w, r, s.log, errCaller)
+		return
+	}
+	typ := exchange.TypeAccessToken
+	if strings.Count(in.OIDCToken, ".") == 2 {
+		typ = exchange.TypeJWT
+	}
+	res, err := s.engine.Token(r.Context(), &grant.Request{
+		Tenant: p.TenantID, GrantType: grantTokenExchange, Caller: id.Claims.ClientID,
+		SubjectToken: in.OIDCToken, SubjectTokenType: typ,
+		Named: &grant.Named{Key: mint.TenantKeyOIDC, TTL: set.Lifetime(), Require: set.OIDCRequired(), Claims: map[string]any{
+			"tenant_id": p.TenantID, "project_id": p.ProjectID, "client_id": id.Claims.ClientID,
+			"token_type": mint.TenantKeyOIDC, "aud": set.Aud(), "iss": set.Iss(),
+		}},
+	})
+	if err != nil {
+		writeOIDCFault(w, r, s.log, err)
+		return
+	}
+	writeToken(w, res.AccessToken, res.ExpiresIn)
+}
+
+// grantTokenExchange is RFC 8693's grant type.
+const grantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+// errCaller: the bearer is not a live token of a client of a tenant
+// serving the surface.
+var errCaller = fault.InvalidClient("the bearer is not a token of a client")
