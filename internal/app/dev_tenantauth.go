@@ -87,7 +87,7 @@ func devTenantAuth(ctx context.Context, a *App, by directory.Actor, c *DevCreden
 	if err != nil {
 		return err
 	}
-	cid, gts := DevTenantAuthClient, []string{"client_credentials"}
+	cid, gts := DevTenantAuthClient, []string{"client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"}
 	if _, _, err := d.CreateClient(ctx, by, DevTenant, directory.ClientSpec{ID: &cid, GrantTypes: &gts, Secret: &secretID}); err != nil {
 		return err
 	}
@@ -123,7 +123,8 @@ func devTenantAuth(ctx context.Context, a *App, by directory.Actor, c *DevCreden
 	c.CompatBanner[binding.TenantAuthName] = fmt.Sprintf(
 		"  curl -X POST %s/auth/user/generateToken -H 'Content-Type: application/json' \\\n"+
 			"    -d '{\"client_id\":\"%s\",\"email_id\":\"%s\",\"project_id\":\"%s\",\"secret_id\":\"%s\",\"tenant_id\":\"%s\"}'\n"+
-			"  (admin route: /auth/admin/generateToken with email_id %s; without secret_id: client_id %s)",
+			"  (admin route: /auth/admin/generateToken with email_id %s; without secret_id: client_id %s;\n"+
+			"  POST /auth/user/oidcToken with that token as the bearer and {\"oidc_token\":…} of the --dev-trust-issuer provider)",
 		a.cfg.PublicURL, cid, userLogin, pid, secretID, DevTenant, adminLogin, oid)
 	return nil
 }

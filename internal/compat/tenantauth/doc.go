@@ -14,6 +14,21 @@
 //   - POST /auth/admin/generateToken, POST /auth/user/generateToken: body
 //     {"client_id","email_id","project_id","secret_id","tenant_id"}
 //     (secret_id optional); 200 {"access_token","expires_in","token_type"}.
+//   - POST /auth/admin/oidcToken, POST /auth/user/oidcToken: header
+//     Authorization: Bearer <a token of the calling client> and body
+//     {"oidc_token":"…"}; 200 in the same shape. The oidc_token is checked
+//     by the tenant's trusted issuers (JWKS, or RFC 7662 introspection
+//     for opaque tokens) and exchanged by the grant engine's RFC 8693
+//     token exchange — the code path of POST /t/{tenant}/oauth2/token,
+//     with grant.Request.Caller (the client the bearer names, which must
+//     be allowed the token-exchange grant) and grant.Request.Named (the
+//     token issued as HS256 kid "oidc" with the original's claims
+//     tenant_id, project_id, client_id, email_id, provider, provider_id,
+//     user_id, token_type "oidc", aud, iss, iat, exp, jti; no nbf, as the
+//     port). provider, provider_id and user_id are the external token's
+//     claims of those names (the original reads them from Hydra's ext),
+//     else its issuer, its sub and the tenant user's id; email_id is its
+//     email, else the user's login.
 //   - GET /auth/admin/verifyToken, GET /auth/user/verifyToken: the token
 //     as a bearer, or in a body {"token":"…"} as the port binds
 //     sharedmodels.VerifyRequest; 200 {"valid":true,"tenant_id",
@@ -82,6 +97,18 @@
 //     (also when the tenant lacks the token type's secret). A secret
 //     store or storage outage is 503 {"error":"service unavailable"} with
 //     Retry-After, never a 4xx.
+//   - oidcToken's required claims are a tenant setting
+//     (oidc_required_claims, default ["sub"]); the original requires
+//     provider, provider_id, user_id, tenant_id and email, which only its
+//     Hydra sets. A missing one is the port's 400 {"error":"missing
+//     required OIDC fields: [a b]"} (Go's %v of the list). A refused
+//     oidc_token (expired, bad signature, foreign issuer, inactive at
+//     introspection, no tenant user) is the port's 401 {"error":"invalid
+//     or inactive OIDC token"}; a bad bearer, or a client not allowed the
+//     token-exchange grant, 401 {"error":"unauthorized"}; the provider
+//     unreachable 503. The port looks the client up by tenant and email
+//     ("failed to retrieve tenant information"); tokend takes the client
+//     and project from the bearer, as the seed's "Authorization: Bearer".
 //   - 400 texts are those gin's ShouldBindJSON gives (the validator's
 //     "Key: 'TokenRequest.EmailID' Error:Field validation for 'EmailID'
 //     failed on the 'required' tag", encoding/json's type errors naming
