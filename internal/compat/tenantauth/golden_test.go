@@ -119,7 +119,7 @@ func normalize(b []byte) []byte {
 	return secrets.ReplaceAll(b, []byte(`"secret_id":"<secret>"`))
 }
 
-func tokenOf(t *testing.T, body []byte) string {
+func tokenOf(t testing.TB, body []byte) string {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil || m["access_token"] == "" || m["token_type"] != "Bearer" || m["expires_in"] != float64(86400) || len(m) != 3 {
