@@ -223,7 +223,7 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 	}
 	var c store.Client
 	if r.Caller != "" {
-		c, err = e.st.Clients().Get(ctx, r.Tenant, r.Caller)
+		c, err = e.authn.KnownClient(ctx, r.Tenant, r.Caller)
 		switch {
 		case errors.Is(err, store.ErrNotFound) || (err == nil && c.Disabled):
 			return Response{}, fault.InvalidClient("client authentication failed")

@@ -76,32 +76,35 @@ func (s *Minter) tenantToken(ctx context.Context, ten string, sp TenantSpec) (to
 	if s.clients == nil || sp.Lifetime <= 0 || sp.Audience == "" {
 		return token.Issued{}, fault.Internal(errors.New("mint: tenant tokens need a ClientCheck, a lifetime and an audience"))
 	}
-	if _, err := s.st.Tenants().Get(ctx, ten); err != nil {
-		if isNotFound(err) {
-			return token.Issued{}, errNoClient
-		}
-		return token.Issued{}, storeErr(err)
-	}
 	if _, err := s.st.Projects().Get(ctx, ten, sp.ProjectID); err != nil {
 		if isNotFound(err) {
 			return token.Issued{}, errNoClient
 		}
 		return token.Issued{}, storeErr(err)
 	}
-	if _, err := s.st.Clients().Get(ctx, ten, sp.ClientID); err != nil || !sp.Registered {
-		if err == nil || isNotFound(err) {
-			return token.Issued{}, errNoClient
-		}
-		return token.Issued{}, storeErr(err)
+	if !sp.Registered {
+		return token.Issued{}, errNoClient
 	}
 	key := TenantKeyDefault
 	if sp.Secret != nil {
+		// The client authentication reads the tenant's client (cached);
+		// only a refusal asks whether it exists at all.
 		key = TenantKeySDK
 		if _, err := s.clients(ctx, ten, sp.ClientID, *sp.Secret); err != nil {
+			if fault.CodeOf(err) == fault.CodeInvalidClient {
+				if e := s.tenantClientExists(ctx, ten, sp.ClientID); e != nil {
+					return token.Issued{}, e
+				}
+			}
 			return token.Issued{}, err
 		}
-	} else if !sp.NoSecret {
-		return token.Issued{}, fault.InvalidClient("the client needs its secret_id")
+	} else {
+		if e := s.tenantClientExists(ctx, ten, sp.ClientID); e != nil {
+			return token.Issued{}, e
+		}
+		if !sp.NoSecret {
+			return token.Issued{}, fault.InvalidClient("the client needs its secret_id")
+		}
 	}
 	login, err := principal.NormalizeLogin(sp.Email)
 	if err != nil {
@@ -137,6 +140,24 @@ func (s *Minter) tenantToken(ctx context.Context, ten string, sp TenantSpec) (to
 		req.Scope, req.Roles, req.Groups, req.Resources = nonNil(a.Scopes), a.Roles, a.Groups, a.Resources
 	}
 	return issued(s.issuer.Issue(ctx, req))
+}
+
+// tenantClientExists is nil when tenant ten and its client id exist,
+// errNoClient when either does not, a storage fault otherwise.
+func (s *Minter) tenantClientExists(ctx context.Context, ten, id string) error {
+	if _, err := s.st.Tenants().Get(ctx, ten); err != nil {
+		if isNotFound(err) {
+			return errNoClient
+		}
+		return storeErr(err)
+	}
+	if _, err := s.st.Clients().Get(ctx, ten, id); err != nil {
+		if isNotFound(err) {
+			return errNoClient
+		}
+		return storeErr(err)
+	}
+	return nil
 }
 
 func nonNil(l []string) []string {
