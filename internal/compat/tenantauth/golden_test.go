@@ -258,7 +258,26 @@ func goldenCases(t *testing.T, f *fixture, assert func(testing.TB, string, []byt
 	if !strings.Contains(mustJSON(ev), `"surface":"tenantauth"`) {
 		t.Fatalf("no audit event naming the surface: %s", mustJSON(ev))
 	}
+	introspect := func() map[string]any {
+		r, _ := http.NewRequest("POST", f.s.URL+"/t/acme/oauth2/introspect", strings.NewReader("token="+user))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.SetBasicAuth("sdk", f.secrets["sdk"])
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return m
+	}
+	if m := introspect(); m["active"] != true || m["client_id"] != "sdk" || m["jti"] != jti {
+		t.Fatalf("introspection of a tenant token: %v", m)
+	}
 	f.s.Call(t, "POST", "/v1/tenants/acme/tokens/"+jti+"/revoke", f.s.Admin, nil, 200)
+	if m := introspect(); m["active"] != false {
+		t.Fatalf("introspection of a revoked tenant token: %v", m)
+	}
 	f.exchange("error.401.verify_revoked", "GET", "/auth/user/verifyToken", "Bearer "+user, "")
 	f.exchange("check.revoked", "GET", "/t/acme/check", "Bearer "+user, "")
 }
