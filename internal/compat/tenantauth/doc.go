@@ -75,6 +75,11 @@
 //
 // # Deliberate differences
 //
+//   - Being HS256 with a shared secret, the tokens are not verifiable by
+//     tokend's verifier library (JWKS: no HMAC key is ever published);
+//     resource servers use /t/{tenant}/check, introspection, verifyToken
+//     or the legacy secret. Revocation reaches them through the ledger
+//     row, which every one of those checks reads.
 //   - Tokens carry a jti (32 hex characters, the ledger id): the port's
 //     generateToken tokens have none; tokend needs it for the ledger,
 //     revocation by id and introspection. Legacy verifiers ignore it.
