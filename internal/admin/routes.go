@@ -292,6 +292,19 @@ func (a *API) registerKeysTokensAudit(mux httpx.Router) {
 		}
 		return noContent(w)
 	})
+	a.handle(mux, "POST /v1/tenants/{tenant}/keys/named", tenantAdmin, func(w http.ResponseWriter, r *http.Request, by *caller) error {
+		var body struct {
+			Name   string `json:"name"`
+			Secret string `json:"secret"`
+		}
+		if err := a.decode(r, &body); err != nil {
+			return err
+		}
+		if err := d.ImportNamedKey(r.Context(), by.actor(), r.PathValue("tenant"), body.Name, []byte(body.Secret)); err != nil {
+			return err
+		}
+		return noContent(w)
+	})
 	a.handle(mux, "GET /v1/tenants/{tenant}/tokens", tenantAdmin, func(w http.ResponseWriter, r *http.Request, _ *caller) error {
 		p, err := page(r)
 		if err != nil {

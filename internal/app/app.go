@@ -31,9 +31,11 @@ import (
 	"github.com/tokend/tokend/internal/compat/bigcommerce"
 	"github.com/tokend/tokend/internal/compat/dotkernel"
 	"github.com/tokend/tokend/internal/compat/storetoken"
+	"github.com/tokend/tokend/internal/compat/tenantauth"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/exchange"
+	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/gateway"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
@@ -245,7 +247,14 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
-	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine, Verifier: a.verifier})
+	clients := func(ctx context.Context, ten, id, secret string) (store.Client, error) {
+		c, err := a.authn.Client(ctx, ten, &authn.Credentials{ID: id, Secret: secret, Method: "client_secret_post"})
+		if err == nil && !c.Confidential() {
+			return store.Client{}, fault.InvalidClient("a public client has no secret_id")
+		}
+		return c, err
+	}
+	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine, Verifier: a.verifier, Clients: clients})
 	if err != nil {
 		return nil, err
 	}
@@ -301,6 +310,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		return nil, err
 	}
 	stk.Register(a.routes.Part("storetoken"))
+	// Seed 002: AuthSec Auth Manager tenant tokens (/auth/*/generateToken).
+	ta, err := tenantauth.New(tenantauth.Options{Mint: minter, Verifier: a.verifier, Engine: a.engine, Binding: a.binding, MaxBody: cfg.MaxBodyBytes, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	ta.Register(a.routes.Part("tenantauth"))
 	bc.Register(a.routes.Part("bigcommerce"))
 	srv := a.routes.Part(PartServer)
 	srv.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

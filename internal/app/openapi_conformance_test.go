@@ -281,6 +281,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.do("PUT", "/v1/tenants/acme/clients/svc/legacy-secret", adm, map[string]any{"secret": "legacy secret"})
 	c.do("POST", "/v1/tenants/acme/devices/kiosk/jti", adm, map[string]any{"jti": "0123456789abcdef0123456789abcdef"})
 	c.do("POST", "/v1/tenants/acme/keys/legacy", adm, map[string]any{"secret": strings.Repeat("k", 32)})
+	c.do("POST", "/v1/tenants/acme/keys/named", adm, map[string]any{"name": "sdk-agent", "secret": strings.Repeat("n", 32)})
 	c.do("POST", "/v1/tenants/acme/clients/svc/tokens", adm, map[string]any{"kind": "private", "channel_ids": []int{1}, "expires_at": 4102444800})
 	mc := c.want(201, "POST", "/v1/tenants/acme/clients", adm, map[string]any{"id": "minter", "grant_types": []string{"client_credentials"},
 		"scopes": []string{"tokend:mint:private", "tokend:mint:storefront"}})

@@ -42,7 +42,7 @@ func TestOpenAPINoDrift(t *testing.T) {
 		}
 		byDoc[name] = append(byDoc[name], r.Pattern)
 	}
-	for _, sf := range []string{"storetoken", "dotkernel", "apstrata", "bigcommerce"} {
+	for _, sf := range []string{"storetoken", "dotkernel", "apstrata", "bigcommerce", "tenantauth"} {
 		if len(byDoc[sf]) == 0 {
 			t.Errorf("surface %s registered no route", sf)
 		}

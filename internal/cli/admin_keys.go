@@ -82,11 +82,42 @@ func keysCommand() *cobra.Command {
 			return nil
 		},
 	}
+	var name string
+	importNamed := &cobra.Command{
+		Use:   "import-named",
+		Short: "Import a named HMAC secret of a legacy product's HS256 tokens (header kid = the name)",
+		Long: "Read a secret from stdin (its first line, at least 32 bytes) and make it the tenant's\n" +
+			"HMAC secret named --name: HS256 tokens whose header kid is that name are signed and\n" +
+			"verified with it. For AuthSec's auth-manager (the tenantauth surface), import\n" +
+			"JWT_DEF_SECRET as \"default\" and JWT_SDK_SECRET as \"sdk-agent\". It never signs\n" +
+			"tokend's own tokens and never appears in the JWKS; an earlier one of that name stops\n" +
+			"working.\n\n" + tenantHelp,
+		Example: "  printf '%s' \"$JWT_DEF_SECRET\" | tokend keys import-named -t acme --name default\n" +
+			"  printf '%s' \"$JWT_SDK_SECRET\" | tokend keys import-named -t acme --name sdk-agent",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			secret, err := readSecretLine(cmd.InOrStdin(), "secret")
+			if err != nil {
+				return err
+			}
+			s, err := o.connect(cmd, true)
+			if err != nil {
+				return err
+			}
+			if err := s.c.do(http.MethodPost, s.tenantPath("keys", "named"), nil, map[string]any{"name": name, "secret": secret}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "HMAC secret %q imported\n", name)
+			return nil
+		},
+	}
+	importNamed.Flags().StringVar(&name, "name", "", "the secret's name, the kid of its tokens (default, sdk-agent, oidc)")
+	_ = importNamed.MarkFlagRequired("name")
 	cmd.AddCommand(listCommand(o, listSpec{
 		what: "signing keys", tenant: true, example: "  tokend keys list -t acme",
 		columns: []column{{"KID", "kid"}, {"ALG", "alg"}, {"STATE", "state"}, {"CREATED", "created_at"},
 			{"RETIRED", "retired_at"}, {"PUBLISH UNTIL", "publish_until"}},
 		path: func(s *session) string { return s.tenantPath("keys") },
-	}), rotate, importLegacy)
+	}), rotate, importLegacy, importNamed)
 	return cmd
 }

@@ -40,6 +40,7 @@ type benchOptions struct {
 	apstrataPassword string
 	subjectToken     string
 	subjectTokenType string
+	project          string
 
 	bgMode         string
 	bgConcurrency  int
@@ -140,6 +141,13 @@ settings):
   bigcommerce-login   BigCommerce's GraphQL login mutation at /stores/{hash}/
                       graphql with a private token made by --api-token,
                       beside customer-login
+  tenantauth-token    seed 002's POST /auth/user/generateToken for
+                      --username (the email) of --project through
+                      --client-id with --client-secret as secret_id,
+                      beside issue
+  tenantauth-oidc     seed 002's POST /auth/user/oidcToken of one
+                      --subject-token, with a generateToken token as the
+                      bearer, beside token-exchange
 
 The baselines are the cryptographic floor: the same workers and requests
 against a server that does nothing but the signature work, to compare
@@ -187,6 +195,7 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 	fs.StringVar(&o.subjectToken, "subject-token", "", "subject token of mode token-exchange, e.g. an ID token of a trusted issuer (env TOKEND_BENCH_SUBJECT_TOKEN)")
 	fs.StringVar(&o.subjectTokenType, "subject-token-type", "urn:ietf:params:oauth:token-type:id_token", "subject_token_type of mode token-exchange")
 	fs.StringVar(&o.apstrataPassword, "apstrata-password", "", "apstrata password of the device (--client-id) of mode apstrata (env TOKEND_BENCH_APSTRATA_PASSWORD)")
+	fs.StringVar(&o.project, "project", "", "project_id of the tenantauth modes")
 	fs.StringVar(&o.scope, "scope", "", "scope to request with token requests")
 	fs.StringVar(&o.audience, "audience", "", "audience the verifier of mode verify-lib accepts (default: the token's \"aud\" claim)")
 	fs.StringVar(&o.adminToken, "admin-token", os.Getenv("TOKEND_TOKEN"), "admin token of modes device-mint and store-token, which create their stores with it (env TOKEND_TOKEN)")
@@ -366,6 +375,7 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			Username:         o.username,
 			Password:         o.password,
 			Scope:            o.scope,
+			Project:          o.project,
 			Audience:         o.audience,
 			AdminToken:       o.adminToken,
 			APIToken:         o.apiToken,

@@ -27,6 +27,7 @@ type KeyAdmin interface {
 	SealSecret(tenant, name string, plain []byte) ([]byte, error)
 	OpenSecret(tenant, name string, sealed []byte) ([]byte, error)
 	ImportLegacy(ctx context.Context, tenant string, secret []byte) error
+	ImportNamed(ctx context.Context, tenant, name string, secret []byte) error
 }
 
 // Revoker revokes tokens durably.

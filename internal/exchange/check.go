@@ -131,6 +131,10 @@ type Identity struct {
 	// ClientID is the client a token of the tenant was issued to.
 	ClientID string
 	Expires  time.Time
+	// Claims are an external token's claims as verified (an
+	// introspection answer's ext claims lifted beside the others); nil
+	// for a token of the tenant.
+	Claims map[string]any
 }
 
 // Subject checks an RFC 8693 subject_token of type typ for tenant and maps
@@ -348,7 +352,7 @@ func (c *Checker) external(ctx context.Context, ti store.TrustedIssuer, ext *ext
 	if ext.Sub == "" {
 		return nil, fault.InvalidGrant("%s has no sub", field)
 	}
-	id := &Identity{Issuer: ti.Issuer, External: true, Subject: ext.Sub}
+	id := &Identity{Issuer: ti.Issuer, External: true, Subject: ext.Sub, Claims: ext.All}
 	if ext.Exp != nil {
 		id.Expires = time.Unix(*ext.Exp, 0)
 	}

@@ -58,6 +58,27 @@ type Request struct {
 	// once authenticated, gets invalid_client refined by
 	// fault.ReasonClientNotServed.
 	Clients []string
+	// Caller, when set, is the id of a client of Tenant the caller has
+	// already authenticated (a surface that takes the client's own token
+	// as its credential, seed 002's oidcToken); Client is then ignored.
+	// Never set from a request's parameters.
+	Caller string
+	// Named, when set, issues the access token as an HS256 token with a
+	// named secret (store.FormatNamed) instead of the client's format.
+	Named *Named
+}
+
+// Named shapes a token issued as store.FormatNamed (seed 002's oidc
+// tokens): its HMAC secret and claims, and the external claims the
+// subject token must carry.
+type Named struct {
+	Key    string
+	Claims map[string]any
+	TTL    time.Duration
+	// Require lists claims an external subject token must carry; a
+	// missing one is an invalid_request fault naming "oidc_token" whose
+	// description is "missing required OIDC fields: [a b]".
+	Require []string
 }
 
 // Response is a successful token response (RFC 6749 §5.1).
@@ -98,6 +119,8 @@ type Subject struct {
 	Grant, IDP, ExternalSubject string
 	// IssuedTokenType is handed back in the response.
 	IssuedTokenType string
+	// Claims are the external subject token's claims (token exchange).
+	Claims map[string]any
 	// rotation, when set, is a checked refresh token to rotate in the
 	// access token's commit.
 	rotation *rotation
@@ -202,8 +225,16 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 		}
 		return Response{}, fault.Unavailable(err)
 	}
-	c, err := e.authn.Client(ctx, r.Tenant, &r.Client)
-	if err != nil {
+	var c store.Client
+	if r.Caller != "" {
+		c, err = e.authn.KnownClient(ctx, r.Tenant, r.Caller)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || (err == nil && c.Disabled):
+			return Response{}, fault.InvalidClient("client authentication failed")
+		case err != nil:
+			return Response{}, fault.Unavailable(err)
+		}
+	} else if c, err = e.authn.Client(ctx, r.Tenant, &r.Client); err != nil {
 		return Response{}, err
 	}
 	if r.Clients != nil && !slices.Contains(r.Clients, c.ID) {
@@ -234,6 +265,12 @@ func (e *Engine) Token(ctx context.Context, r *Request) (Response, error) {
 	}
 	if s.Authority != nil {
 		req.Roles, req.Groups, req.Resources = s.Authority.Roles, s.Authority.Groups, s.Authority.Resources
+	}
+	if r.Named != nil {
+		if err := namedRequest(&req, r.Named, s); err != nil {
+			return Response{}, e.refused(ctx, r, c, err)
+		}
+		s.Refresh = false
 	}
 	if s.rotation != nil {
 		req.Defer = true

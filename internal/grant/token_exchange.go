@@ -78,6 +78,7 @@ func subjectOf(ctx context.Context, e *Engine, ten string, id *exchange.Identity
 	s := &Subject{Type: id.SubjectType, ID: id.ID, Login: id.Login}
 	if id.External {
 		s.IDP, s.ExternalSubject = id.Issuer, id.Subject
+		s.Claims = id.Claims
 	}
 	if !id.External && id.Scope != nil {
 		s.Granted = id.Scope

@@ -29,6 +29,17 @@ import (
 // from_token_payload: Store.active.find_by(id: sub, jti: jti)); a user's
 // token needs the user enabled.
 func (v *Verifier) VerifyIn(ctx context.Context, tenant, raw string) (*Identity, error) {
+	if tenant != "" && raw != "" && !token.IsOpaque(raw) && looksNamed(raw) {
+		if err := v.current(); err != nil {
+			return nil, err
+		}
+		id, err := v.named(ctx, tenant, raw)
+		if !errors.Is(err, errNoNamedKey) {
+			return id, err
+		}
+		// Not one of the tenant's named secrets: one of tokend's own
+		// HS256 JWTs, whose kid is a key id.
+	}
 	if tenant == "" || raw == "" || token.IsOpaque(raw) || !looksCompact(raw) {
 		return v.Verify(ctx, raw)
 	}
@@ -43,6 +54,9 @@ func (v *Verifier) VerifyIn(ctx context.Context, tenant, raw string) (*Identity,
 
 // IntrospectIn is Introspect with VerifyIn's compact tokens.
 func (v *Verifier) IntrospectIn(ctx context.Context, tenant, raw string) (*Identity, error) {
+	if tenant != "" && raw != "" && !token.IsOpaque(raw) && looksNamed(raw) {
+		return v.VerifyIn(ctx, tenant, raw)
+	}
 	if tenant != "" && raw != "" && !token.IsOpaque(raw) && looksCompact(raw) {
 		if _, err := v.o.Peek(raw); err != nil {
 			return v.VerifyIn(ctx, tenant, raw)

@@ -24,6 +24,9 @@ type KeyVerifier interface {
 	// VerifyCompact checks a compact HS256 token's signature with the
 	// tenant's legacy secret and returns its payload.
 	VerifyCompact(ctx context.Context, tenant, raw string) ([]byte, error)
+	// VerifyNamed checks a kid-named HS256 token's signature with the
+	// tenant's secret of that name and returns the name and payload.
+	VerifyNamed(ctx context.Context, tenant, raw string) (string, []byte, error)
 }
 
 // PeekIssuer returns a JWT's unverified issuer.

@@ -29,6 +29,9 @@ type Signer interface {
 	// SignLeague signs under the league profile's header (typ JWT, no
 	// kid; see store.ProfileLeague).
 	SignLeague(ctx context.Context, tenant string, c *claims.Claims) (string, error)
+	// SignNamed signs payload as an HS256 token with header kid name and
+	// the tenant's HMAC secret of that name (store.FormatNamed).
+	SignNamed(ctx context.Context, tenant, name string, payload []byte) (string, error)
 }
 
 // Ledger makes ledger rows and audit events durable; package ledger's
@@ -130,6 +133,14 @@ type Request struct {
 	// the idp claim.
 	IDP             string
 	ExternalSubject string
+	// HMACKey names the tenant's HMAC secret (and header kid) of a
+	// store.FormatNamed token.
+	HMACKey string
+	// NamedClaims are the claims of a store.FormatNamed token besides the
+	// ones Issue sets: iat, exp (when the token expires), jti, and nbf
+	// when NotBefore is set. They must not name those four.
+	NamedClaims map[string]any
+	NotBefore   bool
 	// Defer leaves writing Result.Row and Result.Event to the caller:
 	// Commit, with other results, or its own transaction (a refresh
 	// rotation), after which it hands the event to audit.Recorder.Observe.
@@ -304,6 +315,21 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (Result, error) {
 			return Result{}, err
 		}
 		res.Value = v
+	case store.FormatNamed:
+		res.ID = token.HexOfID(res.ID)
+		if res.ID == "" || r.Value != "" || r.HMACKey == "" {
+			return Result{}, fault.Internal(fmt.Errorf("issue: a named HS256 token needs a NewTimeID id, an HMACKey and no Value"))
+		}
+		row.ID = res.ID
+		p, err := NamedPayload(r.NamedClaims, now, res.ExpiresAt, r.NotBefore, res.ID)
+		if err != nil {
+			return Result{}, fault.Internal(err)
+		}
+		v, err := i.o.Signer.SignNamed(ctx, r.Tenant, r.HMACKey, p)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Value = v
 	default:
 		return Result{}, fault.Invalid("format", "must be jwt, opaque or hex")
 	}
@@ -439,4 +465,25 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// NamedPayload is the payload of a store.FormatNamed token: extra with
+// iat, exp (when exp is set), jti and, with nbf, nbf = iat.
+func NamedPayload(extra map[string]any, iat time.Time, exp *time.Time, nbf bool, jti string) ([]byte, error) {
+	m := make(map[string]any, len(extra)+4)
+	for k, v := range extra {
+		switch k {
+		case "iat", "exp", "nbf", "jti":
+			return nil, fmt.Errorf("issue: claim %q is set by the issuer", k)
+		}
+		m[k] = v
+	}
+	m["iat"], m["jti"] = iat.Unix(), jti
+	if exp != nil {
+		m["exp"] = exp.Unix()
+	}
+	if nbf {
+		m["nbf"] = iat.Unix()
+	}
+	return json.Marshal(m)
 }

@@ -51,7 +51,7 @@ func (m *Manager) ImportLegacy(ctx context.Context, tenant string, secret []byte
 		}
 		now := m.now()
 		for _, k := range l {
-			if k.State != store.KeyLegacy {
+			if k.State != store.KeyLegacy || k.Alg != HS256 {
 				continue
 			}
 			k.State, k.RetiredAt = store.KeyLegacyRetired, &now

@@ -80,7 +80,10 @@ type keySet struct {
 	jwks   []byte             // public JWK Set (HS256 keys never appear)
 	// legacy is the tenant's imported HMAC secret for compact HS256
 	// tokens (store.KeyLegacy); nil when it has none.
-	legacy   []byte
+	legacy []byte
+	// named are the tenant's imported HMAC secrets of kid-named HS256
+	// tokens (store.KeyLegacy with alg "HS256/<name>"), by name.
+	named    map[string][]byte
 	loadedAt time.Time
 	// retryAt, on a set kept past TTL because a reload failed, is when
 	// to try again.
@@ -391,7 +394,7 @@ func (m *Manager) loadLocked(ctx context.Context, tenant string) (*keySet, error
 	delete(m.loads, tenant)
 	// Tenants without keys are not cached: unknown issuers must not be able
 	// to push real tenants out of the cache.
-	if l.err == nil && (len(l.set.byKID) > 0 || l.set.legacy != nil) {
+	if l.err == nil && (len(l.set.byKID) > 0 || l.set.legacy != nil || len(l.set.named) > 0) {
 		if len(m.cache) >= m.o.CacheSize {
 			for k := range m.cache { // evict an arbitrary entry: O(1), no hot-spot bias
 				delete(m.cache, k)
@@ -427,6 +430,15 @@ func (m *Manager) build(ctx context.Context, tenant string) (*keySet, error) {
 		if k.State == store.KeyLegacy {
 			// Never a kid of tokend's JWTs: whoever holds this secret
 			// (the legacy application) must not be able to sign them.
+			if name, ok := strings.CutPrefix(k.Alg, namedAlgPrefix); ok {
+				if s.named == nil {
+					s.named = map[string][]byte{}
+				}
+				if _, seen := s.named[name]; !seen {
+					s.named[name] = plain
+				}
+				continue
+			}
 			if s.legacy == nil {
 				s.legacy = plain
 			}

@@ -47,7 +47,7 @@ const (
 // Modes lists every mode Run accepts, in the order the documentation gives them.
 var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeCheck, ModeVerifyLib, ModeRefresh,
 	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword, ModeDeviceMint, ModeStoreToken, ModeSignedDevice, ModeApstrata,
-	ModePassword, ModeDotkernelToken, ModeDotkernelRefresh, ModeTokenExchange, ModeKindMint, ModeBigCommerceToken, ModeCustomerLogin, ModeBigCommerceLogin}
+	ModePassword, ModeDotkernelToken, ModeDotkernelRefresh, ModeTokenExchange, ModeKindMint, ModeBigCommerceToken, ModeCustomerLogin, ModeBigCommerceLogin, ModeTenantAuthToken, ModeTenantAuthOIDC}
 
 // Limits on a run.
 const (
@@ -106,6 +106,8 @@ type Config struct {
 	// SubjectToken and SubjectTokenType are what ModeTokenExchange
 	// exchanges (the type defaults to an ID token).
 	SubjectToken, SubjectTokenType string
+	// Project is the project_id of the tenantauth modes.
+	Project string
 	// Scope, when not empty, is sent as scope= with token requests.
 	Scope string
 	// Audience is the audience the ModeVerifyLib verifier accepts; empty

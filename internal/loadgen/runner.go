@@ -139,6 +139,8 @@ func prepare(ctx context.Context, c Config, client *http.Client) (*target, error
 		return prepareApstrata(ctx, c, client, auth)
 	case ModeTokenExchange:
 		return prepareTokenExchange(ctx, c, client, auth)
+	case ModeTenantAuthToken, ModeTenantAuthOIDC:
+		return prepareTenantAuth(ctx, c, client)
 	}
 	return nil, fmt.Errorf("unknown mode %q", c.Mode)
 }

@@ -43,7 +43,10 @@ type Options struct {
 	Login   Login
 	// Verifier checks the caller's token of a store-token mint.
 	Verifier Verifier
-	Now      func() time.Time
+	// Clients authenticates the clients of tenant tokens (seed 002);
+	// nil refuses them.
+	Clients ClientCheck
+	Now     func() time.Time
 }
 
 // Minter is the mint core.
@@ -54,6 +57,7 @@ type Minter struct {
 	revoker  Revoker
 	login    Login
 	verifier Verifier
+	clients  ClientCheck
 	now      func() time.Time
 	// subjects queues this replica's read-decide-writes per subject (see
 	// subjectIssue).
@@ -68,7 +72,7 @@ func New(o Options) (*Minter, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, verifier: o.Verifier, now: o.Now}, nil
+	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, verifier: o.Verifier, clients: o.Clients, now: o.Now}, nil
 }
 
 // FormatHex asks for seed 004's token form: 32 upper-case hex characters

@@ -12,7 +12,7 @@ import (
 )
 
 // Surfaces are the compatible surfaces that have a document of their own.
-var Surfaces = []string{"storetoken", "dotkernel", "apstrata", "bigcommerce"}
+var Surfaces = []string{"storetoken", "dotkernel", "apstrata", "bigcommerce", "tenantauth"}
 
 func load(t *testing.T, name string, b []byte) *openapi3.T {
 	t.Helper()

@@ -242,6 +242,11 @@ const (
 	// tenant's legacy HMAC secret (KeyLegacy). Its jti is 32 lowercase hex
 	// characters and is the ledger id.
 	FormatCompact = "compact"
+	// FormatNamed is an HS256 JWT whose header kid names one of the
+	// tenant's named HMAC secrets (seed 002's per-token-type secrets),
+	// with a legacy product's own claims and a jti that is the ledger id
+	// (32 lowercase hex characters).
+	FormatNamed = "hmac"
 	// FormatHex is an opaque token of 32 upper-case hex characters (128
 	// random bits, seed 004's form), stored as its hash like FormatOpaque.
 	FormatHex = "hex"
