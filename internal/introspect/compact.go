@@ -150,14 +150,8 @@ func (v *Verifier) compact(ctx context.Context, ten, raw string) (*Identity, err
 			return nil, fault.InvalidToken("superseded: a newer token was generated for the device")
 		}
 	case "user":
-		u, err := v.o.Store.Users().Get(ctx, ten, sub)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return nil, fault.InvalidToken("the user no longer exists")
-		case err != nil:
-			return nil, fault.Unavailable(err)
-		case u.Disabled:
-			return nil, fault.InvalidToken("the user is disabled")
+		if err := v.userActive(ctx, ten, sub); err != nil {
+			return nil, err
 		}
 	}
 	c := ClaimsOf(v.o.PublicURL, row)
@@ -184,4 +178,18 @@ func looksCompact(raw string) bool {
 	}
 	_, kid := hdr["kid"]
 	return !kid
+}
+
+// userActive refuses a token whose user is gone or disabled.
+func (v *Verifier) userActive(ctx context.Context, ten, id string) error {
+	u, err := v.o.Store.Users().Get(ctx, ten, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fault.InvalidToken("the user no longer exists")
+	case err != nil:
+		return fault.Unavailable(err)
+	case u.Disabled:
+		return fault.InvalidToken("the user is disabled")
+	}
+	return nil
 }

@@ -73,14 +73,8 @@ func (v *Verifier) named(ctx context.Context, ten, raw string) (*Identity, error
 		return nil, fault.InvalidToken("token expired")
 	}
 	if row.SubjectType == "user" {
-		u, err := v.o.Store.Users().Get(ctx, ten, row.Subject)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return nil, fault.InvalidToken("the user no longer exists")
-		case err != nil:
-			return nil, fault.Unavailable(err)
-		case u.Disabled:
-			return nil, fault.InvalidToken("the user is disabled")
+		if err := v.userActive(ctx, ten, row.Subject); err != nil {
+			return nil, err
 		}
 	}
 	cl := ClaimsOf(v.o.PublicURL, row)

@@ -38,6 +38,13 @@ const maxCompact = 8 << 10
 // never appears in the JWKS. A secret shorter than MinLegacySecret bytes
 // is an invalid_request fault naming "secret".
 func (m *Manager) ImportLegacy(ctx context.Context, tenant string, secret []byte) error {
+	return m.importHMAC(ctx, tenant, HS256, secret)
+}
+
+// importHMAC stores secret, sealed, as the tenant's KeyLegacy secret of
+// alg (HS256 for the legacy secret, namedAlgPrefix+name for a named one),
+// retiring the one it replaces, after checking its length.
+func (m *Manager) importHMAC(ctx context.Context, tenant, alg string, secret []byte) error {
 	switch {
 	case len(secret) < MinLegacySecret:
 		return fault.Invalid("secret", "secret: must be at least %d bytes (RFC 7518 §3.2), got %d", MinLegacySecret, len(secret))
@@ -51,7 +58,7 @@ func (m *Manager) ImportLegacy(ctx context.Context, tenant string, secret []byte
 		}
 		now := m.now()
 		for _, k := range l {
-			if k.State != store.KeyLegacy || k.Alg != HS256 {
+			if k.State != store.KeyLegacy || k.Alg != alg {
 				continue
 			}
 			k.State, k.RetiredAt = store.KeyLegacyRetired, &now
@@ -64,7 +71,7 @@ func (m *Manager) ImportLegacy(ctx context.Context, tenant string, secret []byte
 		if err != nil {
 			return err
 		}
-		return st.Keys().Create(ctx, store.Key{Tenant: tenant, ID: kid, Alg: HS256, State: store.KeyLegacy, Private: sealed, CreatedAt: now})
+		return st.Keys().Create(ctx, store.Key{Tenant: tenant, ID: kid, Alg: alg, State: store.KeyLegacy, Private: sealed, CreatedAt: now})
 	})
 	m.Invalidate(tenant)
 	return store.Fault(err)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/store"
-	"github.com/tokend/tokend/internal/token"
 )
 
 // namedAlgPrefix marks, in a store.KeyLegacy row's alg, an HMAC secret of
@@ -34,39 +33,10 @@ var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)
 // MinLegacySecret bytes is an invalid_request fault naming "secret"; a
 // malformed name one naming "name".
 func (m *Manager) ImportNamed(ctx context.Context, tenant, name string, secret []byte) error {
-	switch {
-	case !validName.MatchString(name):
+	if !validName.MatchString(name) {
 		return fault.Invalid("name", "name: must be 1 to 32 lower-case letters, digits, '.', '_' or '-'")
-	case len(secret) < MinLegacySecret:
-		return fault.Invalid("secret", "secret: must be at least %d bytes (RFC 7518 §3.2), got %d", MinLegacySecret, len(secret))
-	case len(secret) > maxLegacySecret:
-		return fault.Invalid("secret", "secret: must be at most %d bytes, got %d", maxLegacySecret, len(secret))
 	}
-	alg := namedAlgPrefix + name
-	err := m.o.Store.Tx(ctx, func(st store.Store) error {
-		l, err := st.Keys().List(ctx, tenant)
-		if err != nil {
-			return err
-		}
-		now := m.now()
-		for _, k := range l {
-			if k.State != store.KeyLegacy || k.Alg != alg {
-				continue
-			}
-			k.State, k.RetiredAt = store.KeyLegacyRetired, &now
-			if err := st.Keys().Update(ctx, k); err != nil {
-				return err
-			}
-		}
-		kid := token.NewTimeID(now)
-		sealed, err := seal(m.o.Master, tenant, kid, secret)
-		if err != nil {
-			return err
-		}
-		return st.Keys().Create(ctx, store.Key{Tenant: tenant, ID: kid, Alg: alg, State: store.KeyLegacy, Private: sealed, CreatedAt: now})
-	})
-	m.Invalidate(tenant)
-	return store.Fault(err)
+	return m.importHMAC(ctx, tenant, namedAlgPrefix+name, secret)
 }
 
 // EnsureNamed gives the tenant a random secret named name if it has none,
