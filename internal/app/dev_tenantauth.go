@@ -10,6 +10,7 @@ import (
 	"github.com/tokend/tokend/internal/binding"
 	"github.com/tokend/tokend/internal/directory"
 	"github.com/tokend/tokend/internal/fault"
+	"github.com/tokend/tokend/internal/secrets"
 )
 
 // Seed 002's fixture ids.
@@ -24,10 +25,13 @@ const (
 // DevTenantAuth is what seed 002's examples need, under
 // compat.tenantauth in dev-credentials.json.
 type DevTenantAuth struct {
-	Tenant     string `json:"tenant"`
-	ProjectID  string `json:"project_id"`
-	ClientID   string `json:"client_id"`
-	SecretID   string `json:"secret_id"`
+	Tenant    string `json:"tenant"`
+	ProjectID string `json:"project_id"`
+	ClientID  string `json:"client_id"`
+	SecretID  string `json:"secret_id"`
+	// SecretIn says where the client's secret_id is kept: "tokend", or
+	// the Vault KV v2 secret it was written to with --vault-addr.
+	SecretIn   string `json:"secret_in"`
 	OpenClient string `json:"open_client_id"`
 	AdminEmail string `json:"admin_email"`
 	UserEmail  string `json:"user_email"`
@@ -88,7 +92,21 @@ func devTenantAuth(ctx context.Context, a *App, by directory.Actor, c *DevCreden
 		return err
 	}
 	cid, gts := DevTenantAuthClient, []string{"client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"}
-	if _, _, err := d.CreateClient(ctx, by, DevTenant, directory.ClientSpec{ID: &cid, GrantTypes: &gts, Secret: &secretID}); err != nil {
+	spec := directory.ClientSpec{ID: &cid, GrantTypes: &gts, Secret: &secretID}
+	secretIn := "tokend"
+	if a.vault != nil {
+		// With --vault-addr the secret_id lives where seed 002 keeps it.
+		ref := secrets.Ref{Backend: secrets.BackendVault, Mount: "kv", Path: "secret/{tenant}/{project}/{client}", Field: "secret_id", Project: pid}
+		put := ref
+		put.Client = cid
+		if err := a.vault.Put(ctx, DevTenant, put, secretID); err != nil {
+			a.log.WarnContext(ctx, "dev fixtures: the tenantauth client's secret_id stays in tokend's store, as writing it to Vault failed",
+				"error", err, "hint", "vault secrets enable -path=kv kv-v2, with a token or AppRole that may write kv/data/secret/*")
+		} else {
+			spec.Secret, spec.SecretRef, secretIn = nil, &ref, "vault:kv/secret/"+DevTenant+"/"+pid+"/"+cid
+		}
+	}
+	if _, _, err := d.CreateClient(ctx, by, DevTenant, spec); err != nil {
 		return err
 	}
 	oid, public := DevTenantAuthOpen, true
@@ -118,7 +136,7 @@ func devTenantAuth(ctx context.Context, a *App, by directory.Actor, c *DevCreden
 	if c.CompatBanner == nil {
 		c.CompatBanner = map[string]string{}
 	}
-	c.Compat[binding.TenantAuthName] = DevTenantAuth{Tenant: DevTenant, ProjectID: pid, ClientID: cid, SecretID: secretID,
+	c.Compat[binding.TenantAuthName] = DevTenantAuth{Tenant: DevTenant, ProjectID: pid, ClientID: cid, SecretID: secretID, SecretIn: secretIn,
 		OpenClient: oid, AdminEmail: adminLogin, UserEmail: userLogin, DefSecret: secrets["default"], SDKSecret: secrets["sdk-agent"]}
 	c.CompatBanner[binding.TenantAuthName] = fmt.Sprintf(
 		"  curl -X POST %s/auth/user/generateToken -H 'Content-Type: application/json' \\\n"+

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokend/tokend/internal/app"
+	"github.com/tokend/tokend/internal/apptest"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/secrets/vaulttest"
 )
@@ -161,4 +164,61 @@ except jwt.InvalidTokenError as e:
 			t.Fatalf("check: %d %s", r.Status, r.Raw)
 		}
 	})
+}
+
+// TestTenantAuthDevVault: with --vault-addr, the dev fixtures write the
+// tenantauth client's secret_id where seed 002 keeps it (mount kv,
+// secret/{tenant}/{project}/{client}, field secret_id) and give the client
+// that reference; generateToken then checks the secret_id against Vault.
+// Without a writable kv mount they keep it in tokend's store and say so.
+func TestTenantAuthDevVault(t *testing.T) {
+	t.Parallel()
+	for _, withKV := range []bool{true, false} {
+		t.Run(map[bool]string{true: "kv mount", false: "no kv mount"}[withKV], func(t *testing.T) {
+			t.Parallel()
+			v := vaulttest.Start(t)
+			if withKV {
+				v.EnableKV(t, "kv")
+			}
+			as := apptest.StartWith(t, "", apptest.Options{Config: func(c *config.Config) {
+				c.Dev = true
+				c.VaultAddr = v.Addr
+				c.VaultTokenFile = vaulttest.WriteFile(t, "token", v.RootToken)
+			}})
+			creds, _, err := as.App.DevSetup(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := json.Marshal(creds.Compat["tenantauth"])
+			var dev app.DevTenantAuth
+			if err := json.Unmarshal(f, &dev); err != nil {
+				t.Fatal(err)
+			}
+			s := &server{URL: as.URL, Admin: as.Admin, App: as.App, Cfg: as.Cfg}
+			cl := want(t, s.call(t, "GET", "/v1/tenants/"+dev.Tenant+"/clients/"+dev.ClientID, s.Admin, nil), 200)
+			if withKV {
+				want := "vault:kv/secret/" + dev.Tenant + "/" + dev.ProjectID + "/" + dev.ClientID
+				if dev.SecretIn != want || cl.Body["secret_ref"] == nil {
+					t.Fatalf("secret_in %q, client %s; want %q and a secret_ref", dev.SecretIn, cl.Raw, want)
+				}
+				got, err := v.Root.KVv2("kv").Get(context.Background(), "secret/"+dev.Tenant+"/"+dev.ProjectID+"/"+dev.ClientID)
+				if err != nil || got.Data["secret_id"] != dev.SecretID {
+					t.Fatalf("Vault holds %v, %v", got, err)
+				}
+			} else if dev.SecretIn != "tokend" || cl.Body["secret_ref"] != nil {
+				t.Fatalf("without kv: secret_in %q, client %s", dev.SecretIn, cl.Raw)
+			}
+			gen := func(secret string) response {
+				return s.call(t, "POST", "/auth/user/generateToken", "", map[string]any{"tenant_id": dev.Tenant, "project_id": dev.ProjectID,
+					"client_id": dev.ClientID, "email_id": dev.UserEmail, "secret_id": secret})
+			}
+			r := want(t, gen(dev.SecretID), 200)
+			if h, _ := parts(t, r.str("access_token")); !strings.Contains(h, `"kid":"sdk-agent"`) {
+				t.Fatalf("header %s", h)
+			}
+			if r := gen(dev.SecretID + "x"); r.Status != 401 {
+				t.Fatalf("wrong secret_id: %d %s", r.Status, r.Raw)
+			}
+		})
+	}
 }

@@ -181,6 +181,27 @@ func (r *Resolver) Resolve(ctx context.Context, tenant string, ref secrets.Ref) 
 	return secrets.NewSecret([]byte(v), version), nil
 }
 
+// Put writes value as the field of the KV v2 secret ref names for tenant
+// (a new version). tokend itself never writes clients' secrets; dev mode
+// uses it to place its fixtures' secret where seed 002 keeps it, and it
+// needs a token or AppRole policy that may write there.
+func (r *Resolver) Put(ctx context.Context, tenant string, ref secrets.Ref, value string) error {
+	path, err := ref.Expanded(tenant)
+	if err != nil {
+		return fmt.Errorf("vault: %v", err)
+	}
+	where := ref.Mount + "/" + path
+	if err := r.ready(); err != nil {
+		return fmt.Errorf("vault: %w: writing %s: not logged in to Vault at %s: %v", secrets.ErrUnavailable, where, r.o.Addr, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+	defer cancel()
+	if _, err := r.c.KVv2(ref.Mount).Put(ctx, path, map[string]any{ref.Field: value}); err != nil {
+		return fmt.Errorf("vault: writing %s: %w", where, err)
+	}
+	return nil
+}
+
 // classify maps a failed read to ErrNotFound (Vault answered: no such
 // secret) or ErrUnavailable (Vault could not answer, or refused tokend).
 func (r *Resolver) classify(err error, where string, version int) error {
