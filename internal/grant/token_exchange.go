@@ -25,6 +25,14 @@ import (
 // audience or resource not allowed invalid_target.
 type tokenExchange struct{}
 
+// RFC 8693 token types, for callers (compatible surfaces) that may not
+// import package exchange.
+const (
+	TokenTypeAccess = exchange.TypeAccessToken
+	TokenTypeJWT    = exchange.TypeJWT
+	TokenTypeID     = exchange.TypeIDToken
+)
+
 func (tokenExchange) Authorize(ctx context.Context, e *Engine, r *Request, c store.Client, pol store.Policy) (*Subject, error) {
 	if r.SubjectToken == "" {
 		return nil, fault.InvalidRequest("subject_token is required").WithReason(fault.ReasonMissing).WithValue("subject_token")

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/tokend/tokend/internal/binding"
-	"github.com/tokend/tokend/internal/exchange"
 	"github.com/tokend/tokend/internal/fault"
 	"github.com/tokend/tokend/internal/grant"
 	"github.com/tokend/tokend/internal/httpx"
@@ -279,9 +278,9 @@ func (s *Surface) oidcToken(w http.ResponseWriter, r *http.Request) {
 		writeOIDCFault(w, r, s.log, errCaller)
 		return
 	}
-	typ := exchange.TypeAccessToken
+	typ := grant.TokenTypeAccess
 	if strings.Count(in.OIDCToken, ".") == 2 {
-		typ = exchange.TypeJWT
+		typ = grant.TokenTypeJWT
 	}
 	res, err := s.engine.Token(r.Context(), &grant.Request{
 		Tenant: p.TenantID, GrantType: grantTokenExchange, Caller: id.Claims.ClientID,
