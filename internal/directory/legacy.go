@@ -111,38 +111,14 @@ func (s *Service) SetLegacySecret(ctx context.Context, by Actor, ten, kind, id s
 // secret of a client, the upper-case hex password MD5 of a user or
 // device), or not_found when it has none, does not exist or is disabled.
 func (s *Service) LegacySigner(ctx context.Context, ten, kind, id string) (Signer, error) {
-	var sealed []byte
-	owner := false
-	switch kind {
-	case "device":
-		d, err := s.st.Devices().Get(ctx, ten, id)
-		if err != nil || d.Disabled {
-			return Signer{}, notFound(orNotFound(err), kind, id)
-		}
-		sealed = d.LegacySecret
-	case "user":
-		u, err := s.st.Users().Get(ctx, ten, id)
-		if err != nil || u.Disabled {
-			return Signer{}, notFound(orNotFound(err), kind, id)
-		}
-		sealed = u.LegacySecret
-	case "client":
-		c, err := s.st.Clients().Get(ctx, ten, id)
-		if err != nil || c.Disabled {
-			return Signer{}, notFound(orNotFound(err), kind, id)
-		}
-		sealed, owner = c.LegacySecret, slices.Contains(c.Scopes, "tokend:admin")
-	default:
+	sc, err := s.sealedOf(ctx, ten, kind, id)
+	if err != nil {
+		return Signer{}, err
+	}
+	if sc == nil {
 		return Signer{}, invalidf("kind", "must be device, user or client")
 	}
-	if len(sealed) == 0 {
-		return Signer{}, notFound(store.ErrNotFound, kind+" legacy secret", id)
-	}
-	plain, err := s.keys.OpenSecret(ten, legacyLabel(kind, id), sealed)
-	if err != nil {
-		return Signer{}, storeErr(err)
-	}
-	return Signer{Kind: kind, ID: id, Secret: plain, Owner: owner}, nil
+	return s.openSigner(ten, kind, id, sc.legacy, sc.owner, "legacy secret", legacyLabel(kind, id))
 }
 
 // LegacySignerOf is Identify and LegacySigner in one read: the seed 004

@@ -71,34 +71,56 @@ type Signer struct {
 // SigningSecret returns the principal's signing secret, or not_found when
 // it has none (or does not exist, or is disabled).
 func (s *Service) SigningSecret(ctx context.Context, ten, kind, id string) (Signer, error) {
-	var sealed []byte
-	owner := false
+	sc, err := s.sealedOf(ctx, ten, kind, id)
+	if err != nil {
+		return Signer{}, err
+	}
+	if sc == nil {
+		return Signer{}, invalidf("principal", "must be device:ID, user:ID or client:ID")
+	}
+	return s.openSigner(ten, kind, id, sc.signing, sc.owner, "signing secret", signingLabel(kind, id))
+}
+
+// sealedSecrets are a principal's sealed secrets of signed requests.
+type sealedSecrets struct {
+	signing, legacy []byte
+	// owner is true for a client allowed tokend:admin.
+	owner bool
+}
+
+// sealedOf reads the sealed secrets of the device, user or client id;
+// nil for another kind; not_found when it does not exist or is disabled.
+func (s *Service) sealedOf(ctx context.Context, ten, kind, id string) (*sealedSecrets, error) {
 	switch kind {
 	case "device":
 		d, err := s.st.Devices().Get(ctx, ten, id)
 		if err != nil || d.Disabled {
-			return Signer{}, notFound(orNotFound(err), kind, id)
+			return nil, notFound(orNotFound(err), kind, id)
 		}
-		sealed = d.SigningSecret
+		return &sealedSecrets{signing: d.SigningSecret, legacy: d.LegacySecret}, nil
 	case "user":
 		u, err := s.st.Users().Get(ctx, ten, id)
 		if err != nil || u.Disabled {
-			return Signer{}, notFound(orNotFound(err), kind, id)
+			return nil, notFound(orNotFound(err), kind, id)
 		}
-		sealed = u.SigningSecret
+		return &sealedSecrets{signing: u.SigningSecret, legacy: u.LegacySecret}, nil
 	case "client":
 		c, err := s.st.Clients().Get(ctx, ten, id)
 		if err != nil || c.Disabled {
-			return Signer{}, notFound(orNotFound(err), kind, id)
+			return nil, notFound(orNotFound(err), kind, id)
 		}
-		sealed, owner = c.SigningSecret, slices.Contains(c.Scopes, "tokend:admin")
-	default:
-		return Signer{}, invalidf("principal", "must be device:ID, user:ID or client:ID")
+		return &sealedSecrets{signing: c.SigningSecret, legacy: c.LegacySecret, owner: slices.Contains(c.Scopes, "tokend:admin")}, nil
 	}
+	return nil, nil
+}
+
+// openSigner opens a principal's sealed secret (what it is, for the
+// not_found of a principal without one) under label.
+func (s *Service) openSigner(ten, kind, id string, sealed []byte, owner bool, what, label string) (Signer, error) {
 	if len(sealed) == 0 {
-		return Signer{}, notFound(store.ErrNotFound, kind+" signing secret", id)
+		return Signer{}, notFound(store.ErrNotFound, kind+" "+what, id)
 	}
-	plain, err := s.keys.OpenSecret(ten, signingLabel(kind, id), sealed)
+	plain, err := s.keys.OpenSecret(ten, label, sealed)
 	if err != nil {
 		return Signer{}, storeErr(err)
 	}
