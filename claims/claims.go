@@ -6,6 +6,7 @@
 package claims
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -189,4 +190,27 @@ func NormalizeOrigin(o string) (string, bool) {
 		return scheme + "://" + host + ":" + port, true
 	}
 	return scheme + "://" + host, true
+}
+
+// IsCompactHS256 reports whether raw's header is an HS256 one without a
+// kid — a compact legacy token (a Knock store token of ruby-jwt, or one
+// PyJWT makes with typ JWT), whose secret is shared with the legacy
+// application and never with resource servers — without verifying
+// anything. Such tokens are checked by introspection, which answers from
+// storage (a rotation is final there at its commit).
+func IsCompactHS256(raw string) bool {
+	h, _, ok := strings.Cut(raw, ".")
+	if !ok || len(h) > 256 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return false
+	}
+	var hdr map[string]any
+	if json.Unmarshal(b, &hdr) != nil || hdr["alg"] != "HS256" {
+		return false
+	}
+	_, kid := hdr["kid"]
+	return !kid
 }

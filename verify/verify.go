@@ -15,7 +15,6 @@ package verify
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,7 +239,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*claims.Claims, erro
 	if raw == "" {
 		return nil, invalid("no token")
 	}
-	if strings.HasPrefix(raw, "tkd_") || strings.HasPrefix(raw, "def50200") || isCompact(raw) {
+	if strings.HasPrefix(raw, "tkd_") || strings.HasPrefix(raw, "def50200") || claims.IsCompactHS256(raw) {
 		return v.introspect(ctx, raw)
 	}
 	key := sha256.Sum256([]byte(raw))
@@ -292,29 +291,6 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*claims.Claims, erro
 		return nil, invalid("%s", why)
 	}
 	return &out, nil
-}
-
-// isCompact reports whether raw is a compact HS256 token (a Knock store
-// token: header {"alg":"HS256"}, no kid, no issuer). Its secret is shared
-// with the legacy application and never with resource servers, and its
-// validity depends on the store's current jti, so it is checked by
-// introspection, which answers from storage: a rotation is final there
-// at its commit.
-func isCompact(raw string) bool {
-	h, _, ok := strings.Cut(raw, ".")
-	if !ok || len(h) > 256 {
-		return false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
-		return false
-	}
-	var hdr map[string]any
-	if json.Unmarshal(b, &hdr) != nil || hdr["alg"] != "HS256" {
-		return false
-	}
-	_, kid := hdr["kid"]
-	return !kid
 }
 
 // remember caches a verified token, bounded to 65536 entries.

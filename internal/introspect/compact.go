@@ -3,11 +3,9 @@ package introspect
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tokend/tokend/claims"
@@ -40,7 +38,7 @@ func (v *Verifier) VerifyIn(ctx context.Context, tenant, raw string) (*Identity,
 		// Not one of the tenant's named secrets: one of tokend's own
 		// HS256 JWTs, whose kid is a key id.
 	}
-	if tenant == "" || raw == "" || token.IsOpaque(raw) || !looksCompact(raw) {
+	if tenant == "" || raw == "" || token.IsOpaque(raw) || !claims.IsCompactHS256(raw) {
 		return v.Verify(ctx, raw)
 	}
 	if _, err := v.o.Peek(raw); err == nil {
@@ -57,7 +55,7 @@ func (v *Verifier) IntrospectIn(ctx context.Context, tenant, raw string) (*Ident
 	if tenant != "" && raw != "" && !token.IsOpaque(raw) && looksNamed(raw) {
 		return v.VerifyIn(ctx, tenant, raw)
 	}
-	if tenant != "" && raw != "" && !token.IsOpaque(raw) && looksCompact(raw) {
+	if tenant != "" && raw != "" && !token.IsOpaque(raw) && claims.IsCompactHS256(raw) {
 		if _, err := v.o.Peek(raw); err != nil {
 			return v.VerifyIn(ctx, tenant, raw)
 		}
@@ -159,25 +157,6 @@ func (v *Verifier) compact(ctx context.Context, ten, raw string) (*Identity, err
 		c.ExpiresAt = exp
 	}
 	return &Identity{Tenant: ten, Claims: c, Format: store.FormatCompact}, nil
-}
-
-// looksCompact reports whether raw's header is an HS256 one without a kid
-// (ruby-jwt's, or PyJWT's with typ JWT), without verifying anything.
-func looksCompact(raw string) bool {
-	h, _, ok := strings.Cut(raw, ".")
-	if !ok || len(h) > 256 {
-		return false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
-		return false
-	}
-	var hdr map[string]any
-	if json.Unmarshal(b, &hdr) != nil || hdr["alg"] != "HS256" {
-		return false
-	}
-	_, kid := hdr["kid"]
-	return !kid
 }
 
 // userActive refuses a token whose user is gone or disabled.
