@@ -79,32 +79,7 @@ func (s *Service) SetLegacySecret(ctx context.Context, by Actor, ten, kind, id s
 	if err != nil {
 		return storeErr(err)
 	}
-	return s.change(ctx, by, ten, kind+".legacy_secret", id, nil, func(st store.Store) error {
-		now := s.stamp()
-		switch kind {
-		case "device":
-			d, err := st.Devices().Get(ctx, ten, id)
-			if err != nil {
-				return notFound(err, kind, id)
-			}
-			d.LegacySecret, d.UpdatedAt = sealed, now
-			return st.Devices().Update(ctx, d)
-		case "user":
-			u, err := st.Users().Get(ctx, ten, id)
-			if err != nil {
-				return notFound(err, kind, id)
-			}
-			u.LegacySecret, u.UpdatedAt = sealed, now
-			return st.Users().Update(ctx, u)
-		default:
-			c, err := st.Clients().Get(ctx, ten, id)
-			if err != nil {
-				return notFound(err, kind, id)
-			}
-			c.LegacySecret, c.UpdatedAt = sealed, now
-			return st.Clients().Update(ctx, c)
-		}
-	})
+	return s.setSealed(ctx, by, ten, kind, id, "legacy_secret", sealed)
 }
 
 // LegacySigner returns a principal's seed 004 credential (the account

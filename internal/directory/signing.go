@@ -27,32 +27,7 @@ func (s *Service) RotateSigningSecret(ctx context.Context, by Actor, ten, kind, 
 	if err != nil {
 		return "", storeErr(err)
 	}
-	err = s.change(ctx, by, ten, kind+".signing_secret", id, nil, func(st store.Store) error {
-		now := s.stamp()
-		switch kind {
-		case "device":
-			d, err := st.Devices().Get(ctx, ten, id)
-			if err != nil {
-				return notFound(err, kind, id)
-			}
-			d.SigningSecret, d.UpdatedAt = sealed, now
-			return st.Devices().Update(ctx, d)
-		case "user":
-			u, err := st.Users().Get(ctx, ten, id)
-			if err != nil {
-				return notFound(err, kind, id)
-			}
-			u.SigningSecret, u.UpdatedAt = sealed, now
-			return st.Users().Update(ctx, u)
-		default:
-			c, err := st.Clients().Get(ctx, ten, id)
-			if err != nil {
-				return notFound(err, kind, id)
-			}
-			c.SigningSecret, c.UpdatedAt = sealed, now
-			return st.Clients().Update(ctx, c)
-		}
-	})
+	err = s.setSealed(ctx, by, ten, kind, id, "signing_secret", sealed)
 	if err != nil {
 		return "", err
 	}
@@ -125,6 +100,47 @@ func (s *Service) openSigner(ten, kind, id string, sealed []byte, owner bool, wh
 		return Signer{}, storeErr(err)
 	}
 	return Signer{Kind: kind, ID: id, Secret: plain, Owner: owner}, nil
+}
+
+// setSealed stores sealed as the field (signing_secret or legacy_secret)
+// of the device, user or client id, audited as KIND.FIELD.
+func (s *Service) setSealed(ctx context.Context, by Actor, ten, kind, id, field string, sealed []byte) error {
+	set := func(signing, legacy *[]byte) {
+		if field == "signing_secret" {
+			*signing = sealed
+		} else {
+			*legacy = sealed
+		}
+	}
+	return s.change(ctx, by, ten, kind+"."+field, id, nil, func(st store.Store) error {
+		now := s.stamp()
+		switch kind {
+		case "device":
+			d, err := st.Devices().Get(ctx, ten, id)
+			if err != nil {
+				return notFound(err, kind, id)
+			}
+			set(&d.SigningSecret, &d.LegacySecret)
+			d.UpdatedAt = now
+			return st.Devices().Update(ctx, d)
+		case "user":
+			u, err := st.Users().Get(ctx, ten, id)
+			if err != nil {
+				return notFound(err, kind, id)
+			}
+			set(&u.SigningSecret, &u.LegacySecret)
+			u.UpdatedAt = now
+			return st.Users().Update(ctx, u)
+		default:
+			c, err := st.Clients().Get(ctx, ten, id)
+			if err != nil {
+				return notFound(err, kind, id)
+			}
+			set(&c.SigningSecret, &c.LegacySecret)
+			c.UpdatedAt = now
+			return st.Clients().Update(ctx, c)
+		}
+	})
 }
 
 func orNotFound(err error) error {

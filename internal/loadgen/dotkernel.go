@@ -96,18 +96,7 @@ func prepareDotkernelRefresh(ctx context.Context, c Config, client *http.Client)
 		}
 		current := tr.RefreshToken
 		build := func() []byte { return c.dotkernelBody("refresh_token", "refresh_token", current) }
-		check := func(status int, body []byte) error {
-			tr, err := parseToken(status, body)
-			if err != nil {
-				return err
-			}
-			if tr.RefreshToken == "" {
-				return errors.New("refresh response has no refresh_token")
-			}
-			current = tr.RefreshToken
-			return nil
-		}
-		return build, check, nil
+		return build, followRefresh(&current), nil
 	}
 	return t, nil
 }

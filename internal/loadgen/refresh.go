@@ -36,18 +36,23 @@ func prepareRefresh(ctx context.Context, c Config, client *http.Client, auth str
 			b = append(append(b[:0], prefix...), url.QueryEscape(current)...)
 			return b
 		}
-		check := func(status int, body []byte) error {
-			tr, err := parseToken(status, body)
-			if err != nil {
-				return err
-			}
-			if tr.RefreshToken == "" {
-				return errors.New("refresh response has no refresh_token")
-			}
-			current = tr.RefreshToken
-			return nil
-		}
-		return build, check, nil
+		return build, followRefresh(&current), nil
 	}
 	return t, nil
+}
+
+// followRefresh checks a refresh answer and makes its new refresh token
+// the one *current names, so that each worker rotates its own chain.
+func followRefresh(current *string) func(status int, body []byte) error {
+	return func(status int, body []byte) error {
+		tr, err := parseToken(status, body)
+		if err != nil {
+			return err
+		}
+		if tr.RefreshToken == "" {
+			return errors.New("refresh response has no refresh_token")
+		}
+		*current = tr.RefreshToken
+		return nil
+	}
 }
