@@ -112,6 +112,10 @@ func (p cachedPool) QueryRowContext(ctx context.Context, query string, args ...a
 // cache: a statement prepared on the writer connection is reused by the
 // transaction on that connection without parsing again, and bound to the
 // transaction once however often the transaction runs it.
+//
+// Its statements run under the transaction's context without its
+// cancellation (see uncancelled): the transaction, begun with that
+// context, still ends with it.
 type cachedTx struct {
 	tx    *sql.Tx
 	c     *stmtCache
@@ -134,6 +138,7 @@ func (t cachedTx) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (t cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = uncancelled(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -141,6 +146,7 @@ func (t cachedTx) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (t cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = uncancelled(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -148,8 +154,26 @@ func (t cachedTx) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (t cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = uncancelled(ctx)
 	if s := t.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+// uncancelled is ctx without its cancellation, for a statement of a
+// SQLite write transaction. The driver watches a cancellable context of
+// every statement with a goroutine of its own (to interrupt the
+// statement), which costs more CPU than a short insert does, and a
+// group commit runs dozens of statements. The statements of a write
+// transaction wait for no lock (BEGIN IMMEDIATE took the database's one
+// write lock, and that wait is bounded by the context), so an interrupt
+// could only cut short a statement that is running anyway; and the
+// transaction still ends with its context: database/sql rolls it back
+// when the context ends, and a later statement or the COMMIT fails.
+func uncancelled(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
