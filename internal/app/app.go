@@ -415,6 +415,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	bg, stopBG := context.WithCancel(ctx)
 	defer stopBG()
+	if a.cfg.PprofAddr != "" {
+		addr, err := a.servePprof(bg, a.cfg.PprofAddr)
+		if err != nil {
+			return fmt.Errorf("pprof-addr: %w", err)
+		}
+		a.log.Info("serving runtime profiles", "addr", addr.String(), "path", "/debug/pprof/")
+	}
 	a.startBackground(bg)
 	errc := make(chan error, 1)
 	if a.certs != nil {

@@ -169,6 +169,10 @@ type Config struct {
 	// OTLPEndpoint is the OTLP/HTTP collector URL spans are exported to
 	// (--otlp-endpoint); empty: tracing off.
 	OTLPEndpoint string
+	// PprofAddr, when set, is a loopback host:port where a second listener
+	// serves Go's runtime profiles (net/http/pprof under /debug/pprof/)
+	// for `go tool pprof` (--pprof-addr); empty (the default) serves none.
+	PprofAddr string
 	// JWKSMaxAge is how long clients may cache a tenant's JWKS (its
 	// Cache-Control max-age, --jwks-max-age).
 	JWKSMaxAge time.Duration
@@ -255,6 +259,7 @@ var fields = []field{
 	{name: "trusted-proxies", usage: "comma-separated CIDR prefixes of reverse proxies whose Forwarded / X-Forwarded-For headers name the client address (empty: none)", ptr: func(c *Config) any { return &c.TrustedProxies }},
 	{name: "tls-cert", usage: "PEM file of the certificate chain to serve HTTPS (HTTP/2 and HTTP/1.1) with, beside --tls-key; reloaded on SIGHUP or when the file changes", ptr: func(c *Config) any { return &c.TLSCert }},
 	{name: "tls-key", usage: "PEM file of the private key of --tls-cert", ptr: func(c *Config) any { return &c.TLSKey }},
+	{name: "pprof-addr", usage: "loopback host:port to serve Go runtime profiles at /debug/pprof/ on, for go tool pprof (empty: off)", ptr: func(c *Config) any { return &c.PprofAddr }},
 	{name: "otlp-endpoint", usage: "OTLP/HTTP URL of an OpenTelemetry collector to export traces to, e.g. http://127.0.0.1:4318 (empty: tracing off; the exporter's OTEL_EXPORTER_OTLP_* variables also apply)", ptr: func(c *Config) any { return &c.OTLPEndpoint }},
 	{name: "jwks-max-age", usage: "how long verifiers may cache a tenant's JWKS (its Cache-Control max-age)", ptr: func(c *Config) any { return &c.JWKSMaxAge }},
 	{name: "key-rotation-stage", usage: "how long a key rotation publishes the new key in the JWKS before it signs; more than --jwks-max-age plus the time a replica takes to see the new key (about a second, at most 5 minutes)", ptr: func(c *Config) any { return &c.KeyRotationStage }},
@@ -498,6 +503,11 @@ func (c Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		add("tls-cert", "--tls-cert and --tls-key go together: set both or neither")
+	}
+	if c.PprofAddr != "" {
+		if msg := checkLoopback(c.PprofAddr); msg != "" {
+			add("pprof-addr", "%q %s", c.PprofAddr, msg)
+		}
 	}
 	if _, err := ParsePairs(c.SurfaceHosts); err != nil {
 		add("surface-hosts", "%v", err)
@@ -805,4 +815,25 @@ func ParsePairs(s string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// checkLoopback returns why addr is not a loopback host:port with a
+// numeric port ("" if it is): the profiles say much about the server and
+// are served to no one else.
+func checkLoopback(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("is not host:port: %v", err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Sprintf("has an invalid port %q", port)
+	}
+	if host == "localhost" {
+		return ""
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.IsLoopback() {
+		return "is not a loopback address (127.0.0.0/8, ::1 or localhost)"
+	}
+	return ""
 }

@@ -142,6 +142,7 @@ func TestRegisterFlags(t *testing.T) {
 		"upstream-allow-insecure-loopback": "false",
 		"bigcommerce-domain":               "",
 		"otlp-endpoint":                    "",
+		"pprof-addr":                       "",
 		"jwks-max-age":                     "5m0s",
 		"key-rotation-stage":               "10m0s",
 	}
@@ -526,6 +527,12 @@ func TestValidate(t *testing.T) {
 		{name: "negative vault cache ttl", mutate: func(c *Config) { c.VaultCacheTTL = -time.Second }, wantErr: "vault-cache-ttl: "},
 		{name: "zero vault timeout", mutate: func(c *Config) { c.VaultTimeout = 0 }, wantErr: "vault-timeout: "},
 		{name: "zero upstream timeout", mutate: func(c *Config) { c.UpstreamTimeout = 0 }, wantErr: "upstream-timeout: "},
+		{name: "pprof on loopback", mutate: func(c *Config) { c.PprofAddr = "127.0.0.1:6060" }},
+		{name: "pprof on localhost", mutate: func(c *Config) { c.PprofAddr = "localhost:6060" }},
+		{name: "pprof on ipv6 loopback", mutate: func(c *Config) { c.PprofAddr = "[::1]:0" }},
+		{name: "pprof on every address", mutate: func(c *Config) { c.PprofAddr = ":6060" }, wantErr: "pprof-addr: "},
+		{name: "pprof on a public address", mutate: func(c *Config) { c.PprofAddr = "192.0.2.1:6060" }, wantErr: "pprof-addr: "},
+		{name: "pprof without port", mutate: func(c *Config) { c.PprofAddr = "127.0.0.1" }, wantErr: "pprof-addr: "},
 		{name: "dev trust issuer without dev", mutate: func(c *Config) { c.DevTrustIssuer = "http://localhost:9998/" }, wantErr: "dev-trust-issuer: only with --dev"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
