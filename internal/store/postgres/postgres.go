@@ -51,7 +51,7 @@ var dialect = &sqldb.Dialect{
 	// than any request.
 	MigrationSession: "SET statement_timeout = 0",
 	MigrationEnd:     "RESET statement_timeout",
-	MultiRowInsert:   true,
+	ArrayInsert:      true,
 }
 
 func hasCode(err error, code string) bool {

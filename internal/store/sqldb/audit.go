@@ -19,6 +19,10 @@ const (
 	auditWidth  = 14
 )
 
+// auditTypes are the column types of auditCols, for arrayInsert.
+var auditTypes = []string{colText, colInt8, colInt8, colText, colText, colText, colText, colText, colText, colText, colText,
+	colText, colBytea, colBytea}
+
 // Append chains each event to its tenant's head. The head row is locked
 // (FOR UPDATE on PostgreSQL; SQLite has a single writer) until commit, so
 // concurrent appends to one tenant queue instead of forking the chain.
@@ -38,13 +42,13 @@ func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...sto
 	}
 	return s.db.write(ctx, func(tx querier) error {
 		for _, ten := range order {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_heads (tenant, seq, hash) VALUES ($1, 0, NULL)
-				ON CONFLICT (tenant) DO NOTHING`, ten); err != nil {
-				return s.db.wrap(err)
-			}
+			// One statement creates the head if need be, locks it (an
+			// upsert's update locks the row, as FOR UPDATE would) and
+			// reads it.
 			var seq int64
 			var prev []byte
-			err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_heads WHERE tenant = $1`+s.db.d.ForUpdate, ten).Scan(&seq, &prev)
+			err := tx.QueryRowContext(ctx, `INSERT INTO audit_heads (tenant, seq, hash) VALUES ($1, 0, NULL)
+				ON CONFLICT (tenant) DO UPDATE SET tenant = excluded.tenant RETURNING seq, hash`, ten).Scan(&seq, &prev)
 			if err != nil {
 				return s.db.wrap(err)
 			}
@@ -58,14 +62,19 @@ func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...sto
 				seal(&e)
 				row := []any{e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
 					e.UserAgent, e.RequestID, detailText(e.Detail), e.PrevHash, e.Hash}
-				if s.db.d.MultiRowInsert {
+				if s.db.d.MultiRowInsert || s.db.d.ArrayInsert {
 					args = append(args, row...)
 				} else if err := insertRows(ctx, tx, auditInsert, auditWidth, row); err != nil {
 					return s.db.wrap(err)
 				}
 				prev = e.Hash
 			}
-			if err := insertRows(ctx, tx, auditInsert, auditWidth, args); err != nil {
+			if s.db.d.ArrayInsert {
+				err = arrayInsert(ctx, tx, "INSERT INTO audit_events ("+auditCols+") ", auditTypes, args)
+			} else {
+				err = insertRows(ctx, tx, auditInsert, auditWidth, args)
+			}
+			if err != nil {
 				return s.db.wrap(err)
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant = $1`, ten, seq, prev); err != nil {

@@ -48,6 +48,10 @@ type Dialect struct {
 	// network round trip. (In SQLite, in process, one row per statement
 	// costs less CPU.)
 	MultiRowInsert bool
+	// ArrayInsert writes such a batch with one INSERT of unnested arrays,
+	// one per column, instead (PostgreSQL): one round trip and one
+	// prepared statement whatever the batch's size.
+	ArrayInsert bool
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.

@@ -97,6 +97,11 @@ type tokens struct{ db *DB }
 // tokenWidth is the number of tokenCols.
 const tokenWidth = 26
 
+// tokenTypes are the column types of tokenCols, for arrayInsert.
+var tokenTypes = []string{colText, colText, colText, colText, colBytea, colText, colText, colText, colText, colText, colText,
+	colText, colText, colInt8, colInt8, colInt8, colInt8, colInt8, colText, colBool, colText, colText, colBool,
+	colText, colText, colText}
+
 // tokenValues are the values of tokenCols for t.
 func tokenValues(t *store.Token) []any {
 	var hash any
@@ -114,10 +119,13 @@ func (s tokens) Insert(ctx context.Context, ts ...store.Token) error {
 		return nil
 	}
 	return s.db.write(ctx, func(tx querier) error {
-		if s.db.d.MultiRowInsert {
+		if s.db.d.MultiRowInsert || s.db.d.ArrayInsert {
 			args := make([]any, 0, len(ts)*tokenWidth)
 			for i := range ts {
 				args = append(args, tokenValues(&ts[i])...)
+			}
+			if s.db.d.ArrayInsert {
+				return s.db.wrap(arrayInsert(ctx, tx, "INSERT INTO tokens ("+tokenCols+") ", tokenTypes, args))
 			}
 			return s.db.wrap(insertRows(ctx, tx, "INSERT INTO tokens ("+tokenCols+") VALUES ", tokenWidth, args))
 		}

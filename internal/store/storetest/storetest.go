@@ -748,6 +748,11 @@ func (s *suite) largeBatches(t *testing.T) {
 		if i%3 == 0 {
 			r.Kind, r.Format, r.Hash, r.FamilyID = "refresh", store.FormatOpaque, []byte(uniq("h")), "f"
 		}
+		if i%5 == 0 {
+			// NULLs and non-NULLs of every column type in one batch.
+			lte := n.Add(24 * time.Hour)
+			r.ExpiresAt, r.LifetimeEnd, r.ServerSide, r.Origins = nil, &lte, true, []string{"https://shop.example"}
+		}
 		rows = append(rows, r)
 		events = append(events, store.AuditEvent{Tenant: ten, Time: n, Action: "token.issue", Outcome: "success",
 			Subject: r.Subject, Detail: map[string]string{"jti": r.ID}})
@@ -762,7 +767,8 @@ func (s *suite) largeBatches(t *testing.T) {
 	for i, g := range got {
 		w := rows[i]
 		if g.ID != w.ID || g.Subject != w.Subject || g.Kind != w.Kind || !bytes.Equal(g.Hash, w.Hash) || g.FamilyID != w.FamilyID ||
-			!g.IssuedAt.Equal(w.IssuedAt) || !slices.Equal(g.Scope, w.Scope) {
+			!g.IssuedAt.Equal(w.IssuedAt) || !slices.Equal(g.Scope, w.Scope) || !equalTime(g.ExpiresAt, w.ExpiresAt) ||
+			!equalTime(g.LifetimeEnd, w.LifetimeEnd) || g.ServerSide != w.ServerSide || !slices.Equal(g.Origins, nonNilList(w.Origins)) {
 			t.Fatalf("row %d = %+v, want %+v", i, g, w)
 		}
 	}
@@ -1411,4 +1417,19 @@ func (s *suite) auditPrune(t *testing.T) {
 	if len(l) != 1 || l[0].Seq != 7 || !bytes.Equal(l[0].PrevHash, cp.Hash) {
 		t.Fatalf("append after pruning everything: %+v", l)
 	}
+}
+
+// equalTime reports whether two optional times are both unset or equal.
+func equalTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+func nonNilList(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
