@@ -341,8 +341,12 @@ func (w *Writer) deadline(batch []*request, now time.Time) time.Time {
 }
 
 func (w *Writer) writeTx(ctx context.Context, batch []*request) error {
-	var tokens []store.Token
-	var events []store.AuditEvent
+	nt, ne := 0, 0
+	for _, r := range batch {
+		nt, ne = nt+len(r.tokens), ne+len(r.events)
+	}
+	tokens := make([]store.Token, 0, nt)
+	events := make([]store.AuditEvent, 0, ne)
 	for _, r := range batch {
 		tokens = append(tokens, r.tokens...)
 		events = append(events, r.events...)
