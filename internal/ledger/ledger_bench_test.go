@@ -43,3 +43,57 @@ func cpuTime() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkWriterParts splits BenchmarkWriter's cost: a Write of one
+// ledger row and one audit event, of the row alone, of the event alone,
+// and of the row alone on a table without its secondary indexes (what
+// they cost; the store's queries need each of them, see docs/ledger.md).
+func BenchmarkWriterParts(b *testing.B) {
+	indexes := []string{"tokens_hash", "tokens_subject", "tokens_client", "tokens_expires", "tokens_session"}
+	for _, c := range []struct {
+		name        string
+		row, event  bool
+		dropIndexes bool
+	}{
+		{"row+event", true, true, false},
+		{"row", true, false, false},
+		{"event", false, true, false},
+		{"row-without-secondary-indexes", true, false, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx := context.Background()
+			db := openDB(b)
+			if c.dropIndexes {
+				for _, ix := range indexes {
+					if _, err := db.Writer().ExecContext(ctx, "DROP INDEX "+ix); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			w := ledger.New(ledger.Options{Store: db, Seal: audit.Seal})
+			defer w.Close()
+			var n atomic.Int64
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			b.SetParallelism(32)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					id := strconv.FormatInt(n.Add(1), 36) + "-abcdefghijklmnop"
+					var rows []store.Token
+					var events []store.AuditEvent
+					if c.row {
+						rows = []store.Token{row(id)}
+					}
+					if c.event {
+						events = []store.AuditEvent{event(id)}
+					}
+					if err := w.Write(ctx, rows, events); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
