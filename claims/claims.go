@@ -6,6 +6,7 @@
 package claims
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -204,7 +205,7 @@ func IsCompactHS256(raw string) bool {
 		return false
 	}
 	b, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
+	if err != nil || !mayNameHS256(b) {
 		return false
 	}
 	var hdr map[string]any
@@ -213,4 +214,12 @@ func IsCompactHS256(raw string) bool {
 	}
 	_, kid := hdr["kid"]
 	return !kid
+}
+
+// mayNameHS256 reports whether the JSON text hdr may hold the string
+// "HS256": it does if it has those bytes, or any escape (a string could
+// spell them with one). A JOSE header without either is no HS256 header,
+// which spares decoding it (tokend's own tokens are ES256 by default).
+func mayNameHS256(hdr []byte) bool {
+	return bytes.Contains(hdr, []byte("HS256")) || bytes.IndexByte(hdr, '\\') >= 0
 }

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"testing"
 )
@@ -57,6 +58,26 @@ func TestCheckHeader(t *testing.T) {
 		}
 		if err := CheckHeader(h); (err == nil) != tc.ok {
 			t.Errorf("CheckHeader(%s) = %v, want ok %v", tc.header, err, tc.ok)
+		}
+	}
+}
+
+// TestIsCompactHS256: an HS256 header without kid, spelled plainly or
+// with a JSON escape, is a compact legacy token's; any other is not.
+func TestIsCompactHS256(t *testing.T) {
+	t.Parallel()
+	for header, want := range map[string]bool{
+		`{"alg":"HS256"}`:                      true,
+		`{"alg":"HS256","typ":"JWT"}`:          true,
+		`{"alg":"HS\u0032\u0035\u0036"}`:       true,
+		`{"alg":"HS256","kid":"a"}`:            false,
+		`{"alg":"ES256","typ":"at+jwt"}`:       false,
+		`{"alg":"ES256","kid":"HS256"}`:        false,
+		`{"alg":"EdDSA","typ":"at+jwt","x":1}`: false,
+	} {
+		raw := base64.RawURLEncoding.EncodeToString([]byte(header)) + ".e30.sig"
+		if got := IsCompactHS256(raw); got != want {
+			t.Errorf("IsCompactHS256(%s) = %v, want %v", header, got, want)
 		}
 	}
 }

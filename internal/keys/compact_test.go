@@ -127,3 +127,26 @@ func TestIsCompact(t *testing.T) {
 		}
 	}
 }
+
+// TestNamedKIDHeaders: the kid of an HS256 header that names a secret is
+// found whether the header spells "HS256" plainly or with a JSON escape;
+// other algorithms and tokend's own header shapes name none.
+func TestNamedKIDHeaders(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		header, kid string
+		ok          bool
+	}{
+		{`{"alg":"HS256","kid":"legacy"}`, "legacy", true},
+		{`{"alg":"HS256","typ":"JWT","kid":"legacy"}`, "legacy", true},
+		{`{"alg":"HS\u0032\u0035\u0036","kid":"legacy"}`, "legacy", true},
+		{`{"alg":"ES256","kid":"legacy"}`, "", false},
+		{`{"alg":"HS256"}`, "", false},
+		{`{"alg":"HS256","kid":"legacy","typ":"at+jwt"}`, "", false},
+	} {
+		kid, ok := keys.NamedKID(legacyHS256([]byte("k"), tc.header, "{}"))
+		if kid != tc.kid || ok != tc.ok {
+			t.Errorf("NamedKID(%s) = %q %v, want %q %v", tc.header, kid, ok, tc.kid, tc.ok)
+		}
+	}
+}

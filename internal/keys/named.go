@@ -98,7 +98,7 @@ func NamedKID(raw string) (string, bool) {
 		return "", false
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(h)
-	if err != nil {
+	if err != nil || !mayNameHS256(b) {
 		return "", false
 	}
 	var v map[string]any
@@ -162,4 +162,12 @@ func (m *Manager) VerifyNamed(ctx context.Context, tenant, raw string) (string, 
 		return "", nil, fault.InvalidToken("bad signature")
 	}
 	return name, payload, nil
+}
+
+// mayNameHS256 reports whether the JSON text hdr may hold the string
+// "HS256": it does if it has those bytes, or any escape (a string could
+// spell them with one). A JOSE header without either is no HS256 header,
+// which spares decoding it (tokend's own tokens are ES256 by default).
+func mayNameHS256(hdr []byte) bool {
+	return bytes.Contains(hdr, []byte("HS256")) || bytes.IndexByte(hdr, '\\') >= 0
 }
