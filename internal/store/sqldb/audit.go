@@ -24,8 +24,9 @@ var auditTypes = []string{colText, colInt8, colInt8, colText, colText, colText, 
 	colText, colBytea, colBytea}
 
 // Append chains each event to its tenant's head. The head row is locked
-// (FOR UPDATE on PostgreSQL; SQLite has a single writer) until commit, so
-// concurrent appends to one tenant queue instead of forking the chain.
+// (by the upsert that reads it, on PostgreSQL; SQLite has a single
+// writer) until commit, so concurrent appends to one tenant queue instead
+// of forking the chain.
 func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...store.AuditEvent) error {
 	if len(events) == 0 {
 		return nil
