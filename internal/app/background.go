@@ -130,11 +130,18 @@ func (a *App) follow(ctx context.Context) {
 	}
 }
 
-// rewound keeps /readyz at 503 once the change log went back at a
-// failover (see changes.Follower.Poll): writes this replica saw are gone
-// from the database, and its caches and deny-list, which may hold them,
-// reload only at a restart.
+// rewound handles a change log that went back at a failover (see
+// changes.Follower.Poll): the revocation log, which went back too, is read
+// again from its start and merged into the deny-list (so that revocations
+// made since, which may reuse the numbers of lost ones, are not skipped,
+// and those lost stay in force here). /readyz stays 503 from then on:
+// writes this replica saw are gone from the database, and its caches
+// (keys, clients) may hold them until it restarts.
 func (a *App) rewound(ctx context.Context, cursor, last int64) {
+	if err := a.revoke.Resync(ctx); err != nil {
+		// The next revocation change syncs again; the cursor is rewound.
+		a.log.ErrorContext(ctx, "revocation log not read again", "error", err)
+	}
 	p := fmt.Sprintf("the change log went back from %d to %d at a failover (changes lost, asynchronous replication?): restart this replica to reload its caches", cursor, last)
 	a.rewind.Store(&p)
 }
