@@ -92,7 +92,7 @@ func newPGCluster(t *testing.T, bin string, synchronous bool, port int) *pgClust
 	if synchronous {
 		names = "*"
 	}
-	conf := fmt.Sprintf("port = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nshared_buffers = 16MB\nsynchronous_standby_names = '%s'\nsynchronous_commit = on\n", p.port, root, names)
+	conf := fmt.Sprintf("port = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nshared_buffers = 16MB\nwal_log_hints = on\nwal_keep_size = 128MB\nsynchronous_standby_names = '%s'\nsynchronous_commit = on\n", p.port, root, names)
 	f, err := os.OpenFile(filepath.Join(p.dir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -626,6 +626,56 @@ func failover(t *testing.T, synchronous bool, port int) {
 		out, errs, code := run(t, cli, "", "audit", "verify", "-t", ten)
 		if code != 0 {
 			t.Errorf("tokend audit verify -t %s after the failover: exit %d\n%s%s", ten, code, out, errs)
+		}
+	}
+
+	// The old primary rejoins as a standby of the new one: pg_rewind
+	// discards what it had that the new primary never got, and tokend's
+	// connections, which try it first, refuse it.
+	// pg_rewind reads the new timeline from the source's control file,
+	// which the first checkpoint after the promotion writes.
+	if _, err := db.Exec(ctx, "CHECKPOINT"); err != nil {
+		t.Fatal(err)
+	}
+	pgRun(t, bin, "pg_rewind", "--target-pgdata="+cl.primary.dir, "-R",
+		fmt.Sprintf("--source-server=host=127.0.0.1 port=%d user=postgres dbname=postgres", cl.standby.port))
+	cl.primary.start(t)
+	streaming := false
+	for range 300 {
+		var n int
+		if err := db.QueryRow(ctx, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'").Scan(&n); err == nil && n == 1 {
+			streaming = true
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !streaming {
+		l, _ := os.ReadFile(cl.primary.dir + ".log")
+		t.Fatalf("the rewound old primary does not stream from the new one; its log:\n%s", l[max(0, len(l)-3000):])
+	}
+	tok, err = svc.at(b.URL).issue()
+	if err != nil {
+		t.Fatalf("issue with the old primary back as a standby (first in the URL): %v", err)
+	}
+	jti, _ := jwtID(tok)
+	old := cl.primary.conn(t)
+	var rows, lost int
+	for range 100 {
+		if err := old.QueryRow(ctx, "SELECT count(*) FROM tokens WHERE id = $1", jti).Scan(&rows); err == nil && rows == 1 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if rows != 1 {
+		t.Errorf("a token issued after the rejoin is not on the rejoined standby")
+	}
+	if len(lostTokens) > 0 {
+		if err := old.QueryRow(ctx, "SELECT count(*) FROM tokens WHERE id = ANY($1)", lostTokens).Scan(&lost); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("the rewound old primary holds %d of the %d tokens lost at the failover", lost, len(lostTokens))
+		if lost != 0 {
+			t.Errorf("pg_rewind kept %d tokens the new primary never had", lost)
 		}
 	}
 
