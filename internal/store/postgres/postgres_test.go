@@ -81,6 +81,10 @@ func TestTargetSessionAttrs(t *testing.T) {
 			t.Errorf("target_session_attrs=%s: Open = %v, want a refusal", attrs, err)
 		}
 	}
+	// A server whose sessions are read-only, as a standby's, is refused.
+	if _, err := postgres.Open(context.Background(), url+"&options=-c%20default_transaction_read_only%3Don"); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("read-only sessions: Open = %v, want ErrUnavailable", err)
+	}
 	for _, extra := range []string{"", "&target_session_attrs=read-write", "&target_session_attrs=primary", "&target_session_attrs=any"} {
 		db := open(t, url+extra)
 		if err := db.Ping(context.Background()); err != nil {
