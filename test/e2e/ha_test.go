@@ -460,12 +460,14 @@ func failover(t *testing.T, synchronous bool, port int) {
 	defer stopLoad()
 
 	time.Sleep(3 * time.Second)
-	// For the last second the standby falls behind: with synchronous
-	// replication, writes wait (and get 503 at their deadline); with
-	// asynchronous replication they are acknowledged, and lost below.
+	// For the last 3 s (beyond the 2 s request timeout) the standby falls
+	// behind: with synchronous replication, writes wait and get 503 at
+	// their deadline (their rows may commit on the primary alone, never
+	// acknowledged); with asynchronous replication they are acknowledged,
+	// and lost below.
 	stalled := time.Now()
 	cl.primary.stallReplication(t)
-	time.Sleep(time.Second)
+	time.Sleep(3 * time.Second)
 	killed := time.Now()
 	cl.primary.kill9(t)
 	// While no primary is reachable (the standby refuses writes), requests
