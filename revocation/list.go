@@ -187,6 +187,16 @@ func (d *DenyList) Apply(rs ...Entry) {
 	}
 }
 
+// Rewind makes the next Apply take entries above seq again, keeping every
+// entry held: for a log that went back (a database failed over to a copy
+// that misses its last entries and hands their Seqs out again), so that
+// the new entries under reused Seqs are not skipped. It never raises Last.
+func (d *DenyList) Rewind(seq int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.last = min(d.last, seq)
+}
+
 // Last returns the highest Seq applied.
 func (d *DenyList) Last() int64 {
 	d.mu.RLock()

@@ -155,3 +155,28 @@ func TestTimeOfHexID(t *testing.T) {
 		}
 	}
 }
+
+// TestDenyListRewind applies a log that went back: entries under reused
+// Seqs are taken, and those held before stay.
+func TestDenyListRewind(t *testing.T) {
+	t.Parallel()
+	d := NewDenyList()
+	now := time.Now()
+	d.Apply(Entry{Seq: 1, Tenant: "a", Scope: Token, Key: "kept", Cutoff: now},
+		Entry{Seq: 2, Tenant: "a", Scope: Token, Key: "lost", Cutoff: now})
+	d.Rewind(5) // never raises
+	if d.Last() != 2 {
+		t.Fatalf("Rewind(5) made Last %d", d.Last())
+	}
+	d.Rewind(0)
+	d.Apply(Entry{Seq: 1, Tenant: "a", Scope: Token, Key: "kept", Cutoff: now},
+		Entry{Seq: 2, Tenant: "a", Scope: Token, Key: "new", Cutoff: now})
+	for _, id := range []string{"kept", "lost", "new"} {
+		if d.Reason(Presented{Tenant: "a", ID: id}) == "" {
+			t.Errorf("%s not revoked after the rewind", id)
+		}
+	}
+	if d.Last() != 2 {
+		t.Fatalf("Last = %d, want 2", d.Last())
+	}
+}

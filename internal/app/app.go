@@ -90,6 +90,11 @@ type App struct {
 	stopping chan struct{}
 	pg       *postgres.DB
 	writes   writeHealth
+	// replication, with --require-synchronous-standby, is why the server
+	// has no synchronous standby ("" when it has one); see watchStandby.
+	replication atomic.Pointer[string]
+	// rewind, once set, is why this replica must restart (see rewound).
+	rewind atomic.Pointer[string]
 	// certs, when set, is the certificate Serve serves HTTPS with.
 	certs *httpx.Certs
 	// startSync is when the revocations were first loaded; follower, once
@@ -386,6 +391,16 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if p := a.writes.problem(); p != "" {
 		problems["writes"] = p
+	}
+	if p := a.rewind.Load(); p != nil {
+		problems["changes"] = *p
+	}
+	if a.cfg.RequireSynchronousStandby {
+		if p := a.replication.Load(); p == nil {
+			problems["replication"] = "synchronous standby not checked yet"
+		} else if *p != "" {
+			problems["replication"] = *p
+		}
 	}
 	if err := a.st.Ping(ctx); err != nil {
 		problems["database"] = "unreachable"

@@ -26,6 +26,9 @@ const revocationLag = 2 * time.Second
 // --prune-interval is 0, the pruner.
 func (a *App) startBackground(ctx context.Context) {
 	go a.follow(ctx)
+	if a.cfg.RequireSynchronousStandby && a.pg != nil {
+		go a.watchStandby(ctx)
+	}
 	if a.cfg.PruneInterval > 0 {
 		go every(ctx, a.cfg.PruneInterval, func() { a.pruner.run(ctx, time.Now()) })
 	}
@@ -55,6 +58,36 @@ func (a *App) RotateKeys(ctx context.Context, now time.Time) ([]string, error) {
 	return rotated, err
 }
 
+// standbyCheck is how often --require-synchronous-standby asks the server
+// whether it has a synchronous standby.
+const standbyCheck = 5 * time.Second
+
+// watchStandby records for /readyz, at once and every standbyCheck, whether
+// the PostgreSQL server has a synchronous standby that commits wait for
+// (--require-synchronous-standby), logging each change.
+func (a *App) watchStandby(ctx context.Context) {
+	check := func() {
+		cctx, cancel := context.WithTimeout(ctx, standbyCheck)
+		defer cancel()
+		p, err := a.pg.SynchronousStandby(cctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p = "synchronous standby not known: " + err.Error()
+		}
+		if old := a.replication.Swap(&p); old == nil || *old != p {
+			if p == "" {
+				a.log.Info("synchronous standby present")
+			} else {
+				a.log.Warn("not ready: no synchronous standby", "reason", p)
+			}
+		}
+	}
+	check()
+	every(ctx, standbyCheck, check)
+}
+
 // every runs f every d until ctx is done.
 func every(ctx context.Context, d time.Duration, f func()) {
 	t := time.NewTicker(d)
@@ -81,6 +114,7 @@ func (a *App) follow(ctx context.Context) {
 		}
 		cancel()
 		if err == nil {
+			f.OnRewind = a.rewound
 			a.follower.Store(f)
 			if a.pg != nil {
 				go func() { _ = a.pg.Listen(ctx, f.Wake) }()
@@ -94,6 +128,22 @@ func (a *App) follow(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// rewound handles a change log that went back at a failover (see
+// changes.Follower.Poll): the revocation log, which went back too, is read
+// again from its start and merged into the deny-list (so that revocations
+// made since, which may reuse the numbers of lost ones, are not skipped,
+// and those lost stay in force here). /readyz stays 503 from then on:
+// writes this replica saw are gone from the database, and its caches
+// (keys, clients) may hold them until it restarts.
+func (a *App) rewound(ctx context.Context, cursor, last int64) {
+	if err := a.revoke.Resync(ctx); err != nil {
+		// The next revocation change syncs again; the cursor is rewound.
+		a.log.ErrorContext(ctx, "revocation log not read again", "error", err)
+	}
+	p := fmt.Sprintf("the change log went back from %d to %d at a failover (changes lost, asynchronous replication?): restart this replica to reload its caches", cursor, last)
+	a.rewind.Store(&p)
 }
 
 // applyChange drops caches another replica made stale and applies new

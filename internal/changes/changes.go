@@ -27,7 +27,19 @@ type Follower struct {
 	cursor   int64
 	// synced is when the last complete poll started (Unix nanoseconds).
 	synced atomic.Int64
+	// checked is when the end of the log was last compared with the
+	// cursor; failed says the last poll failed (see Poll).
+	checked time.Time
+	failed  bool
+	// OnRewind, when set, is called when the log ends before the cursor
+	// (see Poll); set it before Run.
+	OnRewind func(ctx context.Context, cursor, last int64)
 }
+
+// RewindCheck is how often, at most, a follower whose polls succeed
+// compares the end of the log with its cursor; after a failed poll it does
+// at the next one.
+const RewindCheck = time.Second
 
 // New returns a Follower that calls apply for every change after the
 // current end of the log, polling every interval. A change whose apply
@@ -76,8 +88,32 @@ func (f *Follower) Run(ctx context.Context) {
 }
 
 // Poll applies every change after the cursor.
-func (f *Follower) Poll(ctx context.Context) error {
+//
+// A log that ends before the cursor went back: the database failed over
+// to a copy that misses the last changes (asynchronous replication), and
+// its next changes reuse the missing numbers. Poll then reads the whole log
+// again (applying a change twice only drops a cache again), so that
+// changes made since the failover under those numbers are applied too, and
+// calls OnRewind. It checks after every failed poll (a failover fails
+// them) and at most every RewindCheck otherwise.
+func (f *Follower) Poll(ctx context.Context) (err error) {
 	start := time.Now()
+	defer func() { f.failed = err != nil }()
+	if f.failed || start.Sub(f.checked) >= RewindCheck {
+		last, err := f.st.Changes().Last(ctx)
+		if err != nil {
+			return err
+		}
+		f.checked = start
+		if last < f.cursor {
+			f.log.ErrorContext(ctx, "change log went back: changes were lost at a failover", "cursor", f.cursor, "last", last)
+			cursor := f.cursor
+			f.cursor = 0
+			if f.OnRewind != nil {
+				f.OnRewind(ctx, cursor, last)
+			}
+		}
+	}
 	for {
 		cs, err := f.st.Changes().After(ctx, f.cursor, 500)
 		if err != nil {

@@ -89,6 +89,11 @@ type Config struct {
 	// the gateway check past their normal cache lifetime; 0 never serves
 	// stale state (--stale-for).
 	StaleFor time.Duration
+	// RequireSynchronousStandby keeps /readyz at 503 while the PostgreSQL
+	// server reports no synchronous standby that commits wait for, so that
+	// a failover loses no acknowledged write
+	// (--require-synchronous-standby; PostgreSQL only).
+	RequireSynchronousStandby bool
 	// RefreshGrace is how long after a rotation the spent refresh token
 	// still gets its successor again, for a client that lost the response
 	// (--refresh-grace).
@@ -252,6 +257,7 @@ var fields = []field{
 	{name: "shutdown-timeout", usage: "time allowed for graceful shutdown", ptr: func(c *Config) any { return &c.ShutdownTimeout }},
 	{name: "request-timeout", usage: "deadline of every request, database calls included (503 past it); below --write-timeout (default 5s or 2/3 of --write-timeout, whichever is lower)", ptr: func(c *Config) any { return &c.RequestTimeout }},
 	{name: "stale-for", usage: "how long introspection and the gateway check keep answering from the last known clients, keys and revocations while the database is unreachable (0: never)", ptr: func(c *Config) any { return &c.StaleFor }},
+	{name: "require-synchronous-standby", usage: "PostgreSQL only: /readyz answers 503 while the server reports no synchronous standby that commits wait for (synchronous_standby_names, synchronous_commit, pg_stat_replication), checked every 5s", ptr: func(c *Config) any { return &c.RequireSynchronousStandby }},
 	{name: "refresh-grace", usage: "how long after a refresh a client that lost the response may present the spent refresh token again and get the same new one (while that is unused); any other reuse of a spent refresh token revokes its whole login", ptr: func(c *Config) any { return &c.RefreshGrace }},
 	{name: "prune-interval", usage: "how often expired ledger rows, nonces, throttle rows, revocations and old change-log entries are deleted, in batches (0: never)", ptr: func(c *Config) any { return &c.PruneInterval }},
 	{name: "prune-after", usage: "how long past its expiry and lifetime a ledger row is kept for listing and audit before pruning deletes it; eternal tokens are never deleted", ptr: func(c *Config) any { return &c.PruneAfter }},
@@ -479,6 +485,9 @@ func (c Config) Validate() error {
 	}
 	if c.DevTrustIssuer != "" && !c.Dev {
 		add("dev-trust-issuer", "only with --dev")
+	}
+	if c.RequireSynchronousStandby && c.DatabaseURL == "" {
+		add("require-synchronous-standby", "needs a PostgreSQL database (--database): the embedded SQLite database has no standby")
 	}
 	if c.StaleFor < 0 {
 		add("stale-for", "must not be negative, got %s", c.StaleFor)

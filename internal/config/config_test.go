@@ -119,6 +119,7 @@ func TestRegisterFlags(t *testing.T) {
 		"refresh-grace":                    "10s",
 		"request-timeout":                  "5s",
 		"stale-for":                        "3m0s",
+		"require-synchronous-standby":      "false",
 		"prune-interval":                   "10m0s",
 		"prune-after":                      "168h0m0s",
 		"max-body-bytes":                   "1048576",
@@ -501,6 +502,10 @@ func TestValidate(t *testing.T) {
 		{name: "request timeout not below write timeout", mutate: func(c *Config) { c.RequestTimeout = c.WriteTimeout }, wantErr: "request-timeout: must be below write-timeout"},
 		{name: "negative stale-for", mutate: func(c *Config) { c.StaleFor = -time.Second }, wantErr: "stale-for: "},
 		{name: "no stale state", mutate: func(c *Config) { c.StaleFor = 0 }},
+		{name: "synchronous standby without PostgreSQL", mutate: func(c *Config) { c.RequireSynchronousStandby = true }, wantErr: "require-synchronous-standby: needs a PostgreSQL database"},
+		{name: "synchronous standby with PostgreSQL", mutate: func(c *Config) {
+			c.RequireSynchronousStandby, c.DatabaseURL = true, "postgres://db.internal/tokend"
+		}},
 		{name: "trusted proxies", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/8, 192.168.1.7,fd00::/8" }},
 		{name: "trusted proxy not a prefix", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/8,proxy.internal" }, wantErr: "trusted-proxies: "},
 		{name: "trusted proxy prefix too long", mutate: func(c *Config) { c.TrustedProxies = "10.0.0.0/33" }, wantErr: "trusted-proxies: "},

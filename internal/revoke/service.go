@@ -101,6 +101,17 @@ func (s *Service) Sync(ctx context.Context) error {
 	}
 }
 
+// Resync reads the whole revocation log again and merges it into the
+// deny-list, keeping what the list holds: for a log that went back at a
+// failover (see changes.Follower.Poll), whose new revocations may reuse
+// the Seqs of lost ones.
+func (s *Service) Resync(ctx context.Context) error {
+	s.sync.Lock()
+	s.deny.Rewind(0)
+	s.sync.Unlock()
+	return s.Sync(ctx)
+}
+
 // Reason returns why the token with claims c of tenant is revoked, or ""
 // when it is not. It does no I/O.
 func (s *Service) Reason(tenantID string, c *claims.Claims) string {
