@@ -46,7 +46,32 @@ type Options struct {
 	// Clients authenticates the clients of tenant tokens (seed 002);
 	// nil refuses them.
 	Clients ClientCheck
-	Now     func() time.Time
+	// Directory reads the projects, users, roles and groups of tenant
+	// tokens (authn.Directory, the token paths' cache, is one); nil reads
+	// them from Store.
+	Directory Directory
+	Now       func() time.Time
+}
+
+// Directory reads the tenant data a tenant token is made from.
+type Directory interface {
+	principal.Reader
+	Project(ctx context.Context, tenant, id string) (store.Project, error)
+	UserByLogin(ctx context.Context, tenant, login string) (store.User, error)
+}
+
+// storeDirectory is Directory read from the store, uncached.
+type storeDirectory struct {
+	principal.Reader
+	st store.Store
+}
+
+func (d storeDirectory) Project(ctx context.Context, tenant, id string) (store.Project, error) {
+	return d.st.Projects().Get(ctx, tenant, id)
+}
+
+func (d storeDirectory) UserByLogin(ctx context.Context, tenant, login string) (store.User, error) {
+	return d.st.Users().GetByLogin(ctx, tenant, login)
 }
 
 // Minter is the mint core.
@@ -58,6 +83,7 @@ type Minter struct {
 	login    Login
 	verifier Verifier
 	clients  ClientCheck
+	dir      Directory
 	now      func() time.Time
 	// subjects queues this replica's read-decide-writes per subject (see
 	// subjectIssue).
@@ -72,7 +98,10 @@ func New(o Options) (*Minter, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, verifier: o.Verifier, clients: o.Clients, now: o.Now}, nil
+	if o.Directory == nil {
+		o.Directory = storeDirectory{principal.StoreReader(o.Store), o.Store}
+	}
+	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, verifier: o.Verifier, clients: o.Clients, dir: o.Directory, now: o.Now}, nil
 }
 
 // FormatHex asks for seed 004's token form: 32 upper-case hex characters
