@@ -264,7 +264,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		}
 		return c, err
 	}
-	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine, Verifier: a.verifier, Clients: clients, Directory: a.tokenDir})
+	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine, Verifier: a.verifier, Clients: clients, Directory: a.tokenDir, Known: a.authn})
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,28 @@ type Options struct {
 	// tokens (authn.Directory, the token paths' cache, is one); nil reads
 	// them from Store.
 	Directory Directory
-	Now       func() time.Time
+	// Known reads the tenants and clients whose existence a tenant token
+	// request is answered by (authn.Authenticator, whose cache the token
+	// endpoint reads them from, is one); nil reads them from Store.
+	Known Known
+	Now   func() time.Time
+}
+
+// Known reads tenants and clients, without authenticating anything.
+type Known interface {
+	Tenant(ctx context.Context, id string) (store.Tenant, error)
+	KnownClient(ctx context.Context, tenant, id string) (store.Client, error)
+}
+
+// storeKnown is Known read from the store, uncached.
+type storeKnown struct{ st store.Store }
+
+func (k storeKnown) Tenant(ctx context.Context, id string) (store.Tenant, error) {
+	return k.st.Tenants().Get(ctx, id)
+}
+
+func (k storeKnown) KnownClient(ctx context.Context, tenant, id string) (store.Client, error) {
+	return k.st.Clients().Get(ctx, tenant, id)
 }
 
 // Directory reads the tenant data a tenant token is made from.
@@ -84,6 +105,7 @@ type Minter struct {
 	verifier Verifier
 	clients  ClientCheck
 	dir      Directory
+	known    Known
 	now      func() time.Time
 	// subjects queues this replica's read-decide-writes per subject (see
 	// subjectIssue).
@@ -101,7 +123,11 @@ func New(o Options) (*Minter, error) {
 	if o.Directory == nil {
 		o.Directory = storeDirectory{principal.StoreReader(o.Store), o.Store}
 	}
-	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, verifier: o.Verifier, clients: o.Clients, dir: o.Directory, now: o.Now}, nil
+	if o.Known == nil {
+		o.Known = storeKnown{o.Store}
+	}
+	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, verifier: o.Verifier, clients: o.Clients,
+		dir: o.Directory, known: o.Known, now: o.Now}, nil
 }
 
 // FormatHex asks for seed 004's token form: 32 upper-case hex characters

@@ -145,13 +145,13 @@ func (s *Minter) tenantToken(ctx context.Context, ten string, sp TenantSpec) (to
 // tenantClientExists is nil when tenant ten and its client id exist,
 // errNoClient when either does not, a storage fault otherwise.
 func (s *Minter) tenantClientExists(ctx context.Context, ten, id string) error {
-	if _, err := s.st.Tenants().Get(ctx, ten); err != nil {
+	if _, err := s.known.Tenant(ctx, ten); err != nil {
 		if isNotFound(err) {
 			return errNoClient
 		}
 		return storeErr(err)
 	}
-	if _, err := s.st.Clients().Get(ctx, ten, id); err != nil {
+	if _, err := s.known.KnownClient(ctx, ten, id); err != nil {
 		if isNotFound(err) {
 			return errNoClient
 		}
