@@ -149,6 +149,9 @@ func (a *Authenticator) lookupClient(ctx context.Context, tenant, id string, rer
 // Invalidate drops cached records a change-log entry names.
 func (a *Authenticator) Invalidate(ch store.Change) {
 	a.dir.Invalidate(ch)
+	if ch.Entity != store.EntityTenant && ch.Entity != store.EntityClient {
+		return
+	}
 	a.cache.mu.Lock()
 	defer a.cache.mu.Unlock()
 	a.cache.gen++

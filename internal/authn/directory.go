@@ -120,6 +120,11 @@ func (d *Directory) userByLogin(ctx context.Context, tenant, login string, rerea
 // project, user, role or group by its key, everything of a tenant that
 // changed or went.
 func (d *Directory) Invalidate(ch store.Change) {
+	switch ch.Entity {
+	case store.EntityTenant, store.EntityProject, store.EntityRole, store.EntityGroup, store.EntityUser:
+	default:
+		return
+	}
 	d.c.mu.Lock()
 	defer d.c.mu.Unlock()
 	d.c.gen++

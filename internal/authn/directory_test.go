@@ -193,4 +193,47 @@ func directoryCases(t *testing.T, st store.Store) {
 			t.Fatalf("role after a tenant change: %v", got.Scopes)
 		}
 	})
+	t.Run("read overtaken by a change", func(t *testing.T) {
+		// A read that started before a change and ended after the
+		// change's invalidation returns what it read, but does not cache
+		// it: the next read sees the change.
+		r, _ := st.Roles().Get(ctx, "acme", "reader")
+		var od *authn.Directory
+		done := false
+		od = authn.NewDirectory(afterRead{Store: st, hook: func() {
+			if done {
+				return
+			}
+			done = true
+			r.Scopes = []string{"docs:after"}
+			must(st.Roles().Update(ctx, r))
+			od.Invalidate(store.Change{Tenant: "acme", Entity: store.EntityRole, Key: "reader"})
+		}}, time.Second)
+		if got, _ := od.Role(ctx, "acme", "reader"); slices.Equal(got.Scopes, []string{"docs:after"}) {
+			t.Fatalf("the first read happened after the change: %v", got.Scopes)
+		}
+		if got, _ := od.Role(ctx, "acme", "reader"); !slices.Equal(got.Scopes, []string{"docs:after"}) {
+			t.Fatalf("a read overtaken by an invalidation was cached: %v", got.Scopes)
+		}
+	})
+}
+
+// afterRead is a real store whose role reads call hook once they have
+// read, before they return.
+type afterRead struct {
+	store.Store
+	hook func()
+}
+
+func (a afterRead) Roles() store.Roles { return afterReadRoles{a.Store.Roles(), a.hook} }
+
+type afterReadRoles struct {
+	store.Roles
+	hook func()
+}
+
+func (r afterReadRoles) Get(ctx context.Context, tenant, name string) (store.Role, error) {
+	v, err := r.Roles.Get(ctx, tenant, name)
+	r.hook()
+	return v, err
 }
