@@ -78,11 +78,14 @@ type App struct {
 	upstream  *oidc.Pool
 	xchg      *exchange.Checker
 	authn     *authn.Authenticator
-	revoke    *revoke.Service
-	binding   *binding.Resolver
-	pruner    *pruner
-	registry  *prometheus.Registry
-	handler   http.Handler
+	// tokenDir caches the tenant data the token paths read (users, roles,
+	// groups, projects); a.authn.Invalidate drops its records.
+	tokenDir *authn.Directory
+	revoke   *revoke.Service
+	binding  *binding.Resolver
+	pruner   *pruner
+	registry *prometheus.Registry
+	handler  http.Handler
 	// routes records every pattern registered on the server's mux.
 	routes *httpx.Routes
 	ready  atomic.Bool
@@ -209,6 +212,12 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 			if a.xchg != nil {
 				a.xchg.Invalidate(c)
 			}
+			if a.authn != nil {
+				a.authn.Invalidate(c)
+			}
+			if c.Entity == store.EntityTenant && a.verifier != nil {
+				a.verifier.Invalidate(c.Tenant)
+			}
 		}, RotationStage: cfg.KeyRotationStage, Checkpoints: checkpoints})
 	if err != nil {
 		return nil, err
@@ -217,8 +226,9 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	if err != nil {
 		return nil, err
 	}
+	a.tokenDir = authn.NewDirectory(st, cfg.StaleFor)
 	a.verifier, err = introspect.New(introspect.Options{Store: st, Keys: a.keys, Peek: keys.PeekIssuer, Revocations: a.revoke,
-		PublicURL: cfg.PublicURL, Current: a.revocationsCurrent})
+		PublicURL: cfg.PublicURL, Current: a.revocationsCurrent, Users: a.tokenDir})
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +249,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	}
 	a.authn, err = authn.New(authn.Options{Store: st, Audit: a.audit, Log: log, PublicURL: cfg.PublicURL, Secrets: a.dir,
 		StaleFor: cfg.StaleFor, SecretCheck: a.secretChecks(), Signers: a.dir, Legacy: a.dir, Tokens: a.verifier,
-		SecretRefs: refs})
+		SecretRefs: refs, Directory: a.tokenDir})
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +269,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		}
 		return c, err
 	}
-	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine, Verifier: a.verifier, Clients: clients})
+	minter, err := mint.New(mint.Options{Store: st, Audit: a.audit, Issuer: a.issuer, Revoker: a.revoke, Login: a.engine, Verifier: a.verifier, Clients: clients, Directory: a.tokenDir, Known: a.authn})
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ import (
 func (a *App) newExchange(cfg config.Config) (*exchange.Checker, error) {
 	a.upstream = oidc.New(oidc.Options{AllowInsecureLoopback: cfg.Dev || cfg.UpstreamInsecureLoopback, Timeout: cfg.UpstreamTimeout})
 	var err error
-	a.xchg, err = exchange.New(exchange.Options{Store: a.st, Upstream: upstream{a.upstream}, Audit: a.audit, OpenSecret: a.keys.OpenSecret,
+	a.xchg, err = exchange.New(exchange.Options{Store: a.st, Users: a.tokenDir, Upstream: upstream{a.upstream}, Audit: a.audit, OpenSecret: a.keys.OpenSecret,
 		PublicURL: cfg.PublicURL, Local: func(ctx context.Context, ten, raw string) (*claims.Claims, error) {
 			id, err := a.verifier.VerifyIn(ctx, ten, raw)
 			if err != nil {

@@ -62,6 +62,10 @@ type Options struct {
 	// SecretRetryAfter is the Retry-After of an answer to a client whose
 	// secret store is unavailable (default 5s).
 	SecretRetryAfter time.Duration
+	// Directory caches the tenant data of the token paths (users, roles,
+	// groups, projects); nil makes one over Store. Invalidate drops its
+	// records too.
+	Directory *Directory
 }
 
 // Authenticator authenticates clients and users.
@@ -72,6 +76,7 @@ type Authenticator struct {
 	now       func() time.Time
 	throttle  *Throttle
 	cache     *readCache
+	dir       *Directory
 	publicURL string
 	secrets   SecretKeys
 	// secretCheck sees the hash work of each client secret comparison.
@@ -106,11 +111,17 @@ func New(o Options) (*Authenticator, error) {
 	if o.SecretRetryAfter <= 0 {
 		o.SecretRetryAfter = 5 * time.Second
 	}
+	if o.Directory == nil {
+		o.Directory = NewDirectory(o.Store, o.StaleFor)
+	}
 	return &Authenticator{st: o.Store, audit: o.Audit, log: o.Log, now: o.Now,
-		throttle: o.Throttle, clientThrottle: o.ClientThrottle, hints: newHints(), cache: newReadCache(o.StaleFor), publicURL: o.PublicURL,
+		throttle: o.Throttle, clientThrottle: o.ClientThrottle, hints: newHints(), cache: newReadCache(o.StaleFor), dir: o.Directory, publicURL: o.PublicURL,
 		secrets: o.Secrets, secretCheck: o.SecretCheck, signers: o.Signers, legacy: o.Legacy, tokens: o.Tokens,
 		refs: o.SecretRefs, refRetry: o.SecretRetryAfter}, nil
 }
+
+// Directory returns the cached tenant data the token paths read.
+func (a *Authenticator) Directory() *Directory { return a.dir }
 
 // fail records a failed authentication, counted with the same failures
 // of its window (see audit.Recorder.RecordFailure) so that failing callers

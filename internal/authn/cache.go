@@ -32,20 +32,30 @@ type cached[T any] struct {
 	at time.Time
 }
 
-// readCache keeps tenants and clients the token endpoint reads on every
-// request, so the hot path does not query the database for them.
-type readCache struct {
+// cacheState is what the caches of one store share: their lock, their
+// stale window, the database's unavailability and the invalidations.
+type cacheState struct {
 	staleFor time.Duration
 	mu       sync.Mutex
-	tenants  map[string]cached[store.Tenant]
-	clients  map[[2]string]cached[store.Client]
 	// downUntil is when the database may be asked again after a read
 	// that failed for unavailability.
 	downUntil time.Time
+	// gen counts invalidations: a read that an invalidation overtook
+	// (one started before it and ended after) is returned but not cached,
+	// so that a record changed meanwhile is not kept for a whole TTL.
+	gen uint64
+}
+
+// readCache keeps tenants and clients the token endpoint reads on every
+// request, so the hot path does not query the database for them.
+type readCache struct {
+	cacheState
+	tenants map[string]cached[store.Tenant]
+	clients map[[2]string]cached[store.Client]
 }
 
 func newReadCache(staleFor time.Duration) *readCache {
-	return &readCache{staleFor: staleFor, tenants: map[string]cached[store.Tenant]{}, clients: map[[2]string]cached[store.Client]{}}
+	return &readCache{cacheState: cacheState{staleFor: staleFor}, tenants: map[string]cached[store.Tenant]{}, clients: map[[2]string]cached[store.Client]{}}
 }
 
 // lookup returns m[k] when fresh (and fresh is false), else reads it and
@@ -53,10 +63,11 @@ func newReadCache(staleFor time.Duration) *readCache {
 // unavailable (never because it answered "not found"), an entry no older
 // than cacheTTL plus the stale window is returned instead. cachedAt is
 // zero when the record was just read.
-func lookup[K comparable, T any](ctx context.Context, c *readCache, m map[K]cached[T], k K, reread bool,
+func lookup[K comparable, T any](ctx context.Context, c *cacheState, m map[K]cached[T], k K, reread bool,
 	read func(context.Context) (T, error)) (v T, cachedAt time.Time, err error) {
 	now := time.Now()
 	c.mu.Lock()
+	gen := c.gen
 	e, ok := m[k]
 	age := now.Sub(e.at)
 	switch {
@@ -80,6 +91,8 @@ func lookup[K comparable, T any](ctx context.Context, c *readCache, m map[K]cach
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
+	case err == nil && c.gen != gen:
+		return v, time.Time{}, nil
 	case err == nil:
 		if len(m) >= cacheSize {
 			for old := range m {
@@ -100,7 +113,7 @@ func lookup[K comparable, T any](ctx context.Context, c *readCache, m map[K]cach
 
 // Tenant returns a tenant, from the cache when fresh.
 func (a *Authenticator) Tenant(ctx context.Context, id string) (store.Tenant, error) {
-	t, _, err := lookup(ctx, a.cache, a.cache.tenants, id, false, func(ctx context.Context) (store.Tenant, error) {
+	t, _, err := lookup(ctx, &a.cache.cacheState, a.cache.tenants, id, false, func(ctx context.Context) (store.Tenant, error) {
 		return a.st.Tenants().Get(ctx, id)
 	})
 	return t, err
@@ -128,15 +141,20 @@ func (a *Authenticator) clientFresh(ctx context.Context, tenant, id string) (sto
 }
 
 func (a *Authenticator) lookupClient(ctx context.Context, tenant, id string, reread bool) (store.Client, time.Time, error) {
-	return lookup(ctx, a.cache, a.cache.clients, [2]string{tenant, id}, reread, func(ctx context.Context) (store.Client, error) {
+	return lookup(ctx, &a.cache.cacheState, a.cache.clients, [2]string{tenant, id}, reread, func(ctx context.Context) (store.Client, error) {
 		return a.st.Clients().Get(ctx, tenant, id)
 	})
 }
 
 // Invalidate drops cached records a change-log entry names.
 func (a *Authenticator) Invalidate(ch store.Change) {
+	a.dir.Invalidate(ch)
+	if ch.Entity != store.EntityTenant && ch.Entity != store.EntityClient {
+		return
+	}
 	a.cache.mu.Lock()
 	defer a.cache.mu.Unlock()
+	a.cache.gen++
 	switch ch.Entity {
 	case store.EntityTenant:
 		delete(a.cache.tenants, ch.Tenant)

@@ -56,7 +56,7 @@ func (a *Authenticator) LoginIn(ctx context.Context, tenant, clientID, group, us
 
 // checkLogin verifies the login's password.
 func (a *Authenticator) checkLogin(ctx context.Context, tenant, clientID, group, login, password string) (store.User, error) {
-	u, err := a.st.Users().GetByLogin(ctx, tenant, login)
+	u, cachedAt, err := a.dir.userByLogin(ctx, tenant, login, false)
 	if errors.Is(err, store.ErrNotFound) {
 		principal.CheckDummy(ctx, password)
 		return store.User{}, a.fail(ctx, tenant, "auth.user", "login:"+login, clientID, "unknown login", errLogin)
@@ -71,6 +71,22 @@ func (a *Authenticator) checkLogin(ctx context.Context, tenant, clientID, group,
 	ok, err := principal.VerifyPassword(ctx, u.PasswordHash, password)
 	if err != nil && ctx.Err() != nil {
 		return store.User{}, fault.Unavailable(ctx.Err())
+	}
+	if !ok && !cachedAt.IsZero() {
+		// The password may have changed since the user was cached: read
+		// the user again, and check again only if the hash changed.
+		fresh, _, err := a.dir.userByLogin(ctx, tenant, login, true)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return store.User{}, a.fail(ctx, tenant, "auth.user", "login:"+login, clientID, "unknown login", errLogin)
+		case err != nil:
+			return store.User{}, fault.Unavailable(err)
+		case fresh.PasswordHash != u.PasswordHash && fresh.PasswordHash != "":
+			if ok, err = principal.VerifyPassword(ctx, fresh.PasswordHash, password); err != nil && ctx.Err() != nil {
+				return store.User{}, fault.Unavailable(ctx.Err())
+			}
+		}
+		u = fresh
 	}
 	if !ok {
 		return store.User{}, a.fail(ctx, tenant, "auth.user", "user:"+u.ID, clientID, "wrong password", errLogin)

@@ -50,11 +50,15 @@ type TenantAuth struct {
 	// AdminRole is the role an email must hold on the admin routes.
 	// Default "admin".
 	AdminRole string `json:"admin_role,omitempty"`
-	// OIDCRequiredClaims are the claims an oidc_token must carry
-	// (missing ones: 400 "missing required OIDC fields: [...]"). Default
-	// ["sub"]. The original, in front of Ory Hydra, requires provider,
-	// provider_id, user_id, tenant_id and email among the ext claims;
-	// list those where the provider sets them.
+	// OIDCRequiredClaims are claims the oidc_token itself must carry
+	// (an introspection answer's ext claims count as its own), beside the
+	// identity fields every exchanged token must have a value for
+	// (grant.IdentityFields: provider, provider_id, user_id, tenant_id,
+	// email, which the mapping to a tenant user provides when the token
+	// does not carry them). Missing ones: 400 "missing required OIDC
+	// fields: [...]". Default none. The original, in front of Ory Hydra,
+	// requires those five among the introspection's ext claims: list them
+	// here for a provider that sets them, to refuse its tokens without.
 	OIDCRequiredClaims []string `json:"oidc_required_claims,omitempty"`
 	// Clients are the clients registered for the surface, by client id.
 	Clients map[string]TenantAuthClient `json:"clients,omitempty"`
@@ -97,13 +101,9 @@ func (s *TenantAuth) Validate() map[string]string {
 	return p
 }
 
-// OIDCRequired is the effective list of required OIDC claims.
-func (s *TenantAuth) OIDCRequired() []string {
-	if len(s.OIDCRequiredClaims) == 0 {
-		return []string{"sub"}
-	}
-	return s.OIDCRequiredClaims
-}
+// OIDCRequired is the list of claims an oidc_token must carry itself
+// (none by default).
+func (s *TenantAuth) OIDCRequired() []string { return s.OIDCRequiredClaims }
 
 // LookupKey implements Settings: requests name their tenant in the body.
 func (s *TenantAuth) LookupKey() string { return "" }

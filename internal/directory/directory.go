@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/tokend/tokend/internal/audit"
@@ -47,9 +48,9 @@ type Options struct {
 	// GrantTypes lists the grant types the token endpoint serves, the only
 	// ones a client may be allowed (the grant engine's).
 	GrantTypes func() []string
-	// Changed, when set, is told of each surface and trusted-issuer record
-	// this replica changed, once committed, so that its caches need not wait for the
-	// change log.
+	// Changed, when set, is told of each surface, trusted-issuer, tenant,
+	// project, client, user, role and group record this replica changed,
+	// once committed, so that its caches need not wait for the change log.
 	Changed func(store.Change)
 	// RotationStage is how long a staged key rotation publishes the new
 	// key before it signs (default DefaultRotationStage).
@@ -104,9 +105,12 @@ type Actor = principal.Actor
 
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// change runs fn in one transaction with the audit event of the change.
+// change runs fn in one transaction with the audit event of the change;
+// once committed, a change of a record the token paths cache (the
+// action's entity: tenant, project, client, user, role, group) is told
+// to Options.Changed.
 func (s *Service) change(ctx context.Context, by Actor, tenant, action, subject string, detail map[string]string, fn func(st store.Store) error) error {
-	return storeErr(s.st.Tx(ctx, func(st store.Store) error {
+	err := storeErr(s.st.Tx(ctx, func(st store.Store) error {
 		if err := fn(st); err != nil {
 			return err
 		}
@@ -114,6 +118,14 @@ func (s *Service) change(ctx context.Context, by Actor, tenant, action, subject 
 			Tenant: tenant, Action: action, Actor: by.String(), Subject: subject, ClientID: by.ClientID, Detail: detail,
 		})
 	}))
+	if err == nil {
+		entity, _, _ := strings.Cut(action, ".")
+		switch entity {
+		case store.EntityTenant, store.EntityProject, store.EntityClient, store.EntityUser, store.EntityRole, store.EntityGroup:
+			s.changed(store.Change{Tenant: tenant, Entity: entity, Key: subject})
+		}
+	}
+	return err
 }
 
 // storeErr maps storage errors to faults, keeping faults as they are.

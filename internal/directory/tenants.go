@@ -115,5 +115,6 @@ func (s *Service) DeleteTenant(ctx context.Context, by Actor, id string) error {
 		return storeErr(err)
 	}
 	s.keys.Invalidate(id)
+	s.changed(store.Change{Tenant: id, Entity: store.EntityTenant, Key: id})
 	return nil
 }

@@ -68,6 +68,20 @@ type Options struct {
 	// MaxAssertionLife bounds how far ahead a jwt-bearer assertion's exp
 	// may be (default 5 minutes).
 	MaxAssertionLife time.Duration
+	// Users reads the users external tokens map to (authn.Directory, the
+	// token paths' cache, is one); nil reads them from Store.
+	Users Users
+}
+
+// Users finds a tenant's user by (normalised) login.
+type Users interface {
+	UserByLogin(ctx context.Context, tenant, login string) (store.User, error)
+}
+
+type storeUsers struct{ st store.Store }
+
+func (u storeUsers) UserByLogin(ctx context.Context, tenant, login string) (store.User, error) {
+	return u.st.Users().GetByLogin(ctx, tenant, login)
 }
 
 // Checker checks presented tokens.
@@ -101,6 +115,9 @@ func New(o Options) (*Checker, error) {
 	}
 	if o.MaxAssertionLife <= 0 {
 		o.MaxAssertionLife = 5 * time.Minute
+	}
+	if o.Users == nil {
+		o.Users = storeUsers{o.Store}
 	}
 	return &Checker{o: o}, nil
 }
@@ -378,7 +395,7 @@ func (c *Checker) external(ctx context.Context, ti store.TrustedIssuer, ext *ext
 	if err != nil {
 		return nil, fault.InvalidGrant("%s: its %s claim is no login: %v", field, claim, err)
 	}
-	u, err := c.o.Store.Users().GetByLogin(ctx, ti.Tenant, login)
+	u, err := c.o.Users.UserByLogin(ctx, ti.Tenant, login)
 	switch {
 	case errors.Is(err, store.ErrNotFound) && s.CreateUsers:
 		if u, err = c.createUser(ctx, ti, login, ext.Sub); err != nil {

@@ -75,8 +75,9 @@ type Named struct {
 	Key    string
 	Claims map[string]any
 	TTL    time.Duration
-	// Require lists claims an external subject token must carry; a
-	// missing one is an invalid_request fault naming "oidc_token" whose
+	// Require lists claims an external subject token must carry itself,
+	// beside the IdentityFields every named token must have a value for;
+	// a missing one is an invalid_request fault naming "oidc_token" whose
 	// description is "missing required OIDC fields: [a b]".
 	Require []string
 }

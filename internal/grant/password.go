@@ -23,7 +23,7 @@ func (password) Authorize(ctx context.Context, e *Engine, r *Request, c store.Cl
 	if err != nil {
 		return nil, err
 	}
-	a, err := principal.Expand(ctx, e.st, r.Tenant, u.Roles, u.Groups)
+	a, err := principal.ExpandFrom(ctx, e.authn.Directory(), r.Tenant, u.Roles, u.Groups)
 	if err != nil {
 		return nil, fault.Unavailable(err)
 	}

@@ -106,7 +106,7 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 	case row.RevokedAt != nil || g.revoke.RowReason(row) != "":
 		return nil, errRefreshRevoked
 	}
-	u, err := e.st.Users().Get(ctx, r.Tenant, row.Subject)
+	u, err := e.authn.Directory().User(ctx, r.Tenant, row.Subject)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errRefreshRevoked
 	}
@@ -120,7 +120,7 @@ func (g *refreshGrant) Authorize(ctx context.Context, e *Engine, r *Request, c s
 		// The user has left the accounts this client logs in.
 		return nil, errRefreshRevoked
 	}
-	a, err := principal.Expand(ctx, e.st, r.Tenant, u.Roles, u.Groups)
+	a, err := principal.ExpandFrom(ctx, e.authn.Directory(), r.Tenant, u.Roles, u.Groups)
 	if err != nil {
 		return nil, fault.Unavailable(err)
 	}

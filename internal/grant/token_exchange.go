@@ -92,7 +92,7 @@ func subjectOf(ctx context.Context, e *Engine, ten string, id *exchange.Identity
 		s.Granted = id.Scope
 	}
 	if id.SubjectType == "user" {
-		a, err := principal.Expand(ctx, e.st, ten, id.Roles, id.Groups)
+		a, err := principal.ExpandFrom(ctx, e.authn.Directory(), ten, id.Roles, id.Groups)
 		if err != nil {
 			return nil, fault.Unavailable(err)
 		}

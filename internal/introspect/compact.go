@@ -148,7 +148,9 @@ func (v *Verifier) compact(ctx context.Context, ten, raw string) (*Identity, err
 			return nil, fault.InvalidToken("superseded: a newer token was generated for the device")
 		}
 	case "user":
-		if err := v.userActive(ctx, ten, sub); err != nil {
+		// Read from the store, as the row and the device: checked against
+		// storage at every use.
+		if err := userActive(ctx, storeUsers{v.o.Store}, ten, sub); err != nil {
 			return nil, err
 		}
 	}
@@ -159,9 +161,10 @@ func (v *Verifier) compact(ctx context.Context, ten, raw string) (*Identity, err
 	return &Identity{Tenant: ten, Claims: c, Format: store.FormatCompact}, nil
 }
 
-// userActive refuses a token whose user is gone or disabled.
-func (v *Verifier) userActive(ctx context.Context, ten, id string) error {
-	u, err := v.o.Store.Users().Get(ctx, ten, id)
+// userActive refuses a token whose user is gone or disabled, read from
+// users.
+func userActive(ctx context.Context, users Users, ten, id string) error {
+	u, err := users.User(ctx, ten, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return fault.InvalidToken("the user no longer exists")

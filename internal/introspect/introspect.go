@@ -52,6 +52,21 @@ type Options struct {
 	// the stale window allows), or nil; every token is then answered
 	// with an unavailable fault rather than from that state.
 	Current func() error
+	// Users, when set, reads the users whose tokens' validity depends on
+	// them being enabled (authn.Directory, the token paths' cache, is
+	// one); nil reads them from Store.
+	Users Users
+}
+
+// Users finds a tenant's user by id.
+type Users interface {
+	User(ctx context.Context, tenant, id string) (store.User, error)
+}
+
+type storeUsers struct{ st store.Store }
+
+func (u storeUsers) User(ctx context.Context, tenant, id string) (store.User, error) {
+	return u.st.Users().Get(ctx, tenant, id)
 }
 
 // Verifier checks presented tokens.
@@ -59,6 +74,7 @@ type Verifier struct {
 	o      Options
 	prefix string
 	seen   *verified
+	rows   *ledgerSeen
 }
 
 // New returns a Verifier.
@@ -69,12 +85,18 @@ func New(o Options) (*Verifier, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Verifier{o: o, prefix: tenant.Issuer(o.PublicURL, ""), seen: newVerified()}, nil
+	if o.Users == nil {
+		o.Users = storeUsers{o.Store}
+	}
+	return &Verifier{o: o, prefix: tenant.Issuer(o.PublicURL, ""), seen: newVerified(), rows: newLedgerSeen()}, nil
 }
 
-// Invalidate forgets the verified signatures of a tenant whose keys or
-// existence changed.
-func (v *Verifier) Invalidate(tenant string) { v.seen.forget(tenant) }
+// Invalidate forgets the verified signatures (and the named tokens seen
+// in the ledger) of a tenant whose keys or existence changed.
+func (v *Verifier) Invalidate(tenant string) {
+	v.seen.forget(tenant)
+	v.rows.forget(tenant)
+}
 
 // Identity is a verified, active token.
 type Identity struct {

@@ -46,7 +46,53 @@ type Options struct {
 	// Clients authenticates the clients of tenant tokens (seed 002);
 	// nil refuses them.
 	Clients ClientCheck
-	Now     func() time.Time
+	// Directory reads the projects, users, roles and groups of tenant
+	// tokens (authn.Directory, the token paths' cache, is one); nil reads
+	// them from Store.
+	Directory Directory
+	// Known reads the tenants and clients whose existence a tenant token
+	// request is answered by (authn.Authenticator, whose cache the token
+	// endpoint reads them from, is one); nil reads them from Store.
+	Known Known
+	Now   func() time.Time
+}
+
+// Known reads tenants and clients, without authenticating anything.
+type Known interface {
+	Tenant(ctx context.Context, id string) (store.Tenant, error)
+	KnownClient(ctx context.Context, tenant, id string) (store.Client, error)
+}
+
+// storeKnown is Known read from the store, uncached.
+type storeKnown struct{ st store.Store }
+
+func (k storeKnown) Tenant(ctx context.Context, id string) (store.Tenant, error) {
+	return k.st.Tenants().Get(ctx, id)
+}
+
+func (k storeKnown) KnownClient(ctx context.Context, tenant, id string) (store.Client, error) {
+	return k.st.Clients().Get(ctx, tenant, id)
+}
+
+// Directory reads the tenant data a tenant token is made from.
+type Directory interface {
+	principal.Reader
+	Project(ctx context.Context, tenant, id string) (store.Project, error)
+	UserByLogin(ctx context.Context, tenant, login string) (store.User, error)
+}
+
+// storeDirectory is Directory read from the store, uncached.
+type storeDirectory struct {
+	principal.Reader
+	st store.Store
+}
+
+func (d storeDirectory) Project(ctx context.Context, tenant, id string) (store.Project, error) {
+	return d.st.Projects().Get(ctx, tenant, id)
+}
+
+func (d storeDirectory) UserByLogin(ctx context.Context, tenant, login string) (store.User, error) {
+	return d.st.Users().GetByLogin(ctx, tenant, login)
 }
 
 // Minter is the mint core.
@@ -58,6 +104,8 @@ type Minter struct {
 	login    Login
 	verifier Verifier
 	clients  ClientCheck
+	dir      Directory
+	known    Known
 	now      func() time.Time
 	// subjects queues this replica's read-decide-writes per subject (see
 	// subjectIssue).
@@ -72,7 +120,14 @@ func New(o Options) (*Minter, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, verifier: o.Verifier, clients: o.Clients, now: o.Now}, nil
+	if o.Directory == nil {
+		o.Directory = storeDirectory{principal.StoreReader(o.Store), o.Store}
+	}
+	if o.Known == nil {
+		o.Known = storeKnown{o.Store}
+	}
+	return &Minter{st: o.Store, audit: o.Audit, issuer: o.Issuer, revoker: o.Revoker, login: o.Login, verifier: o.Verifier, clients: o.Clients,
+		dir: o.Directory, known: o.Known, now: o.Now}, nil
 }
 
 // FormatHex asks for seed 004's token form: 32 upper-case hex characters

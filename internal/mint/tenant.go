@@ -76,7 +76,7 @@ func (s *Minter) tenantToken(ctx context.Context, ten string, sp TenantSpec) (to
 	if s.clients == nil || sp.Lifetime <= 0 || sp.Audience == "" {
 		return token.Issued{}, fault.Internal(errors.New("mint: tenant tokens need a ClientCheck, a lifetime and an audience"))
 	}
-	if _, err := s.st.Projects().Get(ctx, ten, sp.ProjectID); err != nil {
+	if _, err := s.dir.Project(ctx, ten, sp.ProjectID); err != nil {
 		if isNotFound(err) {
 			return token.Issued{}, errNoClient
 		}
@@ -110,14 +110,14 @@ func (s *Minter) tenantToken(ctx context.Context, ten string, sp TenantSpec) (to
 	if err != nil {
 		return token.Issued{}, fault.Unauthenticated("unknown user")
 	}
-	u, err := s.st.Users().GetByLogin(ctx, ten, login)
+	u, err := s.dir.UserByLogin(ctx, ten, login)
 	if isNotFound(err) || (err == nil && u.Disabled) {
 		return token.Issued{}, fault.Unauthenticated("unknown or disabled user")
 	}
 	if err != nil {
 		return token.Issued{}, storeErr(err)
 	}
-	a, err := principal.Expand(ctx, s.st, ten, u.Roles, u.Groups)
+	a, err := principal.ExpandFrom(ctx, s.dir, ten, u.Roles, u.Groups)
 	if err != nil {
 		return token.Issued{}, storeErr(err)
 	}
@@ -145,13 +145,13 @@ func (s *Minter) tenantToken(ctx context.Context, ten string, sp TenantSpec) (to
 // tenantClientExists is nil when tenant ten and its client id exist,
 // errNoClient when either does not, a storage fault otherwise.
 func (s *Minter) tenantClientExists(ctx context.Context, ten, id string) error {
-	if _, err := s.st.Tenants().Get(ctx, ten); err != nil {
+	if _, err := s.known.Tenant(ctx, ten); err != nil {
 		if isNotFound(err) {
 			return errNoClient
 		}
 		return storeErr(err)
 	}
-	if _, err := s.st.Clients().Get(ctx, ten, id); err != nil {
+	if _, err := s.known.KnownClient(ctx, ten, id); err != nil {
 		if isNotFound(err) {
 			return errNoClient
 		}

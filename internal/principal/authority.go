@@ -19,13 +19,39 @@ type Authority struct {
 	Resources []string
 }
 
-// Expand is the one expansion of roles and groups into an Authority: a
-// group contributes its roles; roles or groups deleted since they were
-// assigned are skipped. Storage errors are returned as they are.
+// Reader reads the roles and groups an Authority is expanded from; a
+// store.Store behind StoreReader is one, and so is the token paths'
+// cache (authn.Directory). Records it returns are not modified.
+type Reader interface {
+	Role(ctx context.Context, tenant, name string) (store.Role, error)
+	Group(ctx context.Context, tenant, name string) (store.Group, error)
+}
+
+// StoreReader reads roles and groups from st itself, uncached.
+func StoreReader(st store.Store) Reader { return storeReader{st} }
+
+type storeReader struct{ st store.Store }
+
+func (r storeReader) Role(ctx context.Context, tenant, name string) (store.Role, error) {
+	return r.st.Roles().Get(ctx, tenant, name)
+}
+
+func (r storeReader) Group(ctx context.Context, tenant, name string) (store.Group, error) {
+	return r.st.Groups().Get(ctx, tenant, name)
+}
+
+// Expand is ExpandFrom with the roles and groups read from st.
 func Expand(ctx context.Context, st store.Store, tenant string, roles, groups []string) (Authority, error) {
+	return ExpandFrom(ctx, storeReader{st}, tenant, roles, groups)
+}
+
+// ExpandFrom is the one expansion of roles and groups into an Authority:
+// a group contributes its roles; roles or groups deleted since they were
+// assigned are skipped. Storage errors are returned as they are.
+func ExpandFrom(ctx context.Context, rd Reader, tenant string, roles, groups []string) (Authority, error) {
 	all := slices.Clone(roles)
 	for _, g := range groups {
-		grp, err := st.Groups().Get(ctx, tenant, g)
+		grp, err := rd.Group(ctx, tenant, g)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -36,7 +62,7 @@ func Expand(ctx context.Context, st store.Store, tenant string, roles, groups []
 	}
 	var a Authority
 	for _, name := range sorted(all) {
-		r, err := st.Roles().Get(ctx, tenant, name)
+		r, err := rd.Role(ctx, tenant, name)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}

@@ -102,14 +102,36 @@
 //     (also when the tenant lacks the token type's secret). A secret
 //     store or storage outage is 503 {"error":"service unavailable"} with
 //     Retry-After, never a 4xx.
-//   - oidcToken's required claims are a tenant setting
-//     (oidc_required_claims, default ["sub"]); the original requires
-//     provider, provider_id, user_id, tenant_id and email, which only its
-//     Hydra sets. A missing one is the port's 400 {"error":"missing
-//     required OIDC fields: [a b]"} (Go's %v of the list). A refused
-//     oidc_token (expired, bad signature, foreign issuer, inactive at
-//     introspection, no tenant user) is the port's 401 {"error":"invalid
-//     or inactive OIDC token"}; a bad bearer, or a client not allowed the
+//   - oidcToken's required fields. The seed names none (its oidcToken
+//     errors are 400 invalid payload and 401). The original (OIDCToken
+//     in controllers/authmgr_controller.go) introspects the token at
+//     Hydra and requires required := []string{"provider",
+//     "provider_id", "user_id", "tenant_id", "email"} among the
+//     introspection's Ext (authmgrValidateRequiredFields: a key
+//     present, any value), answering 400 gin.H{"error":
+//     fmt.Errorf("missing required OIDC fields: %v", missing)}; those
+//     are the session fields its own login flow put into Hydra, and it
+//     copies them into the token (provider, provider_id, user_id,
+//     tenant_id, email_id). tokend maps the token of any trusted issuer
+//     to a tenant user, so it knows all five after mapping: provider
+//     the trusted issuer, provider_id the token's sub, user_id the
+//     tenant user's id, tenant_id the tenant, email the token's email
+//     claim, else the user's login (a token's own claim of one of those
+//     names wins, as the original takes them from Ext). By default
+//     those five are required of the exchanged identity
+//     (grant.IdentityFields: each must have a non-empty value, a
+//     stricter test than the original's presence), so the seed's
+//     exchange works with a standard OP's ID token (tested with the
+//     zitadel OP's, which carries no email) and every token carries
+//     the original's claims. The tenant setting oidc_required_claims
+//     lists claims the oidc_token itself must carry — the original's
+//     five for a provider that sets them as its Hydra did, or any other
+//     — and a missing one is the original's 400 {"error":"missing
+//     required OIDC fields: [a b]"} (Go's %v of the list; golden files
+//     error.400.oidc_missing_fields and oidc_missing_original). A
+//     refused oidc_token (expired, bad signature, foreign issuer,
+//     inactive at introspection, no tenant user) is the port's 401
+//     {"error":"invalid or inactive OIDC token"}; a bad bearer, or a client not allowed the
 //     token-exchange grant, 401 {"error":"unauthorized"}; the provider
 //     unreachable 503. The port looks the client up by tenant and email
 //     ("failed to retrieve tenant information"); tokend takes the client

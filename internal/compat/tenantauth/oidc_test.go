@@ -64,8 +64,11 @@ func oidcCases(t *testing.T, db string, assert func(testing.TB, string, []byte))
 		var c map[string]any
 		raw, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
 		_ = json.Unmarshal(raw, &c)
+		// The original's required fields, all known after mapping: the
+		// trusted issuer, the OP's sub, the tenant user, the tenant, and
+		// (the ID token has no email) the user's login.
 		if c["token_type"] != "oidc" || c["provider"] != op.Issuer || c["provider_id"] != "id1" || c["email_id"] != "id1" ||
-			c["user_id"] == "" || c["jti"] == "" || c["client_id"] != "sdk" || c["project_id"] != "api" {
+			c["user_id"] == "" || c["tenant_id"] != "acme" || c["jti"] == "" || c["client_id"] != "sdk" || c["project_id"] != "api" {
 			t.Fatalf("oidc token claims %v", c)
 		}
 		if code, vb := f.quiet("GET", "/auth/"+route+"/verifyToken", "Bearer "+tok, ""); code != 200 || !strings.Contains(string(vb), `"token_type":"oidc"`) {
@@ -94,6 +97,12 @@ func oidcCases(t *testing.T, db string, assert func(testing.TB, string, []byte))
 	f.exchange("error.401.oidc_client_without_exchange", "POST", oc, "Bearer "+pc, ob(idt))
 	settings([]string{"sub", "email", "provider"})
 	f.exchange("error.400.oidc_missing_fields", "POST", oc, "Bearer "+caller, ob(idt))
+	// The original's own list, required of the token itself (as the
+	// original requires it of Hydra's introspection ext): the OP's ID
+	// token carries none of them. By default they are required of the
+	// exchanged identity, which the mapping gives them (above).
+	settings([]string{"provider", "provider_id", "user_id", "tenant_id", "email"})
+	f.exchange("error.400.oidc_missing_original", "POST", oc, "Bearer "+caller, ob(idt))
 	settings(nil)
 
 	// An opaque access token, checked by introspection at the provider.

@@ -110,6 +110,49 @@ func parseToken(contentType string, body []byte) (tokenRequest, error) {
 
 // parseOIDC reads an oidcToken body: {"oidc_token":"…"}, nothing else.
 func parseOIDC(contentType string, body []byte) (oidcRequest, error) {
+	if tok, ok := canonicalOIDC(body); ok && jsonType(contentType) {
+		return oidcRequest{OIDCToken: tok}, nil
+	}
+	return parseOIDCStrict(contentType, body)
+}
+
+// oidcPrefix and oidcSuffix frame the body every client sends.
+const oidcPrefix, oidcSuffix = `{"oidc_token":"`, `"}`
+
+// canonicalOIDC reads the body every client sends, {"oidc_token":"…"}
+// with a JWT or opaque token of [A-Za-z0-9._~+/=-] (nothing to unescape
+// nor validate as UTF-8), in one pass; any other body, however valid, is
+// left to the strict parser, which accepts that one body with the same
+// result (FuzzParse checks it).
+func canonicalOIDC(body []byte) (string, bool) {
+	b, ok := bytes.CutPrefix(body, []byte(oidcPrefix))
+	if !ok {
+		return "", false
+	}
+	if b, ok = bytes.CutSuffix(b, []byte(oidcSuffix)); !ok || len(b) == 0 || len(b) > maxOIDCToken {
+		return "", false
+	}
+	for _, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-' ||
+			c == '~' || c == '+' || c == '/' || c == '=') {
+			return "", false
+		}
+	}
+	return string(b), true
+}
+
+// jsonType reports whether contentType is empty or a JSON media type, as
+// object requires.
+func jsonType(contentType string) bool {
+	if contentType == "" || contentType == "application/json" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// parseOIDCStrict is parseOIDC for any body.
+func parseOIDCStrict(contentType string, body []byte) (oidcRequest, error) {
 	var o oidcRequest
 	raw, err := object(contentType, body, "OIDCTokenRequest")
 	if err != nil {
