@@ -256,7 +256,7 @@ or SIGTERM. bench starts it by itself; run it directly to drive the same
 floor with another load generator.`,
 		Example: `  tokend bench baseline-server sign --addr 127.0.0.1:9090 < /dev/tty
   sleep 600 | tokend bench baseline-server durable --baseline-database sqlite:/var/tmp/floor.db`,
-		Args:    cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := args[0]
 			if !slices.Contains(loadgen.BaselineKinds, kind) {

@@ -36,7 +36,9 @@ func TestServeBaseline(t *testing.T) {
 	stdinR, stdinW := io.Pipe()
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- ServeBaseline(context.Background(), "127.0.0.1:0", BaselineVerify, BaselineOptions{}, stdinR, outW) }()
+	go func() {
+		done <- ServeBaseline(context.Background(), "127.0.0.1:0", BaselineVerify, BaselineOptions{}, stdinR, outW)
+	}()
 	line, err := bufio.NewReader(outR).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
