@@ -224,7 +224,7 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 	fs.StringVar(&o.bgClientID, "background-client-id", "", "client id of the background load (default: --client-id)")
 	fs.StringVar(&o.bgClientSecret, "background-client-secret", "", "client secret of the background load (default: --client-secret)")
 	_ = cmd.MarkFlagRequired("mode")
-	cmd.AddCommand(baselineServerCmd())
+	cmd.AddCommand(baselineServerCmd(), seedDataCmd())
 	return cmd
 }
 
