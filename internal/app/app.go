@@ -343,7 +343,11 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 		t, err := a.authn.Tenant(ctx, id)
 		return t.Policy.CORSOrigins, err
 	}}
-	a.handler = httpx.Forwarded(httpx.Deadline(httpx.Wrap(cors.Wrap(httpx.JSONMux(mux, log)), log, metrics, cfg.MaxBodyBytes), a.requestTimeout), cfg.Proxies())
+	// Admission sheds what the server cannot work on (503 + Retry-After)
+	// before anything is read or written for it; health, readiness and
+	// metrics stay reachable while it does.
+	adm := httpx.Admission{Limit: cfg.Inflight(), Exempt: httpx.ExemptOps, Shed: httpx.NewShedCounter(a.registry), Log: log}
+	a.handler = httpx.Forwarded(httpx.Deadline(httpx.Wrap(adm.Wrap(cors.Wrap(httpx.JSONMux(mux, log))), log, metrics, cfg.MaxBodyBytes), a.requestTimeout), cfg.Proxies())
 	return a, nil
 }
 

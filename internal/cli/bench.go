@@ -32,6 +32,7 @@ type benchOptions struct {
 	warmup       time.Duration
 	output       string
 	baseline     string
+	baselineDB   string
 	adminToken   string
 	apiToken     string
 	storeHash    string
@@ -107,6 +108,15 @@ settings):
   baseline-sign       a bare net/http server that only signs one ES256 JWT
                       per request (no tokend involved)
   baseline-verify     the same, only verifying one pre-signed ES256 JWT
+  baseline-durable    the durable floor: a bare net/http server doing the
+                      irreducible work of a client_credentials issuance:
+                      parse the form, check the client's secret against a
+                      cached SHA-256 in constant time, sign one ES256 JWT,
+                      append one row with tokend's group-commit scheme
+                      (SQLite WAL + synchronous=FULL, or one PostgreSQL
+                      COMMIT per group; --baseline-database), answer RFC
+                      6749 JSON. Its client is fixed (floor and the secret
+                      in "tokend bench baseline-server --help")
   bad-password        password grants with a wrong password for a unique
                       unknown username each; 400 invalid_grant and 429
                       (throttled) both count as success and are reported
@@ -208,12 +218,13 @@ is not loopback (127.0.0.0/8, ::1, localhost) are refused.`,
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured time before each mode's measurement")
 	fs.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 	fs.StringVar(&o.baseline, "baseline", baselineProcess, "where baseline modes run their server: process (a child process) or in-process")
+	fs.StringVar(&o.baselineDB, "baseline-database", "", "database of mode baseline-durable: sqlite:PATH or a postgres:// URL (default: a SQLite file in a temporary directory)")
 	fs.StringVar(&o.bgMode, "background-mode", "", "mode of a load run alongside each measured mode (one of "+strings.Join(loadgen.Modes, ", ")+")")
 	fs.IntVar(&o.bgConcurrency, "background-concurrency", defaultBackgroundConcurrency, "workers of the background load")
 	fs.StringVar(&o.bgClientID, "background-client-id", "", "client id of the background load (default: --client-id)")
 	fs.StringVar(&o.bgClientSecret, "background-client-secret", "", "client secret of the background load (default: --client-secret)")
 	_ = cmd.MarkFlagRequired("mode")
-	cmd.AddCommand(baselineServerCmd())
+	cmd.AddCommand(baselineServerCmd(), seedDataCmd())
 	return cmd
 }
 
@@ -226,40 +237,50 @@ const (
 // baselineServerCmd returns `tokend bench baseline-server`, the child
 // process of the baseline modes.
 func baselineServerCmd() *cobra.Command {
-	var addr string
+	var addr, database string
 	cmd := &cobra.Command{
-		Use:   "baseline-server sign|verify",
-		Short: "Serve a bare ES256 sign or verify handler, the floor bench compares tokend with",
-		Long: `Serve the baseline of bench's baseline-sign or baseline-verify mode: a bare
-net/http server whose only work per request is to sign one ES256 JWT
-(POST /sign) or to verify one (POST /verify with token=<JWT>; GET /token
-hands out the token it verifies). It prints its base URL as the first line
+		Use:   "baseline-server sign|verify|durable",
+		Short: "Serve a bare ES256 sign, verify or durable-issue handler, the floor bench compares tokend with",
+		Long: `Serve the baseline of bench's baseline-sign, baseline-verify or
+baseline-durable mode: a bare net/http server whose only work per request
+is to sign one ES256 JWT (POST /sign) or to verify one (POST /verify with
+token=<JWT>; GET /token hands out the token it verifies), or, for durable,
+a client_credentials issuance (POST /oauth2/token with client ` + loadgen.BaselineClientID + `
+and secret ` + loadgen.BaselineClientSecret + `, by Basic auth or in the
+body): parse the form, check the secret's cached SHA-256 in constant time,
+sign one ES256 JWT, append one row durably through a group committer like
+tokend's (--baseline-database: SQLite in WAL mode with synchronous=FULL, or
+PostgreSQL, one COMMIT per group), answer RFC 6749 JSON. It prints its base URL as the first line
 of standard output and serves until standard input ends or it gets SIGINT
 or SIGTERM. bench starts it by itself; run it directly to drive the same
 floor with another load generator.`,
-		Example: `  tokend bench baseline-server sign --addr 127.0.0.1:9090 < /dev/tty`,
-		Args:    cobra.ExactArgs(1),
+		Example: `  tokend bench baseline-server sign --addr 127.0.0.1:9090 < /dev/tty
+  sleep 600 | tokend bench baseline-server durable --baseline-database sqlite:/var/tmp/floor.db`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind := args[0]
-			if kind != loadgen.BaselineSign && kind != loadgen.BaselineVerify {
-				return fmt.Errorf("baseline %q: want %s or %s", kind, loadgen.BaselineSign, loadgen.BaselineVerify)
+			if !slices.Contains(loadgen.BaselineKinds, kind) {
+				return fmt.Errorf("baseline %q: want one of %s", kind, strings.Join(loadgen.BaselineKinds, ", "))
 			}
 			tuneGC()
-			return loadgen.ServeBaseline(cmd.Context(), addr, kind, cmd.InOrStdin(), cmd.OutOrStdout())
+			return loadgen.ServeBaseline(cmd.Context(), addr, kind, loadgen.BaselineOptions{Database: database},
+				cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "loopback address to listen on (port 0: a free port)")
+	cmd.Flags().StringVar(&database, "baseline-database", "", "database of the durable floor: sqlite:PATH or a postgres:// URL (default: a SQLite file in a temporary directory, removed on exit)")
 	return cmd
 }
 
 // startBaseline starts the baseline server of mode as a child process
 // (tokend bench baseline-server) and returns its URL and stop function.
-func startBaseline(ctx context.Context, mode string) (string, func(), error) {
+func startBaseline(ctx context.Context, mode, database string) (string, func(), error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return "", nil, fmt.Errorf("baseline process: %w", err)
 	}
-	return loadgen.StartBaselineProcess(ctx, exe, "bench", "baseline-server", strings.TrimPrefix(mode, "baseline-"))
+	return loadgen.StartBaselineProcess(ctx, exe, "bench", "baseline-server", strings.TrimPrefix(mode, "baseline-"),
+		"--baseline-database", database)
 }
 
 // runBench validates the options, runs every mode and prints the results.
@@ -332,7 +353,7 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 		if loadgen.IsBaseline(o.bgMode) {
 			bg.Endpoint = "" // Run starts its own baseline server
 			if o.baseline == baselineProcess {
-				url, stop, err := startBaseline(cmd.Context(), o.bgMode)
+				url, stop, err := startBaseline(cmd.Context(), o.bgMode, o.baselineDB)
 				if err != nil {
 					return err
 				}
@@ -385,12 +406,13 @@ func runBench(cmd *cobra.Command, o benchOptions) error {
 			Requests:         o.requests,
 			Warmup:           o.warmup,
 			Background:       bg,
+			BaselineDatabase: o.baselineDB,
 		}
 		stop := func() {}
 		if loadgen.IsBaseline(m) {
 			cfg.Endpoint = "" // Run starts its own baseline server
 			if o.baseline == baselineProcess {
-				url, stopBaseline, err := startBaseline(ctx, m)
+				url, stopBaseline, err := startBaseline(ctx, m, o.baselineDB)
 				if err != nil {
 					if len(results) > 0 {
 						_ = printBench(cmd.OutOrStdout(), o.output, results)

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -108,6 +109,11 @@ type Config struct {
 	// MaxBodyBytes caps request bodies; at least MinMaxBodyBytes
 	// (--max-body-bytes).
 	MaxBodyBytes int64
+	// MaxInflight is the most requests served at once; a request beyond
+	// it waits a few milliseconds for a slot and is otherwise answered
+	// 503 with a Retry-After (health, readiness and metrics are exempt).
+	// 0 means Inflight's default (--max-inflight).
+	MaxInflight int64
 	// ConfigFile is the optional JSON configuration file that was read
 	// (--config, TOKEND_CONFIG).
 	ConfigFile string
@@ -200,6 +206,25 @@ func (c Config) VaultAppRole() bool {
 	return c.VaultRoleID != "" || c.VaultRoleIDFile != "" || c.VaultSecretID != "" || c.VaultSecretIDFile != ""
 }
 
+// Inflight is the in-flight request limit: MaxInflight, or when 0
+// InflightPerCPU per CPU of GOMAXPROCS and at least MinDefaultInflight.
+// The default is far above what the CPUs can work on at once (tokend's
+// group commits carry up to 256 requests), so shedding starts only once
+// requests would queue for the CPUs rather than for a commit.
+func (c Config) Inflight() int {
+	if c.MaxInflight > 0 {
+		return int(c.MaxInflight)
+	}
+	return max(MinDefaultInflight, InflightPerCPU*runtime.GOMAXPROCS(0))
+}
+
+// Bounds and defaults of MaxInflight.
+const (
+	InflightPerCPU     = 128
+	MinDefaultInflight = 256
+	MaxMaxInflight     = 1 << 20
+)
+
 // TLS reports whether tokend serves HTTPS itself.
 func (c Config) TLS() bool { return c.TLSCert != "" && c.TLSKey != "" }
 
@@ -262,6 +287,7 @@ var fields = []field{
 	{name: "prune-interval", usage: "how often expired ledger rows, nonces, throttle rows, revocations and old change-log entries are deleted, in batches (0: never)", ptr: func(c *Config) any { return &c.PruneInterval }},
 	{name: "prune-after", usage: "how long past its expiry and lifetime a ledger row is kept for listing and audit before pruning deletes it; eternal tokens are never deleted", ptr: func(c *Config) any { return &c.PruneAfter }},
 	{name: "max-body-bytes", usage: "maximum request body size in bytes (at least 1024)", ptr: func(c *Config) any { return &c.MaxBodyBytes }},
+	{name: "max-inflight", usage: "most requests served at once; beyond it a request waits up to 5ms for a slot, then gets 503 temporarily_unavailable with Retry-After (/healthz, /readyz, /metrics exempt; 0: 128 per CPU of GOMAXPROCS, at least 256)", ptr: func(c *Config) any { return &c.MaxInflight }},
 	{name: "trusted-proxies", usage: "comma-separated CIDR prefixes of reverse proxies whose Forwarded / X-Forwarded-For headers name the client address (empty: none)", ptr: func(c *Config) any { return &c.TrustedProxies }},
 	{name: "tls-cert", usage: "PEM file of the certificate chain to serve HTTPS (HTTP/2 and HTTP/1.1) with, beside --tls-key; reloaded on SIGHUP or when the file changes", ptr: func(c *Config) any { return &c.TLSCert }},
 	{name: "tls-key", usage: "PEM file of the private key of --tls-cert", ptr: func(c *Config) any { return &c.TLSKey }},
@@ -497,6 +523,9 @@ func (c Config) Validate() error {
 	}
 	if c.PruneAfter < 0 {
 		add("prune-after", "must not be negative, got %s", c.PruneAfter)
+	}
+	if c.MaxInflight < 0 || c.MaxInflight > MaxMaxInflight {
+		add("max-inflight", "must be 0 (the default) to %d, got %d", MaxMaxInflight, c.MaxInflight)
 	}
 	if c.MaxBodyBytes < MinMaxBodyBytes {
 		add("max-body-bytes", "must be at least %d, got %d", MinMaxBodyBytes, c.MaxBodyBytes)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,7 @@ func TestRegisterFlags(t *testing.T) {
 		"prune-interval":                   "10m0s",
 		"prune-after":                      "168h0m0s",
 		"max-body-bytes":                   "1048576",
+		"max-inflight":                     "0",
 		"trusted-proxies":                  "",
 		"surface-hosts":                    "",
 		"tls-cert":                         "",
@@ -305,6 +307,7 @@ func TestEnvNaming(t *testing.T) {
 		{"TOKEND_IDLE_TIMEOUT=4m", func(c Config) bool { return c.IdleTimeout == 4*time.Minute }},
 		{"TOKEND_SHUTDOWN_TIMEOUT=500ms", func(c Config) bool { return c.ShutdownTimeout == 500*time.Millisecond }},
 		{"TOKEND_MAX_BODY_BYTES=4096", func(c Config) bool { return c.MaxBodyBytes == 4096 }},
+		{"TOKEND_MAX_INFLIGHT=64", func(c Config) bool { return c.MaxInflight == 64 && c.Inflight() == 64 }},
 		{"TOKEND_CONFIG=" + cfgFile, func(c Config) bool { return c.ConfigFile == cfgFile }},
 	} {
 		name, _, _ := strings.Cut(tc.env, "=")
@@ -498,6 +501,9 @@ func TestValidate(t *testing.T) {
 		{name: "zero idle timeout", mutate: func(c *Config) { c.IdleTimeout = 0 }, wantErr: "idle-timeout: "},
 		{name: "zero shutdown timeout", mutate: func(c *Config) { c.ShutdownTimeout = 0 }, wantErr: "shutdown-timeout: "},
 		{name: "tiny body limit", mutate: func(c *Config) { c.MaxBodyBytes = 1023 }, wantErr: "max-body-bytes: "},
+		{name: "in-flight limit of one", mutate: func(c *Config) { c.MaxInflight = 1 }},
+		{name: "negative in-flight limit", mutate: func(c *Config) { c.MaxInflight = -1 }, wantErr: "max-inflight: "},
+		{name: "huge in-flight limit", mutate: func(c *Config) { c.MaxInflight = MaxMaxInflight + 1 }, wantErr: "max-inflight: "},
 		{name: "zero request timeout", mutate: func(c *Config) { c.RequestTimeout = 0 }, wantErr: "request-timeout: "},
 		{name: "request timeout not below write timeout", mutate: func(c *Config) { c.RequestTimeout = c.WriteTimeout }, wantErr: "request-timeout: must be below write-timeout"},
 		{name: "negative stale-for", mutate: func(c *Config) { c.StaleFor = -time.Second }, wantErr: "stale-for: "},
@@ -620,5 +626,25 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if got, _ := Load(newFlags(t), nil); got.Proxies() != nil {
 		t.Fatalf("default trusts %v", got.Proxies())
+	}
+}
+
+// TestInflight: 0 derives the limit from GOMAXPROCS, never below
+// MinDefaultInflight; a set limit is taken as it is.
+func TestInflight(t *testing.T) {
+	t.Parallel()
+	want := max(MinDefaultInflight, InflightPerCPU*runtime.GOMAXPROCS(0))
+	if got := Default().Inflight(); got != want {
+		t.Errorf("default Inflight() = %d, want %d", got, want)
+	}
+	if got := (Config{MaxInflight: 3}).Inflight(); got != 3 {
+		t.Errorf("Inflight() with MaxInflight 3 = %d, want 3", got)
+	}
+	c, err := Load(newFlags(t, "--max-inflight=17"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Inflight() != 17 {
+		t.Errorf("--max-inflight=17: Inflight() = %d", c.Inflight())
 	}
 }

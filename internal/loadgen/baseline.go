@@ -5,11 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +26,17 @@ const (
 	// BaselineVerify is the server that verifies one ES256 JWT per request.
 	BaselineVerify = "verify"
 )
+
+// BaselineKinds lists the baseline kinds.
+var BaselineKinds = []string{BaselineSign, BaselineVerify, BaselineDurable}
+
+// BaselineOptions configure a baseline server.
+type BaselineOptions struct {
+	// Database is where the durable floor appends its rows: "" (a SQLite
+	// file in a temporary directory, removed when the server stops),
+	// "sqlite:PATH" or a postgres:// URL. Other kinds ignore it.
+	Database string
+}
 
 // Paths served by a baseline server, relative to the URL StartBaseline
 // returns.
@@ -66,11 +79,17 @@ type baseline struct {
 // {"active":false}. Together they are the cost floor of issuing and
 // introspecting a self-contained token over HTTP on this machine.
 func StartBaseline(kind string) (url string, stop func(), err error) {
+	return StartBaselineWith(kind, BaselineOptions{})
+}
+
+// StartBaselineWith is StartBaseline with options; kind may also be
+// BaselineDurable, the durable floor (see durable.go).
+func StartBaselineWith(kind string, o BaselineOptions) (url string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("loadgen: baseline listen: %w", err)
 	}
-	url, stop, err = startBaselineOn(ln, kind)
+	url, stop, err = startBaselineOn(ln, kind, o)
 	if err != nil {
 		_ = ln.Close()
 	}
@@ -78,10 +97,10 @@ func StartBaseline(kind string) (url string, stop func(), err error) {
 }
 
 // startBaselineOn serves a baseline of kind on ln (see StartBaseline).
-func startBaselineOn(ln net.Listener, kind string) (url string, stop func(), err error) {
+func startBaselineOn(ln net.Listener, kind string, o BaselineOptions) (url string, stop func(), err error) {
 	kind = strings.TrimPrefix(kind, "baseline-")
-	if kind != BaselineSign && kind != BaselineVerify {
-		return "", nil, fmt.Errorf("loadgen: unknown baseline kind %q (want %q or %q)", kind, BaselineSign, BaselineVerify)
+	if !slices.Contains(BaselineKinds, kind) {
+		return "", nil, fmt.Errorf("loadgen: unknown baseline kind %q (want one of %s)", kind, strings.Join(BaselineKinds, ", "))
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -90,7 +109,17 @@ func startBaselineOn(ln net.Listener, kind string) (url string, stop func(), err
 	base := "http://" + ln.Addr().String()
 	b := &baseline{key: key, issuer: base}
 	mux := http.NewServeMux()
+	closeDB := func() {}
 	switch kind {
+	case BaselineDurable:
+		db, err := openDurable(context.Background(), o.Database)
+		if err != nil {
+			return "", nil, err
+		}
+		c := newCommitter(db)
+		closeDB = func() { c.close(); db.close() }
+		d := &durable{baseline: b, hash: sha256.Sum256([]byte(BaselineClientSecret)), c: c}
+		mux.HandleFunc("POST "+baselineDurablePath, d.serveDurable)
 	case BaselineSign:
 		mux.HandleFunc("POST "+baselineSignPath, b.serveSign)
 	case BaselineVerify:
@@ -117,6 +146,7 @@ func startBaselineOn(ln net.Listener, kind string) (url string, stop func(), err
 		once.Do(func() {
 			_ = srv.Close()
 			<-done
+			closeDB()
 		})
 	}
 	return base, stop, nil
@@ -124,25 +154,33 @@ func startBaselineOn(ln net.Listener, kind string) (url string, stop func(), err
 
 // sign returns one freshly signed ES256 access token.
 func (b *baseline) sign() (string, error) {
+	tok, _, _, err := b.signID()
+	return tok, err
+}
+
+// signID returns one freshly signed ES256 access token, its jti and its
+// issue time.
+func (b *baseline) signID() (tok, id string, now time.Time, err error) {
 	var jti [16]byte
 	if _, err := rand.Read(jti[:]); err != nil {
-		return "", err
+		return "", "", now, err
 	}
-	now := time.Now()
+	now = time.Now()
+	id = base64.RawURLEncoding.EncodeToString(jti[:])
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.RegisteredClaims{
 		Issuer:    b.issuer,
 		Subject:   baselineSubject,
 		Audience:  jwt.ClaimStrings{baselineAudience},
 		ExpiresAt: jwt.NewNumericDate(now.Add(baselineLifetime)),
 		IssuedAt:  jwt.NewNumericDate(now),
-		ID:        base64.RawURLEncoding.EncodeToString(jti[:]),
+		ID:        id,
 	})
 	t.Header["typ"] = "at+jwt"
 	s, err := t.SignedString(b.key)
 	if err != nil {
-		return "", fmt.Errorf("loadgen: baseline sign: %w", err)
+		return "", "", now, fmt.Errorf("loadgen: baseline sign: %w", err)
 	}
-	return s, nil
+	return s, id, now, nil
 }
 
 // writeJSON writes body as a 200 JSON response that must not be cached.

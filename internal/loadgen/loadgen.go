@@ -25,6 +25,10 @@ const (
 	ModeBaselineSign = "baseline-sign"
 	// ModeBaselineVerify drives a bare server that verifies one ES256 JWT per request.
 	ModeBaselineVerify = "baseline-verify"
+	// ModeBaselineDurable drives the durable floor: a bare server that
+	// authenticates a client by a cached secret hash, signs one ES256 JWT
+	// and group-commits one row per request before it answers.
+	ModeBaselineDurable = "baseline-durable"
 	// ModeBadPassword floods the password grant with wrong passwords for
 	// unique unknown usernames, from rotating loopback source addresses, so
 	// that the server spends its password-hashing work on every request it
@@ -46,7 +50,7 @@ const (
 
 // Modes lists every mode Run accepts, in the order the documentation gives them.
 var Modes = []string{ModeIssue, ModeIntrospect, ModeIntrospectRevoked, ModeCheck, ModeVerifyLib, ModeRefresh,
-	ModeBaselineSign, ModeBaselineVerify, ModeBadPassword, ModeDeviceMint, ModeStoreToken, ModeSignedDevice, ModeApstrata,
+	ModeBaselineSign, ModeBaselineVerify, ModeBaselineDurable, ModeBadPassword, ModeDeviceMint, ModeStoreToken, ModeSignedDevice, ModeApstrata,
 	ModePassword, ModeDotkernelToken, ModeDotkernelRefresh, ModeTokenExchange, ModeKindMint, ModeBigCommerceToken, ModeCustomerLogin, ModeBigCommerceLogin, ModeTenantAuthToken, ModeTenantAuthOIDC}
 
 // Limits on a run.
@@ -75,7 +79,7 @@ const (
 // IsBaseline reports whether mode drives an in-process baseline server
 // rather than tokend.
 func IsBaseline(mode string) bool {
-	return mode == ModeBaselineSign || mode == ModeBaselineVerify
+	return mode == ModeBaselineSign || mode == ModeBaselineVerify || mode == ModeBaselineDurable
 }
 
 // ValidMode reports whether mode is one of Modes.
@@ -108,6 +112,9 @@ type Config struct {
 	SubjectToken, SubjectTokenType string
 	// Project is the project_id of the tenantauth modes.
 	Project string
+	// BaselineDatabase is the durable floor's database when Run starts it
+	// (see BaselineOptions.Database).
+	BaselineDatabase string
 	// Scope, when not empty, is sent as scope= with token requests.
 	Scope string
 	// Audience is the audience the ModeVerifyLib verifier accepts; empty

@@ -24,7 +24,7 @@ import (
 // baseline of kind on addr (a loopback host:port; port 0 picks a free one),
 // writes the server's base URL as one line to out, and serves until stdin
 // reaches its end (the parent closed it or exited) or ctx ends.
-func ServeBaseline(ctx context.Context, addr, kind string, stdin io.Reader, out io.Writer) error {
+func ServeBaseline(ctx context.Context, addr, kind string, o BaselineOptions, stdin io.Reader, out io.Writer) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("loadgen: baseline address %q: %w", addr, err)
@@ -36,7 +36,7 @@ func ServeBaseline(ctx context.Context, addr, kind string, stdin io.Reader, out 
 	if err != nil {
 		return fmt.Errorf("loadgen: baseline listen: %w", err)
 	}
-	base, stop, err := startBaselineOn(ln, kind)
+	base, stop, err := startBaselineOn(ln, kind, o)
 	if err != nil {
 		_ = ln.Close()
 		return err

@@ -36,7 +36,9 @@ func TestServeBaseline(t *testing.T) {
 	stdinR, stdinW := io.Pipe()
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- ServeBaseline(context.Background(), "127.0.0.1:0", BaselineVerify, stdinR, outW) }()
+	go func() {
+		done <- ServeBaseline(context.Background(), "127.0.0.1:0", BaselineVerify, BaselineOptions{}, stdinR, outW)
+	}()
 	line, err := bufio.NewReader(outR).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
@@ -53,11 +55,11 @@ func TestServeBaseline(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, addr := range []string{"0.0.0.0:0", "example.com:80", "nonsense"} {
-		if err := ServeBaseline(context.Background(), addr, BaselineSign, strings.NewReader(""), io.Discard); err == nil {
+		if err := ServeBaseline(context.Background(), addr, BaselineSign, BaselineOptions{}, strings.NewReader(""), io.Discard); err == nil {
 			t.Errorf("%s: no error", addr)
 		}
 	}
-	if err := ServeBaseline(context.Background(), "127.0.0.1:0", "hash", strings.NewReader(""), io.Discard); err == nil {
+	if err := ServeBaseline(context.Background(), "127.0.0.1:0", "hash", BaselineOptions{}, strings.NewReader(""), io.Discard); err == nil {
 		t.Error("unknown kind: no error")
 	}
 }

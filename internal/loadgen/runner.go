@@ -43,7 +43,7 @@ func (r *runner) close() {
 func setupRun(ctx context.Context, c Config) (*runner, error) {
 	r := &runner{c: c}
 	if IsBaseline(c.Mode) && c.Endpoint == "" {
-		base, stop, err := StartBaseline(c.Mode)
+		base, stop, err := StartBaselineWith(c.Mode, BaselineOptions{Database: c.BaselineDatabase})
 		if err != nil {
 			return r, err
 		}
@@ -129,6 +129,8 @@ func prepare(ctx context.Context, c Config, client *http.Client) (*target, error
 		return prepareBaselineSign(ctx, c, client, auth)
 	case ModeBaselineVerify:
 		return prepareBaselineVerify(ctx, c, client, auth)
+	case ModeBaselineDurable:
+		return prepareBaselineDurable(ctx, c, client, auth)
 	case ModeDeviceMint, ModeStoreToken:
 		return prepareStoreToken(ctx, c, client)
 	case ModeKindMint, ModeBigCommerceToken, ModeCustomerLogin, ModeBigCommerceLogin:
