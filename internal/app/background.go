@@ -26,6 +26,7 @@ const revocationLag = 2 * time.Second
 // --prune-interval is 0, the pruner.
 func (a *App) startBackground(ctx context.Context) {
 	go a.follow(ctx)
+	a.runAuditSinks(ctx)
 	if a.cfg.PruneInterval > 0 {
 		go every(ctx, a.cfg.PruneInterval, func() { a.pruner.run(ctx, time.Now()) })
 	}
