@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/tokend/tokend/claims"
 	"github.com/tokend/tokend/internal/admin"
 	"github.com/tokend/tokend/internal/audit"
+	"github.com/tokend/tokend/internal/auditsink"
 	"github.com/tokend/tokend/internal/authn"
 	"github.com/tokend/tokend/internal/binding"
 	"github.com/tokend/tokend/internal/buildinfo"
@@ -106,6 +108,10 @@ type App struct {
 	follower  atomic.Pointer[changes.Follower]
 	// vault, when --vault-addr is set, reads clients' secrets from Vault.
 	vault *vault.Resolver
+	// sinks forward committed audit events (--audit-webhook,
+	// --audit-syslog); sinkRuns counts their running goroutines.
+	sinks    []*auditsink.Forwarder
+	sinkRuns sync.WaitGroup
 }
 
 // OpenStore opens the configured database: PostgreSQL when a database URL
@@ -236,6 +242,9 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	metrics := httpx.NewMetrics(a.registry)
 	a.observe(st)
 	a.pruner = newPruner(st, a.revoke, checkpoints, log, cfg.PruneAfter, a.registry)
+	if err := a.newAuditSinks(cfg, st); err != nil {
+		return nil, err
+	}
 
 	mux := http.NewServeMux()
 	a.routes = httpx.NewRoutes(mux)
@@ -494,6 +503,7 @@ func (a *App) Close() error {
 	}
 	_ = a.audit.FlushFailures(context.Background(), true)
 	a.ledger.Close()
+	a.sinkRuns.Wait()
 	if a.vault != nil {
 		a.vault.Close()
 	}
@@ -563,6 +573,7 @@ func (a *App) observe(st store.Store) {
 	}, []string{"grant", "outcome"})
 	a.registry.MustRegister(events, issued, bySurface, deny, byGrant)
 	a.audit.SetObserver(func(e store.AuditEvent) {
+		a.wakeAuditSinks()
 		events.WithLabelValues(e.Action, e.Outcome).Inc()
 		if g := e.Detail["grant"]; g != "" {
 			byGrant.WithLabelValues(g, e.Outcome).Inc()

@@ -29,6 +29,7 @@ func (a *App) startBackground(ctx context.Context) {
 	if a.cfg.RequireSynchronousStandby && a.pg != nil {
 		go a.watchStandby(ctx)
 	}
+	a.runAuditSinks(ctx)
 	if a.cfg.PruneInterval > 0 {
 		go every(ctx, a.cfg.PruneInterval, func() { a.pruner.run(ctx, time.Now()) })
 	}

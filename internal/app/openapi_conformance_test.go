@@ -235,6 +235,18 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.want(200, "GET", "/.well-known/oauth-authorization-server/t/acme", "", nil)
 	c.want(404, "GET", "/t/nosuch/.well-known/openid-configuration", "", nil)
 	c.want(200, "GET", "/t/acme/jwks.json", "", nil)
+	c.want(200, "HEAD", "/t/acme/jwks.json", "", nil)
+	c.want(200, "HEAD", "/t/acme/.well-known/openid-configuration", "", nil)
+	c.want(200, "HEAD", "/.well-known/oauth-authorization-server/t/acme", "", nil)
+	c.want(204, "OPTIONS", "/t/acme/.well-known/openid-configuration", "", nil, "Origin", "https://any.example", "Access-Control-Request-Method", "GET")
+	c.want(204, "OPTIONS", "/t/acme/jwks.json", "", nil, "Origin", "https://any.example", "Access-Control-Request-Method", "GET")
+	c.want(204, "OPTIONS", "/.well-known/oauth-authorization-server/t/acme", "", nil, "Origin", "https://any.example", "Access-Control-Request-Method", "GET")
+	c.want(200, "PATCH", "/v1/tenants/acme", adm, map[string]any{"policy": map[string]any{"password_grant": true, "cors_origins": []string{"https://shop.example"}}})
+	for _, p := range []string{"/t/acme/oauth2/token", "/t/acme/oauth2/revoke", "/t/acme/tokens/renew", "/t/acme/customers/login", "/t/acme/customers/logout"} {
+		c.want(204, "OPTIONS", p, "", nil, "Origin", "https://shop.example", "Access-Control-Request-Method", "POST")
+		c.want(403, "OPTIONS", p, "", nil, "Origin", "https://elsewhere.example", "Access-Control-Request-Method", "POST")
+		c.want(204, "OPTIONS", p, "", nil)
+	}
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"svc"}, "client_secret": {secret}, "scope": {"read"}}
 	tok := c.want(200, "POST", "/t/acme/oauth2/token", "", form)
 	access, _ := tok["access_token"].(string)

@@ -191,7 +191,39 @@ type Config struct {
 	// key before it signs (--key-rotation-stage): more than JWKSMaxAge plus
 	// the time every replica takes to load the new key.
 	KeyRotationStage time.Duration
+
+	// Audit sinks (README "Audit sinks"): where committed audit events
+	// are forwarded, in chain order, asynchronously from issuance.
+	// AuditWebhook is an http(s) URL each batch is POSTed to as NDJSON,
+	// signed with AuditWebhookSecret (--audit-webhook; plain http only to
+	// a loopback host).
+	AuditWebhook string
+	// AuditWebhookSecret is the HMAC key of the webhook's signature, read
+	// only from TOKEND_AUDIT_WEBHOOK_SECRET (never a flag nor a
+	// configuration file key); AuditWebhookSecretFile names a file
+	// holding it instead (--audit-webhook-secret-file,
+	// TOKEND_AUDIT_WEBHOOK_SECRET_FILE), read at start-up.
+	AuditWebhookSecret     string
+	AuditWebhookSecretFile string
+	// AuditWebhookTimeout bounds each delivery (--audit-webhook-timeout).
+	AuditWebhookTimeout time.Duration
+	// AuditSyslog is where each event is sent as an RFC 5424 message:
+	// udp://host:port, tcp://host:port or unix:///path (a datagram
+	// socket such as /dev/log; unixstream:///path for a stream one)
+	// (--audit-syslog).
+	AuditSyslog string
+	// AuditSinkInterval is how often the sinks look for new events; an
+	// event recorded on this replica wakes them at once
+	// (--audit-sink-interval).
+	AuditSinkInterval time.Duration
 }
+
+// EnvAuditWebhookSecret holds the audit webhook's HMAC key (or, with
+// _FILE, names a file holding it).
+const EnvAuditWebhookSecret = "TOKEND_AUDIT_WEBHOOK_SECRET"
+
+// MinAuditWebhookSecret is the shortest HMAC key the webhook accepts.
+const MinAuditWebhookSecret = 16
 
 // Vault's own environment variables, read for the credentials tokend
 // authenticates to Vault with.
@@ -253,6 +285,9 @@ func Default() Config {
 		UpstreamTimeout:   5 * time.Second,
 		JWKSMaxAge:        5 * time.Minute,
 		KeyRotationStage:  10 * time.Minute,
+
+		AuditWebhookTimeout: 5 * time.Second,
+		AuditSinkInterval:   2 * time.Second,
 	}
 	c.PublicURL, _ = derivePublicURL(c.Addr)
 	return c
@@ -310,6 +345,11 @@ var fields = []field{
 	{name: "dev-trust-issuer", usage: "with --dev: the demo tenant trusts this OpenID Connect issuer URL for token exchange and jwt-bearer (audience: the demo client and the tenant's issuer)", ptr: func(c *Config) any { return &c.DevTrustIssuer }},
 	{name: "dev-trust-audience", usage: "with --dev-trust-issuer: comma-separated further audiences accepted from it, e.g. the provider's client id its ID tokens name", ptr: func(c *Config) any { return &c.DevTrustAudience }},
 	{name: "bigcommerce-domain", usage: "domain of the BigCommerce surface's GraphQL hosts store-{hash}-{channel}.<domain> (empty: GraphQL only at /stores/{hash}/graphql)", ptr: func(c *Config) any { return &c.BigCommerceDomain }},
+	{name: "audit-webhook", usage: "http(s) URL that every committed audit event is POSTed to, in NDJSON batches in chain order, signed with an HMAC (Tokend-Signature) keyed by " + EnvAuditWebhookSecret + " or --audit-webhook-secret-file; plain http only to a loopback host (empty: no webhook)", ptr: func(c *Config) any { return &c.AuditWebhook }},
+	{name: "audit-webhook-secret-file", usage: "file holding the audit webhook's HMAC key, at least 16 bytes, read at start-up (or the key itself in env " + EnvAuditWebhookSecret + ")", ptr: func(c *Config) any { return &c.AuditWebhookSecretFile }},
+	{name: "audit-webhook-timeout", usage: "deadline of each audit webhook delivery; past it the batch is sent again", ptr: func(c *Config) any { return &c.AuditWebhookTimeout }},
+	{name: "audit-syslog", usage: "where every committed audit event is sent as an RFC 5424 syslog message: udp://host:port, tcp://host:port (octet-counted) or unix:///dev/log (datagram; unixstream:///path for a stream socket) (empty: no syslog)", ptr: func(c *Config) any { return &c.AuditSyslog }},
+	{name: "audit-sink-interval", usage: "how often the audit webhook and syslog sinks look for events another replica recorded (this replica's own wake them at once)", ptr: func(c *Config) any { return &c.AuditSinkInterval }},
 	{name: "config", env: EnvConfig, usage: "optional JSON configuration file whose keys are flag names", ptr: func(c *Config) any { return &c.ConfigFile }},
 }
 
@@ -412,6 +452,12 @@ func Load(fs *pflag.FlagSet, environ []string) (Config, error) {
 	}
 
 	cfg.VaultToken, cfg.VaultRoleID, cfg.VaultSecretID = env[EnvVaultToken], env[EnvVaultRoleID], env[EnvVaultSecretID]
+
+	if sec, ok, err := envValue(env, EnvAuditWebhookSecret, false); err != nil {
+		errs = append(errs, err)
+	} else if ok {
+		cfg.AuditWebhookSecret = sec
+	}
 
 	mk, ok, err := envValue(env, EnvMasterKey, true)
 	if err != nil {
@@ -554,7 +600,100 @@ func (c Config) Validate() error {
 		add("surface-tenants", "%v", err)
 	}
 	c.validateVault(add)
+	c.validateAuditSinks(add)
 	return errors.Join(errs...)
+}
+
+// validateAuditSinks checks the audit webhook and syslog settings.
+func (c Config) validateAuditSinks(add func(field, format string, args ...any)) {
+	if c.AuditSinkInterval <= 0 {
+		add("audit-sink-interval", "must be positive, got %s", c.AuditSinkInterval)
+	}
+	if c.AuditWebhookTimeout <= 0 {
+		add("audit-webhook-timeout", "must be positive, got %s", c.AuditWebhookTimeout)
+	}
+	if c.AuditWebhook == "" {
+		if c.AuditWebhookSecretFile != "" {
+			add("audit-webhook-secret-file", "only with --audit-webhook")
+		}
+	} else {
+		if msg := checkWebhookURL(c.AuditWebhook); msg != "" {
+			add("audit-webhook", "%s", msg)
+		}
+		switch {
+		case c.AuditWebhookSecret != "" && c.AuditWebhookSecretFile != "":
+			add("audit-webhook-secret-file", "give the key in %s or in --audit-webhook-secret-file, not both", EnvAuditWebhookSecret)
+		case c.AuditWebhookSecret == "" && c.AuditWebhookSecretFile == "":
+			add("audit-webhook", "needs an HMAC key: %s or --audit-webhook-secret-file (%s_FILE)", EnvAuditWebhookSecret, EnvAuditWebhookSecret)
+		case c.AuditWebhookSecret != "" && len(c.AuditWebhookSecret) < MinAuditWebhookSecret:
+			add("audit-webhook", "the HMAC key in %s must be at least %d bytes, got %d", EnvAuditWebhookSecret, MinAuditWebhookSecret, len(c.AuditWebhookSecret))
+		}
+	}
+	if c.AuditSyslog != "" {
+		if _, _, err := ParseSyslog(c.AuditSyslog); err != nil {
+			add("audit-syslog", "%v", err)
+		}
+	}
+}
+
+// checkWebhookURL returns what is wrong with an audit webhook URL, or "".
+// The URL itself is not echoed: it may hold a token.
+func checkWebhookURL(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "is not a URL"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "must be an absolute http:// or https:// URL"
+	case u.Hostname() == "":
+		return "has no host"
+	case u.User != nil:
+		return "must not contain user information (the batches are signed instead)"
+	case u.Fragment != "":
+		return "must not have a fragment"
+	case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+		return "plain http only to a loopback host (127.0.0.1, ::1, localhost); use https"
+	}
+	return ""
+}
+
+func loopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ParseSyslog parses an --audit-syslog target into the network and
+// address net.Dial takes: udp://host:port and tcp://host:port (port
+// required), unix:///path (a datagram socket, "unixgram") and
+// unixstream:///path (a stream socket, "unix").
+func ParseSyslog(s string) (network, address string, err error) {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return "", "", fmt.Errorf("%q is not udp://host:port, tcp://host:port, unix:///path or unixstream:///path", s)
+	}
+	switch scheme {
+	case "udp", "tcp":
+		host, port, err := net.SplitHostPort(rest)
+		if err != nil || host == "" {
+			return "", "", fmt.Errorf("%q: want %s://host:port", s, scheme)
+		}
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+			return "", "", fmt.Errorf("%q has an invalid port %q", s, port)
+		}
+		return scheme, rest, nil
+	case "unix", "unixstream":
+		if !strings.HasPrefix(rest, "/") {
+			return "", "", fmt.Errorf("%q: want %s:///absolute/path", s, scheme)
+		}
+		if scheme == "unix" {
+			return "unixgram", rest, nil
+		}
+		return "unix", rest, nil
+	}
+	return "", "", fmt.Errorf("%q: scheme %q is not udp, tcp, unix or unixstream", s, scheme)
 }
 
 // validateVault checks the Vault settings: a URL, and exactly one way to

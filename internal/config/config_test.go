@@ -72,6 +72,9 @@ func TestDefault(t *testing.T) {
 		UpstreamTimeout:   5 * time.Second,
 		JWKSMaxAge:        5 * time.Minute,
 		KeyRotationStage:  10 * time.Minute,
+
+		AuditWebhookTimeout: 5 * time.Second,
+		AuditSinkInterval:   2 * time.Second,
 	}
 	if got := Default(); got != want {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -148,6 +151,11 @@ func TestRegisterFlags(t *testing.T) {
 		"pprof-addr":                       "",
 		"jwks-max-age":                     "5m0s",
 		"key-rotation-stage":               "10m0s",
+		"audit-webhook":                    "",
+		"audit-webhook-secret-file":        "",
+		"audit-webhook-timeout":            "5s",
+		"audit-syslog":                     "",
+		"audit-sink-interval":              "2s",
 	}
 	n := 0
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -309,6 +317,8 @@ func TestEnvNaming(t *testing.T) {
 		{"TOKEND_MAX_BODY_BYTES=4096", func(c Config) bool { return c.MaxBodyBytes == 4096 }},
 		{"TOKEND_MAX_INFLIGHT=64", func(c Config) bool { return c.MaxInflight == 64 && c.Inflight() == 64 }},
 		{"TOKEND_CONFIG=" + cfgFile, func(c Config) bool { return c.ConfigFile == cfgFile }},
+		{"TOKEND_AUDIT_SYSLOG=udp://127.0.0.1:514", func(c Config) bool { return c.AuditSyslog == "udp://127.0.0.1:514" }},
+		{"TOKEND_AUDIT_SINK_INTERVAL=500ms", func(c Config) bool { return c.AuditSinkInterval == 500*time.Millisecond }},
 	} {
 		name, _, _ := strings.Cut(tc.env, "=")
 		t.Run(name, func(t *testing.T) {
@@ -470,6 +480,31 @@ func TestPublicURL(t *testing.T) {
 	}
 }
 
+// TestAuditWebhookSecret: the HMAC key comes from the environment or a
+// file named by a flag or TOKEND_AUDIT_WEBHOOK_SECRET_FILE, never from a
+// flag or the configuration file.
+func TestAuditWebhookSecret(t *testing.T) {
+	t.Parallel()
+	hook := "--audit-webhook=http://127.0.0.1:9000/audit"
+	got, err := Load(newFlags(t, hook), []string{"TOKEND_AUDIT_WEBHOOK_SECRET=0123456789abcdef"})
+	if err != nil || got.AuditWebhookSecret != "0123456789abcdef" || got.AuditWebhook != "http://127.0.0.1:9000/audit" {
+		t.Fatalf("Load = %+v, %v", got, err)
+	}
+	got, err = Load(newFlags(t, hook), []string{"TOKEND_AUDIT_WEBHOOK_SECRET_FILE=/run/hook-key"})
+	if err != nil || got.AuditWebhookSecretFile != "/run/hook-key" || got.AuditWebhookSecret != "" {
+		t.Fatalf("Load = %+v, %v", got, err)
+	}
+	_, err = Load(newFlags(t, hook), nil)
+	wantErrContains(t, err, "audit-webhook: needs an HMAC key")
+	fs := newFlags(t)
+	if fs.Lookup("audit-webhook-secret") != nil {
+		t.Error("the webhook's HMAC key has a flag")
+	}
+	cfgFile := writeFile(t, "c.json", `{"audit-webhook-secret": "0123456789abcdef"}`)
+	_, err = Load(newFlags(t, "--config="+cfgFile), nil)
+	wantErrContains(t, err, "audit-webhook-secret")
+}
+
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -545,6 +580,40 @@ func TestValidate(t *testing.T) {
 		{name: "pprof on a public address", mutate: func(c *Config) { c.PprofAddr = "192.0.2.1:6060" }, wantErr: "pprof-addr: "},
 		{name: "pprof without port", mutate: func(c *Config) { c.PprofAddr = "127.0.0.1" }, wantErr: "pprof-addr: "},
 		{name: "dev trust issuer without dev", mutate: func(c *Config) { c.DevTrustIssuer = "http://localhost:9998/" }, wantErr: "dev-trust-issuer: only with --dev"},
+		{name: "audit webhook https with key", mutate: func(c *Config) {
+			c.AuditWebhook, c.AuditWebhookSecret = "https://siem.example.com/in?src=tokend", "0123456789abcdef"
+		}},
+		{name: "audit webhook loopback http with key file", mutate: func(c *Config) {
+			c.AuditWebhook, c.AuditWebhookSecretFile = "http://127.0.0.1:9000/audit", "/run/hook-key"
+		}},
+		{name: "audit webhook plain http elsewhere", mutate: func(c *Config) {
+			c.AuditWebhook, c.AuditWebhookSecret = "http://siem.example.com/in", "0123456789abcdef"
+		}, wantErr: "audit-webhook: plain http only to a loopback host"},
+		{name: "audit webhook without key", mutate: func(c *Config) { c.AuditWebhook = "https://siem.example.com/in" }, wantErr: "audit-webhook: needs an HMAC key"},
+		{name: "audit webhook short key", mutate: func(c *Config) {
+			c.AuditWebhook, c.AuditWebhookSecret = "https://siem.example.com/in", "short"
+		}, wantErr: "audit-webhook: the HMAC key in TOKEND_AUDIT_WEBHOOK_SECRET must be at least 16 bytes"},
+		{name: "audit webhook key twice", mutate: func(c *Config) {
+			c.AuditWebhook, c.AuditWebhookSecret, c.AuditWebhookSecretFile = "https://siem.example.com/in", "0123456789abcdef", "/run/k"
+		}, wantErr: "audit-webhook-secret-file: give the key"},
+		{name: "audit webhook with user info", mutate: func(c *Config) {
+			c.AuditWebhook, c.AuditWebhookSecret = "https://u:p@siem.example.com/in", "0123456789abcdef"
+		}, wantErr: "audit-webhook: must not contain user information"},
+		{name: "audit webhook not http", mutate: func(c *Config) {
+			c.AuditWebhook, c.AuditWebhookSecret = "ftp://siem.example.com/in", "0123456789abcdef"
+		}, wantErr: "audit-webhook: must be an absolute"},
+		{name: "audit webhook key file without webhook", mutate: func(c *Config) { c.AuditWebhookSecretFile = "/run/k" }, wantErr: "audit-webhook-secret-file: only with --audit-webhook"},
+		{name: "zero audit webhook timeout", mutate: func(c *Config) { c.AuditWebhookTimeout = 0 }, wantErr: "audit-webhook-timeout: "},
+		{name: "zero audit sink interval", mutate: func(c *Config) { c.AuditSinkInterval = 0 }, wantErr: "audit-sink-interval: "},
+		{name: "audit syslog udp", mutate: func(c *Config) { c.AuditSyslog = "udp://127.0.0.1:514" }},
+		{name: "audit syslog tcp", mutate: func(c *Config) { c.AuditSyslog = "tcp://[::1]:6514" }},
+		{name: "audit syslog unix", mutate: func(c *Config) { c.AuditSyslog = "unix:///dev/log" }},
+		{name: "audit syslog unix stream", mutate: func(c *Config) { c.AuditSyslog = "unixstream:///run/syslog.sock" }},
+		{name: "audit syslog without port", mutate: func(c *Config) { c.AuditSyslog = "udp://127.0.0.1" }, wantErr: "audit-syslog: "},
+		{name: "audit syslog port 0", mutate: func(c *Config) { c.AuditSyslog = "tcp://127.0.0.1:0" }, wantErr: "audit-syslog: "},
+		{name: "audit syslog relative path", mutate: func(c *Config) { c.AuditSyslog = "unix://dev/log" }, wantErr: "audit-syslog: "},
+		{name: "audit syslog unknown scheme", mutate: func(c *Config) { c.AuditSyslog = "tls://127.0.0.1:6514" }, wantErr: "audit-syslog: "},
+		{name: "audit syslog bare address", mutate: func(c *Config) { c.AuditSyslog = "127.0.0.1:514" }, wantErr: "audit-syslog: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -580,7 +649,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	err := c.Validate()
 	fields := []string{"addr: ", "public-url: ", "data: ", "database: ", "log-level: ", "log-format: ",
 		"read-header-timeout: ", "read-timeout: ", "write-timeout: ", "idle-timeout: ", "shutdown-timeout: ", "refresh-grace: ", "request-timeout: ", "upstream-timeout: ", "max-body-bytes: ", "vault-timeout: ",
-		"jwks-max-age: ", "key-rotation-stage: "}
+		"jwks-max-age: ", "key-rotation-stage: ", "audit-sink-interval: ", "audit-webhook-timeout: "}
 	wantErrContains(t, err, fields...)
 	joined, ok := err.(interface{ Unwrap() []error })
 	if !ok {

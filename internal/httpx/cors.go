@@ -172,3 +172,17 @@ func (c CORS) allowed(ctx context.Context, ten string, vals []string) (string, b
 	}
 	return "", false
 }
+
+// CORSPatterns are the routes, as ServeMux patterns, whose OPTIONS the
+// CORS layer answers itself (and which the OpenAPI document describes).
+func CORSPatterns() []string {
+	out := []string{
+		"OPTIONS /.well-known/oauth-authorization-server/t/{tenant}",
+		"OPTIONS /t/{tenant}/.well-known/openid-configuration",
+		"OPTIONS /t/{tenant}/jwks.json",
+	}
+	for _, p := range tenantCORSPaths {
+		out = append(out, "OPTIONS /t/{tenant}"+p)
+	}
+	return out
+}

@@ -1,7 +1,8 @@
-// Package newcomer follows the README and docs/tokens.md as a newcomer
-// does, on a fresh clone: it runs the quick start's server command and
-// then every shell block of the development walk-through, literally, and
-// fails on the first command that does not work as printed.
+// Package newcomer follows the README and docs/*.md as a newcomer does, on
+// a fresh clone: it runs the quick start's server command, every shell
+// block of the development walk-through, and then every shell block of
+// docs/ and docs/compat/ not marked "<!-- newcomer: not-run: REASON -->",
+// literally, and fails on the first command that does not work as printed.
 package newcomer
 
 import (
@@ -27,7 +28,14 @@ type block struct {
 	heading string // the section it is under
 	line    int    // its first line
 	code    string
+	// notRun is the reason given by a "<!-- newcomer: not-run: REASON -->"
+	// line just before the block: it needs what a fresh machine and the
+	// dev server lack (a real provider, production hosts, a second server).
+	notRun string
 }
+
+// notRunMarker starts the comment that keeps a block from being run.
+const notRunMarker = "<!-- newcomer: not-run:"
 
 // shellBlocks returns the ```sh blocks of a Markdown document.
 func shellBlocks(md string) []block {
@@ -35,9 +43,14 @@ func shellBlocks(md string) []block {
 	var heading string
 	var cur *block
 	var code strings.Builder
+	prev := ""
 	sc := bufio.NewScanner(strings.NewReader(md))
 	for n := 1; sc.Scan(); n++ {
 		l := sc.Text()
+		last := prev
+		if strings.TrimSpace(l) != "" {
+			prev = l
+		}
 		switch {
 		case cur != nil && strings.HasPrefix(l, "```"):
 			cur.code = code.String()
@@ -47,6 +60,12 @@ func shellBlocks(md string) []block {
 			code.WriteString(l + "\n")
 		case strings.HasPrefix(l, "```sh"):
 			cur = &block{heading: heading, line: n + 1}
+			if r, ok := strings.CutPrefix(strings.TrimSpace(last), notRunMarker); ok {
+				cur.notRun = strings.TrimSpace(strings.TrimSuffix(r, "-->"))
+				if cur.notRun == "" {
+					cur.notRun = "?" // reported as a marker without a reason
+				}
+			}
 			code.Reset()
 		case strings.HasPrefix(l, "#"):
 			heading = strings.TrimSpace(strings.TrimLeft(l, "#"))
@@ -178,7 +197,44 @@ func TestREADME(t *testing.T) {
 			t.Fatalf("%s has no shell block under %q any more; update test/newcomer", w.file, w.section)
 		}
 	}
-	t.Logf("ran %d shell blocks of the README and docs/tokens.md as printed", ran)
+	// Every other shell block of docs/ runs as printed against the dev
+	// server, in file order, unless a marker says why it cannot.
+	files, _ := filepath.Glob(filepath.Join(clone, "docs", "*.md"))
+	compat, _ := filepath.Glob(filepath.Join(clone, "docs", "compat", "*.md"))
+	skipped := 0
+	for _, f := range append(files, compat...) {
+		rel, _ := filepath.Rel(clone, f)
+		md, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range shellBlocks(string(md)) {
+			if walked(rel, b.heading) {
+				continue
+			}
+			if b.notRun == "?" {
+				t.Fatalf("%s line %d: a not-run marker without a reason", rel, b.line)
+			}
+			if b.notRun != "" {
+				t.Logf("%s line %d not run: %s", rel, b.line, b.notRun)
+				skipped++
+				continue
+			}
+			run(t, clone, env, "bash", "-c", prelude+b.code)
+			ran++
+		}
+	}
+	t.Logf("ran %d shell blocks of the README and docs/ as printed; %d marked not-run", ran, skipped)
+}
+
+// walked reports whether the walk-through above ran file's section.
+func walked(file, section string) bool {
+	for _, w := range walkthrough {
+		if w.file == filepath.ToSlash(file) && w.section == section {
+			return true
+		}
+	}
+	return false
 }
 
 // run runs name args in dir and returns its output, failing the test with
