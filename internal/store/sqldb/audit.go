@@ -31,6 +31,45 @@ func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...sto
 	if len(events) == 0 {
 		return nil
 	}
+	return s.db.write(ctx, func(tx querier) error { return s.append(ctx, tx, seal, events, nil) })
+}
+
+// InsertTokensAndAppend inserts ts and appends events in the bound
+// transaction, or in a new one: the same rows as Tokens().Insert followed
+// by Audit().Append. On PostgreSQL it takes two statements per tenant
+// instead of four: the tokens go with the first head's upsert, and each
+// tenant's events with its head's update (data-modifying WITH clauses).
+func (db *DB) InsertTokensAndAppend(ctx context.Context, seal store.SealFunc, ts []store.Token, events []store.AuditEvent) error {
+	if !db.d.ArrayInsert || len(ts) == 0 || len(events) == 0 {
+		if err := db.Tokens().Insert(ctx, ts...); err != nil {
+			return err
+		}
+		return db.Audit().Append(ctx, seal, events...)
+	}
+	return db.write(ctx, func(tx querier) error { return auditLog{db}.append(ctx, tx, seal, events, ts) })
+}
+
+// Statements of append on PostgreSQL (ArrayInsert). The WITH clauses run
+// to completion although the main statement does not read them.
+var (
+	// headUpsert creates the head if need be, locks it (an upsert's
+	// update locks the row, as FOR UPDATE would) and reads it.
+	headUpsert = `INSERT INTO audit_heads (tenant, seq, hash) VALUES ($1, 0, NULL)
+				ON CONFLICT (tenant) DO UPDATE SET tenant = excluded.tenant RETURNING seq, hash`
+	// tokensHeadUpsert inserts the tokens ($1 to $26, arrays) and then
+	// is headUpsert for tenant $27.
+	tokensHeadUpsert = "WITH t AS (" + unnestSQL("INSERT INTO tokens ("+tokenCols+") ", tokenTypes) + `)
+		INSERT INTO audit_heads (tenant, seq, hash) VALUES ($27, 0, NULL)
+		ON CONFLICT (tenant) DO UPDATE SET tenant = excluded.tenant RETURNING seq, hash`
+	// eventsHeadUpdate inserts the events ($1 to $14, arrays) and moves
+	// tenant $15's head to seq $16 and hash $17.
+	eventsHeadUpdate = "WITH e AS (" + unnestSQL("INSERT INTO audit_events ("+auditCols+") ", auditTypes) + `)
+		UPDATE audit_heads SET seq = $16, hash = $17 WHERE tenant = $15`
+)
+
+// append chains events to their heads in tx; ts, if any (PostgreSQL
+// only), are inserted by the first head's upsert.
+func (s auditLog) append(ctx context.Context, tx querier, seal store.SealFunc, events []store.AuditEvent, ts []store.Token) error {
 	// Group by tenant, keeping each tenant's order: one head read and one
 	// head update per tenant and batch.
 	var order []string
@@ -41,49 +80,55 @@ func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...sto
 		}
 		byTenant[e.Tenant] = append(byTenant[e.Tenant], e)
 	}
-	return s.db.write(ctx, func(tx querier) error {
-		for _, ten := range order {
-			// One statement creates the head if need be, locks it (an
-			// upsert's update locks the row, as FOR UPDATE would) and
-			// reads it.
-			var seq int64
-			var prev []byte
-			err := tx.QueryRowContext(ctx, `INSERT INTO audit_heads (tenant, seq, hash) VALUES ($1, 0, NULL)
-				ON CONFLICT (tenant) DO UPDATE SET tenant = excluded.tenant RETURNING seq, hash`, ten).Scan(&seq, &prev)
-			if err != nil {
-				return s.db.wrap(err)
+	for _, ten := range order {
+		var seq int64
+		var prev []byte
+		var err error
+		if len(ts) > 0 {
+			args := make([]any, 0, len(ts)*tokenWidth)
+			for i := range ts {
+				args = append(args, tokenValues(&ts[i])...)
 			}
-			var args []any
-			for _, e := range byTenant[ten] {
-				seq++
-				e.Seq, e.PrevHash = seq, prev
-				if e.Detail == nil {
-					e.Detail = map[string]string{}
-				}
-				seal(&e)
-				row := []any{e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
-					e.UserAgent, e.RequestID, detailText(e.Detail), e.PrevHash, e.Hash}
-				if s.db.d.MultiRowInsert || s.db.d.ArrayInsert {
-					args = append(args, row...)
-				} else if err := insertRows(ctx, tx, auditInsert, auditWidth, row); err != nil {
-					return s.db.wrap(err)
-				}
-				prev = e.Hash
-			}
-			if s.db.d.ArrayInsert {
-				err = arrayInsert(ctx, tx, "INSERT INTO audit_events ("+auditCols+") ", auditTypes, args)
-			} else {
-				err = insertRows(ctx, tx, auditInsert, auditWidth, args)
-			}
-			if err != nil {
-				return s.db.wrap(err)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant = $1`, ten, seq, prev); err != nil {
-				return s.db.wrap(err)
-			}
+			err = tx.QueryRowContext(ctx, tokensHeadUpsert, append(arrayColumns(tokenTypes, args), ten)...).Scan(&seq, &prev)
+			ts = nil
+		} else {
+			err = tx.QueryRowContext(ctx, headUpsert, ten).Scan(&seq, &prev)
 		}
-		return nil
-	})
+		if err != nil {
+			return s.db.wrap(err)
+		}
+		var args []any
+		for _, e := range byTenant[ten] {
+			seq++
+			e.Seq, e.PrevHash = seq, prev
+			if e.Detail == nil {
+				e.Detail = map[string]string{}
+			}
+			seal(&e)
+			row := []any{e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
+				e.UserAgent, e.RequestID, detailText(e.Detail), e.PrevHash, e.Hash}
+			if s.db.d.MultiRowInsert || s.db.d.ArrayInsert {
+				args = append(args, row...)
+			} else if err := insertRows(ctx, tx, auditInsert, auditWidth, row); err != nil {
+				return s.db.wrap(err)
+			}
+			prev = e.Hash
+		}
+		if s.db.d.ArrayInsert {
+			_, err = tx.ExecContext(ctx, eventsHeadUpdate, append(arrayColumns(auditTypes, args), ten, seq, prev)...)
+			if err != nil {
+				return s.db.wrap(err)
+			}
+			continue
+		}
+		if err := insertRows(ctx, tx, auditInsert, auditWidth, args); err != nil {
+			return s.db.wrap(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant = $1`, ten, seq, prev); err != nil {
+			return s.db.wrap(err)
+		}
+	}
+	return nil
 }
 
 func (s auditLog) List(ctx context.Context, tenant string, f store.AuditFilter) ([]store.AuditEvent, error) {
