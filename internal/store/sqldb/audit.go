@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tokend/tokend/internal/store"
@@ -39,14 +40,141 @@ func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...sto
 // by Audit().Append. On PostgreSQL it takes two statements per tenant
 // instead of four: the tokens go with the first head's upsert, and each
 // tenant's events with its head's update (data-modifying WITH clauses).
+// Outside a transaction, when the heads of all the events' tenants are
+// known from this DB's last appends, it first tries one autocommitted
+// statement instead (appendFast).
 func (db *DB) InsertTokensAndAppend(ctx context.Context, seal store.SealFunc, ts []store.Token, events []store.AuditEvent) error {
-	if !db.d.ArrayInsert || len(ts) == 0 || len(events) == 0 {
-		if err := db.Tokens().Insert(ctx, ts...); err != nil {
-			return err
+	if db.tx == nil && db.d.ArrayInsert && len(ts) > 0 && len(events) > 0 {
+		if tried, err := db.appendFast(ctx, seal, ts, events); tried && err == nil {
+			return nil
 		}
-		return db.Audit().Append(ctx, seal, events...)
 	}
-	return db.write(ctx, func(tx querier) error { return auditLog{db}.append(ctx, tx, seal, events, ts) })
+	return db.bound(ctx, func(b *DB) error {
+		if !b.d.ArrayInsert || len(ts) == 0 || len(events) == 0 {
+			if err := b.Tokens().Insert(ctx, ts...); err != nil {
+				return err
+			}
+			return b.Audit().Append(ctx, seal, events...)
+		}
+		return auditLog{b}.append(ctx, b.txQuerier(), seal, events, ts)
+	})
+}
+
+// heads remembers each tenant's audit head as this process last wrote it,
+// for appendFast. A remembered head may be stale (another replica, or a
+// transaction that rolled back, moved it): appendFast's statement checks
+// it and fails as a whole if so.
+type heads struct {
+	mu sync.Mutex
+	m  map[string]head
+}
+
+type head struct {
+	seq  int64
+	hash []byte
+}
+
+func (h *heads) get(tenant string) (head, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.m[tenant]
+	return v, ok
+}
+
+func (h *heads) set(tenant string, v head) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.m) >= maxHeads {
+		clear(h.m) // bounded: the next batches of each tenant read their head again
+	}
+	h.m[tenant] = v
+}
+
+func (h *heads) forget(tenant string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.m, tenant)
+}
+
+// maxHeads bounds the remembered heads.
+const maxHeads = 10000
+
+// fastAppend inserts the tokens ($1 to $26), the events ($27 to $40) and
+// moves the heads ($41 tenants, from seq $42 and hash $43 to seq $44 and
+// hash $45) in one statement. When a head is not where it was expected
+// (another writer moved it), the final INSERT writes a head with a NULL
+// seq, whose NOT NULL violation fails the whole statement: nothing of it
+// is written, and the caller takes the full path.
+var fastAppend = "WITH t AS (" + unnestSQL("INSERT INTO tokens ("+tokenCols+") ", tokenTypes) + `),
+	e AS (INSERT INTO audit_events (` + auditCols + `) SELECT * FROM unnest(` + unnestParams(auditTypes, len(tokenTypes)+1) + `)),
+	u AS (UPDATE audit_heads h SET seq = v.new_seq, hash = v.new_hash
+		FROM unnest($41::text[], $42::int8[], $43::bytea[], $44::int8[], $45::bytea[]) AS v(tenant, old_seq, old_hash, new_seq, new_hash)
+		WHERE h.tenant = v.tenant AND h.seq = v.old_seq AND h.hash = v.old_hash RETURNING 1)
+	INSERT INTO audit_heads (tenant, seq, hash) SELECT $41[1], NULL, NULL WHERE (SELECT count(*) FROM u) <> cardinality($41::text[])`
+
+// appendFast writes ts and events in one autocommitted statement, chaining
+// the events to the remembered heads of their tenants. It reports false
+// when a head is not remembered; an error (a head moved, or anything else)
+// means nothing was written, and the caller takes the full path, which
+// reads the heads.
+func (db *DB) appendFast(ctx context.Context, seal store.SealFunc, ts []store.Token, events []store.AuditEvent) (bool, error) {
+	var tenants []string
+	var oldSeq, newSeq []int64
+	var oldHash, newHash [][]byte
+	at := map[string]int{}
+	cur := make([]head, 0, 1)
+	for _, e := range events {
+		if _, ok := at[e.Tenant]; ok {
+			continue
+		}
+		h, ok := db.heads.get(e.Tenant)
+		if !ok {
+			return false, nil
+		}
+		at[e.Tenant] = len(tenants)
+		tenants = append(tenants, e.Tenant)
+		oldSeq, oldHash = append(oldSeq, h.seq), append(oldHash, h.hash)
+		cur = append(cur, h)
+	}
+	args := make([]any, 0, len(events)*auditWidth)
+	for _, e := range events {
+		i := at[e.Tenant]
+		e.Seq, e.PrevHash = cur[i].seq+1, cur[i].hash
+		if e.Detail == nil {
+			e.Detail = map[string]string{}
+		}
+		seal(&e)
+		cur[i] = head{e.Seq, e.Hash}
+		args = append(args, e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
+			e.UserAgent, e.RequestID, detailText(e.Detail), e.PrevHash, e.Hash)
+	}
+	for _, h := range cur {
+		newSeq, newHash = append(newSeq, h.seq), append(newHash, h.hash)
+	}
+	targs := make([]any, 0, len(ts)*tokenWidth)
+	for i := range ts {
+		targs = append(targs, tokenValues(&ts[i])...)
+	}
+	all := append(arrayColumns(tokenTypes, targs), arrayColumns(auditTypes, args)...)
+	all = append(all, tenants, oldSeq, oldHash, newSeq, newHash)
+	if _, err := db.w.ExecContext(ctx, fastAppend, all...); err != nil {
+		for _, ten := range tenants {
+			db.heads.forget(ten)
+		}
+		return true, db.wrap(err)
+	}
+	for i, ten := range tenants {
+		db.heads.set(ten, cur[i])
+	}
+	return true, nil
+}
+
+// bound runs fn with the transaction-bound DB, or in a new transaction.
+func (db *DB) bound(ctx context.Context, fn func(*DB) error) error {
+	if db.tx != nil {
+		return fn(db)
+	}
+	return db.inTx(ctx, fn)
 }
 
 // Statements of append on PostgreSQL (ArrayInsert). The WITH clauses run
@@ -118,6 +246,12 @@ func (s auditLog) append(ctx context.Context, tx querier, seal store.SealFunc, e
 			_, err = tx.ExecContext(ctx, eventsHeadUpdate, append(arrayColumns(auditTypes, args), ten, seq, prev)...)
 			if err != nil {
 				return s.db.wrap(err)
+			}
+			if s.db.heads != nil {
+				// Remembered before the commit: should the transaction
+				// roll back, appendFast finds the head elsewhere and
+				// falls back.
+				s.db.heads.set(ten, head{seq, prev})
 			}
 			continue
 		}

@@ -166,3 +166,19 @@ func unnestSQL(head string, types []string) string {
 	s, _ := arrayCache.LoadOrStore(k, b.String())
 	return s.(string)
 }
+
+// unnestParams returns "$first::t1[], $first+1::t2[], ...".
+func unnestParams(types []string, first int) string {
+	var b strings.Builder
+	for c, typ := range types {
+		if c > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(first + c))
+		b.WriteString("::")
+		b.WriteString(typ)
+		b.WriteString("[]")
+	}
+	return b.String()
+}
