@@ -168,4 +168,3 @@ func checkChain(t *testing.T, st store.Store, ten string, want int) []store.Audi
 	}
 	return l
 }
-
