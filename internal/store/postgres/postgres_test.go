@@ -105,3 +105,12 @@ func TestSynchronousStandbyAbsent(t *testing.T) {
 		t.Fatalf("SynchronousStandby = %q, want it to name the empty synchronous_standby_names", why)
 	}
 }
+
+func TestBatchWriters(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	a, b := open(t, url), open(t, url)
+	if _, err := a.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	storetest.RunBatchWriters(t, a, b)
+}

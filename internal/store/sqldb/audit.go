@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tokend/tokend/internal/store"
@@ -31,6 +32,172 @@ func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...sto
 	if len(events) == 0 {
 		return nil
 	}
+	return s.db.write(ctx, func(tx querier) error { return s.append(ctx, tx, seal, events, nil) })
+}
+
+// InsertTokensAndAppend inserts ts and appends events in the bound
+// transaction, or in a new one: the same rows as Tokens().Insert followed
+// by Audit().Append. On PostgreSQL it takes two statements per tenant
+// instead of four: the tokens go with the first head's upsert, and each
+// tenant's events with its head's update (data-modifying WITH clauses).
+// Outside a transaction, when the heads of all the events' tenants are
+// known from this DB's last appends, it first tries one autocommitted
+// statement instead (appendFast).
+func (db *DB) InsertTokensAndAppend(ctx context.Context, seal store.SealFunc, ts []store.Token, events []store.AuditEvent) error {
+	if db.tx == nil && db.d.ArrayInsert && len(ts) > 0 && len(events) > 0 {
+		if tried, err := db.appendFast(ctx, seal, ts, events); tried && err == nil {
+			return nil
+		}
+	}
+	return db.bound(ctx, func(b *DB) error {
+		if !b.d.ArrayInsert || len(ts) == 0 || len(events) == 0 {
+			if err := b.Tokens().Insert(ctx, ts...); err != nil {
+				return err
+			}
+			return b.Audit().Append(ctx, seal, events...)
+		}
+		return auditLog{b}.append(ctx, b.txQuerier(), seal, events, ts)
+	})
+}
+
+// heads remembers each tenant's audit head as this process last wrote it,
+// for appendFast. A remembered head may be stale (another replica, or a
+// transaction that rolled back, moved it): appendFast's statement checks
+// it and fails as a whole if so.
+type heads struct {
+	mu sync.Mutex
+	m  map[string]head
+}
+
+type head struct {
+	seq  int64
+	hash []byte
+}
+
+func (h *heads) get(tenant string) (head, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.m[tenant]
+	return v, ok
+}
+
+func (h *heads) set(tenant string, v head) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.m) >= maxHeads {
+		clear(h.m) // bounded: the next batches of each tenant read their head again
+	}
+	h.m[tenant] = v
+}
+
+func (h *heads) forget(tenant string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.m, tenant)
+}
+
+// maxHeads bounds the remembered heads.
+const maxHeads = 10000
+
+// fastAppend inserts the tokens ($1 to $26), the events ($27 to $40) and
+// moves the heads ($41 tenants, from seq $42 and hash $43 to seq $44 and
+// hash $45) in one statement. When a head is not where it was expected
+// (another writer moved it), the final INSERT writes a head with a NULL
+// seq, whose NOT NULL violation fails the whole statement: nothing of it
+// is written, and the caller takes the full path.
+var fastAppend = "WITH t AS (" + unnestSQL("INSERT INTO tokens ("+tokenCols+") ", tokenTypes) + `),
+	e AS (INSERT INTO audit_events (` + auditCols + `) SELECT * FROM unnest(` + unnestParams(auditTypes, len(tokenTypes)+1) + `)),
+	u AS (UPDATE audit_heads h SET seq = v.new_seq, hash = v.new_hash
+		FROM unnest($41::text[], $42::int8[], $43::bytea[], $44::int8[], $45::bytea[]) AS v(tenant, old_seq, old_hash, new_seq, new_hash)
+		WHERE h.tenant = v.tenant AND h.seq = v.old_seq AND h.hash = v.old_hash RETURNING 1)
+	INSERT INTO audit_heads (tenant, seq, hash) SELECT $41[1], NULL, NULL WHERE (SELECT count(*) FROM u) <> cardinality($41::text[])`
+
+// appendFast writes ts and events in one autocommitted statement, chaining
+// the events to the remembered heads of their tenants. It reports false
+// when a head is not remembered; an error (a head moved, or anything else)
+// means nothing was written, and the caller takes the full path, which
+// reads the heads.
+func (db *DB) appendFast(ctx context.Context, seal store.SealFunc, ts []store.Token, events []store.AuditEvent) (bool, error) {
+	var tenants []string
+	var oldSeq, newSeq []int64
+	var oldHash, newHash [][]byte
+	at := map[string]int{}
+	cur := make([]head, 0, 1)
+	for _, e := range events {
+		if _, ok := at[e.Tenant]; ok {
+			continue
+		}
+		h, ok := db.heads.get(e.Tenant)
+		if !ok {
+			return false, nil
+		}
+		at[e.Tenant] = len(tenants)
+		tenants = append(tenants, e.Tenant)
+		oldSeq, oldHash = append(oldSeq, h.seq), append(oldHash, h.hash)
+		cur = append(cur, h)
+	}
+	args := make([]any, 0, len(events)*auditWidth)
+	for _, e := range events {
+		i := at[e.Tenant]
+		e.Seq, e.PrevHash = cur[i].seq+1, cur[i].hash
+		if e.Detail == nil {
+			e.Detail = map[string]string{}
+		}
+		seal(&e)
+		cur[i] = head{e.Seq, e.Hash}
+		args = append(args, e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
+			e.UserAgent, e.RequestID, detailText(e.Detail), e.PrevHash, e.Hash)
+	}
+	for _, h := range cur {
+		newSeq, newHash = append(newSeq, h.seq), append(newHash, h.hash)
+	}
+	targs := make([]any, 0, len(ts)*tokenWidth)
+	for i := range ts {
+		targs = append(targs, tokenValues(&ts[i])...)
+	}
+	all := append(arrayColumns(tokenTypes, targs), arrayColumns(auditTypes, args)...)
+	all = append(all, tenants, oldSeq, oldHash, newSeq, newHash)
+	if _, err := db.w.ExecContext(ctx, fastAppend, all...); err != nil {
+		for _, ten := range tenants {
+			db.heads.forget(ten)
+		}
+		return true, db.wrap(err)
+	}
+	for i, ten := range tenants {
+		db.heads.set(ten, cur[i])
+	}
+	return true, nil
+}
+
+// bound runs fn with the transaction-bound DB, or in a new transaction.
+func (db *DB) bound(ctx context.Context, fn func(*DB) error) error {
+	if db.tx != nil {
+		return fn(db)
+	}
+	return db.inTx(ctx, fn)
+}
+
+// Statements of append on PostgreSQL (ArrayInsert). The WITH clauses run
+// to completion although the main statement does not read them.
+var (
+	// headUpsert creates the head if need be, locks it (an upsert's
+	// update locks the row, as FOR UPDATE would) and reads it.
+	headUpsert = `INSERT INTO audit_heads (tenant, seq, hash) VALUES ($1, 0, NULL)
+				ON CONFLICT (tenant) DO UPDATE SET tenant = excluded.tenant RETURNING seq, hash`
+	// tokensHeadUpsert inserts the tokens ($1 to $26, arrays) and then
+	// is headUpsert for tenant $27.
+	tokensHeadUpsert = "WITH t AS (" + unnestSQL("INSERT INTO tokens ("+tokenCols+") ", tokenTypes) + `)
+		INSERT INTO audit_heads (tenant, seq, hash) VALUES ($27, 0, NULL)
+		ON CONFLICT (tenant) DO UPDATE SET tenant = excluded.tenant RETURNING seq, hash`
+	// eventsHeadUpdate inserts the events ($1 to $14, arrays) and moves
+	// tenant $15's head to seq $16 and hash $17.
+	eventsHeadUpdate = "WITH e AS (" + unnestSQL("INSERT INTO audit_events ("+auditCols+") ", auditTypes) + `)
+		UPDATE audit_heads SET seq = $16, hash = $17 WHERE tenant = $15`
+)
+
+// append chains events to their heads in tx; ts, if any (PostgreSQL
+// only), are inserted by the first head's upsert.
+func (s auditLog) append(ctx context.Context, tx querier, seal store.SealFunc, events []store.AuditEvent, ts []store.Token) error {
 	// Group by tenant, keeping each tenant's order: one head read and one
 	// head update per tenant and batch.
 	var order []string
@@ -41,49 +208,61 @@ func (s auditLog) Append(ctx context.Context, seal store.SealFunc, events ...sto
 		}
 		byTenant[e.Tenant] = append(byTenant[e.Tenant], e)
 	}
-	return s.db.write(ctx, func(tx querier) error {
-		for _, ten := range order {
-			// One statement creates the head if need be, locks it (an
-			// upsert's update locks the row, as FOR UPDATE would) and
-			// reads it.
-			var seq int64
-			var prev []byte
-			err := tx.QueryRowContext(ctx, `INSERT INTO audit_heads (tenant, seq, hash) VALUES ($1, 0, NULL)
-				ON CONFLICT (tenant) DO UPDATE SET tenant = excluded.tenant RETURNING seq, hash`, ten).Scan(&seq, &prev)
-			if err != nil {
-				return s.db.wrap(err)
+	for _, ten := range order {
+		var seq int64
+		var prev []byte
+		var err error
+		if len(ts) > 0 {
+			args := make([]any, 0, len(ts)*tokenWidth)
+			for i := range ts {
+				args = append(args, tokenValues(&ts[i])...)
 			}
-			var args []any
-			for _, e := range byTenant[ten] {
-				seq++
-				e.Seq, e.PrevHash = seq, prev
-				if e.Detail == nil {
-					e.Detail = map[string]string{}
-				}
-				seal(&e)
-				row := []any{e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
-					e.UserAgent, e.RequestID, detailText(e.Detail), e.PrevHash, e.Hash}
-				if s.db.d.MultiRowInsert || s.db.d.ArrayInsert {
-					args = append(args, row...)
-				} else if err := insertRows(ctx, tx, auditInsert, auditWidth, row); err != nil {
-					return s.db.wrap(err)
-				}
-				prev = e.Hash
-			}
-			if s.db.d.ArrayInsert {
-				err = arrayInsert(ctx, tx, "INSERT INTO audit_events ("+auditCols+") ", auditTypes, args)
-			} else {
-				err = insertRows(ctx, tx, auditInsert, auditWidth, args)
-			}
-			if err != nil {
-				return s.db.wrap(err)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant = $1`, ten, seq, prev); err != nil {
-				return s.db.wrap(err)
-			}
+			err = tx.QueryRowContext(ctx, tokensHeadUpsert, append(arrayColumns(tokenTypes, args), ten)...).Scan(&seq, &prev)
+			ts = nil
+		} else {
+			err = tx.QueryRowContext(ctx, headUpsert, ten).Scan(&seq, &prev)
 		}
-		return nil
-	})
+		if err != nil {
+			return s.db.wrap(err)
+		}
+		var args []any
+		for _, e := range byTenant[ten] {
+			seq++
+			e.Seq, e.PrevHash = seq, prev
+			if e.Detail == nil {
+				e.Detail = map[string]string{}
+			}
+			seal(&e)
+			row := []any{e.Tenant, e.Seq, micros(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
+				e.UserAgent, e.RequestID, detailText(e.Detail), e.PrevHash, e.Hash}
+			if s.db.d.MultiRowInsert || s.db.d.ArrayInsert {
+				args = append(args, row...)
+			} else if err := insertRows(ctx, tx, auditInsert, auditWidth, row); err != nil {
+				return s.db.wrap(err)
+			}
+			prev = e.Hash
+		}
+		if s.db.d.ArrayInsert {
+			_, err = tx.ExecContext(ctx, eventsHeadUpdate, append(arrayColumns(auditTypes, args), ten, seq, prev)...)
+			if err != nil {
+				return s.db.wrap(err)
+			}
+			if s.db.heads != nil {
+				// Remembered before the commit: should the transaction
+				// roll back, appendFast finds the head elsewhere and
+				// falls back.
+				s.db.heads.set(ten, head{seq, prev})
+			}
+			continue
+		}
+		if err := insertRows(ctx, tx, auditInsert, auditWidth, args); err != nil {
+			return s.db.wrap(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant = $1`, ten, seq, prev); err != nil {
+			return s.db.wrap(err)
+		}
+	}
+	return nil
 }
 
 func (s auditLog) List(ctx context.Context, tenant string, f store.AuditFilter) ([]store.AuditEvent, error) {

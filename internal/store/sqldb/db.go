@@ -75,11 +75,16 @@ type DB struct {
 	txStmts map[string]*sql.Stmt
 	// depth counts the savepoints open around this transaction-bound DB.
 	depth int
+	// heads are the audit heads last written (nil unless d.ArrayInsert).
+	heads *heads
 }
 
 // New returns a DB writing through w and reading through r.
 func New(w, r *sql.DB, d *Dialect) *DB {
 	db := &DB{w: w, r: r, d: d}
+	if d.ArrayInsert {
+		db.heads = &heads{m: map[string]head{}}
+	}
 	if d.CacheStatements {
 		db.wc, db.rc = newStmtCache(w), newStmtCache(r)
 	}
@@ -184,7 +189,7 @@ func (db *DB) inTx(ctx context.Context, fn func(*DB) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	txdb := &DB{w: db.w, r: db.r, tx: tx, d: db.d, wc: db.wc, rc: db.rc}
+	txdb := &DB{w: db.w, r: db.r, tx: tx, d: db.d, wc: db.wc, rc: db.rc, heads: db.heads}
 	if db.wc != nil {
 		txdb.txStmts = map[string]*sql.Stmt{}
 	}

@@ -87,6 +87,17 @@ type arrayKey struct {
 // prepared statement (PostgreSQL). A value is a string, []byte, int64 or
 // bool as its column's type says, or nil for NULL (bytea and int8).
 func arrayInsert(ctx context.Context, q querier, head string, types []string, args []any) error {
+	cols := arrayColumns(types, args)
+	if cols == nil {
+		return nil
+	}
+	_, err := q.ExecContext(ctx, unnestSQL(head, types), cols...)
+	return err
+}
+
+// arrayColumns turns rows of len(types) values each (as arrayInsert takes
+// them) into one array per column, or nil when there is no row.
+func arrayColumns(types []string, args []any) []any {
 	width := len(types)
 	n := len(args) / width
 	if n == 0 {
@@ -129,8 +140,7 @@ func arrayInsert(ctx context.Context, q querier, head string, types []string, ar
 			panic("sqldb: arrayInsert of unknown column type " + typ)
 		}
 	}
-	_, err := q.ExecContext(ctx, unnestSQL(head, types), cols...)
-	return err
+	return cols
 }
 
 // unnestSQL returns head followed by "SELECT * FROM unnest($1::t1[], ...)".
@@ -155,4 +165,20 @@ func unnestSQL(head string, types []string) string {
 	b.WriteByte(')')
 	s, _ := arrayCache.LoadOrStore(k, b.String())
 	return s.(string)
+}
+
+// unnestParams returns "$first::t1[], $first+1::t2[], ...".
+func unnestParams(types []string, first int) string {
+	var b strings.Builder
+	for c, typ := range types {
+		if c > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(first + c))
+		b.WriteString("::")
+		b.WriteString(typ)
+		b.WriteString("[]")
+	}
+	return b.String()
 }

@@ -63,3 +63,12 @@ func TestWriterPragmas(t *testing.T) {
 		}
 	}
 }
+
+func TestBatchWriters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokend.db")
+	a, b := open(t, path), open(t, path)
+	if _, err := a.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	storetest.RunBatchWriters(t, a, b)
+}
