@@ -6,9 +6,12 @@
 package revocation
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
 	"encoding/hex"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -99,6 +102,11 @@ func TimeOfID(id string) (time.Time, bool) {
 
 // DenyList is the in-memory image of the revocation log. Safe for
 // concurrent use; readers never wait for I/O.
+//
+// Token entries, which are nearly all of a large list, are held without
+// pointers (a 16-byte key and two int64 times in one map, and a slice
+// ordered by prune time), so a garbage collection does not scan them and
+// each costs tens of bytes rather than hundreds.
 type DenyList struct {
 	mu      sync.RWMutex
 	tenants map[string]*tenantDeny
@@ -106,13 +114,138 @@ type DenyList struct {
 }
 
 type tenantDeny struct {
-	tokens  map[string]time.Time            // token id → when its revocation takes effect
-	cutoffs map[string]map[string]time.Time // scope (not Subject) → key → cutoff
+	tokens map[tokenKey]tokenRev
+	// expiring is a min-heap of the tokens with a prune time, by that time.
+	// A token's prune time only rises; an element whose time is below the
+	// token's is pushed again with it when it reaches the top.
+	expiring []tokenExp
+	cutoffs  map[string]map[string]time.Time // scope (not Token, Subject) → key → cutoff
 	// subjects holds the Subject cutoffs: id → subject type → cutoff, ""
 	// for an entry of every type.
 	subjects map[string]map[string]time.Time
 	all      time.Time
-	until    map[string]time.Time // untilKey → prune time
+	until    map[string]time.Time // untilKey of an entry not of scope Token → prune time
+}
+
+// tokenKey names a token id in a tenant: the 16 bytes of an id tokend
+// makes (26 characters of IDAlphabet, canonically encoded), and for any
+// other id the first 16 bytes of SHA-256 over a random key of the process
+// and the id. Two ids get the same key with a probability near 2⁻¹²⁸ for
+// each pair; such a collision can only make a token whose key matches a
+// revoked one's look revoked (a valid token refused), never a revoked
+// token accepted, and the process key keeps anyone from choosing ids that
+// collide.
+type tokenKey [16]byte
+
+// tokenRev is a token entry: when its revocation takes effect and when it
+// may be pruned (noUntil: never), in Unix nanoseconds.
+type tokenRev struct{ at, until int64 }
+
+type tokenExp struct {
+	until int64
+	key   tokenKey
+}
+
+const noUntil = math.MinInt64
+
+var (
+	hashKey [32]byte
+	idValue [256]byte // character of IDAlphabet → its value + 1; 0 for others
+)
+
+func init() {
+	if _, err := rand.Read(hashKey[:]); err != nil {
+		panic(err)
+	}
+	for i := range len(IDAlphabet) {
+		idValue[IDAlphabet[i]] = byte(i + 1)
+	}
+}
+
+// keyOf returns the tokenKey of a token id.
+func keyOf(id string) tokenKey {
+	var k tokenKey
+	if len(id) == 26 {
+		var acc uint64
+		bits, n := 0, 0
+		ok := true
+		for i := 0; i < len(id) && ok; i++ {
+			v := idValue[id[i]]
+			if v == 0 {
+				ok = false
+				break
+			}
+			acc = acc<<5 | uint64(v-1)
+			if bits += 5; bits >= 8 {
+				bits -= 8
+				k[n] = byte(acc >> bits)
+				n++
+			}
+		}
+		// 26 characters carry 130 bits: the last 2 must be zero in the
+		// canonical encoding, so that one id has one key.
+		if ok && acc&3 == 0 {
+			return k
+		}
+	}
+	var buf [96]byte
+	sum := sha256.Sum256(append(append(buf[:0], hashKey[:]...), id...))
+	copy(k[:], sum[:16])
+	return k
+}
+
+// unixNano is t in Unix nanoseconds, clamped to the int64 range (the zero
+// time and anything before 1678 to the lowest value above noUntil).
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.Before(minNano):
+		return noUntil + 1
+	case t.After(maxNano):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	minNano = time.Unix(0, math.MinInt64+1)
+	maxNano = time.Unix(0, math.MaxInt64)
+)
+
+// push adds e to the heap of expiring tokens.
+func (t *tenantDeny) push(e tokenExp) {
+	h := append(t.expiring, e)
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if h[p].until <= h[i].until {
+			break
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+	t.expiring = h
+}
+
+// pop removes the top of the heap of expiring tokens.
+func (t *tenantDeny) pop() {
+	h := t.expiring
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= len(h) {
+			break
+		}
+		if c+1 < len(h) && h[c+1].until < h[c].until {
+			c++
+		}
+		if h[i].until <= h[c].until {
+			break
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+	t.expiring = h
 }
 
 // untilKey names an entry for pruning: "scope\x00key", and for a Subject
@@ -149,7 +282,7 @@ func (d *DenyList) Apply(rs ...Entry) {
 		}
 		t := d.tenants[r.Tenant]
 		if t == nil {
-			t = &tenantDeny{tokens: map[string]time.Time{}, cutoffs: map[string]map[string]time.Time{},
+			t = &tenantDeny{tokens: map[tokenKey]tokenRev{}, cutoffs: map[string]map[string]time.Time{},
 				subjects: map[string]map[string]time.Time{}, until: map[string]time.Time{}}
 			d.tenants[r.Tenant] = t
 		}
@@ -159,9 +292,23 @@ func (d *DenyList) Apply(rs ...Entry) {
 			// a few seconds ahead for a token replaced by renewal. A token
 			// revoked during that grace has two entries; the earlier wins,
 			// whichever order they arrive in.
-			if at, ok := t.tokens[r.Key]; !ok || r.Cutoff.Before(at) {
-				t.tokens[r.Key] = r.Cutoff
+			// The latest Until wins (noUntil: keep it), as for other entries.
+			k, at := keyOf(r.Key), unixNano(r.Cutoff)
+			old, ok := t.tokens[k]
+			if !ok {
+				old = tokenRev{at: at, until: noUntil}
 			}
+			old.at = min(old.at, at)
+			if r.Until != nil && !r.Until.IsZero() {
+				if u := unixNano(*r.Until); u > old.until {
+					if old.until == noUntil {
+						t.push(tokenExp{until: u, key: k})
+					}
+					old.until = u
+				}
+			}
+			t.tokens[k] = old
+			continue
 		case Tenant:
 			if r.Cutoff.After(t.all) {
 				t.all = r.Cutoff
@@ -212,8 +359,10 @@ func (d *DenyList) Reason(tok Presented) string {
 	if t == nil {
 		return ""
 	}
-	if at, ok := t.tokens[tok.ID]; ok && !time.Now().Before(at) {
-		return "token revoked"
+	if len(t.tokens) > 0 {
+		if r, ok := t.tokens[keyOf(tok.ID)]; ok && time.Now().UnixNano() >= r.at {
+			return "token revoked"
+		}
 	}
 	if tok.IssuedAt.Before(t.all) {
 		return "every token of the tenant was revoked"
@@ -264,15 +413,27 @@ func (d *DenyList) Prune(now time.Time) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	n := 0
+	cut := unixNano(now)
 	for _, t := range d.tenants {
+		for len(t.expiring) > 0 && t.expiring[0].until < cut {
+			e := t.expiring[0]
+			t.pop()
+			r, ok := t.tokens[e.key]
+			switch {
+			case !ok || r.until == noUntil:
+			case r.until > e.until: // raised since it was pushed
+				t.push(tokenExp{until: r.until, key: e.key})
+			default:
+				delete(t.tokens, e.key)
+				n++
+			}
+		}
 		for k, until := range t.until {
 			if !until.Before(now) {
 				continue
 			}
 			scope, key := splitKey(k)
 			switch scope {
-			case Token:
-				delete(t.tokens, key)
 			case Tenant:
 				t.all = time.Time{}
 			case Subject:

@@ -180,3 +180,110 @@ func TestDenyListRewind(t *testing.T) {
 		t.Fatalf("Last = %d, want 2", d.Last())
 	}
 }
+
+// TestTokenKeys: ids of every shape are told apart — a tokend id, the same
+// characters with a non-canonical last character or in upper case, the hex
+// of its bytes, and legacy ids of any length — and each matches itself.
+func TestTokenKeys(t *testing.T) {
+	t.Parallel()
+	var b [16]byte
+	for i := range b {
+		b[i] = byte(i*37 + 11)
+	}
+	id := idEncoding.EncodeToString(b[:])
+	if got := keyOf(id); got != tokenKey(b) {
+		t.Fatalf("keyOf(%s) = %x, want its bytes %x", id, got, b)
+	}
+	last := strings.IndexByte(IDAlphabet, id[25])
+	ids := []string{id, id[:25] + string(IDAlphabet[last|1]), strings.ToUpper(id), hex.EncodeToString(b[:]),
+		"", "t1", strings.Repeat("x", 26), strings.Repeat("legacy-", 40), id[:25] + "w"}
+	now := time.Now()
+	for i, revoked := range ids {
+		d := NewDenyList()
+		d.Apply(Entry{Tenant: "a", Scope: Token, Key: revoked, Cutoff: now})
+		for j, presented := range ids {
+			if got := d.Reason(Presented{Tenant: "a", ID: presented}) != ""; got != (i == j) {
+				t.Errorf("revoked %q, presented %q: revoked %v", revoked, presented, got)
+			}
+		}
+	}
+}
+
+// TestTokenPruneUntil: a token is pruned after the latest Until of its
+// entries, a token entry without Until is kept, and a token revoked again
+// after it was pruned is held again.
+func TestTokenPruneUntil(t *testing.T) {
+	t.Parallel()
+	d := NewDenyList()
+	now := time.Now()
+	u1, u2, u3 := now.Add(time.Minute), now.Add(2*time.Minute), now.Add(3*time.Minute)
+	d.Apply(Entry{Tenant: "a", Scope: Token, Key: "raised", Cutoff: now, Until: &u1},
+		Entry{Tenant: "a", Scope: Token, Key: "raised", Cutoff: now, Until: &u3},
+		Entry{Tenant: "a", Scope: Token, Key: "raised", Cutoff: now, Until: &u2},
+		Entry{Tenant: "a", Scope: Token, Key: "kept", Cutoff: now},
+		Entry{Tenant: "a", Scope: Token, Key: "once", Cutoff: now, Until: &u1},
+		Entry{Tenant: "b", Scope: Token, Key: "once", Cutoff: now, Until: &u2})
+	steps := []struct {
+		at     time.Time
+		pruned int
+		size   int
+		held   []string // in tenant a
+	}{
+		{u1, 0, 4, []string{"raised", "kept", "once"}},
+		{u1.Add(time.Second), 1, 3, []string{"raised", "kept"}},
+		{u2.Add(time.Second), 1, 2, []string{"raised", "kept"}}, // tenant b's
+		{u3.Add(time.Second), 1, 1, []string{"kept"}},
+	}
+	for _, s := range steps {
+		if n := d.Prune(s.at); n != s.pruned {
+			t.Errorf("Prune(+%v) = %d, want %d", s.at.Sub(now), n, s.pruned)
+		}
+		if d.Size() != s.size {
+			t.Errorf("after Prune(+%v): size %d, want %d", s.at.Sub(now), d.Size(), s.size)
+		}
+		for _, id := range s.held {
+			if d.Reason(Presented{Tenant: "a", ID: id}) == "" {
+				t.Errorf("after Prune(+%v): %s no longer revoked", s.at.Sub(now), id)
+			}
+		}
+	}
+	u4 := u3.Add(time.Hour)
+	d.Apply(Entry{Tenant: "a", Scope: Token, Key: "once", Cutoff: now, Until: &u4})
+	if d.Prune(u3.Add(time.Minute)) != 0 || d.Reason(Presented{Tenant: "a", ID: "once"}) == "" {
+		t.Error("a token revoked again after its prune is not held")
+	}
+	if d.Prune(u4.Add(time.Second)) != 1 || d.Size() != 1 {
+		t.Errorf("second prune: size %d", d.Size())
+	}
+}
+
+// TestTokenCutoffOutOfRange: a token entry with the zero Cutoff takes
+// effect at once, and one far in the future does not.
+func TestTokenCutoffOutOfRange(t *testing.T) {
+	t.Parallel()
+	d := NewDenyList()
+	d.Apply(Entry{Tenant: "a", Scope: Token, Key: "zero"},
+		Entry{Tenant: "a", Scope: Token, Key: "far", Cutoff: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if d.Reason(Presented{Tenant: "a", ID: "zero"}) == "" {
+		t.Error("a zero cutoff did not take effect")
+	}
+	if d.Reason(Presented{Tenant: "a", ID: "far"}) != "" {
+		t.Error("a cutoff in the year 3000 took effect")
+	}
+}
+
+// FuzzTokenKeys: a revoked id matches itself and not a different id.
+func FuzzTokenKeys(f *testing.F) {
+	f.Add("0123456789abcdefghijklmnop", "0123456789abcdefghijklmnoq")
+	f.Add("t1", "t2")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		d := NewDenyList()
+		d.Apply(Entry{Tenant: "a", Scope: Token, Key: a})
+		if d.Reason(Presented{Tenant: "a", ID: a}) == "" {
+			t.Fatalf("%q not revoked", a)
+		}
+		if a != b && d.Reason(Presented{Tenant: "a", ID: b}) != "" {
+			t.Fatalf("revoking %q revoked %q", a, b)
+		}
+	})
+}
