@@ -540,7 +540,7 @@ const (
 )
 
 // exportAudit streams a tenant's audit events matching the list filters
-// as NDJSON (one auditView per line, oldest first) until the last one. An
+// as NDJSON (one audit.View per line, oldest first) until the last one. An
 // error before the first line is an ordinary error answer; one after it
 // aborts the connection, so that the client sees a truncated stream and
 // resumes with after= the last seq it got, instead of taking a cut

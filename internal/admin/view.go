@@ -1,10 +1,10 @@
 package admin
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"time"
 
+	"github.com/tokend/tokend/internal/audit"
 	"github.com/tokend/tokend/internal/secrets"
 	"github.com/tokend/tokend/internal/store"
 	"github.com/tokend/tokend/internal/tenant"
@@ -179,26 +179,7 @@ func tokenOf(t store.Token) tokenView {
 		t.Audience, t.Scope, ts(t.IssuedAt), tsp(t.ExpiresAt), tsp(t.RevokedAt), t.Grant, t.IDP, t.ExternalSubject}
 }
 
-type auditView struct {
-	Seq        int64             `json:"seq"`
-	Time       string            `json:"time"`
-	Action     string            `json:"action"`
-	Outcome    string            `json:"outcome"`
-	Actor      string            `json:"actor"`
-	Subject    string            `json:"subject,omitempty"`
-	ClientID   string            `json:"client_id,omitempty"`
-	RemoteAddr string            `json:"remote_addr,omitempty"`
-	UserAgent  string            `json:"user_agent,omitempty"`
-	RequestID  string            `json:"request_id,omitempty"`
-	Detail     map[string]string `json:"detail,omitempty"`
-	PrevHash   string            `json:"prev_hash"`
-	Hash       string            `json:"hash"`
-}
-
-func auditOf(e store.AuditEvent) auditView {
-	return auditView{e.Seq, ts(e.Time), e.Action, e.Outcome, e.Actor, e.Subject, e.ClientID, e.RemoteAddr,
-		e.UserAgent, e.RequestID, e.Detail, hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash)}
-}
+func auditOf(e store.AuditEvent) audit.View { return audit.ViewOf(e) }
 
 // revocationView is a revocation-log entry.
 type revocationView struct {
