@@ -143,7 +143,7 @@ func (a *App) rewound(ctx context.Context, cursor, last int64) {
 		// The next revocation change syncs again; the cursor is rewound.
 		a.log.ErrorContext(ctx, "revocation log not read again", "error", err)
 	}
-	p := fmt.Sprintf("the change log went back from %d to %d at a failover (changes lost, asynchronous replication?): restart this replica to reload its caches", cursor, last)
+	p := fmt.Sprintf("the change log went back from %d to %d at a failover (changes lost: asynchronous replication, or writes that timed out waiting for a synchronous standby): restart this replica to reload its caches", cursor, last)
 	a.rewind.Store(&p)
 }
 

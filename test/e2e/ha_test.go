@@ -382,6 +382,20 @@ func (l *haLoad) gap(i int, from time.Time) (first503, back time.Time, ok bool) 
 	return first503, time.Time{}, false
 }
 
+// unacknowledged counts the writes (issuance, revocation, refresh) answered
+// 503: each may have committed on the primary without being acknowledged.
+func (l *haLoad) unacknowledged() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range l.events {
+		if e.op != "introspect" && e.status == http.StatusServiceUnavailable {
+			n++
+		}
+	}
+	return n
+}
+
 // okAfter counts replica i's issuances answered 200 after t.
 func (l *haLoad) okAfter(i int, t time.Time) int {
 	l.mu.Lock()
@@ -569,15 +583,24 @@ func failover(t *testing.T, synchronous bool, port int) {
 
 	// A replica that saw changes the promoted server lost says so (its
 	// change log went back) and stays unready until it restarts; it is
-	// restarted, as its operator would.
+	// restarted, as its operator would. With synchronous replication that
+	// can happen too, but only through writes nobody saw acknowledged: a
+	// commit still waiting for the stalled standby when its request's
+	// deadline passed is cancelled, and PostgreSQL then keeps it on the
+	// primary alone ("canceling wait for synchronous replication"), where
+	// the other replica may read it before the primary dies. Whether a
+	// replica sees the log go back is a matter of timing (the promoted
+	// server's sequence starts past what it replayed); what is asserted of
+	// synchronous replication is above: no acknowledged token, revocation
+	// or audit event is missing.
 	for i, r := range reps {
 		st, raw, _, err := rplJSON("GET", r.URL+"/readyz", "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if st == http.StatusServiceUnavailable && strings.Contains(string(raw), "change log went back") {
-			if synchronous {
-				t.Errorf("replica %d: the change log went back with synchronous replication: %s", i, raw)
+			if synchronous && load.unacknowledged() == 0 {
+				t.Errorf("replica %d: the change log went back with synchronous replication and every write acknowledged: %s", i, raw)
 			}
 			t.Logf("replica %d after the failover: %s; restarting it", i, raw)
 			if err := r.stop(t); err != nil {
