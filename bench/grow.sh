@@ -15,7 +15,10 @@
 #
 # Environment: TOKEND (binary; default go build), ROUNDS (default 3), C
 # (default 32), DURATION (default 6s), ROWS / REVS (default 10000000 /
-# 1000000), SEED_LIMIT (seed-data --time-limit, default 20m).
+# 1000000), SEED_LIMIT (seed-data --time-limit, default 20m), STATE (with
+# PostgreSQL: where the two servers' data directories stay between runs,
+# default /var/tmp/tokend-grow; they hold the master keys that open the
+# signing keys the databases keep, so a later run must use the same).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ROUNDS=${ROUNDS:-3}
@@ -46,6 +49,7 @@ serve() {
   local p data=$work/dev-$1
   p=$(port)
   if [[ -n ${FULL_DATABASE_URL:-} ]]; then
+    data=${STATE:-/var/tmp/tokend-grow}/dev-$1
     local u=$EMPTY_DATABASE_URL
     [[ $1 == full ]] && u=$FULL_DATABASE_URL
     TOKEND_DATABASE_URL=$u "$TOKEND" serve --dev --data "$data" --addr "127.0.0.1:$p" --log-level warn >>"$work/$1.log" 2>&1 &
