@@ -75,7 +75,8 @@ func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
 		verify.WriteError(w, &verify.Error{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "token of another tenant"})
 		return
 	}
-	if err := verify.CheckAudience(&id.Claims, r.URL.Query().Get("audience")); err != nil {
+	q := r.URL.Query()
+	if err := verify.CheckAudience(&id.Claims, q.Get("audience")); err != nil {
 		verify.WriteError(w, err)
 		return
 	}
@@ -83,15 +84,15 @@ func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
 		verify.WriteError(w, err)
 		return
 	}
-	if err := verify.CheckChannel(&id.Claims, r.URL.Query().Get("channel")); err != nil {
+	if err := verify.CheckChannel(&id.Claims, q.Get("channel")); err != nil {
 		verify.WriteError(w, err)
 		return
 	}
-	if err := verify.RequireScopes(&id.Claims, strings.Fields(strings.Join(r.URL.Query()["scope"], " "))...); err != nil {
+	if err := verify.RequireScopes(&id.Claims, strings.Fields(strings.Join(q["scope"], " "))...); err != nil {
 		verify.WriteError(w, err)
 		return
 	}
-	if err := verify.RequireRole(&id.Claims, strings.Fields(strings.Join(r.URL.Query()["role"], " "))...); err != nil {
+	if err := verify.RequireRole(&id.Claims, strings.Fields(strings.Join(q["role"], " "))...); err != nil {
 		verify.WriteError(w, err)
 		return
 	}
@@ -107,19 +108,33 @@ func (c *Check) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The names are in canonical form already: set without
+	// canonicalizing them again on every check.
 	h := w.Header()
-	h.Set("X-Tokend-Tenant", id.Tenant)
-	h.Set("X-Tokend-Subject", cl.Subject)
-	h.Set("X-Tokend-Subject-Type", cl.SubjectType)
-	h.Set("X-Tokend-Kind", cl.Kind)
-	h.Set("X-Tokend-Scope", cl.Scope)
-	h.Set("X-Tokend-Client", cl.ClientID)
-	h.Set("X-Tokend-Token-Id", cl.ID)
+	h["X-Tokend-Tenant"] = []string{id.Tenant}
+	h["X-Tokend-Subject"] = []string{cl.Subject}
+	h["X-Tokend-Subject-Type"] = []string{cl.SubjectType}
+	h["X-Tokend-Kind"] = []string{cl.Kind}
+	h["X-Tokend-Scope"] = []string{cl.Scope}
+	h["X-Tokend-Client"] = []string{cl.ClientID}
+	h["X-Tokend-Token-Id"] = []string{cl.ID}
 	if cl.Act != nil {
-		h.Set("X-Tokend-Actor", cl.Act.Subject)
+		h["X-Tokend-Actor"] = []string{cl.Act.Subject}
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"active": true, "tenant": id.Tenant, "sub": cl.Subject,
-		"kind": cl.Kind, "scope": cl.Scope, "client_id": cl.ClientID, "jti": cl.ID})
+	httpx.WriteJSON(w, http.StatusOK, checkBody{Active: true, ClientID: cl.ClientID, JTI: cl.ID, Kind: cl.Kind,
+		Scope: cl.Scope, Sub: cl.Subject, Tenant: id.Tenant})
+}
+
+// checkBody is the check's 200 body, its members in the order a map of
+// them used to be encoded in (by name), which clients may have compared.
+type checkBody struct {
+	Active   bool   `json:"active"`
+	ClientID string `json:"client_id"`
+	JTI      string `json:"jti"`
+	Kind     string `json:"kind"`
+	Scope    string `json:"scope"`
+	Sub      string `json:"sub"`
+	Tenant   string `json:"tenant"`
 }
 
 func describeFault(err error) string {
