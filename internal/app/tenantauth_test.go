@@ -14,6 +14,7 @@ import (
 	"github.com/tokend/tokend/internal/apptest"
 	"github.com/tokend/tokend/internal/config"
 	"github.com/tokend/tokend/internal/secrets/vaulttest"
+	"github.com/tokend/tokend/internal/testenv"
 )
 
 // Seed 002's legacy secrets (JWT_DEF_SECRET, JWT_SDK_SECRET).
@@ -110,10 +111,7 @@ func TestTenantAuthVault(t *testing.T) {
 // other type's secret refuses them.
 func TestTenantAuthPyJWT(t *testing.T) {
 	t.Parallel()
-	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import jwt").Run(); err != nil {
-		t.Skip("PyJWT is not installed (Debian python3-jwt)")
-	}
+	py := testenv.PyJWT(t)
 	eachBackend(t, func(t *testing.T, b backend) {
 		s := start(t, b)
 		setupTenantAuth(t, s, "acme", map[string]any{"sdk": map[string]any{"project_id": "api"},

@@ -111,7 +111,7 @@ func TestVaultOnlyFromApp(t *testing.T) {
 
 // testSupport are imported only from _test.go files.
 var testSupport = []string{"internal/apptest", "internal/golden", "internal/store/sqlite/sqlitetest", "internal/faulttest",
-	"internal/secrets/secretstest", "internal/secrets/vaulttest"}
+	"internal/secrets/secretstest", "internal/secrets/vaulttest", "internal/testenv"}
 
 func TestTestSupportOnlyInTests(t *testing.T) {
 	pkgs := list(t)

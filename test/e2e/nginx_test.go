@@ -7,10 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokend/tokend/internal/testenv"
 )
 
 // TestNginxExample runs the documented nginx configuration in front of a
@@ -18,10 +19,7 @@ import (
 // the identity on.
 func TestNginxExample(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skip("nginx is not installed (.ci/run installs it)")
-	}
+	bin := testenv.Nginx(t)
 	data := t.TempDir()
 	p := serve(t, data, nil, "--dev")
 	c := readCreds(t, data)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokend/tokend/internal/testenv"
 )
 
 // docBlock returns the first fenced block of language lang in doc.
@@ -40,10 +42,7 @@ func docBlock(t *testing.T, doc, lang string) string {
 // tokend records.
 func TestNginxTLSFront(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skip("nginx is not installed (.ci/run installs it)")
-	}
+	bin := testenv.Nginx(t)
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	ca := newTestCA(t)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tokend/tokend/internal/store/postgres/pgtest"
+	"github.com/tokend/tokend/internal/testenv"
 )
 
 // stkCall sends a request with a raw Authorization header and JSON body
@@ -113,18 +114,6 @@ func TestStoreTokenRotationTwoReplicas(t *testing.T) {
 	}
 }
 
-// python finds a Python 3 with PyJWT (Debian python3-jwt).
-func python(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/bin/python3", "python3"} {
-		if err := exec.Command(p, "-c", "import jwt").Run(); err == nil {
-			return p
-		}
-	}
-	t.Skip("PyJWT is not installed (.ci/run installs python3-jwt)")
-	return ""
-}
-
 // pyjwt runs a Python snippet with PyJWT and returns its stdout.
 func pyjwt(t *testing.T, py, script string, args ...string) string {
 	t.Helper()
@@ -158,7 +147,7 @@ type stkCreds struct {
 // imported, and refused after the next generation.
 func TestStoreTokenDevSeedExampleAndPyJWT(t *testing.T) {
 	t.Parallel()
-	py := python(t)
+	py := testenv.PyJWT(t)
 	data := t.TempDir()
 	p := serve(t, data, nil, "--dev")
 	raw, err := os.ReadFile(filepath.Join(data, "dev-credentials.json"))
@@ -246,7 +235,7 @@ print(jwt.encode({"exp": 4102444800, "sub": sys.argv[1], "aud": ["api"], "jti": 
 // jti without rotating the store.
 func TestStoreTokenCLI(t *testing.T) {
 	t.Parallel()
-	py := python(t)
+	py := testenv.PyJWT(t)
 	data := t.TempDir()
 	p := serve(t, data, nil, "--dev")
 	c := readCreds(t, data)
