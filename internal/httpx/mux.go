@@ -3,52 +3,58 @@ package httpx
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/tokend/tokend/internal/fault"
 )
 
 // JSONMux serves mux, but answers the requests mux has no route for (404)
-// or no method for (405, with Allow) with JSON errors instead of text.
+// or no method for (405, with Allow) with JSON errors instead of text. The
+// route is looked up once, by mux itself: ServeMux sets the request's
+// Pattern before it calls the handler it found, and leaves it empty for
+// its own not-found and method-not-allowed handlers, whose answer is
+// replaced as they write its status.
 func JSONMux(mux *http.ServeMux, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		probe := &headerProbe{h: http.Header{}}
-		h.ServeHTTP(probe, r)
-		switch probe.status {
-		case http.StatusMethodNotAllowed:
-			if allow := probe.h.Get("Allow"); allow != "" {
-				w.Header().Set("Allow", allow)
-			}
-			WriteError(w, r, log, &fault.Error{Code: fault.CodeMethodNotAllowed,
-				Description: "method " + r.Method + " is not allowed here; allowed: " + strings.ReplaceAll(probe.h.Get("Allow"), ",", ", ")})
-		case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-			mux.ServeHTTP(w, r) // path cleaning redirects stay as they are
-		default:
-			WriteError(w, r, log, fault.NotFound("no such endpoint: %s %s", r.Method, r.URL.Path))
-		}
+		mux.ServeHTTP(&unrouted{ResponseWriter: w, r: r, log: log}, r)
 	})
 }
 
-// headerProbe records what a handler would answer without writing it.
-type headerProbe struct {
-	h      http.Header
-	status int
+// unrouted turns the text answer of ServeMux's own 404 and 405 handlers
+// into a JSON error; every other answer passes through unchanged.
+type unrouted struct {
+	http.ResponseWriter
+	r        *http.Request
+	log      *slog.Logger
+	replaced bool
 }
 
-func (p *headerProbe) Header() http.Header { return p.h }
-func (p *headerProbe) WriteHeader(code int) {
-	if p.status == 0 {
-		p.status = code
+func (u *unrouted) WriteHeader(code int) {
+	if u.replaced {
+		return
 	}
-}
-func (p *headerProbe) Write(b []byte) (int, error) {
-	if p.status == 0 {
-		p.status = http.StatusOK
+	if u.r.Pattern != "" || (code != http.StatusNotFound && code != http.StatusMethodNotAllowed) {
+		u.ResponseWriter.WriteHeader(code)
+		return
 	}
-	return len(b), nil
+	u.replaced = true
+	// http.Error set these for its text body.
+	h := u.ResponseWriter.Header()
+	h.Del("X-Content-Type-Options")
+	h.Del("Content-Type")
+	if code == http.StatusNotFound {
+		WriteError(u.ResponseWriter, u.r, u.log, fault.NotFound("no such endpoint: %s %s", u.r.Method, u.r.URL.Path))
+		return
+	}
+	WriteError(u.ResponseWriter, u.r, u.log, &fault.Error{Code: fault.CodeMethodNotAllowed,
+		Description: "method " + u.r.Method + " is not allowed here; allowed: " + h.Get("Allow")})
 }
+
+func (u *unrouted) Write(b []byte) (int, error) {
+	if u.replaced {
+		return len(b), nil // the text body of the answer replaced
+	}
+	return u.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (u *unrouted) Unwrap() http.ResponseWriter { return u.ResponseWriter }
