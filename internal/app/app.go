@@ -356,7 +356,7 @@ func build(cfg config.Config, log *slog.Logger, st store.Store, master []byte) (
 	// before anything is read or written for it; health, readiness and
 	// metrics stay reachable while it does.
 	adm := httpx.Admission{Limit: cfg.Inflight(), Exempt: httpx.ExemptOps, Shed: httpx.NewShedCounter(a.registry), Log: log}
-	a.handler = httpx.Forwarded(httpx.Deadline(httpx.Wrap(adm.Wrap(cors.Wrap(httpx.JSONMux(mux, log))), log, metrics, cfg.MaxBodyBytes), a.requestTimeout), cfg.Proxies())
+	a.handler = httpx.Forwarded(httpx.Wrap(adm.Wrap(cors.Wrap(httpx.JSONMux(mux, log))), log, metrics, cfg.MaxBodyBytes, a.requestTimeout), cfg.Proxies())
 	return a, nil
 }
 

@@ -40,7 +40,13 @@ type legacyForm struct {
 // parseLegacy finds a seed 004 token form in the request, if any.
 func parseLegacy(r *http.Request) (legacyForm, bool) {
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
-		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(h[7:]))
+		v := strings.TrimSpace(h[7:])
+		if strings.ContainsAny(v, ".-_") {
+			// Not standard base64 (a JWT, an opaque or a session token):
+			// decoding it would fail; skip the copy it would make.
+			return legacyForm{}, false
+		}
+		b, err := base64.StdEncoding.DecodeString(v)
 		if err != nil {
 			return legacyForm{}, false
 		}
@@ -51,6 +57,9 @@ func parseLegacy(r *http.Request) (legacyForm, bool) {
 		return legacyForm{key: parts[0], ident: parts[1], token: parts[2], bearer: true}, true
 	}
 	for _, q := range []string{r.URL.RawQuery, forwardedQuery(r.Header.Get("X-Forwarded-Uri")), forwardedQuery(r.Header.Get("X-Original-Uri"))} {
+		if !strings.Contains(q, "authMode") && !strings.Contains(q, "%") {
+			continue // no apsws.authMode parameter, however encoded: nothing to parse
+		}
 		p, err := url.ParseQuery(q)
 		if err == nil && p.Get("apsws.authMode") == "token" && p.Get("apsdb.authToken") != "" {
 			return legacyForm{ident: p.Get("apsws.id"), token: p.Get("apsdb.authToken")}, true

@@ -42,7 +42,7 @@ func TestAdmissionSheds(t *testing.T) {
 	})
 	reg := prometheus.NewRegistry()
 	shed := httpx.NewShedCounter(reg)
-	h := httpx.Wrap(httpx.Admission{Limit: limit, Exempt: httpx.ExemptOps, Shed: shed}.Wrap(mux), slog.New(slog.DiscardHandler), nil, 0)
+	h := httpx.Wrap(httpx.Admission{Limit: limit, Exempt: httpx.ExemptOps, Shed: shed}.Wrap(mux), slog.New(slog.DiscardHandler), nil, 0, nil)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

@@ -44,10 +44,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// Wrap applies, outermost first: request id and request info, panic
-// recovery, the body size limit, metrics and the access log; it refuses
-// chunked requests (see below).
-func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64) http.Handler {
+// Wrap applies, outermost first: the request's deadline, request id and
+// request info, panic recovery, the body size limit, metrics and the
+// access log; it refuses chunked requests (see below).
+//
+// The deadline is timeout(r) from now (none when timeout is nil or returns
+// 0), so that every call the handler makes with the request's context,
+// database calls included, gives up in time for the answer to be written
+// before the server's write timeout. A handler that runs out of time
+// answers 503 temporarily_unavailable: AsFault maps the context's errors
+// to fault.CodeUnavailable. The deadline and the request info make one
+// derived request, not one each.
+func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64, timeout func(*http.Request) time.Duration) http.Handler {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
 	}
@@ -58,7 +66,15 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64) http.Hand
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx := reqctx.With(r.Context(), reqctx.Info{RequestID: id, RemoteAddr: remoteIP(r.RemoteAddr), UserAgent: r.UserAgent()})
+		ctx := r.Context()
+		if timeout != nil {
+			if d := timeout(r); d > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, d)
+				defer cancel()
+			}
+		}
+		ctx = reqctx.With(ctx, reqctx.Info{RequestID: id, RemoteAddr: remoteIP(r.RemoteAddr), UserAgent: r.UserAgent()})
 		r = r.WithContext(ctx)
 		var span trace.Span
 		if tracing.Enabled() {
@@ -85,13 +101,15 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64) http.Hand
 				m.Requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 				m.Duration.WithLabelValues(route).Observe(d.Seconds())
 			}
-			attrs := []slog.Attr{slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", status), slog.Int64("bytes", rec.bytes),
-				slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote_addr", remoteIP(r.RemoteAddr))}
-			if unsent != nil {
-				attrs = append(attrs, slog.Int("unsent_status", rec.status), slog.String("error", unsent.Error()))
+			if log.Enabled(ctx, slog.LevelInfo) { // the access log's attributes only when it is written
+				attrs := []slog.Attr{slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", status), slog.Int64("bytes", rec.bytes),
+					slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote_addr", remoteIP(r.RemoteAddr))}
+				if unsent != nil {
+					attrs = append(attrs, slog.Int("unsent_status", rec.status), slog.String("error", unsent.Error()))
+				}
+				log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 			}
-			log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 			if span != nil {
 				httptrace.End(span, r, status)
 			}

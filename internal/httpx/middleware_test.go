@@ -50,7 +50,7 @@ func TestAccessLogRecordsStatusSent(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusAccepted)
 	})
-	h := httpx.Deadline(httpx.Wrap(mux, log, nil, 0), func(*http.Request) time.Duration { return 100 * time.Millisecond })
+	h := httpx.Wrap(mux, log, nil, 0, func(*http.Request) time.Duration { return 100 * time.Millisecond })
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.WriteTimeout = 200 * time.Millisecond
 	srv.Start()
