@@ -232,3 +232,45 @@ func cpuTime() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkCheckParallel measures the gateway check (GET /t/t0/check with
+// a valid bearer token, as nginx auth_request sends it) through the whole
+// handler from many goroutines at once.
+func BenchmarkCheckParallel(b *testing.B) {
+	ctx := context.Background()
+	cfg, secret := seedTenants(b, 1)
+	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	h := a.Handler()
+	req := httptest.NewRequest("POST", "/t/t0/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("svc", secret)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	var tr struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &tr); err != nil || tr.AccessToken == "" {
+		b.Fatalf("token: %d %s", w.Code, w.Body)
+	}
+	cpu0 := cpuTime()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("GET", "/t/t0/check", nil)
+			req.Header.Set("Authorization", "Bearer "+tr.AccessToken)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != 200 || w.Header().Get("X-Tokend-Subject") != "svc" {
+				b.Errorf("check: %d %v %s", w.Code, w.Header(), w.Body)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
