@@ -163,19 +163,18 @@ func BenchmarkTenantScaling(b *testing.B) {
 	}
 }
 
-// parallelForms runs b's iterations from many goroutines at once as form
-// posts of client svc of tenant t0 to path; ok judges each answer. prep,
-// runs first, with the same post, and returns the form to send.
-func parallelForms(b *testing.B, path string, prep func(post func(path, form string) *httptest.ResponseRecorder) string, ok func(*httptest.ResponseRecorder) bool) {
-	ctx := context.Background()
+// benchServer starts an application with one tenant t0 and its client
+// svc, closed when b ends, and returns its handler and a form post to it
+// as svc.
+func benchServer(b *testing.B) (http.Handler, func(path, form string) *httptest.ResponseRecorder) {
 	cfg, secret := seedTenants(b, 1)
-	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	a, err := app.New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer a.Close()
+	b.Cleanup(func() { a.Close() })
 	h := a.Handler()
-	post := func(path, form string) *httptest.ResponseRecorder {
+	return h, func(path, form string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("POST", path, strings.NewReader(form))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBasicAuth("svc", secret)
@@ -183,6 +182,13 @@ func parallelForms(b *testing.B, path string, prep func(post func(path, form str
 		h.ServeHTTP(w, req)
 		return w
 	}
+}
+
+// parallelForms runs b's iterations from many goroutines at once as form
+// posts of client svc of tenant t0 to path; ok judges each answer. prep,
+// runs first, with the same post, and returns the form to send.
+func parallelForms(b *testing.B, path string, prep func(post func(path, form string) *httptest.ResponseRecorder) string, ok func(*httptest.ResponseRecorder) bool) {
+	_, post := benchServer(b)
 	form := prep(post)
 	cpu0 := cpuTime()
 	b.ResetTimer()
@@ -237,19 +243,8 @@ func cpuTime() time.Duration {
 // a valid bearer token, as nginx auth_request sends it) through the whole
 // handler from many goroutines at once.
 func BenchmarkCheckParallel(b *testing.B) {
-	ctx := context.Background()
-	cfg, secret := seedTenants(b, 1)
-	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	h := a.Handler()
-	req := httptest.NewRequest("POST", "/t/t0/oauth2/token", strings.NewReader("grant_type=client_credentials"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("svc", secret)
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, req)
+	h, post := benchServer(b)
+	w := post("/t/t0/oauth2/token", "grant_type=client_credentials")
 	var tr struct {
 		AccessToken string `json:"access_token"`
 	}
