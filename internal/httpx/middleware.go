@@ -74,7 +74,8 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64, timeout f
 				defer cancel()
 			}
 		}
-		ctx = reqctx.With(ctx, reqctx.Info{RequestID: id, RemoteAddr: remoteIP(r.RemoteAddr), UserAgent: r.UserAgent()})
+		addr := remoteIP(r.RemoteAddr)
+		ctx = reqctx.With(ctx, reqctx.Info{RequestID: id, RemoteAddr: addr, UserAgent: r.UserAgent()})
 		r = r.WithContext(ctx)
 		var span trace.Span
 		if tracing.Enabled() {
@@ -104,7 +105,7 @@ func Wrap(h http.Handler, log *slog.Logger, m *Metrics, maxBody int64, timeout f
 			if log.Enabled(ctx, slog.LevelInfo) { // the access log's attributes only when it is written
 				attrs := []slog.Attr{slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 					slog.Int("status", status), slog.Int64("bytes", rec.bytes),
-					slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote_addr", remoteIP(r.RemoteAddr))}
+					slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote_addr", addr)}
 				if unsent != nil {
 					attrs = append(attrs, slog.Int("unsent_status", rec.status), slog.String("error", unsent.Error()))
 				}

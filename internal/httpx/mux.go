@@ -36,17 +36,13 @@ func (u *unrouted) WriteHeader(code int) {
 		u.ResponseWriter.WriteHeader(code)
 		return
 	}
-	u.replaced = true
-	// http.Error set these for its text body.
-	h := u.ResponseWriter.Header()
-	h.Del("X-Content-Type-Options")
-	h.Del("Content-Type")
+	u.replaced = true // WriteError sets the headers http.Error set for its text
 	if code == http.StatusNotFound {
 		WriteError(u.ResponseWriter, u.r, u.log, fault.NotFound("no such endpoint: %s %s", u.r.Method, u.r.URL.Path))
 		return
 	}
 	WriteError(u.ResponseWriter, u.r, u.log, &fault.Error{Code: fault.CodeMethodNotAllowed,
-		Description: "method " + u.r.Method + " is not allowed here; allowed: " + h.Get("Allow")})
+		Description: "method " + u.r.Method + " is not allowed here; allowed: " + u.ResponseWriter.Header().Get("Allow")})
 }
 
 func (u *unrouted) Write(b []byte) (int, error) {
