@@ -28,6 +28,7 @@ import (
 	"github.com/tokend/tokend/internal/faulttest"
 	"github.com/tokend/tokend/internal/logsink"
 	"github.com/tokend/tokend/internal/store/postgres/pgtest"
+	"github.com/tokend/tokend/internal/testenv"
 )
 
 // faultTimeout is the request deadline of the fault tests, and faultMargin
@@ -289,11 +290,12 @@ func TestLockedSQLiteAnswersInTime(t *testing.T) {
 // answer 503, /readyz answers 503 naming the failing writes, and both
 // recover once there is room again. The file system is a small tmpfs
 // mounted for the test: only root may mount it, so the test is skipped
-// for other users and fails if root cannot mount it (CI runs as root).
+// for other users unless TOKEND_TEST_ROOT is set (.ci/run sets it), and
+// fails if root cannot mount it.
 func TestFullDiskSQLite(t *testing.T) {
 	t.Parallel()
 	if os.Geteuid() != 0 {
-		t.Skip("not root: the full-disk case mounts a tmpfs for the data directory, which needs root (CI runs as root)")
+		testenv.Need(t, testenv.EnvRoot, errors.New("not root: the full-disk case mounts a tmpfs for the data directory, which needs root"))
 	}
 	dir := t.TempDir()
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=16m,mode=0700"); err != nil {

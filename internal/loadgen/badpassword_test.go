@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tokend/tokend/internal/testenv"
 )
 
 // floodServer is a fake tokend token endpoint for ModeBadPassword: it checks
@@ -175,8 +177,9 @@ func TestBadPasswordSourceFallback(t *testing.T) {
 	// default source address and says so.
 	ln, err := net.Listen("tcp6", "[::1]:0")
 	if err != nil {
-		t.Skipf("no IPv6 loopback: %v", err)
+		err = fmt.Errorf("no IPv6 loopback: %w", err)
 	}
+	testenv.Need(t, testenv.EnvIPv6, err)
 	f := newFloodServer()
 	srv := httptest.NewUnstartedServer(f)
 	_ = srv.Listener.Close()

@@ -1,7 +1,9 @@
-// Package testenv finds the third-party programs some tests drive, from
-// the environment variables .ci/run sets: a test is skipped only when its
-// variable is unset, and fails when the variable names a program that
-// does not work, so that CI never passes by skipping. It is imported only
+// Package testenv finds the third-party programs some tests drive, and
+// the machine capabilities some tests need, from the environment
+// variables .ci/run sets: a test is skipped only when its variable is
+// unset, and fails when the variable names a program that does not work
+// or claims a capability the machine lacks, so that CI never passes by
+// skipping. It is imported only
 // from _test.go files.
 package testenv
 
@@ -18,6 +20,11 @@ const (
 	EnvPyJWT = "TOKEND_TEST_PYJWT"
 	// EnvNginx names an nginx binary (Debian nginx-light).
 	EnvNginx = "TOKEND_TEST_NGINX"
+	// EnvIPv6 (any value) says the machine has an IPv6 loopback (::1).
+	EnvIPv6 = "TOKEND_TEST_IPV6"
+	// EnvRoot (any value) says the tests run as root and may mount file
+	// systems.
+	EnvRoot = "TOKEND_TEST_ROOT"
 )
 
 // PyJWT returns the interpreter EnvPyJWT names, skipping the test when it
@@ -46,4 +53,19 @@ func Nginx(t testing.TB) string {
 		t.Fatalf("%s=%s does not run: %v\n%s", EnvNginx, bin, err, out)
 	}
 	return bin
+}
+
+// Need skips the test when the capability env stands for is missing
+// (err, saying why) and env is unset, and fails it when env is set: a
+// machine that says it has the capability must provide it. It returns
+// when err is nil.
+func Need(t testing.TB, env string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv(env) != "" {
+		t.Fatalf("%s is set, but: %v", env, err)
+	}
+	t.Skipf("%v (%s is not set; .ci/run sets it)", err, env)
 }
